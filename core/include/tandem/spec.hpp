@@ -1,0 +1,116 @@
+// The desired state: a typed view of tandem.yaml (schema version 1) at one revision.
+#pragma once
+
+#include <tandem/error.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tandem {
+
+using Duration = std::chrono::milliseconds;
+
+struct BuildSpec {
+    std::string command;               // run with /bin/sh -c in the service's workdir
+    std::vector<std::string> inputs;   // globs, relative to the project root; a change rebuilds
+    std::vector<std::string> outputs;  // files or directories the build produces (the artifact)
+    SourceLocation location;
+};
+
+struct RunSpec {
+    // The argv to exec. A YAML string `run: "cmd args"` becomes {"/bin/sh", "-c", "cmd args"}
+    // with shell = true; a YAML list is taken as the argv itself.
+    std::vector<std::string> argv;
+    bool shell = false;
+    SourceLocation location;
+};
+
+enum class ProbeKind { tcp, http, exec };
+
+struct HealthSpec {
+    ProbeKind kind = ProbeKind::tcp;
+    std::string path = "/";            // http: request path
+    int expect_status = 200;           // http: a response with this status is healthy
+    std::vector<std::string> command;  // exec: argv (a string becomes /bin/sh -c)
+    Duration initial_delay{0};
+    Duration interval{1000};
+    Duration timeout{1000};
+    int success_threshold = 1;
+    int failure_threshold = 3;
+    SourceLocation location;
+};
+
+enum class WatchAction {
+    sync,     // nothing to run: the service reads the tree itself
+    restart,  // restart the service's replicas
+    rebuild,  // run the build, then restart
+    run,      // run `command`, then restart
+};
+
+struct WatchRule {
+    std::vector<std::string> paths;  // globs relative to the project root (`**` crosses dirs)
+    WatchAction action = WatchAction::rebuild;
+    std::string command;             // for WatchAction::run
+    SourceLocation location;
+};
+
+struct ResetSpec {
+    std::string command;  // wipes the service's state (e.g. drops and recreates a database)
+    SourceLocation location;
+};
+
+struct ServiceSpec {
+    std::string name;
+    std::optional<BuildSpec> build;
+    RunSpec run;
+    std::string workdir = ".";  // relative to the project root
+    int port = 0;               // public port (0: the service listens on nothing)
+    int replicas = 1;
+    // In file order. Values may hold ${port} (the replica's own port, known when it starts)
+    // and ${services.NAME.port} (another service's public port).
+    std::vector<std::pair<std::string, std::string>> env;
+    std::optional<HealthSpec> health;
+    std::vector<std::string> depends_on;
+    std::vector<WatchRule> watch;
+    std::optional<ResetSpec> reset;
+    Duration stop_grace{5000};  // SIGTERM, then SIGKILL after this long
+    SourceLocation location;    // where the service's mapping starts
+};
+
+// A role of the control API: a name and the actions it may take ("status", "logs",
+// "trigger", "restart", "reset", "sync", "rollback", or "*" for all of them).
+struct AccessRole {
+    std::string name;
+    std::vector<std::string> actions;
+    SourceLocation location;
+};
+
+struct Spec {
+    int version = 1;
+    std::string project;                // `project:`, or the name of the root directory
+    std::optional<std::string> policy;  // `policy:` in the file, if set
+    std::vector<ServiceSpec> services;  // in file order
+    std::vector<AccessRole> roles;      // `access: roles:`
+    std::string file;                   // the file this was read from, as shown in errors
+
+    const ServiceSpec* find(std::string_view name) const;
+};
+
+// Services in an order where each one comes after everything it depends on (file order
+// breaks ties). The spec must have passed validation (no cycles).
+std::vector<const ServiceSpec*> dependency_order(const Spec& spec);
+
+// `${services.NAME.port}` expanded; `${port}` replaced by `replica_port` when it is non-zero
+// and left as written otherwise.
+std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, const ServiceSpec& service,
+                                                            int replica_port = 0);
+
+// A stable digest of everything that defines a running service (run, env, port, replicas,
+// health, build, workdir). Two services with the same fingerprint need no update.
+std::string fingerprint(const ServiceSpec& service);
+
+}  // namespace tandem

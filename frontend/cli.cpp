@@ -1,0 +1,1 @@
+// shared front-end code
