@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,9 +108,13 @@ class PolicyCatalog {
 public:
     PolicyCatalog();  // the built-in sets only
 
-    // Parses a set written as YAML (the body of a `policies:` entry, or a file of its own).
-    // `name` is the set's name when the text does not give one.
-    Status add_yaml(std::string_view yaml_text, const std::string& file_name, const std::string& name);
+    // Parses a set written as YAML: a file of its own, or (with `key_path`, e.g.
+    // "policies.staging") the mapping at that path inside a larger document such as
+    // tandem.yaml, so that errors keep that document's lines. `name` is the set's name; a
+    // `name:` key inside the set must agree with it. Knob names and values are checked here;
+    // `from:` is checked by resolve(), since sets may name sets added after them.
+    Status add_yaml(std::string_view yaml_text, const std::string& file_name, const std::string& name,
+                    std::string_view key_path = {});
 
     // Resolves `name` with every `from:` applied, base first.
     Result<PolicySet> resolve(std::string_view name) const;
