@@ -1,8 +1,11 @@
 // What a runtime reports as running: the planner's second input.
 #pragma once
 
+#include <tandem/error.hpp>
+
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace tandem {
 
@@ -25,5 +28,11 @@ struct Observed {
 
     bool empty() const { return services.empty(); }
 };
+
+// Observed state as JSON, for planning against a recorded state (`plan --observed FILE`):
+// {"revision": "...", "services": {"api": {"fingerprint": "sha256:...", "artifact_digest": "",
+//  "replicas": 2, "healthy": 2, "state": "ready"}}}. Errors name `file` and the field.
+Result<Observed> observed_from_json(std::string_view text, const std::string& file);
+std::string to_json(const Observed& observed, int indent = 2);
 
 }  // namespace tandem

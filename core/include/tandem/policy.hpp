@@ -95,7 +95,7 @@ const std::vector<KnobInfo>& knobs();
 // The value of one knob of `set`, as it would be written in YAML ("restart", "30s", "true").
 std::optional<std::string> knob_value(const PolicySet& set, std::string_view knob);
 
-// The built-in sets ("wip", "harness"), compiled into the library from policies/*.yaml.
+// The built-in sets, compiled into the library from policies/*.yaml (one set per file).
 std::vector<std::string> builtin_policy_names();
 Result<PolicySet> builtin_policy(std::string_view name);
 
@@ -118,7 +118,7 @@ public:
 
     // Resolves `name` with every `from:` applied, base first.
     Result<PolicySet> resolve(std::string_view name) const;
-    // `name` and the sets it starts from, `name` first: {"staging", "harness"}.
+    // `name` and the sets it starts from, `name` first: {"qa", "staging", <built-in>}.
     Result<std::vector<std::string>> lineage(std::string_view name) const;
     std::vector<std::string> names() const;
 

@@ -18,7 +18,8 @@ enum class PolicyChoice { flag, file, default_ };
 struct ProjectOptions {
     std::string config_path = "tandem.yaml";  // relative to the project root, as `read` sees it
     std::optional<std::string> policy;        // --policy NAME: wins over `policy:` in the file
-    std::string default_policy = "wip";       // the front-end's default when neither is given
+    std::string default_policy;               // the front-end's default when neither is given;
+                                              // empty: one of the two must name the set
 };
 
 struct Project {

@@ -110,7 +110,10 @@ std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, co
                                                             int replica_port = 0);
 
 // A stable digest of everything that defines a running service (run, env, port, replicas,
-// health, build, workdir). Two services with the same fingerprint need no update.
+// health, build, workdir, stop_grace). Two services with the same fingerprint need no update.
 std::string fingerprint(const ServiceSpec& service);
+// The same with env's ${services.NAME.port} expanded from `spec`, so that a service whose env
+// names another's port gets a new fingerprint when that port changes.
+std::string fingerprint(const Spec& spec, const ServiceSpec& service);
 
 }  // namespace tandem

@@ -1,0 +1,225 @@
+// One service of tandem.yaml, read key by key through a table shared with `overrides:` bodies.
+#include "config/service_parser.hpp"
+
+#include "config/service_fields.hpp"
+#include "config/variables.hpp"
+
+namespace tandem::config {
+
+namespace {
+
+using KeyReader = Status (*)(ParsedService&, const Field&, const yaml::Where&);
+
+struct ServiceKey {
+    std::string_view name;
+    KeyReader read;
+    bool overridable;  // may appear in an `overrides:` body
+};
+
+const std::vector<ServiceKey>& service_keys();
+
+Status read_run(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto command = read_command(field.value, where);
+    if (!command) return command.error();
+    service.spec.run = RunSpec{std::move(command->argv), command->shell, yaml::location(field.value, where.file)};
+    return Ok{};
+}
+
+Status read_build_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto build = read_build(field.value, where);
+    if (!build) return build.error();
+    service.spec.build = std::move(*build);
+    return Ok{};
+}
+
+Status read_workdir(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto path = read_relative_path(field.value, where);
+    if (!path) return path.error();
+    service.spec.workdir = std::move(*path);
+    return Ok{};
+}
+
+Status read_port(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto port = yaml::read_int(field.value, where, 0, 65535);
+    if (!port) return port.error();
+    service.spec.port = *port;
+    service.source.port = yaml::location(field.value, where.file);
+    return Ok{};
+}
+
+Status read_replicas(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto replicas = yaml::read_int(field.value, where, 1, 100);
+    if (!replicas) return replicas.error();
+    service.spec.replicas = *replicas;
+    return Ok{};
+}
+
+// Only ${port} and ${services.NAME.port}; whether NAME exists is checked with the whole spec.
+Status check_variables(const YAML::Node& value, const yaml::Where& where) {
+    const VariableScan scan = scan_variables(value.Scalar());
+    if (scan.unclosed) return yaml::invalid(value, where, "'${' without a closing '}'");
+    for (const auto& variable : scan.variables) {
+        if (variable.name == kOwnPortVariable || referenced_service(variable.name)) continue;
+        return make_error(ErrorCode::unknown_reference,
+                          "'" + where.path + "': unknown variable '${" + variable.name +
+                              "}' (the variables are ${port} and ${services.NAME.port})",
+                          yaml::location(value, where.file));
+    }
+    return Ok{};
+}
+
+bool is_env_name(const std::string& name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    for (char c : name) {
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+}
+
+// Merges into the env read so far: a variable already set is replaced in place.
+Status read_env(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto entries = read_entries(field.value, where, "variable");
+    if (!entries) return entries.error();
+    for (const auto& entry : *entries) {
+        const yaml::Where at = where.child(entry.key);
+        if (!is_env_name(entry.key))
+            return make_error(ErrorCode::invalid_value,
+                              "'" + at.path + "': '" + entry.key + "' is not a variable name (letters, digits, '_')",
+                              yaml::location(entry.key_node, where.file));
+        auto value = at_key_if_empty(yaml::read_string(entry.value, at), entry, where.file);
+        if (!value) return value.error();
+        if (auto status = check_variables(entry.value, at); !status) return status;
+        const SourceLocation location = yaml::location(entry.value, where.file);
+        auto& env = service.spec.env;
+        std::size_t i = 0;
+        while (i < env.size() && env[i].first != entry.key) ++i;
+        if (i == env.size()) {
+            env.emplace_back(entry.key, std::move(*value));
+            service.source.env.push_back(location);
+        } else {
+            env[i].second = std::move(*value);
+            service.source.env[i] = location;
+        }
+    }
+    return Ok{};
+}
+
+Status read_health_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto health = read_health(field.value, where);
+    if (!health) return health.error();
+    service.spec.health = std::move(*health);
+    return Ok{};
+}
+
+Status read_depends_on(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto names = yaml::read_string_list(field.value, where, /*allow_scalar=*/true);
+    if (!names) return names.error();
+    for (std::size_t i = 0; i < names->size(); ++i) {
+        const YAML::Node item = field.value.IsSequence() ? field.value[i] : field.value;
+        const SourceLocation location = yaml::location(item, where.file);
+        const std::string& name = (*names)[i];
+        for (const auto& earlier : service.spec.depends_on) {
+            if (earlier == name)
+                return make_error(ErrorCode::duplicate, "'" + where.path + "': '" + name + "' is listed twice", location);
+        }
+        service.spec.depends_on.push_back(name);
+        service.source.depends_on.push_back(location);
+    }
+    return Ok{};
+}
+
+Status read_watch_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto rules = read_watch(field.value, where);
+    if (!rules) return rules.error();
+    service.spec.watch = std::move(*rules);
+    return Ok{};
+}
+
+Status read_reset_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto reset = read_reset(field.value, where);
+    if (!reset) return reset.error();
+    service.spec.reset = std::move(*reset);
+    return Ok{};
+}
+
+Status read_stop_grace(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto grace = yaml::read_duration(field.value, where);
+    if (!grace) return grace.error();
+    service.spec.stop_grace = *grace;
+    return Ok{};
+}
+
+// Keeps the bodies, and validates each on a copy: a body for a set that is not active
+// must still be right, or a typo would wait silently for the day that set is used.
+Status read_overrides(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto entries = read_entries(field.value, where, "policy set");
+    if (!entries) return entries.error();
+    for (const auto& entry : *entries) {
+        ParsedService scratch = service;
+        if (auto status = apply_override(scratch, entry); !status) return status;
+    }
+    service.source.overrides = std::move(*entries);
+    return Ok{};
+}
+
+const std::vector<ServiceKey>& service_keys() {
+    static const std::vector<ServiceKey> keys = {
+        {"run", read_run, true},
+        {"build", read_build_key, true},
+        {"workdir", read_workdir, true},
+        {"port", read_port, true},
+        {"replicas", read_replicas, true},
+        {"env", read_env, true},
+        {"health", read_health_key, true},
+        {"depends_on", read_depends_on, false},
+        {"watch", read_watch_key, true},
+        {"reset", read_reset_key, true},
+        {"stop_grace", read_stop_grace, true},
+        {"overrides", read_overrides, false},
+    };
+    return keys;
+}
+
+std::vector<std::string_view> key_names(bool overridable_only) {
+    std::vector<std::string_view> names;
+    for (const auto& key : service_keys()) {
+        if (key.overridable || !overridable_only) names.push_back(key.name);
+    }
+    return names;
+}
+
+Status read_keys(ParsedService& service, const Fields& fields, const yaml::Where& where) {
+    for (const auto& field : fields) {
+        for (const auto& key : service_keys()) {
+            if (key.name != field.key) continue;
+            if (auto status = key.read(service, field, where.child(field.key)); !status)
+                return at_key_if_empty(status.error(), field, where.file);
+        }
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+Result<ParsedService> parse_service(const Field& entry, const yaml::Where& services) {
+    if (auto status = check_name(entry, services, "service"); !status) return status.error();
+    ParsedService service;
+    service.source.where = services.child(entry.key);
+    const yaml::Where& where = service.source.where;
+    auto fields = at_key_if_empty(read_fields(entry.value, where, key_names(false)), entry, where.file);
+    if (!fields) return fields.error();
+    if (!find_field(*fields, "run")) return missing_key(entry.value, where, "run");
+    service.spec.name = entry.key;
+    service.spec.location = yaml::location(entry.key_node, where.file);
+    if (auto status = read_keys(service, *fields, where); !status) return status.error();
+    return service;
+}
+
+Status apply_override(ParsedService& service, const Field& override_entry) {
+    const yaml::Where where = service.source.where.child("overrides").child(override_entry.key);
+    auto fields = at_key_if_empty(read_fields(override_entry.value, where, key_names(true)), override_entry, where.file);
+    if (!fields) return fields.error();
+    return read_keys(service, *fields, where);
+}
+
+}  // namespace tandem::config

@@ -1,0 +1,36 @@
+// One service of tandem.yaml: its keys read into a ServiceSpec, its `overrides:` validated,
+// and the locations the cross-checks of the whole spec need.
+#pragma once
+
+#include "config/mapping_fields.hpp"
+
+#include <tandem/spec.hpp>
+
+#include <vector>
+
+namespace tandem::config {
+
+// Where the values that other services refer to were written; kept beside the ServiceSpec so
+// cross-checks (ports, ${services.X.port}, depends_on) can point at them after overrides.
+struct ServiceSource {
+    SourceLocation port;                     // the `port:` value (empty when not written)
+    std::vector<SourceLocation> env;         // one per ServiceSpec::env entry, its value
+    std::vector<SourceLocation> depends_on;  // one per ServiceSpec::depends_on entry
+    Fields overrides;                        // `overrides:`, policy set name -> body (validated)
+    yaml::Where where;                       // file and key path of the service ("services.api")
+};
+
+struct ParsedService {
+    ServiceSpec spec;
+    ServiceSource source;
+};
+
+// Reads the service `entry` of the `services:` mapping (name -> body). Every override body
+// is validated too, whichever policy set is active.
+Result<ParsedService> parse_service(const Field& entry, const yaml::Where& services);
+
+// Applies one `overrides:` body: each key it sets replaces the service's value, except `env`,
+// which is merged variable by variable.
+Status apply_override(ParsedService& service, const Field& override_entry);
+
+}  // namespace tandem::config

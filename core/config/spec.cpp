@@ -1,0 +1,166 @@
+// The functions of spec.hpp: lookup, dependency order, env expansion and fingerprints.
+#include <tandem/spec.hpp>
+
+#include "config/variables.hpp"
+#include "support/sha256.hpp"
+
+#include <algorithm>
+
+namespace tandem {
+
+const ServiceSpec* Spec::find(std::string_view name) const {
+    for (const auto& service : services) {
+        if (service.name == name) return &service;
+    }
+    return nullptr;
+}
+
+std::vector<const ServiceSpec*> dependency_order(const Spec& spec) {
+    // Repeatedly take the first service (in file order) whose dependencies are all placed:
+    // O(n^2), and n is the number of services of one project.
+    std::vector<const ServiceSpec*> order;
+    std::vector<bool> placed(spec.services.size(), false);
+    auto is_placed = [&](const std::string& name) {
+        for (std::size_t i = 0; i < spec.services.size(); ++i) {
+            if (spec.services[i].name == name) return bool(placed[i]);
+        }
+        return true;  // an unknown name (an unvalidated spec) blocks nothing
+    };
+    while (order.size() < spec.services.size()) {
+        bool progressed = false;
+        for (std::size_t i = 0; i < spec.services.size(); ++i) {
+            if (placed[i]) continue;
+            const auto& deps = spec.services[i].depends_on;
+            if (!std::all_of(deps.begin(), deps.end(), is_placed)) continue;
+            placed[i] = true;
+            order.push_back(&spec.services[i]);
+            progressed = true;
+            break;
+        }
+        if (!progressed) {
+            // A cycle (only in an unvalidated spec): keep the rest in file order.
+            for (std::size_t i = 0; i < spec.services.size(); ++i) {
+                if (!placed[i]) order.push_back(&spec.services[i]);
+            }
+            break;
+        }
+    }
+    return order;
+}
+
+namespace {
+
+// The value of one variable, or nothing to leave it as written.
+std::optional<std::string> variable_value(const Spec& spec, const std::string& name, int replica_port) {
+    if (name == config::kOwnPortVariable) {
+        if (replica_port == 0) return std::nullopt;
+        return std::to_string(replica_port);
+    }
+    if (auto target = config::referenced_service(name)) {
+        const ServiceSpec* other = spec.find(*target);
+        if (other && other->port != 0) return std::to_string(other->port);
+    }
+    return std::nullopt;
+}
+
+std::string expand_value(const Spec& spec, const std::string& text, int replica_port) {
+    const config::VariableScan scan = config::scan_variables(text);
+    std::string out;
+    std::size_t copied = 0;
+    for (const auto& variable : scan.variables) {
+        out.append(text, copied, variable.offset - copied);
+        if (auto value = variable_value(spec, variable.name, replica_port)) out += *value;
+        else out.append(text, variable.offset, variable.length);
+        copied = variable.offset + variable.length;
+    }
+    out.append(text, copied);
+    return out;
+}
+
+// A canonical, unambiguous serialization: every field is "tag=length:bytes;".
+class CanonicalForm {
+public:
+    void add(std::string_view tag, std::string_view value) {
+        text_ += tag;
+        text_ += '=';
+        text_ += std::to_string(value.size());
+        text_ += ':';
+        text_ += value;
+        text_ += ';';
+    }
+    void add(std::string_view tag, long long value) { add(tag, std::to_string(value)); }
+    void add(std::string_view tag, const std::vector<std::string>& values) {
+        add(tag, static_cast<long long>(values.size()));
+        for (const auto& value : values) add("-", value);
+    }
+    const std::string& text() const { return text_; }
+
+private:
+    std::string text_;
+};
+
+void add_health(CanonicalForm& form, const std::optional<HealthSpec>& health) {
+    if (!health) {
+        form.add("health", "none");
+        return;
+    }
+    form.add("health", static_cast<long long>(health->kind));
+    form.add("health.path", health->path);
+    form.add("health.expect_status", health->expect_status);
+    form.add("health.command", health->command);
+    form.add("health.initial_delay", health->initial_delay.count());
+    form.add("health.interval", health->interval.count());
+    form.add("health.timeout", health->timeout.count());
+    form.add("health.success_threshold", health->success_threshold);
+    form.add("health.failure_threshold", health->failure_threshold);
+}
+
+void add_build(CanonicalForm& form, const std::optional<BuildSpec>& build) {
+    if (!build) {
+        form.add("build", "none");
+        return;
+    }
+    form.add("build", build->command);
+    form.add("build.inputs", build->inputs);
+    form.add("build.outputs", build->outputs);
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, const ServiceSpec& service,
+                                                            int replica_port) {
+    std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(service.env.size());
+    for (const auto& [key, value] : service.env) out.emplace_back(key, expand_value(spec, value, replica_port));
+    return out;
+}
+
+std::string fingerprint(const ServiceSpec& service) {
+    // Watch rules, reset and depends_on are left out: they do not change a running replica.
+    CanonicalForm form;
+    form.add("tandem-fingerprint", 1);
+    form.add("run", service.run.argv);
+    form.add("run.shell", service.run.shell ? 1 : 0);
+    auto env = service.env;  // the environment is a set: its order in the file does not matter
+    std::sort(env.begin(), env.end());
+    form.add("env", static_cast<long long>(env.size()));
+    for (const auto& [key, value] : env) {
+        form.add("env.key", key);
+        form.add("env.value", value);
+    }
+    form.add("port", service.port);
+    form.add("replicas", service.replicas);
+    add_health(form, service.health);
+    add_build(form, service.build);
+    form.add("workdir", service.workdir);
+    form.add("stop_grace", service.stop_grace.count());
+    return "sha256:" + sha256_hex(form.text());
+}
+
+std::string fingerprint(const Spec& spec, const ServiceSpec& service) {
+    ServiceSpec expanded = service;
+    expanded.env = expand_env(spec, service);  // ${port} stays as written: it varies per replica
+    return fingerprint(expanded);
+}
+
+}  // namespace tandem

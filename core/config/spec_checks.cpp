@@ -1,0 +1,139 @@
+// Checks that need every service at once: depends_on names and cycles, port references, ports.
+#include "config/spec_parser.hpp"
+#include "config/variables.hpp"
+
+#include "support/suggest.hpp"
+
+#include <map>
+
+namespace tandem::config {
+
+namespace {
+
+std::vector<std::string_view> service_names(const Spec& spec) {
+    std::vector<std::string_view> names;
+    for (const auto& service : spec.services) names.push_back(service.name);
+    return names;
+}
+
+Status check_depends_on_names(const ParsedSpec& parsed) {
+    const Spec& spec = parsed.spec;
+    for (std::size_t i = 0; i < spec.services.size(); ++i) {
+        const ServiceSpec& service = spec.services[i];
+        for (std::size_t d = 0; d < service.depends_on.size(); ++d) {
+            const std::string& name = service.depends_on[d];
+            if (spec.find(name)) continue;
+            return make_error(ErrorCode::unknown_reference,
+                              "'services." + service.name + ".depends_on': unknown service '" + name + "'" +
+                                  did_you_mean(name, service_names(spec)),
+                              parsed.sources[i].depends_on[d]);
+        }
+    }
+    return Ok{};
+}
+
+// Depth-first search in file order; the edge that reaches a service still on the path
+// closes a cycle, and the error points at that depends_on entry.
+class CycleFinder {
+public:
+    explicit CycleFinder(const ParsedSpec& parsed) : parsed_(parsed), state_(parsed.spec.services.size(), 0) {}
+
+    Status run() {
+        for (std::size_t i = 0; i < state_.size(); ++i) {
+            if (auto status = visit(i); !status) return status;
+        }
+        return Ok{};
+    }
+
+private:
+    Status visit(std::size_t index) {
+        if (state_[index] == kDone) return Ok{};
+        state_[index] = kOnPath;
+        path_.push_back(index);
+        const ServiceSpec& service = parsed_.spec.services[index];
+        for (std::size_t d = 0; d < service.depends_on.size(); ++d) {
+            const std::size_t next = index_of(service.depends_on[d]);
+            if (state_[next] == kOnPath) return cycle_error(next, parsed_.sources[index].depends_on[d]);
+            if (auto status = visit(next); !status) return status;
+        }
+        path_.pop_back();
+        state_[index] = kDone;
+        return Ok{};
+    }
+
+    Error cycle_error(std::size_t start, const SourceLocation& closing_entry) const {
+        std::string cycle;
+        bool on_cycle = false;
+        for (std::size_t index : path_) {
+            on_cycle = on_cycle || index == start;
+            if (on_cycle) cycle += parsed_.spec.services[index].name + " -> ";
+        }
+        cycle += parsed_.spec.services[start].name;
+        return make_error(ErrorCode::dependency_cycle, "dependency cycle: " + cycle, closing_entry);
+    }
+
+    std::size_t index_of(const std::string& name) const {
+        for (std::size_t i = 0; i < parsed_.spec.services.size(); ++i) {
+            if (parsed_.spec.services[i].name == name) return i;
+        }
+        return 0;  // unreachable: names were checked before
+    }
+
+    static constexpr int kOnPath = 1;
+    static constexpr int kDone = 2;
+    const ParsedSpec& parsed_;
+    std::vector<int> state_;  // 0: not seen, kOnPath, kDone
+    std::vector<std::size_t> path_;
+};
+
+Status check_port_references(const ParsedSpec& parsed) {
+    const Spec& spec = parsed.spec;
+    for (std::size_t i = 0; i < spec.services.size(); ++i) {
+        const ServiceSpec& service = spec.services[i];
+        for (std::size_t e = 0; e < service.env.size(); ++e) {
+            const std::string where = "'services." + service.name + ".env." + service.env[e].first + "': ";
+            for (const auto& variable : scan_variables(service.env[e].second).variables) {
+                const auto target = referenced_service(variable.name);
+                if (!target) continue;
+                const ServiceSpec* other = spec.find(*target);
+                if (!other)
+                    return make_error(ErrorCode::unknown_reference,
+                                      where + "'${" + variable.name + "}' names an unknown service '" + *target + "'" +
+                                          did_you_mean(*target, service_names(spec)),
+                                      parsed.sources[i].env[e]);
+                if (other->port == 0)
+                    return make_error(ErrorCode::unknown_reference,
+                                      where + "'${" + variable.name + "}': service '" + *target +
+                                          "' has no port (give it 'port:')",
+                                      parsed.sources[i].env[e]);
+            }
+        }
+    }
+    return Ok{};
+}
+
+Status check_duplicate_ports(const ParsedSpec& parsed) {
+    std::map<int, std::string> owners;
+    for (std::size_t i = 0; i < parsed.spec.services.size(); ++i) {
+        const ServiceSpec& service = parsed.spec.services[i];
+        if (service.port == 0) continue;
+        auto [owner, inserted] = owners.emplace(service.port, service.name);
+        if (inserted) continue;
+        return make_error(ErrorCode::duplicate,
+                          "'services." + service.name + ".port': port " + std::to_string(service.port) +
+                              " is already used by service '" + owner->second + "'",
+                          parsed.sources[i].port);
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+Status check_spec(const ParsedSpec& parsed) {
+    if (auto status = check_depends_on_names(parsed); !status) return status;
+    if (auto status = CycleFinder(parsed).run(); !status) return status;
+    if (auto status = check_port_references(parsed); !status) return status;
+    return check_duplicate_ports(parsed);
+}
+
+}  // namespace tandem::config

@@ -1,0 +1,38 @@
+// tandem.yaml (schema version 1) into a Spec, with the locations the project loader needs to
+// report policy errors where they were written.
+#pragma once
+
+#include "config/service_parser.hpp"
+
+#include <tandem/spec.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem::config {
+
+// One entry of `policies:`: a set written inline, or the path of a YAML file that holds it.
+struct PolicyEntry {
+    std::string name;
+    std::optional<std::string> file;  // relative to the project root; empty when inline
+    SourceLocation location;          // the entry's value
+};
+
+struct ParsedSpec {
+    Spec spec;
+    std::vector<ServiceSource> sources;  // one per spec.services entry, same order
+    SourceLocation policy_location;      // the `policy:` value, when written
+    std::vector<PolicyEntry> policies;   // `policies:`, in file order
+};
+
+// Parses and validates one document, cross-checks included. Per-policy overrides are
+// validated but not applied.
+Result<ParsedSpec> parse_spec(std::string_view text, const std::string& file);
+
+// The checks that need the whole spec: depends_on names and cycles, ${services.X.port}
+// references, duplicate ports. Run again after overrides change ports or env.
+Status check_spec(const ParsedSpec& parsed);
+
+}  // namespace tandem::config

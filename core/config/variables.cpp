@@ -1,0 +1,30 @@
+// Finding and naming the `${...}` variables of env values.
+#include "config/variables.hpp"
+
+namespace tandem::config {
+
+VariableScan scan_variables(std::string_view text) {
+    VariableScan scan;
+    std::size_t at = 0;
+    while ((at = text.find("${", at)) != std::string_view::npos) {
+        const std::size_t close = text.find('}', at + 2);
+        if (close == std::string_view::npos) {
+            scan.unclosed = at;
+            break;
+        }
+        scan.variables.push_back(Variable{at, close + 1 - at, std::string(text.substr(at + 2, close - at - 2))});
+        at = close + 1;
+    }
+    return scan;
+}
+
+std::optional<std::string> referenced_service(std::string_view name) {
+    constexpr std::string_view prefix = "services.";
+    constexpr std::string_view suffix = ".port";
+    if (name.size() <= prefix.size() + suffix.size()) return std::nullopt;
+    if (name.substr(0, prefix.size()) != prefix || name.substr(name.size() - suffix.size()) != suffix)
+        return std::nullopt;
+    return std::string(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+}
+
+}  // namespace tandem::config

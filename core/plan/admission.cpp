@@ -1,0 +1,81 @@
+// The planner's refusals: unknown names, wildcard roles, database resets and bootstraps.
+#include "plan/admission.hpp"
+
+#include "support/suggest.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace tandem {
+
+namespace {
+
+Status check_names(const Spec& spec, const std::vector<std::string>& names, const char* verb) {
+    for (const std::string& name : names) {
+        if (spec.find(name)) continue;
+        std::vector<std::string_view> known;
+        for (const ServiceSpec& service : spec.services) known.push_back(service.name);
+        const std::string in_file = spec.file.empty() ? "the spec" : spec.file;
+        return make_error(ErrorCode::unknown_service, std::string("cannot ") + verb + " '" + name + "': " + in_file +
+                                                          " has no such service" + did_you_mean(name, known));
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+Status check_request_names(const Spec& spec, const PlanRequest& request) {
+    if (auto status = check_names(spec, request.reset, "reset"); !status) return status;
+    if (auto status = check_names(spec, request.trigger, "trigger"); !status) return status;
+    return check_names(spec, request.only, "limit the plan to");
+}
+
+Status check_roles(const Spec& spec, const PolicySet& policy) {
+    if (!policy.security.deny_wildcards) return Ok{};
+    for (const AccessRole& role : spec.roles) {
+        if (std::find(role.actions.begin(), role.actions.end(), "*") == role.actions.end()) continue;
+        return make_error(ErrorCode::policy_denied,
+                          "access role '" + role.name + "' grants \"*\", which policy '" + policy.name +
+                              "' refuses (security.deny_wildcards): list the actions the role may take instead",
+                          role.location);
+    }
+    return Ok{};
+}
+
+Status check_resets(const Spec& spec, const PolicySet& policy, const PlanRequest& request) {
+    if (request.reset.empty()) return Ok{};
+    if (policy.database.reset == Permission::deny) {
+        std::string names;
+        for (const std::string& name : request.reset) names += (names.empty() ? "'" : ", '") + name + "'";
+        const char* noun = request.reset.size() == 1 ? "service " : "services ";
+        const char* verb = request.reset.size() == 1 ? " was" : " were";
+        return make_error(ErrorCode::policy_denied, "policy '" + policy.name + "' denies database.reset: " + noun +
+                                                        names + verb + " not reset; nothing was touched");
+    }
+    for (const std::string& name : request.reset) {
+        const ServiceSpec* service = spec.find(name);
+        if (service && service->reset) continue;
+        return make_error(ErrorCode::invalid_value,
+                          "cannot reset '" + name + "': its spec has no `reset:` command to run",
+                          service ? service->location : SourceLocation{});
+    }
+    return Ok{};
+}
+
+Result<BootstrapDecision> decide_bootstrap(const Observed& observed, std::size_t starting, const PolicySet& policy,
+                                           const PlanRequest& request) {
+    BootstrapDecision decision;
+    if (!observed.empty() || starting == 0) return decision;
+    decision.bootstrap = true;
+    if (policy.bootstrap.from_scratch == BootstrapRule::allow) return decision;
+    if (!request.bootstrap) {
+        const std::string count = std::to_string(starting) + (starting == 1 ? " service" : " services");
+        return make_error(ErrorCode::bootstrap_required,
+                          "nothing is running: bringing up all " + count + " from scratch under policy '" +
+                              policy.name + "' needs --bootstrap (it is recorded as an incident)");
+    }
+    decision.incident = true;
+    return decision;
+}
+
+}  // namespace tandem

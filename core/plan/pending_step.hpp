@@ -1,0 +1,45 @@
+// What the planner has decided for one service, gathered from every cause (new, spec changed,
+// triggered, reset, changed paths) before it becomes actions, so that causes merge: a service
+// asked to build twice builds once and is started or replaced once.
+#pragma once
+
+#include "plan/changes.hpp"
+
+#include <tandem/plan.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+struct PendingStep {
+    const ServiceSpec* service = nullptr;
+    bool running = false;  // in the observed state: a launch replaces instead of starting
+    bool build = false;
+    bool launch = false;
+    std::optional<std::string> reset_command;
+    std::vector<RunCommand> runs;
+    std::vector<std::string> sync_paths;
+    std::vector<std::string> paths;  // changed paths behind the build and the launch
+    std::vector<std::string> build_reasons;
+    std::vector<std::string> launch_reasons;
+
+    // Build (when the service has a build) and start or replace.
+    void add_rebuild(const std::string& reason, const std::vector<std::string>& changed = {});
+    // Start or replace, without a build.
+    void add_restart(const std::string& reason, const std::vector<std::string>& changed = {});
+    void add_run(const RunCommand& run);
+    void add_sync(const std::vector<std::string>& changed);
+    void add_reset(const std::string& command);
+    // What the changed paths ask for; `live` allows less than a rebuild.
+    void add_changes(const ChangeMatch& match, bool live);
+
+    bool empty() const;
+};
+
+// The step's actions in the order they run: build, reset, run commands, then sync or the
+// start/replace (a service being restarted needs no sync).
+Step to_step(const PendingStep& pending, const Spec& spec, const PolicySet& policy);
+
+}  // namespace tandem

@@ -1,0 +1,142 @@
+// A plan as a table for people: a header, then one aligned row per action, wave by wave.
+#include <tandem/plan.hpp>
+
+#include "support/duration.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace tandem {
+
+namespace {
+
+// service | kind | what | notes (obligations, then the reason when it is news)
+using Row = std::array<std::string, 4>;
+
+std::string plural(long long count, const std::string& one, const std::string& many) {
+    return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+    std::string out;
+    for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
+    return out;
+}
+
+std::string header(const Plan& plan) {
+    std::string line = "plan for policy '" + plan.policy + "'";
+    if (!plan.revision.empty()) line += " at revision " + plan.revision;
+    if (plan.bootstrap) line += plan.incident ? " — bootstrap (incident: explicit flag)" : " — bootstrap";
+    std::string audit = plan.audit_path ? "audit: " + *plan.audit_path : "audit: off";
+    std::string history =
+        plan.history_keep > 0 ? "history: " + plural(plan.history_keep, "revision", "revisions") : "history: none";
+    std::string parallel = plan.max_parallel > 0
+                               ? "at most " + plural(plan.max_parallel, "update", "updates") + " at a time"
+                               : "all updates at once";
+    return line + "\n" + audit + " · " + history + " · " + parallel + "\n";
+}
+
+std::string what(const Action& action) {
+    switch (action.kind) {
+        case ActionKind::build:
+        case ActionKind::run:
+        case ActionKind::reset: return action.command;
+        case ActionKind::start: return plural(action.replicas, "replica", "replicas");
+        case ActionKind::replace:
+            return plural(action.replicas, "replica", "replicas") +
+                   (action.rollout ? std::string(", ") + to_string(action.rollout->strategy) : "");
+        case ActionKind::sync: return join(action.paths, " ");
+        case ActionKind::stop: return "";
+    }
+    return "";
+}
+
+std::vector<std::string> obligations(const Action& action) {
+    std::vector<std::string> notes;
+    if (action.kind == ActionKind::build) {
+        if (action.immutable) notes.push_back("immutable");
+        if (action.cancellable) notes.push_back("cancellable");
+    }
+    if (action.kind == ActionKind::replace && action.rollout && action.rollout->strategy == RolloutStrategy::rolling) {
+        const RolloutParams& r = *action.rollout;
+        notes.push_back("surge " + std::to_string(r.max_surge) + ", unavailable " + std::to_string(r.max_unavailable));
+        if (r.health_gate) notes.push_back("health gate " + format_duration(r.gate_timeout));
+    }
+    if (action.kind == ActionKind::start || action.kind == ActionKind::replace) {
+        notes.push_back(std::string("on crash: ") + to_string(action.on_crash));
+        if (action.verify_digest) notes.push_back("digest checked");
+        if (action.auto_revert) notes.push_back("auto-revert");
+    }
+    return notes;
+}
+
+std::vector<Row> rows_of(const Step& step) {
+    std::vector<Row> rows;
+    const std::string* previous_reason = nullptr;
+    for (const Action& action : step.actions) {
+        std::string notes = join(obligations(action), " · ");
+        // A reason repeated by the next action of the same service says nothing new.
+        if (!previous_reason || *previous_reason != action.reason)
+            notes += (notes.empty() ? "(" : " (") + action.reason + ")";
+        previous_reason = &action.reason;
+        rows.push_back(Row{step.service, to_string(action.kind), what(action), notes});
+    }
+    return rows;
+}
+
+// Display width: UTF-8 continuation bytes take no column.
+std::size_t width(const std::string& text) {
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string format_row(const Row& row, const std::array<std::size_t, 4>& widths) {
+    std::string line = "  ";
+    for (std::size_t column = 0; column < row.size(); ++column) {
+        line += row[column];
+        const bool last = column + 1 == row.size() || std::all_of(row.begin() + static_cast<long>(column) + 1,
+                                                                   row.end(), [](const auto& s) { return s.empty(); });
+        if (last) break;
+        line += std::string(widths[column] - width(row[column]) + 2, ' ');
+    }
+    return line + "\n";
+}
+
+}  // namespace
+
+const char* to_string(ActionKind kind) {
+    switch (kind) {
+        case ActionKind::build: return "build";
+        case ActionKind::start: return "start";
+        case ActionKind::replace: return "replace";
+        case ActionKind::stop: return "stop";
+        case ActionKind::sync: return "sync";
+        case ActionKind::run: return "run";
+        case ActionKind::reset: return "reset";
+    }
+    return "unknown";
+}
+
+std::string format_table(const Plan& plan) {
+    if (plan.empty()) return "nothing to do: the running services match the spec\n";
+    std::vector<std::vector<std::vector<Row>>> waves;  // wave -> step -> rows
+    std::array<std::size_t, 4> widths{};
+    for (const Wave& wave : plan.waves) {
+        auto& steps = waves.emplace_back();
+        for (const Step& step : wave.steps) {
+            steps.push_back(rows_of(step));
+            for (const Row& row : steps.back())
+                for (std::size_t column = 0; column < row.size(); ++column)
+                    widths[column] = std::max(widths[column], width(row[column]));
+        }
+    }
+    std::string out = header(plan);
+    for (std::size_t w = 0; w < waves.size(); ++w) {
+        out += "wave " + std::to_string(w + 1) + "\n";
+        for (const auto& step_rows : waves[w])
+            for (const Row& row : step_rows) out += format_row(row, widths);
+    }
+    return out;
+}
+
+}  // namespace tandem

@@ -1,0 +1,163 @@
+// Reading a project's files at one commit through libgit2, without a working tree.
+#include <tandem/git_tree.hpp>
+
+#include <git2.h>
+
+
+namespace tandem {
+
+namespace {
+
+// libgit2 wants one process-wide init; it is reference counted, so pairing each GitTree's
+// lifetime with init/shutdown keeps it balanced.
+struct Libgit2 {
+    Libgit2() { git_libgit2_init(); }
+    ~Libgit2() { git_libgit2_shutdown(); }
+};
+
+std::string last_git_error() {
+    const git_error* e = git_error_last();
+    return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+template <class T, void (*Free)(T*)>
+struct Owned {
+    T* ptr = nullptr;
+    Owned() = default;
+    Owned(const Owned&) = delete;
+    Owned& operator=(const Owned&) = delete;
+    ~Owned() { if (ptr) Free(ptr); }
+};
+
+using Repository = Owned<git_repository, git_repository_free>;
+using Object = Owned<git_object, git_object_free>;
+using TreeEntry = Owned<git_tree_entry, git_tree_entry_free>;
+
+// A relative path that stays inside its root: no absolute path, no "..", no empty segment.
+bool stays_inside(std::string_view path) {
+    if (path.empty() || path.front() == '/') return false;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        const std::string_view segment = path.substr(start, end - start);
+        if (segment == ".." || (segment.empty() && end != path.size())) return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+std::string normalized(std::string_view path) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        const std::string_view segment = path.substr(start, end - start);
+        if (!segment.empty() && segment != ".") {
+            if (!out.empty()) out += '/';
+            out += segment;
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+struct GitTree::State {
+    Libgit2 library;
+    Repository repo;
+    Object tree;  // the commit's root tree
+    std::string commit;
+    std::string ref;
+    std::string prefix;
+};
+
+GitTree::GitTree(std::unique_ptr<State> state) : state_(std::move(state)) {}
+GitTree::GitTree(GitTree&&) noexcept = default;
+GitTree& GitTree::operator=(GitTree&&) noexcept = default;
+GitTree::~GitTree() = default;
+
+const std::string& GitTree::commit() const { return state_->commit; }
+std::string GitTree::short_commit() const { return state_->commit.substr(0, 12); }
+const std::string& GitTree::ref() const { return state_->ref; }
+const std::string& GitTree::prefix() const { return state_->prefix; }
+
+Result<GitTree> GitTree::open(const GitLocation& location) {
+    auto state = std::make_unique<State>();
+    state->ref = location.ref;
+    const std::string where = location.repository.string();
+    if (git_repository_open_ext(&state->repo.ptr, where.c_str(), 0, nullptr) != 0)
+        return make_error(ErrorCode::source, "no git repository at or above '" + where + "': " + last_git_error());
+
+    Object commit;
+    const std::string spec = state->ref + "^{commit}";
+    if (git_revparse_single(&commit.ptr, state->repo.ptr, spec.c_str()) != 0)
+        return make_error(ErrorCode::source, "cannot resolve '" + state->ref + "' to a commit in '" + where +
+                                                 "': " + last_git_error());
+    char id[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(id, sizeof id, git_object_id(commit.ptr));
+    state->commit = id;
+    if (git_object_peel(&state->tree.ptr, commit.ptr, GIT_OBJECT_TREE) != 0)
+        return make_error(ErrorCode::source, "commit " + state->commit + " has no tree: " + last_git_error());
+
+    state->prefix = normalized(location.project_dir);
+    if (!state->prefix.empty() && !stays_inside(state->prefix))
+        return make_error(ErrorCode::source, "project directory '" + location.project_dir +
+                                                 "' leaves the repository; refused");
+    return GitTree(std::move(state));
+}
+
+Result<GitLocation> GitTree::locate(const std::filesystem::path& project_dir, std::string ref) {
+    Libgit2 library;
+    Repository repo;
+    const std::string where = project_dir.empty() ? std::string(".") : project_dir.string();
+    if (git_repository_open_ext(&repo.ptr, where.c_str(), 0, nullptr) != 0)
+        return make_error(ErrorCode::source, "'" + where + "' is not inside a git repository: " + last_git_error() +
+                                                 " (use --source disk to read the files on disk)");
+    const char* workdir = git_repository_workdir(repo.ptr);
+    GitLocation location;
+    location.ref = std::move(ref);
+    if (!workdir) {  // a bare repository: the project is at its top
+        location.repository = git_repository_path(repo.ptr);
+        return location;
+    }
+    std::error_code ec;
+    const auto top = std::filesystem::weakly_canonical(workdir, ec);
+    const auto dir = std::filesystem::weakly_canonical(where, ec);
+    location.repository = top;
+    location.project_dir = normalized(dir.lexically_relative(top).generic_string());
+    if (!location.project_dir.empty() && !stays_inside(location.project_dir))
+        return make_error(ErrorCode::source, "'" + where + "' is outside the work tree at '" + top.string() + "'");
+    return location;
+}
+
+Result<std::string> GitTree::read(const std::string& relative_path) const {
+    const std::string path = normalized(relative_path);
+    if (!stays_inside(relative_path) || path.empty())
+        return make_error(ErrorCode::io, "'" + relative_path + "' leaves the project directory; refused");
+    const std::string full = state_->prefix.empty() ? path : state_->prefix + "/" + path;
+    const std::string at = " at commit " + short_commit();
+
+    TreeEntry entry;
+    auto* tree = reinterpret_cast<git_tree*>(state_->tree.ptr);
+    if (git_tree_entry_bypath(&entry.ptr, tree, full.c_str()) != 0)
+        return make_error(ErrorCode::io, "cannot read '" + full + "'" + at + ": no such file");
+    const git_filemode_t entry_type = git_tree_entry_filemode(entry.ptr);
+    if (entry_type == GIT_FILEMODE_LINK)
+        return make_error(ErrorCode::io, "'" + full + "'" + at + " is a symlink; refused");
+    if (entry_type != GIT_FILEMODE_BLOB && entry_type != GIT_FILEMODE_BLOB_EXECUTABLE)
+        return make_error(ErrorCode::io, "'" + full + "'" + at + " is not a file");
+
+    Object blob;
+    if (git_tree_entry_to_object(&blob.ptr, state_->repo.ptr, entry.ptr) != 0)
+        return make_error(ErrorCode::io, "cannot read '" + full + "'" + at + ": " + last_git_error());
+    auto* b = reinterpret_cast<git_blob*>(blob.ptr);
+    const auto* bytes = static_cast<const char*>(git_blob_rawcontent(b));
+    return std::string(bytes, static_cast<std::size_t>(git_blob_rawsize(b)));
+}
+
+FileReader GitTree::reader() const {
+    return [this](const std::string& relative_path) { return read(relative_path); };
+}
+
+}  // namespace tandem

@@ -1,1 +1,0 @@
-// shared front-end code

@@ -1,0 +1,120 @@
+// The subcommand table of the front-ends and each command's body: a call into the library,
+// then printing.
+#include "frontend/cli.hpp"
+#include "frontend/options.hpp"
+#include "frontend/output.hpp"
+#include "frontend/project_input.hpp"
+
+#include <tandem/plan.hpp>
+#include <tandem/version.hpp>
+
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+namespace tandem::cli {
+
+namespace {
+
+struct Command {
+    std::string_view name;
+    std::string_view usage;    // operands after the name
+    std::string_view summary;  // one line for --help
+    int (*body)(const Options&, const ToolDefaults&);
+};
+
+int validate_command(const Options& options, const ToolDefaults& tool) {
+    auto input = load_input(options, tool);
+    if (!input) return report_error(input.error(), options, tool);
+    print_validation(std::cout, *input, options, tool);
+    return 0;
+}
+
+int plan_command(const Options& options, const ToolDefaults& tool) {
+    auto input = load_input(options, tool);
+    if (!input) return report_error(input.error(), options, tool);
+    auto observed = load_observed(options);
+    if (!observed) return report_error(observed.error(), options, tool);
+    PlanRequest request;
+    request.changed_paths = options.changed;
+    request.bootstrap = options.bootstrap;
+    request.reset = options.reset;
+    request.trigger = options.trigger;
+    request.only = options.only;
+    request.revision = input->revision;
+    auto plan = make_plan(input->project.spec, *observed, input->project.policy, request);
+    if (!plan) return report_error(plan.error(), options, tool);
+    std::cout << (options.output == OutputFormat::json ? to_json(*plan) + "\n" : format_table(*plan));
+    return 0;
+}
+
+int policies_command(const Options& options, const ToolDefaults& tool) {
+    if (options.operands.size() > 1)
+        return report_error(make_error(ErrorCode::usage, "policies takes at most one policy set name"), options, tool);
+    auto input = load_input(options, tool);
+    if (!input) return report_error(input.error(), options, tool);
+    if (options.operands.empty()) {
+        print_policy_sets(std::cout, *input, options);
+        return 0;
+    }
+    auto status = print_policy_knobs(std::cout, *input, options.operands.front(), options);
+    return status ? 0 : report_error(status.error(), options, tool);
+}
+
+int version_command(const Options&, const ToolDefaults& tool) {
+    std::cout << tool.program << " " << version() << "\n";
+    return 0;
+}
+
+int help_command(const Options& options, const ToolDefaults& tool);
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table{
+        {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
+        {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
+        {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},
+        {"version", "", "print the version", version_command},
+        {"help", "", "show this help", help_command},
+    };
+    return table;
+}
+
+int help_command(const Options&, const ToolDefaults& tool) {
+    std::cout << tool.program << " - " << tool.summary << "\n\nUsage: " << tool.program
+              << " [options] COMMAND [operands]\n\nCommands:\n";
+    for (const auto& c : commands()) {
+        std::string head = std::string(c.name) + (c.usage.empty() ? "" : " " + std::string(c.usage));
+        head.resize(std::max<std::size_t>(head.size() + 1, 18), ' ');
+        std::cout << "  " << head << c.summary << "\n";
+    }
+    std::cout << "\n" << options_help(tool);
+    return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv, const ToolDefaults& tool) {
+    std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    auto options = parse_options(args, tool);
+    if (!options) return report_error(options.error(), Options{}, tool);
+    if (options->help) return help_command(*options, tool);
+    if (options->version) return version_command(*options, tool);
+    if (options->command.empty()) {
+        help_command(*options, tool);
+        return 2;
+    }
+    for (const auto& c : commands()) {
+        if (c.name != options->command) continue;
+        if (c.usage.empty() && !options->operands.empty())
+            return report_error(make_error(ErrorCode::usage, std::string(c.name) + " takes no operand, got '" +
+                                                                 options->operands.front() + "'"),
+                                *options, tool);
+        return c.body(*options, tool);
+    }
+    std::string list;
+    for (const auto& c : commands()) list += (list.empty() ? "" : ", ") + std::string(c.name);
+    return report_error(make_error(ErrorCode::usage, "unknown command '" + options->command + "' (commands: " + list + ")"),
+                        *options, tool);
+}
+
+}  // namespace tandem::cli

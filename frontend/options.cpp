@@ -1,0 +1,125 @@
+// Parsing of the front-ends' command-line options.
+#include "frontend/options.hpp"
+
+#include <functional>
+#include <map>
+
+namespace tandem::cli {
+
+namespace {
+
+Error usage(const std::string& message) { return make_error(ErrorCode::usage, message); }
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(',', start), text.size());
+        if (end > start) out.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+using Setter = std::function<Status(Options&, const std::string&)>;
+
+// Options that take a value, by every name they answer to.
+const std::map<std::string, Setter>& valued_options() {
+    static const std::map<std::string, Setter> table = [] {
+        std::map<std::string, Setter> t;
+        auto file = [](Options& o, const std::string& v) -> Status { o.file = v; return Ok{}; };
+        t["-f"] = file;
+        t["--file"] = file;
+        t["--policy"] = [](Options& o, const std::string& v) -> Status { o.policy = v; return Ok{}; };
+        auto output = [](Options& o, const std::string& v) -> Status {
+            if (v == "table") o.output = OutputFormat::table;
+            else if (v == "json") o.output = OutputFormat::json;
+            else return usage("--output takes 'table' or 'json', not '" + v + "'");
+            return Ok{};
+        };
+        t["-o"] = output;
+        t["--output"] = output;
+        t["--source"] = [](Options& o, const std::string& v) -> Status {
+            if (v == "disk") o.source_flag = SourceKind::disk;
+            else if (v == "git") o.source_flag = SourceKind::git;
+            else return usage("--source takes 'disk' or 'git', not '" + v + "'");
+            return Ok{};
+        };
+        t["--repo"] = [](Options& o, const std::string& v) -> Status { o.repo = v; return Ok{}; };
+        t["--ref"] = [](Options& o, const std::string& v) -> Status { o.ref = v; return Ok{}; };
+        t["--changed"] = [](Options& o, const std::string& v) -> Status { o.changed.push_back(v); return Ok{}; };
+        t["--reset"] = [](Options& o, const std::string& v) -> Status { o.reset.push_back(v); return Ok{}; };
+        t["--trigger"] = [](Options& o, const std::string& v) -> Status { o.trigger.push_back(v); return Ok{}; };
+        t["--only"] = [](Options& o, const std::string& v) -> Status {
+            for (auto& name : split_list(v)) o.only.push_back(name);
+            return Ok{};
+        };
+        t["--observed"] = [](Options& o, const std::string& v) -> Status { o.observed = v; return Ok{}; };
+        return t;
+    }();
+    return table;
+}
+
+Status apply_flag(Options& options, const std::string& arg) {
+    if (arg == "-h" || arg == "--help") options.help = true;
+    else if (arg == "--version") options.version = true;
+    else if (arg == "--bootstrap") options.bootstrap = true;
+    else return usage("unknown option '" + arg + "' (see --help)");
+    return Ok{};
+}
+
+}  // namespace
+
+Result<Options> parse_options(const std::vector<std::string>& args, const ToolDefaults& tool) {
+    Options options;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        if (arg.size() > 1 && arg[0] == '-') {
+            std::optional<std::string> inline_value;
+            if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+                inline_value = arg.substr(eq + 1);
+                arg = arg.substr(0, eq);
+            }
+            const auto& table = valued_options();
+            if (auto it = table.find(arg); it != table.end()) {
+                if (!inline_value && i + 1 >= args.size()) return usage(arg + " needs a value");
+                const std::string value = inline_value ? *inline_value : args[++i];
+                if (auto status = it->second(options, value); !status) return status.error();
+                continue;
+            }
+            if (inline_value) return usage("option '" + arg + "' takes no value");
+            if (auto status = apply_flag(options, arg); !status) return status.error();
+            continue;
+        }
+        if (options.command.empty()) options.command = arg;
+        else options.operands.push_back(arg);
+    }
+    if (options.repo && options.source_flag == SourceKind::disk)
+        return usage("--repo reads from git and cannot go with --source disk");
+    options.source = options.source_flag.value_or(options.repo ? SourceKind::git : tool.default_source);
+    return options;
+}
+
+std::string options_help(const ToolDefaults& tool) {
+    const bool git = tool.default_source == SourceKind::git;
+    return std::string("Options:\n") +
+           "  -f, --file FILE        the project's tandem.yaml (default: ./tandem.yaml)\n"
+           "      --policy NAME      the policy set to use; wins over `policy:` in tandem.yaml (default: " +
+           tool.default_policy + ")\n" +
+           "  -o, --output FORMAT    table (default) or json\n"
+           "      --source KIND      where the project is read from: disk or git (default: " +
+           (git ? "git" : "disk") + ")\n" +
+           "      --repo PATH        git: the repository (default: the one holding FILE); FILE is then a path in it\n"
+           "      --ref REF          git: branch, tag or commit to read (default: HEAD)\n"
+           "      --bootstrap        allow bringing every service up from nothing (an audited incident where\n"
+           "                         the policy requires the flag)\n"
+           "      --changed PATH     plan for a changed file (repeatable)\n"
+           "      --reset SERVICE    plan a reset of the service's state (repeatable)\n"
+           "      --trigger SERVICE  plan a rebuild and restart of the service (repeatable)\n"
+           "      --only A,B         restrict to these services and what they depend on\n"
+           "      --observed FILE    plan against a recorded running state (JSON) instead of nothing running\n"
+           "  -h, --help             this help\n"
+           "      --version          the version\n";
+}
+
+}  // namespace tandem::cli

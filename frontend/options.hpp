@@ -1,0 +1,42 @@
+// Command-line options of the front-ends, parsed into one struct.
+#pragma once
+
+#include "frontend/cli.hpp"
+
+#include <tandem/error.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem::cli {
+
+enum class OutputFormat { table, json };
+
+struct Options {
+    std::string command;               // "plan"; empty when only --help/--version was given
+    std::vector<std::string> operands; // what follows the command
+    std::string file = "tandem.yaml";  // -f
+    std::optional<std::string> policy; // --policy
+    OutputFormat output = OutputFormat::table;
+    SourceKind source = SourceKind::disk;   // --source, or git when --repo is given, or the tool's default
+    std::optional<SourceKind> source_flag;  // --source as given
+    std::optional<std::string> repo;   // --repo (git source)
+    std::string ref = "HEAD";          // --ref (git source)
+    bool bootstrap = false;
+    std::vector<std::string> changed;  // --changed PATH, repeatable
+    std::vector<std::string> reset;    // --reset SERVICE, repeatable
+    std::vector<std::string> trigger;  // --trigger SERVICE, repeatable
+    std::vector<std::string> only;     // --only a,b
+    std::optional<std::string> observed;  // --observed FILE
+    bool help = false;
+    bool version = false;
+};
+
+// `args` excludes the program name. Errors are ErrorCode::usage and name the argument.
+Result<Options> parse_options(const std::vector<std::string>& args, const ToolDefaults& tool);
+
+// The options part of --help.
+std::string options_help(const ToolDefaults& tool);
+
+}  // namespace tandem::cli

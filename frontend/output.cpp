@@ -1,0 +1,119 @@
+// Printing of errors, validation results and policy sets for the front-ends.
+#include "frontend/output.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <sstream>
+
+namespace tandem::cli {
+
+namespace {
+
+const char* choice_text(PolicyChoice choice) {
+    switch (choice) {
+        case PolicyChoice::flag: return "flag";
+        case PolicyChoice::file: return "file";
+        case PolicyChoice::default_: return "default";
+    }
+    return "default";
+}
+
+std::string choice_phrase(PolicyChoice choice, const ToolDefaults& tool) {
+    switch (choice) {
+        case PolicyChoice::flag: return "from --policy";
+        case PolicyChoice::file: return "from `policy:` in the file";
+        case PolicyChoice::default_: return tool.program + "'s default";
+    }
+    return "";
+}
+
+nlohmann::json error_json(const Error& error) {
+    nlohmann::json j{{"code", to_string(error.code)}, {"message", error.message}};
+    if (!error.location.file.empty()) j["file"] = error.location.file;
+    if (error.location.line > 0) j["line"] = error.location.line;
+    if (error.location.column > 0) j["column"] = error.location.column;
+    return j;
+}
+
+std::string pad(const std::string& text, std::size_t width) {
+    return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+}  // namespace
+
+int report_error(const Error& error, const Options& options, const ToolDefaults& tool) {
+    const int code = error.code == ErrorCode::usage ? 2 : 1;
+    if (options.output == OutputFormat::json) {
+        std::cout << nlohmann::json{{"error", error_json(error)}}.dump(2) << "\n";
+    } else {
+        std::cerr << tool.program << ": " << error.to_string() << "\n";
+        if (code == 2) std::cerr << "Run '" << tool.program << " --help' for the commands and options.\n";
+    }
+    return code;
+}
+
+void print_validation(std::ostream& out, const ProjectInput& input, const Options& options, const ToolDefaults& tool) {
+    const Spec& spec = input.project.spec;
+    if (options.output == OutputFormat::json) {
+        nlohmann::json services = nlohmann::json::array();
+        for (const auto& s : spec.services) services.push_back(s.name);
+        nlohmann::json j{{"valid", true},
+                         {"file", input.file},
+                         {"project", spec.project},
+                         {"revision", input.revision},
+                         {"policy", input.project.policy.name},
+                         {"policy_choice", choice_text(input.project.policy_choice)},
+                         {"services", services}};
+        out << j.dump(2) << "\n";
+        return;
+    }
+    std::string names;
+    for (const auto& s : spec.services) names += (names.empty() ? "" : ", ") + s.name;
+    out << input.file << (input.revision.empty() ? "" : " at commit " + input.revision.substr(0, 12))
+        << " is valid: project '" << spec.project << "', " << spec.services.size()
+        << (spec.services.size() == 1 ? " service (" : " services (") << names << "), policy '"
+        << input.project.policy.name << "' (" << choice_phrase(input.project.policy_choice, tool) << ")\n";
+}
+
+void print_policy_sets(std::ostream& out, const ProjectInput& input, const Options& options) {
+    const auto& catalog = input.project.catalog;
+    const std::string& active = input.project.policy.name;
+    nlohmann::json list = nlohmann::json::array();
+    std::ostringstream table;
+    for (const auto& name : catalog.names()) {
+        auto set = catalog.resolve(name);
+        if (!set) continue;  // load_project resolved every set the project can name
+        const std::string origin = set->from.empty() ? "built in" : "from " + set->from;
+        list.push_back({{"name", name}, {"from", set->from}, {"description", set->description},
+                        {"active", name == active}});
+        table << (name == active ? "* " : "  ") << pad(name, 12) << pad(origin, 16) << set->description << "\n";
+    }
+    if (options.output == OutputFormat::json) out << nlohmann::json{{"active", active}, {"sets", list}}.dump(2) << "\n";
+    else out << "policy sets (* active):\n" << table.str();
+}
+
+Status print_policy_knobs(std::ostream& out, const ProjectInput& input, const std::string& name,
+                          const Options& options) {
+    auto set = input.project.catalog.resolve(name);
+    if (!set) return set.error();
+    auto lineage = input.project.catalog.lineage(name);
+    if (options.output == OutputFormat::json) {
+        nlohmann::json values = nlohmann::json::object();
+        for (const auto& knob : knobs()) values[std::string(knob.name)] = knob_value(*set, knob.name).value_or("");
+        out << nlohmann::json{{"name", set->name}, {"from", set->from}, {"description", set->description},
+                              {"lineage", lineage ? *lineage : std::vector<std::string>{}}, {"knobs", values}}
+                   .dump(2)
+            << "\n";
+        return Ok{};
+    }
+    out << "policy set '" << set->name << "'" << (set->from.empty() ? " (built in)" : " (from " + set->from + ")")
+        << ": " << set->description << "\n\n";
+    out << pad("knob", 28) << pad("value", 14) << "seed-table row\n";
+    for (const auto& knob : knobs())
+        out << pad(std::string(knob.name), 28) << pad(knob_value(*set, knob.name).value_or("?"), 14) << knob.seed_row
+            << "\n";
+    return Ok{};
+}
+
+}  // namespace tandem::cli

@@ -1,0 +1,79 @@
+// Where a command's project comes from: files on disk, or a commit of a git repository.
+#include "frontend/project_input.hpp"
+
+#include <tandem/git_tree.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace tandem::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+ProjectOptions project_options(const Options& options, const ToolDefaults& tool) {
+    ProjectOptions out;
+    out.config_path = fs::path(options.file).filename().string();
+    out.policy = options.policy;
+    out.default_policy = tool.default_policy;
+    return out;
+}
+
+fs::path project_dir(const Options& options) {
+    const fs::path dir = fs::path(options.file).parent_path();
+    return dir.empty() ? fs::path(".") : dir;
+}
+
+// Errors found inside a commit say which commit, so that nobody edits the work tree in vain.
+Error at_commit(Error error, const std::string& commit) {
+    if (error.message.find("at commit ") == std::string::npos)
+        error.message += " (in commit " + commit.substr(0, 12) + ")";
+    return error;
+}
+
+Result<ProjectInput> load_from_git(const Options& options, const ToolDefaults& tool) {
+    Result<GitLocation> location = GitLocation{};
+    if (options.repo) {
+        GitLocation given;
+        given.repository = *options.repo;
+        given.ref = options.ref;
+        given.project_dir = fs::path(options.file).parent_path().generic_string();
+        location = given;
+    } else {
+        location = GitTree::locate(project_dir(options), options.ref);
+    }
+    if (!location) return location.error();
+    auto tree = GitTree::open(*location);
+    if (!tree) return tree.error();
+    auto project = load_project(tree->reader(), project_options(options, tool));
+    if (!project) return at_commit(project.error(), tree->commit());
+    if (project->spec.project.empty()) {
+        const fs::path named = location->project_dir.empty() ? fs::absolute(location->repository)
+                                                             : fs::path(location->project_dir);
+        project->spec.project = named.lexically_normal().filename().string();
+    }
+    return ProjectInput{std::move(*project), options.file, tree->commit()};
+}
+
+}  // namespace
+
+Result<ProjectInput> load_input(const Options& options, const ToolDefaults& tool) {
+    if (options.source == SourceKind::git) return load_from_git(options, tool);
+    auto project = load_project(project_dir(options), project_options(options, tool));
+    if (!project) return project.error();
+    return ProjectInput{std::move(*project), options.file, ""};
+}
+
+Result<Observed> load_observed(const Options& options) {
+    if (!options.observed) return Observed{};
+    std::ifstream in(*options.observed, std::ios::binary);
+    if (!in)
+        return make_error(ErrorCode::io, "cannot read '" + *options.observed + "' (given to --observed)");
+    std::stringstream text;
+    text << in.rdbuf();
+    return observed_from_json(text.str(), *options.observed);
+}
+
+}  // namespace tandem::cli

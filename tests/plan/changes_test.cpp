@@ -1,0 +1,198 @@
+// Tests of how changed paths become actions: watch rules, build inputs, the strongest rule,
+// live updates, and merging with other causes.
+#include <tandem/plan.hpp>
+
+#include "plan/changes.hpp"
+
+#include <doctest/doctest.h>
+
+#include "plan/plan_builders.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace tandem::test;  // the builders
+
+using tandem::Action;
+using tandem::ActionKind;
+using tandem::Observed;
+using tandem::Plan;
+using tandem::PlanRequest;
+using tandem::PolicySet;
+using tandem::ServiceSpec;
+using tandem::Spec;
+using tandem::WatchAction;
+using tandem::WatchRule;
+using Paths = std::vector<std::string>;
+using Kinds = std::vector<ActionKind>;
+
+PlanRequest changed(Paths paths) {
+    PlanRequest request;
+    request.changed_paths = std::move(paths);
+    return request;
+}
+
+Kinds kinds(const tandem::Step& step) {
+    Kinds out;
+    for (const Action& action : step.actions) out.push_back(action.kind);
+    return out;
+}
+
+// The one step of a plan that has exactly one (a copy: plans are often temporaries here).
+tandem::Step single_step(const Plan& plan) {
+    REQUIRE(plan.waves.size() == 1);
+    REQUIRE(plan.waves[0].steps.size() == 1);
+    return plan.waves[0].steps[0];
+}
+
+// web reads static/ itself, restarts on config/, runs npm install on package.json and
+// rebuilds on web/src/** (its build inputs).
+ServiceSpec web_with_rules() {
+    ServiceSpec web = built("web");
+    web.watch = {WatchRule{{"web/static/**"}, WatchAction::sync, "", {}},
+                 WatchRule{{"web/config/*.yaml"}, WatchAction::restart, "", {}},
+                 WatchRule{{"web/package.json"}, WatchAction::run, "npm install", {}}};
+    return web;
+}
+
+}  // namespace
+
+TEST_CASE("changes: a changed path that no rule or build input matches plans nothing") {
+    const Spec spec = spec_of({web_with_rules(), built("api")});
+    const Plan plan = plan_ok(spec, running(spec, {"web", "api"}), changed({"README.md", "docs/index.md", "web"}));
+    CHECK(plan.empty());
+}
+
+TEST_CASE("changes: a run rule runs its command, then replaces") {
+    const Spec spec = spec_of({web_with_rules()});
+    const tandem::Step step = single_step(plan_ok(spec, running(spec, {"web"}), changed({"./web/package.json"})));
+    REQUIRE(kinds(step) == Kinds{ActionKind::run, ActionKind::replace});
+    CHECK(step.actions[0].command == "npm install");
+    CHECK(step.actions[0].paths == Paths{"./web/package.json"});
+    CHECK(step.actions[0].reason == "./web/package.json changed");
+    CHECK(step.actions[1].reason == "./web/package.json changed");
+}
+
+TEST_CASE("changes: a restart rule replaces without a build") {
+    const Spec spec = spec_of({web_with_rules()});
+    const tandem::Step step = single_step(plan_ok(spec, running(spec, {"web"}), changed({"web/config/app.yaml"})));
+    CHECK(kinds(step) == Kinds{ActionKind::replace});
+    CHECK(step.actions[0].paths == Paths{"web/config/app.yaml"});
+}
+
+TEST_CASE("changes: the strongest action wins: rebuild > run > restart > sync") {
+    const Spec spec = spec_of({web_with_rules()});
+    const Observed observed = running(spec, {"web"});
+
+    const tandem::Step syncs = single_step(plan_ok(spec, observed, changed({"web/static/a.css", "web/static/b.js"})));
+    REQUIRE(kinds(syncs) == Kinds{ActionKind::sync});
+    CHECK(syncs.actions[0].paths == Paths{"web/static/a.css", "web/static/b.js"});
+    CHECK(syncs.actions[0].reason == "2 files changed");
+
+    const tandem::Step restart =
+        single_step(plan_ok(spec, observed, changed({"web/static/a.css", "web/config/x.yaml"})));
+    CHECK(kinds(restart) == Kinds{ActionKind::replace});  // the replacement reads the new static files anyway
+    CHECK(restart.actions[0].paths == Paths{"web/static/a.css", "web/config/x.yaml"});
+
+    const tandem::Step& run =
+        single_step(plan_ok(spec, observed, changed({"web/config/x.yaml", "web/package.json", "web/static/a.css"})));
+    REQUIRE(kinds(run) == Kinds{ActionKind::run, ActionKind::replace});
+    CHECK(run.actions[0].paths == Paths{"web/package.json"});
+    CHECK(run.actions[1].reason == "3 files changed");
+
+    const tandem::Step rebuild = single_step(
+        plan_ok(spec, observed, changed({"web/package.json", "web/src/app.ts", "web/config/x.yaml", "web/static/a"})));
+    REQUIRE(kinds(rebuild) == Kinds{ActionKind::build, ActionKind::replace});
+    CHECK(rebuild.actions[0].paths == Paths{"web/package.json", "web/src/app.ts", "web/config/x.yaml", "web/static/a"});
+    CHECK(rebuild.actions[0].reason == "4 files changed");
+}
+
+TEST_CASE("changes: the first matching watch rule decides, before build inputs") {
+    ServiceSpec api = built("api");
+    api.watch = {WatchRule{{"api/src/templates/**"}, WatchAction::sync, "", {}},
+                 WatchRule{{"api/src/**"}, WatchAction::restart, "", {}}};
+    const Spec spec = spec_of({api});
+    const Observed observed = running(spec, {"api"});
+    CHECK(kinds(single_step(plan_ok(spec, observed, changed({"api/src/templates/home.html"})))) ==
+          Kinds{ActionKind::sync});
+    CHECK(kinds(single_step(plan_ok(spec, observed, changed({"api/src/main.go"})))) == Kinds{ActionKind::replace});
+
+    ServiceSpec plain = built("api");  // no watch rules: its build inputs rebuild
+    const Spec inputs_only = spec_of({plain});
+    CHECK(kinds(single_step(plan_ok(inputs_only, running(inputs_only, {"api"}), changed({"api/src/main.go"})))) ==
+          Kinds{ActionKind::build, ActionKind::replace});
+}
+
+TEST_CASE("changes: without live updates every matched change is a build and a replace") {
+    PolicySet careful = dev_policy();
+    careful.updates.live = false;
+    const Spec spec = spec_of({web_with_rules(), service("static", {})});
+    const Observed observed = running(spec, {"web", "static"});
+    for (const char* path : {"web/static/a.css", "web/config/app.yaml", "web/package.json", "web/src/a.ts"}) {
+        CAPTURE(path);
+        const tandem::Step step = single_step(plan_ok(spec, observed, changed({path}), careful));
+        REQUIRE(kinds(step) == Kinds{ActionKind::build, ActionKind::replace});
+        CHECK(step.actions[1].paths == Paths{path});
+    }
+    // A service without a build is replaced.
+    ServiceSpec watcher = service("docs");
+    watcher.watch = {WatchRule{{"docs/**"}, WatchAction::sync, "", {}}};
+    const Spec docs = spec_of({watcher});
+    CHECK(kinds(single_step(plan_ok(docs, running(docs, {"docs"}), changed({"docs/a.md"}), careful))) ==
+          Kinds{ActionKind::replace});
+}
+
+TEST_CASE("changes: causes for one service merge into one step without duplicate actions") {
+    const Spec spec = spec_of({web_with_rules()});
+    Observed observed = running(spec, {"web"});
+    observed.services["web"].fingerprint = "sha256:older";
+    PlanRequest request = changed({"web/src/main.ts", "web/package.json"});
+    request.trigger = {"web", "web"};
+    const tandem::Step step = single_step(plan_ok(spec, observed, request));
+    REQUIRE(kinds(step) == Kinds{ActionKind::build, ActionKind::replace});
+    CHECK(step.actions[0].reason == "spec changed, 2 files changed, triggered");
+    CHECK(step.actions[1].reason == "spec changed, 2 files changed, triggered");
+    CHECK(step.actions[1].paths == Paths{"web/src/main.ts", "web/package.json"});
+}
+
+TEST_CASE("changes: match_changes lists each path once and groups run rules by command") {
+    ServiceSpec web = web_with_rules();
+    web.watch.push_back(WatchRule{{"web/yarn.lock"}, WatchAction::run, "npm install", {}});
+    web.watch.push_back(WatchRule{{"web/proto/**"}, WatchAction::run, "make proto", {}});
+    const tandem::ChangeMatch match = tandem::match_changes(
+        web, {"web/package.json", "web/proto/a.proto", "web/yarn.lock", "web/package.json", "other/file"});
+    CHECK(match.strongest == WatchAction::run);
+    CHECK(match.paths == Paths{"web/package.json", "web/proto/a.proto", "web/yarn.lock"});
+    CHECK(match.sync_paths.empty());
+    REQUIRE(match.runs.size() == 2);
+    CHECK(match.runs[0].command == "npm install");
+    CHECK(match.runs[0].paths == Paths{"web/package.json", "web/yarn.lock"});
+    CHECK(match.runs[1].command == "make proto");
+    CHECK(match.runs[1].paths == Paths{"web/proto/a.proto"});
+
+    // Two run rules hit: both commands run, first hit first, before the replace.
+    const Spec spec = spec_of({web});
+    const tandem::Step step =
+        single_step(plan_ok(spec, running(spec, {"web"}), changed({"web/proto/a.proto", "web/package.json"})));
+    REQUIRE(kinds(step) == Kinds{ActionKind::run, ActionKind::run, ActionKind::replace});
+    CHECK(step.actions[0].command == "make proto");
+    CHECK(step.actions[1].command == "npm install");
+}
+
+TEST_CASE("changes: a service without rules or inputs matches nothing") {
+    const tandem::ChangeMatch match = tandem::match_changes(service("db"), {"db/data", "anything"});
+    CHECK(match.empty());
+    CHECK(tandem::describe_changes({"a.c"}) == "a.c changed");
+    CHECK(tandem::describe_changes({"a.c", "b.c", "c.c"}) == "3 files changed");
+}
+
+TEST_CASE("changes: a new service is started, whatever its changed paths ask") {
+    const Spec spec = spec_of({service("db"), web_with_rules()});
+    const tandem::Step step = single_step(plan_ok(spec, running(spec, {"db"}), changed({"web/static/a.css"})));
+    CHECK(kinds(step) == Kinds{ActionKind::build, ActionKind::start});
+    CHECK(step.actions[1].reason == "new service");
+    CHECK(step.actions[1].paths.empty());
+}
