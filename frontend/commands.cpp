@@ -4,6 +4,7 @@
 #include "frontend/options.hpp"
 #include "frontend/output.hpp"
 #include "frontend/project_input.hpp"
+#include "frontend/up.hpp"
 
 #include <tandem/plan.hpp>
 #include <tandem/version.hpp>
@@ -71,6 +72,7 @@ int help_command(const Options& options, const ToolDefaults& tool);
 const std::vector<Command>& commands() {
     static const std::vector<Command> table{
         {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
+        {"up", "", "bring every service up as local processes and keep them running until Ctrl+C", up_command},
         {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
         {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},
         {"version", "", "print the version", version_command},

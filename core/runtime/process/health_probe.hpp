@@ -55,6 +55,7 @@ public:
     using ChangeHandler = std::function<void(Health, const ProbeOutcome& last)>;
     HealthMonitor(asio::io_context& io, const HealthSpec& spec, std::unique_ptr<HealthProbe> probe,
                   ChangeHandler on_change);
+    ~HealthMonitor();  // stops it
     void start();
     void stop();  // no more probes, no more callbacks
     Health health() const;

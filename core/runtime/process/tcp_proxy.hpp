@@ -44,7 +44,7 @@ public:
     // its last connection closes or after `timeout`, whichever is first; then the remaining
     // connections to it are closed.
     void drain_backend(int id, Duration timeout, std::function<void()> on_drained);
-    std::size_t backend_count() const;
+    std::size_t backend_count() const;  // backends new connections may go to (not draining)
     std::size_t open_connections(int backend_id) const;
     ProxyStats stats() const;
 

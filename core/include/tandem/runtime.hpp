@@ -1,0 +1,92 @@
+// The process runtime: the embedded default that runs a project's services as supervised
+// local processes, behind a TCP proxy per service port, and carries plans out on them.
+// Its event loop runs on a thread of its own; every call here is safe from any thread.
+#pragma once
+
+#include <tandem/error.hpp>
+#include <tandem/observed.hpp>
+#include <tandem/plan.hpp>
+#include <tandem/policy.hpp>
+#include <tandem/spec.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+struct ReplicaStatus {
+    int id = 0;             // unique within the runtime's life
+    int pid = 0;            // also its process group
+    int port = 0;           // its private port (0: none)
+    std::string health;     // "unknown", "healthy", "unhealthy"
+    bool routed = false;    // the proxy sends it connections
+    std::chrono::system_clock::time_point started;
+};
+
+struct ServiceStatus {
+    std::string name;
+    ServiceState state = ServiceState::stopped;
+    int port = 0;                         // public port (the proxy), 0 if none
+    std::string fingerprint;              // of the spec its replicas run
+    std::vector<ReplicaStatus> replicas;
+    int restarts = 0;                     // crash restarts since it was last started by a plan
+    std::string last_error;               // the last crash or failure, for display
+    std::vector<std::string> crash_lines; // the last log lines before the last crash
+    std::chrono::system_clock::time_point updated;
+};
+
+enum class RuntimeEventKind {
+    log,      // a line a replica or a build printed
+    state,    // a service changed state
+    action,   // an action of a plan started or finished
+    crash,    // a replica exited on its own
+    failure,  // an action failed
+};
+
+struct RuntimeEvent {
+    RuntimeEventKind kind = RuntimeEventKind::log;
+    std::string service;
+    std::string text;      // the line, or a sentence for people
+    int replica = 0;       // for log and crash events; 0 for builds and commands
+    bool is_stderr = false;
+    std::chrono::system_clock::time_point time;
+};
+
+struct RuntimeOptions {
+    std::filesystem::path project_root;  // where services and builds run (each in its workdir)
+    std::filesystem::path state_dir;     // logs and the record of running replicas
+    std::size_t log_ring_lines = 5000;   // per service, in memory
+    std::size_t log_file_bytes = 10 * 1024 * 1024;  // per service file, before it rotates
+};
+
+class ProcessRuntime {
+public:
+    using EventHandler = std::function<void(const RuntimeEvent&)>;
+
+    // Starts the event loop. Replicas recorded in the state directory by an engine that did
+    // not stop cleanly are stopped first (reported as events), so nothing runs twice.
+    static Result<std::unique_ptr<ProcessRuntime>> start(const RuntimeOptions& options, EventHandler on_event);
+    ~ProcessRuntime();  // stops every service, then the loop
+
+    // Carries a plan out: waves in order, steps of a wave at once (up to plan.max_parallel),
+    // each step's actions in order. Blocks until done; the first failure ends the plan and is
+    // returned. `spec` and `policy` are the ones the plan was made from.
+    Status apply(const Spec& spec, const PolicySet& policy, const Plan& plan);
+
+    Observed observe() const;
+    std::vector<ServiceStatus> status() const;
+    std::vector<std::string> logs(const std::string& service, std::size_t count) const;
+    void stop_all();  // every service, each with its grace period; blocks until all are gone
+
+    struct State;
+
+private:
+    explicit ProcessRuntime(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace tandem

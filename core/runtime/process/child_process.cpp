@@ -1,0 +1,459 @@
+// Supervised child processes: fork/exec into a process group of their own, output read line by
+// line on the event loop, exits reaped by one SIGCHLD listener per io_context, group stops.
+#include "runtime/process/child_process.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+
+extern char** environ;
+
+namespace tandem::process {
+namespace {
+
+constexpr auto kPipeDrainBound = std::chrono::milliseconds(200);  // a grandchild may hold the pipes
+constexpr auto kGroupPollInterval = std::chrono::milliseconds(20);
+
+// Reaps the children of one io_context. It waits only with waitid(P_PGID) on the process groups
+// of its own children, so it never takes the exit status of a process that other code waits for;
+// reparented grandchildren (when the engine is a subreaper) are reaped if they stayed in their
+// service's group. A ChildProcess registers its pid; entries outlive it until nothing is left.
+class Reaper : public asio::execution_context::service {
+public:
+    static inline asio::execution_context::id id;
+    using LeaderExit = std::function<void(ExitStatus)>;
+
+    explicit Reaper(asio::io_context& io) : service(io), io_(io), signals_(io, SIGCHLD) {
+        restart_interrupted_calls();
+        listen();
+    }
+
+    void add(pid_t pgid, LeaderExit on_leader_exit) {
+        {
+            std::lock_guard lock(mutex_);
+            groups_[pgid] = Group{std::move(on_leader_exit), true};  // a reused pid replaces its dead namesake
+        }
+        // The child may have exited before it was registered: look once more.
+        asio::post(io_, [this] { reap_all(); });
+    }
+    // The ChildProcess is gone: no one listens for its leader any more, but members left in the
+    // group are still reaped until none is.
+    void release(pid_t pgid) {
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = groups_.find(pgid); it != groups_.end()) it->second = Group{};
+        }
+        asio::post(io_, [this] { reap_all(); });
+    }
+    void reap_all();
+
+private:
+    void shutdown() override { signals_.cancel(); }
+    void listen() {
+        signals_.async_wait([this](const boost::system::error_code& error, int) {
+            if (error) return;
+            reap_all();
+            listen();
+        });
+    }
+    // Asio installs its SIGCHLD handler without SA_RESTART, so every child exit would make blocking
+    // calls on other threads fail with EINTR. Same handler, restarting calls, no stop/continue wakeups.
+    static void restart_interrupted_calls() {
+        struct sigaction action {};
+        if (::sigaction(SIGCHLD, nullptr, &action) != 0 || action.sa_handler == SIG_DFL) return;
+        action.sa_flags |= SA_RESTART | SA_NOCLDSTOP;
+        ::sigaction(SIGCHLD, &action, nullptr);
+    }
+    // Reaps every zombie of group `pgid`; returns true when no child of ours is left in it.
+    static bool reap_group(pid_t pgid, std::optional<ExitStatus>& leader_status);
+
+    asio::io_context& io_;
+    asio::signal_set signals_;
+    std::mutex mutex_;
+    struct Group {
+        LeaderExit on_leader_exit;  // empty once called
+        bool owner_alive = false;   // its ChildProcess still exists
+    };
+    std::map<pid_t, Group> groups_;
+};
+
+ExitStatus status_from(const siginfo_t& info) {
+    ExitStatus status;
+    if (info.si_code == CLD_EXITED) {
+        status.code = info.si_status;
+    } else {
+        status.signal = info.si_status;
+    }
+    return status;
+}
+
+bool Reaper::reap_group(pid_t pgid, std::optional<ExitStatus>& leader_status) {
+    for (;;) {
+        siginfo_t info{};
+        if (waitid(P_PGID, static_cast<id_t>(pgid), &info, WEXITED | WNOHANG) != 0) {
+            if (errno == EINTR) continue;
+            return errno == ECHILD;
+        }
+        if (info.si_pid == 0) return false;  // children left, none exited yet
+        if (info.si_pid == pgid) leader_status = status_from(info);
+    }
+}
+
+void Reaper::reap_all() {
+    std::vector<std::pair<LeaderExit, ExitStatus>> exits;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = groups_.begin(); it != groups_.end();) {
+            std::optional<ExitStatus> leader_status;
+            const bool none_left = reap_group(it->first, leader_status);
+            auto& on_leader_exit = it->second.on_leader_exit;
+            // No child left and no status seen: someone else's waitpid(-1) took the leader's.
+            if (none_left && !leader_status) leader_status = ExitStatus{};
+            if (leader_status && on_leader_exit) exits.emplace_back(std::exchange(on_leader_exit, nullptr), *leader_status);
+            it = (none_left && !it->second.owner_alive) ? groups_.erase(it) : std::next(it);
+        }
+    }
+    // Outside the lock: handlers may spawn more children.
+    for (auto& [on_exit, status] : exits) on_exit(status);
+}
+
+struct LineSplitter {
+    std::string partial;
+
+    template <class Emit>
+    static void emit_pieces(std::string_view line, Emit& emit) {
+        do {
+            emit(line.substr(0, ChildProcess::kMaxLineBytes));
+            line.remove_prefix(std::min(line.size(), ChildProcess::kMaxLineBytes));
+        } while (!line.empty());
+    }
+    template <class Emit>
+    void feed(std::string_view data, Emit& emit) {
+        while (!data.empty()) {
+            const auto newline = data.find('\n');
+            if (newline == std::string_view::npos) {
+                partial.append(data);
+                while (partial.size() > ChildProcess::kMaxLineBytes) {
+                    emit(std::string_view(partial).substr(0, ChildProcess::kMaxLineBytes));
+                    partial.erase(0, ChildProcess::kMaxLineBytes);
+                }
+                return;
+            }
+            if (partial.empty()) {
+                emit_pieces(data.substr(0, newline), emit);
+            } else {
+                partial.append(data.substr(0, newline));
+                emit_pieces(partial, emit);
+                partial.clear();
+            }
+            data.remove_prefix(newline + 1);
+        }
+    }
+    template <class Emit>
+    void finish(Emit& emit) {
+        if (!partial.empty()) emit_pieces(partial, emit);
+        partial.clear();
+    }
+};
+
+struct OutputPipe {
+    OutputPipe(asio::io_context& io, int fd, LogStream which) : descriptor(io, fd), stream(which) {}
+    asio::posix::stream_descriptor descriptor;
+    LogStream stream;
+    LineSplitter lines;
+    std::array<char, 64 * 1024> buffer{};
+    bool eof = false;
+};
+
+void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+}
+
+}  // namespace
+
+std::string ExitStatus::describe() const {
+    if (signal != 0) {
+        const char* abbrev = sigabbrev_np(signal);
+        return abbrev ? std::string("killed by SIG") + abbrev : "killed by signal " + std::to_string(signal);
+    }
+    if (code < 0) return "exited with an unknown status";
+    return "exited with code " + std::to_string(code);
+}
+
+struct ChildProcess::State {
+    State(asio::io_context& context, pid_t child, int out_fd, int err_fd)
+        : io(context), reaper(asio::use_service<Reaper>(context)), pid(child),
+          out(context, out_fd, LogStream::out), err(context, err_fd, LogStream::err),
+          drain_timer(context), stop_timer(context), poll_timer(context) {}
+    ~State();
+
+    void read(OutputPipe& pipe);
+    void on_leader_exit(ExitStatus exit_status);
+    void close_pipes();
+    void advance();  // delivers the exit and the stop once their conditions hold
+    void signal_group(int signal_number);
+    template <class Handler>
+    auto guarded(Handler handler) {
+        return [weak = self, this, handler](auto&&... args) {
+            if (auto keep = weak.lock()) handler(args...);
+        };
+    }
+
+    asio::io_context& io;
+    Reaper& reaper;
+    pid_t pid;
+    std::weak_ptr<ChildProcess> self;
+    LineHandler on_line;
+    ExitHandler on_exit;
+    OutputPipe out, err;
+    asio::steady_timer drain_timer, stop_timer, poll_timer;
+    ExitStatus status;
+    bool leader_reaped = false, exit_delivered = false, draining = false;
+    bool stopping = false, polling = false;
+    bool group_gone = false;  // seen empty after the leader was reaped: the pgid may be reused
+    std::vector<std::function<void()>> on_stopped;
+};
+
+ChildProcess::State::~State() {
+    signal_group(SIGKILL);
+    reaper.release(pid);
+}
+
+void ChildProcess::State::signal_group(int signal_number) {
+    // While the leader is unreaped or any member lives, the pgid cannot name another group; once
+    // the group was seen empty, it is never signalled again.
+    if (!group_gone && leader_reaped && !group_alive(pid)) group_gone = true;
+    if (!group_gone) ::killpg(pid, signal_number);
+}
+
+void ChildProcess::State::read(OutputPipe& pipe) {
+    pipe.descriptor.async_read_some(asio::buffer(pipe.buffer), guarded([this, &pipe](const boost::system::error_code& error,
+                                                                                      std::size_t bytes) {
+        if (pipe.eof) return;  // closed by close_pipes()
+        auto emit = [this, &pipe](std::string_view line) {
+            if (on_line) on_line(pipe.stream, line);
+        };
+        if (bytes > 0) pipe.lines.feed(std::string_view(pipe.buffer.data(), bytes), emit);
+        if (!error) return read(pipe);
+        pipe.lines.finish(emit);
+        pipe.eof = true;
+        advance();
+    }));
+}
+
+void ChildProcess::State::on_leader_exit(ExitStatus exit_status) {
+    status = exit_status;
+    leader_reaped = true;
+    advance();
+}
+
+void ChildProcess::State::close_pipes() {
+    for (OutputPipe* pipe : {&out, &err}) {
+        if (pipe->eof) continue;
+        pipe->eof = true;
+        auto emit = [this, pipe](std::string_view line) {
+            if (on_line) on_line(pipe->stream, line);
+        };
+        pipe->lines.finish(emit);
+        boost::system::error_code ignored;
+        pipe->descriptor.close(ignored);
+    }
+}
+
+void ChildProcess::State::advance() {
+    if (!exit_delivered && leader_reaped) {
+        if (!out.eof || !err.eof) {
+            if (!draining) {
+                draining = true;
+                drain_timer.expires_after(kPipeDrainBound);
+                drain_timer.async_wait(guarded([this](const boost::system::error_code& error) {
+                    if (error) return;
+                    close_pipes();
+                    advance();
+                }));
+            }
+            return;
+        }
+        drain_timer.cancel();
+        exit_delivered = true;
+        if (auto handler = std::exchange(on_exit, nullptr)) handler(status);
+    }
+    if (!stopping || !exit_delivered || polling) return;
+    if (group_alive(pid)) {
+        // Grandchildren may linger in the group; the grace timer SIGKILLs them.
+        polling = true;
+        poll_timer.expires_after(kGroupPollInterval);
+        poll_timer.async_wait(guarded([this](const boost::system::error_code& error) {
+            polling = false;
+            if (error) return;
+            reaper.reap_all();  // reparented grandchildren of the group
+            advance();
+        }));
+        return;
+    }
+    group_gone = true;
+    stopping = false;
+    stop_timer.cancel();
+    for (auto& handler : std::exchange(on_stopped, {})) {
+        if (handler) handler();
+    }
+}
+
+namespace {
+
+struct ExecFailure {
+    int stage = 0;  // 0: chdir, 1: exec
+    int error = 0;
+};
+
+std::vector<std::string> merged_environment(const LaunchSpec& launch) {
+    std::vector<std::string> entries;
+    for (char** entry = environ; entry && *entry; ++entry) {
+        const std::string_view text(*entry);
+        const auto name = text.substr(0, text.find('='));
+        bool replaced = false;
+        for (const auto& [key, value] : launch.env) replaced = replaced || key == name;
+        if (!replaced) entries.emplace_back(text);
+    }
+    for (const auto& [key, value] : launch.env) entries.push_back(key + "=" + value);
+    return entries;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    for (auto& text : strings) pointers.push_back(text.data());
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
+// In the forked child: only async-signal-safe calls until exec.
+[[noreturn]] void exec_child(const LaunchSpec& launch, char** argv, char** envp, int devnull, int out_fd,
+                             int err_fd, int status_fd) {
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal_number = 1; signal_number < NSIG; ++signal_number) ::signal(signal_number, SIG_DFL);
+    ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out_fd, STDOUT_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
+    ExecFailure failure;
+    if (launch.cwd.empty() || ::chdir(launch.cwd.c_str()) == 0) {
+        failure.stage = 1;
+        ::execvpe(argv[0], argv, envp);
+    }
+    failure.error = errno;
+    [[maybe_unused]] auto written = ::write(status_fd, &failure, sizeof failure);
+    ::_exit(127);
+}
+
+Error spawn_error(const LaunchSpec& launch, const std::string& what, int error_number) {
+    return make_error(ErrorCode::io, what + " '" + (launch.argv.empty() ? std::string() : launch.argv[0]) +
+                                         "': " + std::strerror(error_number));
+}
+
+// Waits for exec (the CLOEXEC status pipe closes) or its failure (the child writes errno).
+std::optional<ExecFailure> wait_for_exec(int status_fd) {
+    ExecFailure failure;
+    ssize_t got;
+    do {
+        got = ::read(status_fd, &failure, sizeof failure);
+    } while (got < 0 && errno == EINTR);
+    if (got == static_cast<ssize_t>(sizeof failure)) return failure;
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ChildProcess>> ChildProcess::spawn(asio::io_context& io, const LaunchSpec& launch,
+                                                          LineHandler on_line, ExitHandler on_exit) {
+    if (launch.argv.empty()) return make_error(ErrorCode::invalid_value, "cannot start a process without argv");
+    auto argv_strings = launch.argv;
+    auto env_strings = merged_environment(launch);
+    auto argv = pointers_to(argv_strings);
+    auto envp = pointers_to(env_strings);
+    Reaper& reaper = asio::use_service<Reaper>(io);  // listens for SIGCHLD before the fork
+
+    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    auto close_all = [&] {
+        for (int* fd : {&out_pipe[0], &out_pipe[1], &err_pipe[0], &err_pipe[1], &status_pipe[0], &status_pipe[1], &devnull})
+            close_fd(*fd);
+    };
+    if (devnull < 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
+        ::pipe2(status_pipe, O_CLOEXEC) != 0) {
+        const int error_number = errno;
+        close_all();
+        return spawn_error(launch, "cannot create pipes to start", error_number);
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int error_number = errno;
+        close_all();
+        return spawn_error(launch, "cannot fork to start", error_number);
+    }
+    if (pid == 0) exec_child(launch, argv.data(), envp.data(), devnull, out_pipe[1], err_pipe[1], status_pipe[1]);
+
+    ::setpgid(pid, pid);  // also in the child: whichever runs first, the group exists before exec
+    for (int* fd : {&out_pipe[1], &err_pipe[1], &status_pipe[1], &devnull}) close_fd(*fd);
+    const auto failure = wait_for_exec(status_pipe[0]);
+    close_fd(status_pipe[0]);
+    if (failure) {
+        close_all();
+        ::waitpid(pid, nullptr, 0);  // not registered with the reaper yet: ours alone to wait for
+        if (failure->stage == 0) return spawn_error(launch, "cannot change to " + launch.cwd.string() + " to start", failure->error);
+        return spawn_error(launch, "cannot start", failure->error);
+    }
+
+    auto state = std::make_unique<State>(io, pid, out_pipe[0], err_pipe[0]);
+    State* raw = state.get();
+    raw->on_line = std::move(on_line);
+    raw->on_exit = std::move(on_exit);
+    auto child = std::make_shared<ChildProcess>(std::move(state));
+    raw->self = child;
+    reaper.add(pid, raw->guarded([raw](ExitStatus status) { raw->on_leader_exit(status); }));
+    raw->read(raw->out);
+    raw->read(raw->err);
+    return child;
+}
+
+ChildProcess::ChildProcess(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ChildProcess::~ChildProcess() = default;
+
+pid_t ChildProcess::pid() const { return state_->pid; }
+bool ChildProcess::running() const { return !state_->leader_reaped; }
+
+void ChildProcess::stop(Duration grace, std::function<void()> on_stopped) {
+    State& state = *state_;
+    state.on_stopped.push_back(std::move(on_stopped));
+    if (state.stopping) return;  // the first stop's timers hold
+    state.stopping = true;
+    state.signal_group(SIGTERM);
+    state.stop_timer.expires_after(grace);
+    state.stop_timer.async_wait(state.guarded([&state](const boost::system::error_code& error) {
+        if (!error) state.signal_group(SIGKILL);
+    }));
+    asio::post(state.io, state.guarded([&state] { state.advance(); }));
+}
+
+void ChildProcess::kill() { state_->signal_group(SIGKILL); }
+
+void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+bool group_alive(pid_t pgid) {
+    if (pgid <= 0) return false;
+    return ::kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+}  // namespace tandem::process

@@ -1,0 +1,153 @@
+// The executor: a plan's waves, steps and actions carried out on the process runtime.
+#include "runtime/process/plan_execution.hpp"
+
+namespace tandem::process {
+
+SupervisionRules supervision_rules(const Action& action, const PolicySet& policy) {
+    SupervisionRules rules;
+    if (action.rollout) {
+        rules.rollout = *action.rollout;
+        rules.wait_for_health = action.rollout->health_gate;
+    } else {
+        // A fresh start: dependents wait until these replicas are healthy, not merely started.
+        rules.rollout.strategy = RolloutStrategy::recreate;
+        rules.rollout.max_unavailable = 1;
+        rules.rollout.health_gate = true;
+        rules.rollout.gate_timeout = policy.rollout.gate_timeout;
+        rules.wait_for_health = true;
+    }
+    rules.on_crash = action.on_crash;
+    rules.backoff_initial = policy.crash.backoff_initial;
+    rules.backoff_max = policy.crash.backoff_max;
+    rules.stable_after = policy.crash.stable_after;
+    return rules;
+}
+
+Release make_release(const Spec& spec, const ServiceSpec& service, const std::filesystem::path& project_root) {
+    Release release;
+    release.service = service;
+    release.env = expand_env(spec, service);
+    release.cwd = (project_root / service.workdir).lexically_normal();
+    release.fingerprint = fingerprint(spec, service);
+    return release;
+}
+
+PlanExecution::PlanExecution(ExecutionContext context, Spec spec, PolicySet policy, Plan plan,
+                             std::function<void(Status)> done)
+    : context_(std::move(context)), spec_(std::move(spec)), policy_(std::move(policy)), plan_(std::move(plan)),
+      done_(std::move(done)) {}
+
+void PlanExecution::begin() { start_wave(); }
+
+void PlanExecution::start_wave() {
+    if (failure_ || wave_ >= plan_.waves.size()) {
+        auto done = std::exchange(done_, {});
+        if (failure_) done(*failure_);
+        else done(Ok{});
+        return;
+    }
+    next_step_ = 0;
+    start_steps();
+}
+
+void PlanExecution::start_steps() {
+    const auto& steps = plan_.waves[wave_].steps;
+    const int limit = plan_.max_parallel > 0 ? plan_.max_parallel : static_cast<int>(steps.size());
+    while (!failure_ && next_step_ < steps.size() && running_ < limit) {
+        ++running_;
+        run_action(steps[next_step_++], 0);
+    }
+    if (running_ == 0) {
+        ++wave_;
+        start_wave();
+    }
+}
+
+void PlanExecution::step_finished(const Status& status) {
+    if (!status && !failure_) failure_ = status.error();
+    --running_;
+    start_steps();
+}
+
+void PlanExecution::run_action(const Step& step, std::size_t index) {
+    if (index >= step.actions.size()) {
+        step_finished(Ok{});
+        return;
+    }
+    const Action& action = step.actions[index];
+    auto self = shared_from_this();
+    auto next = [self, &step, index, action](Status status) {
+        if (!status) {
+            self->context_.emit(RuntimeEvent{RuntimeEventKind::failure, action.service,
+                                             std::string(to_string(action.kind)) + " failed: " + status.error().message,
+                                             0, true, std::chrono::system_clock::now()});
+            self->step_finished(status);
+            return;
+        }
+        self->context_.emit(RuntimeEvent{RuntimeEventKind::action, action.service,
+                                         std::string(to_string(action.kind)) + " done", 0, false,
+                                         std::chrono::system_clock::now()});
+        self->run_action(step, index + 1);
+    };
+    context_.emit(RuntimeEvent{RuntimeEventKind::action, action.service,
+                               std::string(to_string(action.kind)) + (action.reason.empty() ? "" : " (" + action.reason + ")"),
+                               0, false, std::chrono::system_clock::now()});
+    switch (action.kind) {
+        case ActionKind::build:
+        case ActionKind::run:
+        case ActionKind::reset: run_command(action, next); return;
+        case ActionKind::start:
+        case ActionKind::replace: roll_out(action, next); return;
+        case ActionKind::stop: {
+            auto supervisor = context_.supervisor(action.service);
+            supervisor->stop([self, name = action.service, next] {
+                self->context_.forget(name);
+                next(Ok{});
+            });
+            return;
+        }
+        case ActionKind::sync: asio::post(*context_.io, [next] { next(Ok{}); }); return;
+    }
+}
+
+void PlanExecution::roll_out(const Action& action, std::function<void(Status)> done) {
+    const ServiceSpec* service = spec_.find(action.service);
+    if (!service) {
+        asio::post(*context_.io, [done, name = action.service] {
+            done(make_error(ErrorCode::unknown_service, "'" + name + "' is not in the spec"));
+        });
+        return;
+    }
+    auto supervisor = context_.supervisor(action.service);
+    supervisor->roll_out(make_release(spec_, *service, context_.project_root), action.replicas,
+                         supervision_rules(action, policy_), std::move(done));
+}
+
+void PlanExecution::run_command(const Action& action, std::function<void(Status)> done) {
+    const ServiceSpec* service = spec_.find(action.service);
+    LaunchSpec launch;
+    launch.argv = {"/bin/sh", "-c", action.command};
+    launch.cwd = (context_.project_root / (service ? service->workdir : std::string("."))).lexically_normal();
+    if (service) launch.env = expand_env(spec_, *service);
+    auto self = shared_from_this();
+    const std::string name = action.service;
+    const std::string what = to_string(action.kind);
+    auto on_line = [self, name](LogStream stream, std::string_view text) {
+        const auto now = std::chrono::system_clock::now();
+        if (self->context_.logs) self->context_.logs->append(LogLine{now, name, 0, stream, std::string(text)});
+        self->context_.emit(RuntimeEvent{RuntimeEventKind::log, name, std::string(text), 0,
+                                         stream == LogStream::err, now});
+    };
+    auto on_exit = [done, name, what, command = action.command](ExitStatus status) {
+        if (status.clean()) done(Ok{});
+        else done(make_error(ErrorCode::source, what + " of '" + name + "' " + status.describe() + ": " + command));
+    };
+    auto child = ChildProcess::spawn(*context_.io, launch, on_line, on_exit);
+    if (!child) {
+        asio::post(*context_.io, [done, error = child.error()] { done(error); });
+        return;
+    }
+    commands_.push_back(*child);  // alive until the plan is done; a ChildProcess kills its group when destroyed
+}
+
+}  // namespace tandem::process

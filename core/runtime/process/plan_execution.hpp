@@ -1,0 +1,64 @@
+// Carrying one plan out on the event loop: waves in order, the steps of a wave at once (up to
+// the plan's max_parallel), each step's actions in order. The first failure stops new steps
+// from starting; the ones running finish, then the outcome is reported.
+#pragma once
+
+#include "runtime/process/asio.hpp"
+#include "runtime/process/log_store.hpp"
+#include "runtime/process/service_supervisor.hpp"
+
+#include <tandem/plan.hpp>
+#include <tandem/policy.hpp>
+#include <tandem/runtime.hpp>
+#include <tandem/spec.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace tandem::process {
+
+// What an execution needs of the runtime that owns it (all used on the loop thread).
+struct ExecutionContext {
+    asio::io_context* io = nullptr;
+    std::filesystem::path project_root;
+    LogStore* logs = nullptr;
+    std::function<void(const RuntimeEvent&)> emit;
+    // The supervisor of a service, created on first use.
+    std::function<std::shared_ptr<ServiceSupervisor>(const std::string&)> supervisor;
+    std::function<void(const std::string&)> forget;  // a stopped service's supervisor
+};
+
+class PlanExecution : public std::enable_shared_from_this<PlanExecution> {
+public:
+    PlanExecution(ExecutionContext context, Spec spec, PolicySet policy, Plan plan, std::function<void(Status)> done);
+    void begin();
+
+private:
+    void start_wave();
+    void start_steps();
+    void run_action(const Step& step, std::size_t index);
+    void step_finished(const Status& status);
+    void run_command(const Action& action, std::function<void(Status)> done);
+    void roll_out(const Action& action, std::function<void(Status)> done);
+
+    ExecutionContext context_;
+    Spec spec_;
+    PolicySet policy_;
+    Plan plan_;
+    std::function<void(Status)> done_;
+    std::size_t wave_ = 0;
+    std::size_t next_step_ = 0;
+    int running_ = 0;
+    std::optional<Error> failure_;
+    std::vector<std::shared_ptr<ChildProcess>> commands_;  // builds and commands, alive until they exit
+};
+
+// The replica rules one action carries, from the action and the policy set.
+SupervisionRules supervision_rules(const Action& action, const PolicySet& policy);
+
+// What the replicas of `service` run under `spec`, in `project_root`.
+Release make_release(const Spec& spec, const ServiceSpec& service, const std::filesystem::path& project_root);
+
+}  // namespace tandem::process

@@ -1,0 +1,180 @@
+// ProcessRuntime: the event loop thread, the services' supervisors, the record of running
+// replicas in the state directory, and plans carried out on them.
+#include <tandem/runtime.hpp>
+
+#include "runtime/process/asio.hpp"
+#include "runtime/process/log_store.hpp"
+#include "runtime/process/plan_execution.hpp"
+#include "runtime/process/runtime_state.hpp"
+#include "runtime/process/service_supervisor.hpp"
+
+#include <future>
+#include <thread>
+
+namespace tandem {
+
+using namespace tandem::process;  // this file is the seam between the public API and process/
+
+struct ProcessRuntime::State {
+    RuntimeOptions options;
+    EventHandler on_event;
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::thread loop;
+    std::unique_ptr<LogStore> logs;
+    std::unique_ptr<RuntimeStateFile> state_file;
+    std::map<std::string, std::shared_ptr<ServiceSupervisor>> services;
+
+    void emit(const RuntimeEvent& event) const {
+        if (on_event) on_event(event);
+    }
+
+    // Runs `fn` on the loop thread and waits for its result.
+    template <class Fn>
+    auto on_loop(Fn fn) -> decltype(fn()) {
+        if (io.get_executor().running_in_this_thread()) return fn();
+        std::packaged_task<decltype(fn())()> task(std::move(fn));
+        auto result = task.get_future();
+        asio::post(io, [&task] { task(); });
+        return result.get();
+    }
+
+    void persist() {
+        std::vector<ReplicaRecord> records;
+        for (const auto& [name, supervisor] : services) {
+            auto some = supervisor->records();
+            records.insert(records.end(), some.begin(), some.end());
+        }
+        if (auto saved = state_file->save(records); !saved)
+            emit(RuntimeEvent{RuntimeEventKind::failure, "", saved.error().to_string(), 0, true,
+                              std::chrono::system_clock::now()});
+    }
+
+    std::shared_ptr<ServiceSupervisor> supervisor(const std::string& name) {
+        auto& slot = services[name];
+        if (!slot) {
+            SupervisorHooks hooks;
+            hooks.emit = [this](const RuntimeEvent& e) { emit(e); };
+            hooks.replicas_changed = [this] { persist(); };
+            hooks.logs = logs.get();
+            slot = std::make_shared<ServiceSupervisor>(io, name, std::move(hooks));
+        }
+        return slot;
+    }
+};
+
+Result<std::unique_ptr<ProcessRuntime>> ProcessRuntime::start(const RuntimeOptions& options, EventHandler on_event) {
+    auto state = std::make_unique<State>();
+    state->options = options;
+    state->on_event = std::move(on_event);
+    std::error_code ec;
+    std::filesystem::create_directories(options.state_dir / "logs", ec);
+    if (ec)
+        return make_error(ErrorCode::io, "cannot create the state directory '" + options.state_dir.string() +
+                                             "': " + ec.message());
+    LogStore::Limits limits;
+    limits.ring_lines = options.log_ring_lines;
+    limits.file_bytes = options.log_file_bytes;
+    state->logs = std::make_unique<LogStore>(options.state_dir / "logs", limits);
+    state->state_file = std::make_unique<RuntimeStateFile>(options.state_dir / "replicas.json");
+
+    auto recorded = state->state_file->load();
+    if (!recorded) return recorded.error();
+    for (const auto& record : stop_leftovers(*recorded, Duration(5000)))
+        state->emit(RuntimeEvent{RuntimeEventKind::state, record.service,
+                                 "stopped replica " + std::to_string(record.replica) + " (pid " +
+                                     std::to_string(record.pid) + ") left running by an engine that did not stop",
+                                 record.replica, false, std::chrono::system_clock::now()});
+    if (auto cleared = state->state_file->save({}); !cleared) return cleared.error();
+
+    become_subreaper();
+    state->work.emplace(asio::make_work_guard(state->io));
+    State* raw = state.get();
+    state->loop = std::thread([raw] { raw->io.run(); });
+    return std::unique_ptr<ProcessRuntime>(new ProcessRuntime(std::move(state)));
+}
+
+ProcessRuntime::ProcessRuntime(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+ProcessRuntime::~ProcessRuntime() {
+    stop_all();
+    state_->work.reset();
+    state_->io.stop();
+    if (state_->loop.joinable()) state_->loop.join();
+}
+
+Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Plan& plan) {
+    std::promise<Status> outcome;
+    auto result = outcome.get_future();
+    asio::post(state_->io, [this, &spec, &policy, &plan, &outcome] {
+        ExecutionContext context;
+        context.io = &state_->io;
+        context.project_root = state_->options.project_root;
+        context.logs = state_->logs.get();
+        context.emit = [this](const RuntimeEvent& e) { state_->emit(e); };
+        context.supervisor = [this](const std::string& name) { return state_->supervisor(name); };
+        context.forget = [this](const std::string& name) {
+            state_->services.erase(name);
+            state_->persist();
+        };
+        auto execution = std::make_shared<PlanExecution>(context, spec, policy, plan,
+                                                         [&outcome](Status s) { outcome.set_value(std::move(s)); });
+        execution->begin();
+    });
+    return result.get();
+}
+
+Observed ProcessRuntime::observe() const {
+    return state_->on_loop([this] {
+        Observed observed;
+        for (const auto& [name, supervisor] : state_->services) {
+            const ServiceStatus s = supervisor->status();
+            ObservedService o;
+            o.name = name;
+            o.fingerprint = s.fingerprint;
+            o.replicas = static_cast<int>(s.replicas.size());
+            for (const auto& r : s.replicas) o.healthy += r.health == "healthy" ? 1 : 0;
+            o.state = s.state;
+            observed.services.emplace(name, o);
+        }
+        return observed;
+    });
+}
+
+std::vector<ServiceStatus> ProcessRuntime::status() const {
+    return state_->on_loop([this] {
+        std::vector<ServiceStatus> out;
+        for (const auto& [name, supervisor] : state_->services) out.push_back(supervisor->status());
+        return out;
+    });
+}
+
+std::vector<std::string> ProcessRuntime::logs(const std::string& service, std::size_t count) const {
+    std::vector<std::string> out;
+    for (const auto& line : state_->logs->tail(service, count)) out.push_back(format_log_line(line));
+    return out;
+}
+
+void ProcessRuntime::stop_all() {
+    std::promise<void> all_stopped;
+    auto done = all_stopped.get_future();
+    asio::post(state_->io, [this, &all_stopped] {
+        auto services = state_->services;
+        if (services.empty()) {
+            all_stopped.set_value();
+            return;
+        }
+        auto remaining = std::make_shared<std::size_t>(services.size());
+        for (auto& [name, supervisor] : services) {
+            supervisor->stop([this, remaining, &all_stopped] {
+                if (--*remaining > 0) return;
+                state_->services.clear();
+                state_->persist();
+                all_stopped.set_value();
+            });
+        }
+    });
+    done.wait();
+}
+
+}  // namespace tandem

@@ -1,0 +1,298 @@
+// The process runtime end to end: real processes of the test service, real sockets through the
+// proxy, real rollouts, crashes and leftovers.
+#include <doctest/doctest.h>
+
+#include "support/http_client.hpp"
+#include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
+
+#include <tandem/plan.hpp>
+#include <tandem/project.hpp>
+#include <tandem/runtime.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using tandem::test::eventually;
+using tandem::test::http_get;
+using tandem::test::TempDir;
+
+namespace {
+
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+// A project of test services: `services` is the YAML body under `services:`.
+struct Project {
+    TempDir dir;
+    tandem::Project loaded;
+
+    Project(const std::string& services, const std::string& policy) {
+        dir.write("tandem.yaml", "version: 1\nservices:\n" + services);
+        tandem::ProjectOptions options;
+        options.policy = policy;
+        auto project = tandem::load_project(dir.path(), options);
+        REQUIRE_MESSAGE(project.ok(), project.error().to_string());
+        loaded = std::move(*project);
+    }
+    void rewrite(const std::string& services, const std::string& policy) {
+        dir.write("tandem.yaml", "version: 1\nservices:\n" + services);
+        tandem::ProjectOptions options;
+        options.policy = policy;
+        auto project = tandem::load_project(dir.path(), options);
+        REQUIRE_MESSAGE(project.ok(), project.error().to_string());
+        loaded = std::move(*project);
+    }
+};
+
+struct Events {
+    std::mutex mutex;
+    std::vector<tandem::RuntimeEvent> seen;
+    void add(const tandem::RuntimeEvent& e) {
+        std::lock_guard lock(mutex);
+        seen.push_back(e);
+    }
+    std::vector<std::string> texts(const std::string& service) {
+        std::lock_guard lock(mutex);
+        std::vector<std::string> out;
+        for (const auto& e : seen)
+            if (e.service == service) out.push_back(e.text);
+        return out;
+    }
+};
+
+std::unique_ptr<tandem::ProcessRuntime> start_runtime(const fs::path& root, Events& events) {
+    tandem::RuntimeOptions options;
+    options.project_root = root;
+    options.state_dir = root / ".tandem";
+    auto runtime = tandem::ProcessRuntime::start(options, [&events](const tandem::RuntimeEvent& e) { events.add(e); });
+    REQUIRE_MESSAGE(runtime.ok(), runtime.error().to_string());
+    return std::move(*runtime);
+}
+
+tandem::Status plan_and_apply(tandem::ProcessRuntime& runtime, const tandem::Project& project,
+                              tandem::PlanRequest request = {}) {
+    request.bootstrap = true;
+    auto plan = tandem::make_plan(project.spec, runtime.observe(), project.policy, request);
+    REQUIRE_MESSAGE(plan.ok(), plan.error().to_string());
+    return runtime.apply(project.spec, project.policy, *plan);
+}
+
+std::string service_yaml(const std::string& name, int port, const std::string& version, int replicas,
+                         const std::string& extra_args = "", const std::string& more = "") {
+    return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
+           version + extra_args + "]\n    port: " + std::to_string(port) + "\n    replicas: " + std::to_string(replicas) +
+           "\n    stop_grace: 2s\n    health:\n      http: /healthz\n      interval: 100ms\n" + more;
+}
+
+// Running, and not a zombie waiting for a parent (or init) to reap it.
+bool alive(pid_t pid) {
+    if (kill(pid, 0) != 0) return false;
+    const std::string stat = tandem::test::read_text("/proc/" + std::to_string(pid) + "/stat");
+    const auto close_paren = stat.rfind(')');
+    return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
+}
+
+}  // namespace
+
+TEST_CASE("a service comes up behind its proxy, dependencies first, and stop_all leaves no process") {
+    const int db_port = free_port(), api_port = free_port();
+    Project project(service_yaml("db", db_port, "db1", 1, ", --start-delay, '300'") +
+                        service_yaml("api", api_port, "api1", 2, "", "    depends_on: [db]\n"),
+                    "wip");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    auto applied = plan_and_apply(*runtime, project.loaded);
+    REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
+
+    auto reply = http_get(api_port, "/version");
+    REQUIRE(reply);
+    CHECK(reply->body == "api1\n");
+    CHECK(http_get(db_port, "/version")->body == "db1\n");
+
+    // api's replicas were started only after db was healthy (ready).
+    std::vector<std::string> order;
+    {
+        std::lock_guard lock(events.mutex);
+        for (const auto& e : events.seen)
+            if (e.kind == tandem::RuntimeEventKind::state &&
+                ((e.service == "db" && e.text.rfind("ready", 0) == 0) ||
+                 (e.service == "api" && e.text.find("started") != std::string::npos)))
+                order.push_back(e.service);
+    }
+    REQUIRE(order.size() >= 2);
+    CHECK(order.front() == "db");
+
+    const auto observed = runtime->observe();
+    REQUIRE(observed.services.count("api") == 1);
+    CHECK(observed.services.at("api").replicas == 2);
+    CHECK(observed.services.at("api").fingerprint == tandem::fingerprint(project.loaded.spec, *project.loaded.spec.find("api")));
+
+    std::vector<pid_t> pids;
+    for (const auto& s : runtime->status())
+        for (const auto& r : s.replicas) pids.push_back(r.pid);
+    CHECK(pids.size() == 3);
+    runtime->stop_all();
+    for (pid_t pid : pids) CHECK_FALSE(alive(pid));
+    CHECK_FALSE(http_get(api_port, "/version", 300ms));
+}
+
+TEST_CASE("a rolling replace behind the proxy drops no request") {
+    const int port = free_port();
+    Project project(service_yaml("api", port, "v1", 2), "harness");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    REQUIRE(plan_and_apply(*runtime, project.loaded).ok());
+    REQUIRE(http_get(port, "/version")->body == "v1\n");
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> ok{0}, failed{0};
+    std::thread client([&] {
+        while (!stop) {
+            auto r = http_get(port, "/version");
+            (r && r->status == 200 ? ok : failed)++;
+        }
+    });
+    project.rewrite(service_yaml("api", port, "v2", 2), "harness");
+    auto applied = plan_and_apply(*runtime, project.loaded);
+    std::this_thread::sleep_for(200ms);
+    stop = true;
+    client.join();
+    REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
+    CHECK(http_get(port, "/version")->body == "v2\n");
+    CHECK(ok > 0);
+    CHECK(failed == 0);
+}
+
+TEST_CASE("a new replica that fails its health gate fails the rollout and the old ones keep serving") {
+    const int port = free_port();
+    const std::string gate = "  ";
+    Project project(service_yaml("api", port, "v1", 2), "harness");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    REQUIRE(plan_and_apply(*runtime, project.loaded).ok());
+
+    // harness gates for 1m; a set of our own gates for 1s so the test is quick.
+    project.dir.write("tandem.yaml",
+                      "version: 1\npolicies:\n  quick:\n    from: harness\n    rollout:\n      gate_timeout: 1s\n"
+                      "services:\n" + service_yaml("api", port, "v2", 2, ", --fail-health"));
+    tandem::ProjectOptions options;
+    options.policy = "quick";
+    auto broken = tandem::load_project(project.dir.path(), options);
+    REQUIRE(broken.ok());
+    auto applied = plan_and_apply(*runtime, *broken);
+    CHECK_FALSE(applied.ok());
+    CHECK(http_get(port, "/version")->body == "v1\n");
+    const auto observed = runtime->observe();
+    CHECK(observed.services.at("api").healthy == 2);
+}
+
+TEST_CASE("a crashing replica is restarted with backoff and its crash is kept for display") {
+    const int port = free_port();
+    // No health probe here: the probe's own requests would count towards --crash-after.
+    Project project("  api:\n    run: [" + std::string(TANDEM_TEST_SERVICE) +
+                        ", --port, \"${port}\", --crash-after, '1']\n    port: " + std::to_string(port) + "\n",
+                    "wip");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    REQUIRE(plan_and_apply(*runtime, project.loaded).ok());
+    CHECK(http_get(port, "/version"));  // the one request it answers before abort()
+    REQUIRE(eventually(
+        [&] {
+            auto s = runtime->status();
+            return !s.empty() && s[0].restarts >= 1;
+        },
+        5000ms));
+    auto s = runtime->status()[0];
+    CHECK(s.last_error.find("SIGABRT") != std::string::npos);
+    CHECK(eventually([&] { return http_get(port, "/version", 300ms).has_value(); }, 5000ms));
+}
+
+namespace {
+
+// devloop up on `dir`, its output discarded; returns its pid.
+pid_t start_devloop(const fs::path& dir) {
+    const pid_t engine = fork();
+    if (engine == 0) {
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        const std::string file = (dir / "tandem.yaml").string();
+        execl(TANDEM_DEVLOOP, TANDEM_DEVLOOP, "up", "-f", file.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    return engine;
+}
+
+// The pids the engine recorded in the state directory, and the grandchildren's from pid files.
+std::vector<pid_t> recorded_pids(const fs::path& dir) {
+    std::vector<pid_t> pids;
+    const auto state = nlohmann::json::parse(tandem::test::read_text(dir / ".tandem/replicas.json"));
+    for (const auto& r : state["replicas"]) pids.push_back(r["pid"].get<pid_t>());
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().extension() == ".pid") pids.push_back(std::atoi(tandem::test::read_text(entry.path()).c_str()));
+    return pids;
+}
+
+}  // namespace
+
+TEST_CASE("replicas left by an engine killed with SIGKILL are stopped by the next engine") {
+    const int port = free_port();
+    TempDir dir;
+    dir.write("tandem.yaml", "version: 1\nservices:\n" +
+                                 service_yaml("api", port, "v1", 2, ", --spawn-grandchild, --pid-file, \"grandchild-${port}.pid\""));
+    const pid_t engine = start_devloop(dir.path());
+    REQUIRE(eventually([&] { return http_get(port, "/version", 300ms).has_value(); }, 10000ms));
+    REQUIRE(eventually([&] { return recorded_pids(dir.path()).size() >= 3; }, 5000ms));
+    kill(engine, SIGKILL);
+    waitpid(engine, nullptr, 0);
+    const auto pids = recorded_pids(dir.path());
+    for (pid_t pid : pids) CHECK(alive(pid));  // orphans now
+
+    Events events;
+    auto runtime = start_runtime(dir.path(), events);
+    auto texts = events.texts("api");
+    CHECK(texts.size() == 2);
+    for (const auto& t : texts) CHECK(t.find("left running") != std::string::npos);
+    for (pid_t pid : pids) CHECK(eventually([&] { return !alive(pid); }, 2000ms));
+}
+
+TEST_CASE("Ctrl+C of devloop up stops every replica and grandchild") {
+    const int port = free_port();
+    TempDir dir;
+    dir.write("tandem.yaml", "version: 1\nservices:\n" +
+                                 service_yaml("api", port, "v1", 2, ", --spawn-grandchild, --pid-file, \"grandchild-${port}.pid\""));
+    const pid_t engine = start_devloop(dir.path());
+    REQUIRE(eventually([&] { return http_get(port, "/version", 300ms).has_value(); }, 10000ms));
+    REQUIRE(eventually([&] { return recorded_pids(dir.path()).size() >= 3; }, 5000ms));
+    const auto pids = recorded_pids(dir.path());
+    kill(engine, SIGINT);
+    int status = 0;
+    waitpid(engine, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    for (pid_t pid : pids) CHECK_FALSE(alive(pid));
+}
