@@ -25,7 +25,7 @@ need haproxy haproxy
 
 if [[ ! -x $SERVICE_BIN || ! -x $PROXY_BIN ]]; then
     echo "building tandem_test_service and tandem_proxy_bench in $BUILD ..." >&2
-    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
     ninja -C "$BUILD" tandem_test_service tandem_proxy_bench >/dev/null
 fi
 

@@ -179,14 +179,12 @@ struct ExecCheck : std::enable_shared_from_this<ExecCheck> {
     }
 
     void wait() {
-        int status = 0;
-        pid_t got = ::waitpid(pid, &status, WNOHANG);
-        if (got == pid) {
-            if (WIFEXITED(status))
-                return report(WEXITSTATUS(status) == 0, "exit code " + std::to_string(WEXITSTATUS(status)));
-            return report(false, std::string("killed by signal ") + std::to_string(WTERMSIG(status)));
-        }
-        if (got < 0) return report(false, std::string("lost the probe's exit status: ") + std::strerror(errno));
+        siginfo_t info{};
+        // Peek first (WNOWAIT): while the leader is an unreaped zombie its group id cannot be
+        // reused, so killing what the probe left behind in its group is safe.
+        if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+            return report(false, std::string("lost the probe's exit status: ") + std::strerror(errno));
+        if (info.si_pid == pid) return reap(info);
         if (!reported && std::chrono::steady_clock::now() - started >= timeout) {
             ::killpg(pid, SIGKILL);
             report(false, describe_timeout(timeout));
@@ -195,6 +193,17 @@ struct ExecCheck : std::enable_shared_from_this<ExecCheck> {
         pause = std::min(pause * 2, std::chrono::milliseconds(20));
         poll.expires_after(pause);
         poll.async_wait([self = shared_from_this()](const error_code&) { self->wait(); });
+    }
+
+    void reap(const siginfo_t& info) {
+        ::killpg(pid, SIGKILL);  // anything the command started and left running
+        ::waitpid(pid, nullptr, WNOHANG);
+        // Members reparented to us (when the engine is a subreaper) die at once: reap them too.
+        while (::waitpid(-pid, nullptr, WNOHANG) > 0) {
+        }
+        if (info.si_code == CLD_EXITED)
+            return report(info.si_status == 0, "exit code " + std::to_string(info.si_status));
+        report(false, std::string("killed by signal ") + std::to_string(info.si_status));
     }
 };
 
