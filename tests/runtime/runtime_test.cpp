@@ -296,3 +296,25 @@ TEST_CASE("Ctrl+C of devloop up stops every replica and grandchild") {
     CHECK(WEXITSTATUS(status) == 0);
     for (pid_t pid : pids) CHECK_FALSE(alive(pid));
 }
+
+TEST_CASE("a replica that keeps crashing is restarted after doubling delays") {
+    Project project("  flaky:\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --exit-after, '10', --exit-code, '7']\n",
+                    "wip");  // wip: backoff from 100ms, doubling
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    REQUIRE(plan_and_apply(*runtime, project.loaded).ok());
+    auto restarts = [&] {
+        std::vector<std::string> out;
+        for (const auto& t : events.texts("flaky"))
+            if (t.rfind("restarting in", 0) == 0) out.push_back(t);
+        return out;
+    };
+    REQUIRE(eventually([&] { return restarts().size() >= 3; }, 5000ms));
+    const auto seen = restarts();
+    CHECK(seen[0] == "restarting in 100ms (crash 1)");
+    CHECK(seen[1] == "restarting in 200ms (crash 2)");
+    CHECK(seen[2] == "restarting in 400ms (crash 3)");
+    const auto status = runtime->status();
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].last_error.find("exited with code 7") != std::string::npos);
+}
