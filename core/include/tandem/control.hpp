@@ -1,0 +1,74 @@
+// The engine's control socket: a Unix socket in the state directory through which a second
+// terminal's `status`, `logs [-f]`, `down`, `reset` and `trigger` reach the running engine.
+// The protocol is one JSON object per line: a request from the client, then reply lines.
+#pragma once
+
+#include <tandem/error.hpp>
+#include <tandem/runtime.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+struct ControlRequest {
+    std::string command;  // "status", "logs", "down", "reset", "trigger"
+    std::string service;  // for logs, reset, trigger
+    std::size_t tail = 100;
+    bool follow = false;  // logs: keep streaming new lines
+};
+
+// What the engine answers with. Called on the server's threads: implementations synchronise.
+class ControlHandler {
+public:
+    virtual ~ControlHandler() = default;
+    virtual std::vector<ServiceStatus> status() = 0;
+    virtual std::string policy_name() = 0;
+    virtual std::vector<std::string> logs(const std::string& service, std::size_t count) = 0;
+    // Calls `sink` with each new formatted log line of `service` until unfollow(id).
+    virtual int follow_logs(const std::string& service, std::function<void(const std::string&)> sink) = 0;
+    virtual void unfollow(int id) = 0;
+    virtual Status down() = 0;                              // asks the engine to stop everything and exit
+    virtual Status reset(const std::string& service) = 0;   // blocks until the reset is done or refused
+    virtual Status trigger(const std::string& service) = 0; // blocks until the rebuild is done or failed
+};
+
+class ControlServer {
+public:
+    // Listens on `socket_path` (a stale socket file left by a dead engine is replaced; a live
+    // engine already listening there is an error that says so).
+    static Result<std::unique_ptr<ControlServer>> start(const std::filesystem::path& socket_path,
+                                                        ControlHandler& handler);
+    ~ControlServer();  // stops listening, ends every client, removes the socket file
+
+    struct State;
+    explicit ControlServer(std::unique_ptr<State> state);
+
+private:
+    std::unique_ptr<State> state_;
+};
+
+// The client side, for the front-ends. Errors say when no engine is running there.
+class ControlClient {
+public:
+    static Result<ControlClient> connect(const std::filesystem::path& socket_path);
+    ControlClient(ControlClient&&) noexcept;
+    ControlClient& operator=(ControlClient&&) noexcept;
+    ~ControlClient();
+
+    // Sends the request and calls `on_line` with every reply line (JSON) until the engine ends
+    // the reply. A reply line {"error": {...}} becomes the returned Error.
+    Status call(const ControlRequest& request, const std::function<void(const std::string& line)>& on_line);
+
+private:
+    explicit ControlClient(int fd);
+    int fd_ = -1;
+};
+
+// A service status as JSON (the reply of "status"), and back.
+std::string to_json(const std::vector<ServiceStatus>& services, const std::string& policy);
+
+}  // namespace tandem
