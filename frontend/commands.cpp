@@ -4,6 +4,7 @@
 #include "frontend/options.hpp"
 #include "frontend/output.hpp"
 #include "frontend/project_input.hpp"
+#include "frontend/remote_commands.hpp"
 #include "frontend/up.hpp"
 
 #include <tandem/plan.hpp>
@@ -73,6 +74,11 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> table{
         {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
         {"up", "", "bring every service up as local processes and keep them running until Ctrl+C", up_command},
+        {"status", "", "show the running engine's services (from a second terminal)", status_command},
+        {"logs", "SERVICE", "print a service's recent log lines; -f keeps following them", logs_command},
+        {"down", "", "stop the running engine and every service it started", down_command},
+        {"reset", "SERVICE", "run the service's reset command in the running engine", reset_command},
+        {"trigger", "SERVICE", "rebuild and restart the service in the running engine", trigger_command},
         {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
         {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},
         {"version", "", "print the version", version_command},

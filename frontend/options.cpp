@@ -55,6 +55,12 @@ const std::map<std::string, Setter>& valued_options() {
             return Ok{};
         };
         t["--observed"] = [](Options& o, const std::string& v) -> Status { o.observed = v; return Ok{}; };
+        t["--tail"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9)
+                return usage("--tail takes a number of lines, not '" + v + "'");
+            o.tail = std::stoul(v);
+            return Ok{};
+        };
         return t;
     }();
     return table;
@@ -64,6 +70,7 @@ Status apply_flag(Options& options, const std::string& arg) {
     if (arg == "-h" || arg == "--help") options.help = true;
     else if (arg == "--version") options.version = true;
     else if (arg == "--bootstrap") options.bootstrap = true;
+    else if (arg == "--follow") options.follow = true;
     else return usage("unknown option '" + arg + "' (see --help)");
     return Ok{};
 }
@@ -79,6 +86,11 @@ Result<Options> parse_options(const std::vector<std::string>& args, const ToolDe
             if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
                 inline_value = arg.substr(eq + 1);
                 arg = arg.substr(0, eq);
+            }
+            // `logs SERVICE -f` follows, as tail -f does; before the command, -f is still --file.
+            if (arg == "-f" && options.command == "logs") {
+                options.follow = true;
+                continue;
             }
             const auto& table = valued_options();
             if (auto it = table.find(arg); it != table.end()) {
@@ -118,6 +130,8 @@ std::string options_help(const ToolDefaults& tool) {
            "      --trigger SERVICE  plan a rebuild and restart of the service (repeatable)\n"
            "      --only A,B         restrict to these services and what they depend on\n"
            "      --observed FILE    plan against a recorded running state (JSON) instead of nothing running\n"
+           "      --follow           logs: keep printing new lines (also -f after `logs`)\n"
+           "      --tail N           logs: how many of the lines already written to show first (default: 100)\n"
            "  -h, --help             this help\n"
            "      --version          the version\n";
 }

@@ -5,60 +5,86 @@
 
 #include "frontend/output.hpp"
 #include "frontend/project_input.hpp"
+#include "frontend/status_board.hpp"
 
 #include <tandem/plan.hpp>
+#include <tandem/control.hpp>
+#include <tandem/ignore.hpp>
+#include <tandem/loop_control.hpp>
+#include <tandem/reconcile_loop.hpp>
 #include <tandem/runtime.hpp>
+#include <tandem/watch.hpp>
 
 #include <array>
+#include <atomic>
+#include <thread>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <condition_variable>
+#include <stop_token>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace tandem::cli {
 
 namespace {
 
-// Prints runtime events as "api    | text", coloured per service on a terminal.
+// Shows runtime events through the status board: a live board on a terminal, plain lines
+// elsewhere. On a terminal a ticker redraws it every second; attach() lets the board show
+// the runtime's replica counts, ports and restarts (attach(nullptr) before the runtime goes).
 class EventPrinter {
 public:
-    EventPrinter(const Spec& spec, bool colour) : colour_(colour) {
-        for (const auto& s : spec.services) width_ = std::max(width_, s.name.size());
-        std::size_t i = 0;
-        for (const auto& s : spec.services) colours_[s.name] = kPalette[i++ % kPalette.size()];
+    EventPrinter(const Spec& spec, bool terminal) : board_(service_names(spec), std::cout, board_options(terminal)) {
+        if (terminal) ticker_ = std::jthread([this](std::stop_token stop) { tick_until(stop); });
     }
 
-    void print(const RuntimeEvent& e) {
-        std::lock_guard lock(mutex_);
-        std::string name = e.service.empty() ? "tandem" : e.service;
-        if (e.replica > 0 && e.kind == RuntimeEventKind::log) name += "[" + std::to_string(e.replica) + "]";
-        std::string prefix = name + std::string(width_ + 5 > name.size() ? width_ + 5 - name.size() : 1, ' ') + "| ";
-        const char* marker = "";
-        if (e.kind == RuntimeEventKind::crash) marker = "crashed: ";
-        else if (e.kind == RuntimeEventKind::failure) marker = "error: ";
-        else if (e.kind != RuntimeEventKind::log) marker = "» ";
-        if (colour_) {
-            auto it = colours_.find(e.service);
-            const char* c = it == colours_.end() ? "\033[1m" : it->second;
-            const bool bad = e.kind == RuntimeEventKind::crash || e.kind == RuntimeEventKind::failure;
-            std::cout << c << prefix << "\033[0m" << (bad ? "\033[31m" : "") << marker << e.text
-                      << (bad ? "\033[0m" : "") << "\n";
-        } else {
-            std::cout << prefix << marker << e.text << "\n";
-        }
-        std::cout.flush();
+    void print(const RuntimeEvent& e) { board_.on_event(e); }
+
+    void attach(const ProcessRuntime* runtime) {
+        std::lock_guard lock(runtime_mutex_);
+        runtime_ = runtime;
     }
 
 private:
-    static constexpr std::array<const char*, 6> kPalette{"\033[36m", "\033[35m", "\033[33m",
-                                                         "\033[32m", "\033[34m", "\033[96m"};
-    bool colour_;
-    std::size_t width_ = 6;
-    std::map<std::string, const char*> colours_;
-    std::mutex mutex_;
+    static std::vector<std::string> service_names(const Spec& spec) {
+        std::vector<std::string> names;
+        for (const auto& s : spec.services) names.push_back(s.name);
+        return names;
+    }
+
+    static BoardOptions board_options(bool terminal) {
+        BoardOptions options;
+        options.terminal = terminal;
+        options.columns = [] {
+            winsize size{};
+            return ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 ? int(size.ws_col) : 80;
+        };
+        return options;
+    }
+
+    void tick_until(std::stop_token stop) {
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        std::unique_lock lock(mutex);
+        for (;;) {
+            wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+            if (stop.stop_requested()) return;
+            {
+                std::lock_guard runtime_lock(runtime_mutex_);
+                if (runtime_) board_.update(runtime_->status());
+            }
+            board_.tick();
+        }
+    }
+
+    StatusBoard board_;
+    std::mutex runtime_mutex_;
+    const ProcessRuntime* runtime_ = nullptr;
+    std::jthread ticker_;  // last: stops before the board it draws goes
 };
 
 sigset_t stop_signals() {
@@ -87,12 +113,22 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     EventPrinter printer(spec, isatty(STDOUT_FILENO) == 1);
+    std::atomic<LoopControl*> control{nullptr};
+    auto on_event = [&printer, &control](const RuntimeEvent& e) {
+        printer.print(e);
+        if (auto* c = control.load()) c->publish(e);
+    };
     RuntimeOptions runtime_options;
     runtime_options.project_root = root;
     runtime_options.state_dir = root / ".tandem";
-    auto runtime = ProcessRuntime::start(runtime_options, [&printer](const RuntimeEvent& e) { printer.print(e); });
+    auto runtime = ProcessRuntime::start(runtime_options, on_event);
     if (!runtime) return report_error(runtime.error(), options, tool);
+    printer.attach(runtime->get());
+    // Declared after the runtime, so destroyed before it on every return path.
+    const std::unique_ptr<EventPrinter, void (*)(EventPrinter*)> detach(&printer,
+                                                                          [](EventPrinter* p) { p->attach(nullptr); });
 
+    // Refusals (a bootstrap without the flag, a wildcard role) end `up` before anything starts.
     PlanRequest request;
     request.bootstrap = options.bootstrap;
     request.only = options.only;
@@ -100,16 +136,47 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     if (!plan) return report_error(plan.error(), options, tool);
     std::cout << format_table(*plan) << std::flush;
 
-    if (auto applied = (*runtime)->apply(spec, input->project.policy, *plan); !applied)
-        printer.print(RuntimeEvent{RuntimeEventKind::failure, "", applied.error().message, 0, true, {}});
-    else
-        printer.print(RuntimeEvent{RuntimeEventKind::state, "", "up: every service is running; Ctrl+C stops them",
-                                   0, false, {}});
+    ReconcileLoop::Options loop_options;
+    loop_options.root = root;
+    loop_options.project.config_path = std::filesystem::path(options.file).filename().string();
+    loop_options.project.policy = options.policy;
+    loop_options.project.default_policy = tool.default_policy;
+    loop_options.only = options.only;
+    loop_options.bootstrap = options.bootstrap;
+    auto loop = ReconcileLoop::start(loop_options, **runtime, on_event);
+    if (!loop) return report_error(loop.error(), options, tool);
+
+    auto rules = IgnoreRules::load(root);
+    if (!rules) return report_error(rules.error(), options, tool);
+    auto watcher = DiskWatcher::start(
+        *rules, [&loop](std::vector<std::string> paths) { (*loop)->changed(std::move(paths)); },
+        [&printer](const Error& problem) {
+            printer.print(RuntimeEvent{RuntimeEventKind::failure, "", problem.to_string(), 0, true, {}});
+        });
+    if (!watcher) return report_error(watcher.error(), options, tool);
+
+    LoopControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
+    auto server = ControlServer::start(runtime_options.state_dir / "control.sock", handler);
+    if (!server) return report_error(server.error(), options, tool);
+    control = &handler;
+
+    std::thread announce([&loop, &printer, &watcher] {
+        if ((*loop)->wait_idle())
+            printer.print(RuntimeEvent{RuntimeEventKind::state, "",
+                                       "up: watching " + std::to_string((*watcher)->stats().directories) +
+                                           " directories; Ctrl+C stops everything",
+                                       0, false, {}});
+    });
 
     int received = 0;
     sigwait(&signals, &received);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
+    control = nullptr;
+    server->reset();
+    watcher->reset();
+    loop->reset();
+    announce.join();
     (*runtime)->stop_all();
     return 0;
 }

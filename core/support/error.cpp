@@ -29,6 +29,7 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::bootstrap_required: return "bootstrap_required";
         case ErrorCode::source: return "source";
         case ErrorCode::usage: return "usage";
+        case ErrorCode::cancelled: return "cancelled";
     }
     return "error";
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tandem {
@@ -70,5 +71,11 @@ private:
 
 // A service status as JSON (the reply of "status"), and back.
 std::string to_json(const std::vector<ServiceStatus>& services, const std::string& policy);
+
+struct StatusReply {
+    std::string policy;
+    std::vector<ServiceStatus> services;
+};
+Result<StatusReply> status_from_json(std::string_view text);
 
 }  // namespace tandem

@@ -35,6 +35,7 @@ enum class ErrorCode {
     bootstrap_required,  // bringing everything up from nothing needs an explicit flag
     source,              // the source of truth (git, disk) could not give a snapshot
     usage,               // a front-end was called with arguments it does not take
+    cancelled,           // the work was cancelled (a newer change overtook it)
 };
 
 // A short stable name for the code ("unknown_key"), used in JSON output.

@@ -77,6 +77,11 @@ public:
     // returned. `spec` and `policy` are the ones the plan was made from.
     Status apply(const Spec& spec, const PolicySet& policy, const Plan& plan);
 
+    // Cancels the plan apply() is carrying out, if any: no new step starts, running builds and
+    // commands are killed (their process groups), rollouts under way finish on their own. apply()
+    // returns an ErrorCode::cancelled error at once. Safe from any thread; does nothing when no plan runs.
+    void cancel();
+
     Observed observe() const;
     std::vector<ServiceStatus> status() const;
     std::vector<std::string> logs(const std::string& service, std::size_t count) const;

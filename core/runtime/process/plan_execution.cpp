@@ -39,9 +39,20 @@ PlanExecution::PlanExecution(ExecutionContext context, Spec spec, PolicySet poli
 
 void PlanExecution::begin() { start_wave(); }
 
+void PlanExecution::cancel() {
+    if (cancelled_) return;
+    cancelled_ = true;
+    if (!failure_) failure_ = make_error(ErrorCode::cancelled, "cancelled: a newer change overtook this update");
+    for (auto& command : commands_)
+        if (command->running()) command->kill();
+    // Rollouts under way carry on by themselves; the caller need not wait for them.
+    if (auto done = std::exchange(done_, {})) done(*failure_);
+}
+
 void PlanExecution::start_wave() {
     if (failure_ || wave_ >= plan_.waves.size()) {
         auto done = std::exchange(done_, {});
+        if (!done) return;  // reported already (cancelled)
         if (failure_) done(*failure_);
         else done(Ok{});
         return;
@@ -75,8 +86,19 @@ void PlanExecution::run_action(const Step& step, std::size_t index) {
         return;
     }
     const Action& action = step.actions[index];
+    if (cancelled_) {
+        step_finished(*failure_);
+        return;
+    }
     auto self = shared_from_this();
     auto next = [self, &step, index, action](Status status) {
+        if (!status && self->cancelled_) {
+            self->context_.emit(RuntimeEvent{RuntimeEventKind::action, action.service,
+                                             std::string(to_string(action.kind)) + " cancelled: a newer change overtook it",
+                                             0, false, std::chrono::system_clock::now()});
+            self->step_finished(status);
+            return;
+        }
         if (!status) {
             self->context_.emit(RuntimeEvent{RuntimeEventKind::failure, action.service,
                                              std::string(to_string(action.kind)) + " failed: " + status.error().message,

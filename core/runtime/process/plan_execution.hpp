@@ -34,6 +34,8 @@ class PlanExecution : public std::enable_shared_from_this<PlanExecution> {
 public:
     PlanExecution(ExecutionContext context, Spec spec, PolicySet policy, Plan plan, std::function<void(Status)> done);
     void begin();
+    // No new step or action starts; builds and commands under way are killed.
+    void cancel();
 
 private:
     void start_wave();
@@ -52,6 +54,7 @@ private:
     std::size_t next_step_ = 0;
     int running_ = 0;
     std::optional<Error> failure_;
+    bool cancelled_ = false;
     std::vector<std::shared_ptr<ChildProcess>> commands_;  // builds and commands, alive until they exit
 };
 

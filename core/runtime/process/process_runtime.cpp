@@ -24,6 +24,7 @@ struct ProcessRuntime::State {
     std::unique_ptr<LogStore> logs;
     std::unique_ptr<RuntimeStateFile> state_file;
     std::map<std::string, std::shared_ptr<ServiceSupervisor>> services;
+    std::weak_ptr<PlanExecution> execution;  // the plan apply() is carrying out
 
     void emit(const RuntimeEvent& event) const {
         if (on_event) on_event(event);
@@ -119,9 +120,16 @@ Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Pl
         };
         auto execution = std::make_shared<PlanExecution>(context, spec, policy, plan,
                                                          [&outcome](Status s) { outcome.set_value(std::move(s)); });
+        state_->execution = execution;
         execution->begin();
     });
     return result.get();
+}
+
+void ProcessRuntime::cancel() {
+    asio::post(state_->io, [this] {
+        if (auto execution = state_->execution.lock()) execution->cancel();
+    });
 }
 
 Observed ProcessRuntime::observe() const {

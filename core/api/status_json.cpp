@@ -1,0 +1,106 @@
+// Service statuses as JSON: the reply of the control socket's "status", and its reading back.
+#include <tandem/control.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+namespace tandem {
+
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+// "2024-05-01T12:00:00.123Z"; empty for a time never set.
+std::string iso_time(Clock::time_point time) {
+    if (time.time_since_epoch().count() == 0) return "";
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+    return text;
+}
+
+Clock::time_point parse_iso_time(const std::string& text) {
+    std::tm utc{};
+    int millis = 0;
+    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
+                    &utc.tm_min, &utc.tm_sec, &millis) < 6)
+        return {};
+    utc.tm_year -= 1900;
+    utc.tm_mon -= 1;
+    return Clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(millis);
+}
+
+bool replica_ready(const ReplicaStatus& replica) { return replica.routed && replica.health != "unhealthy"; }
+
+json service_json(const ServiceStatus& s) {
+    json replicas = json::array();
+    int ready = 0;
+    for (const auto& r : s.replicas) {
+        replicas.push_back({{"id", r.id}, {"pid", r.pid}, {"port", r.port}, {"health", r.health},
+                            {"routed", r.routed}, {"started", iso_time(r.started)}});
+        if (replica_ready(r)) ++ready;
+    }
+    return json{{"name", s.name},         {"state", to_string(s.state)},  {"port", s.port},
+                {"fingerprint", s.fingerprint}, {"replicas", replicas}, {"ready", ready},
+                {"restarts", s.restarts}, {"last_error", s.last_error}, {"crash_lines", s.crash_lines},
+                {"updated", iso_time(s.updated)}};
+}
+
+ServiceState state_from_name(const std::string& name) {
+    constexpr std::array kStates{ServiceState::stopped, ServiceState::building, ServiceState::starting,
+                                 ServiceState::ready,   ServiceState::degraded, ServiceState::crashed};
+    for (ServiceState state : kStates)
+        if (name == to_string(state)) return state;
+    return ServiceState::stopped;
+}
+
+ServiceStatus service_from_json(const json& j) {
+    ServiceStatus s;
+    s.name = j.at("name").get<std::string>();
+    s.state = state_from_name(j.value("state", "stopped"));
+    s.port = j.value("port", 0);
+    s.fingerprint = j.value("fingerprint", "");
+    for (const auto& r : j.value("replicas", json::array())) {
+        s.replicas.push_back(ReplicaStatus{r.value("id", 0), r.value("pid", 0), r.value("port", 0),
+                                           r.value("health", "unknown"), r.value("routed", false),
+                                           parse_iso_time(r.value("started", ""))});
+    }
+    s.restarts = j.value("restarts", 0);
+    s.last_error = j.value("last_error", "");
+    s.crash_lines = j.value("crash_lines", std::vector<std::string>{});
+    s.updated = parse_iso_time(j.value("updated", ""));
+    return s;
+}
+
+}  // namespace
+
+std::string to_json(const std::vector<ServiceStatus>& services, const std::string& policy) {
+    json list = json::array();
+    for (const auto& s : services) list.push_back(service_json(s));
+    return json{{"policy", policy}, {"services", list}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<StatusReply> status_from_json(std::string_view text) {
+    json j = json::parse(text.begin(), text.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("services") || !j["services"].is_array())
+        return make_error(ErrorCode::syntax, "the engine's status reply is not the expected JSON");
+    StatusReply reply;
+    reply.policy = j.value("policy", "");
+    try {
+        for (const auto& s : j["services"]) reply.services.push_back(service_from_json(s));
+    } catch (const json::exception& e) {
+        return make_error(ErrorCode::syntax, std::string("the engine's status reply has a bad field: ") + e.what());
+    }
+    return reply;
+}
+
+}  // namespace tandem

@@ -1,0 +1,245 @@
+// The reconcile loop: a worker thread that turns pending changes into one pass at a time
+// (reload the spec if it changed, plan against what runs, carry the plan out), coalescing what
+// arrives meanwhile and cancelling builds that a newer change overtakes.
+#include <tandem/reconcile_loop.hpp>
+
+#include "plan/changes.hpp"
+
+#include <tandem/plan.hpp>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace tandem {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+RuntimeEvent event(RuntimeEventKind kind, std::string text, std::string service = {}) {
+    return RuntimeEvent{kind, std::move(service), std::move(text), 0, kind == RuntimeEventKind::failure,
+                        std::chrono::system_clock::now()};
+}
+
+}  // namespace
+
+// What the next pass must do; requests carry the promise of the caller waiting for them.
+struct Pending {
+    std::set<std::string> paths;
+    std::vector<std::pair<std::string, std::promise<Status>>> triggers, resets;
+    bool first = false;  // the pass that brings the project up
+    bool empty() const { return paths.empty() && triggers.empty() && resets.empty() && !first; }
+};
+
+struct ReconcileLoop::State {
+    Options options;
+    ProcessRuntime* runtime = nullptr;
+    EventHandler on_event;
+    mutable std::mutex mutex;
+    std::condition_variable wake, idle;
+    Project project;
+    Pending pending;
+    bool running_pass = false;
+    bool stopping = false;
+    std::set<std::string> building;  // services with a build in the running pass
+    Status last = Ok{};
+    Stats stats;
+    std::thread worker;
+
+    void emit(const RuntimeEvent& e) const {
+        if (on_event) on_event(e);
+    }
+    void run();
+    void pass(Pending work);
+    bool reload_if_changed(std::set<std::string>& paths);
+    bool overtakes_build(const std::vector<std::string>& paths) const;
+    void settle(Pending& work, const Status& outcome);
+};
+
+bool ReconcileLoop::State::reload_if_changed(std::set<std::string>& paths) {
+    if (!paths.erase(options.project.config_path)) return false;
+    auto reloaded = load_project(options.root, options.project);
+    if (!reloaded) {
+        emit(event(RuntimeEventKind::failure, reloaded.error().to_string() +
+                                                  " — the services keep running with the last good spec"));
+        return false;
+    }
+    std::lock_guard lock(mutex);
+    project = std::move(*reloaded);
+    ++stats.reloads;
+    emit(event(RuntimeEventKind::state, "reloaded " + options.project.config_path));
+    return true;
+}
+
+// With cancel_in_flight, a change to a service whose build is running makes that build stale.
+bool ReconcileLoop::State::overtakes_build(const std::vector<std::string>& paths) const {
+    if (!project.policy.updates.cancel_in_flight || building.empty()) return false;
+    for (const auto& name : building) {
+        const ServiceSpec* service = project.spec.find(name);
+        if (service && !match_changes(*service, paths).empty()) return true;
+    }
+    return false;
+}
+
+void ReconcileLoop::State::settle(Pending& work, const Status& outcome) {
+    for (auto& [name, promise] : work.triggers) promise.set_value(outcome);
+    for (auto& [name, promise] : work.resets) promise.set_value(outcome);
+    work.triggers.clear();
+    work.resets.clear();
+}
+
+void ReconcileLoop::State::pass(Pending work) {
+    reload_if_changed(work.paths);
+    PlanRequest request;
+    request.changed_paths.assign(work.paths.begin(), work.paths.end());
+    for (auto& [name, promise] : work.triggers) request.trigger.push_back(name);
+    for (auto& [name, promise] : work.resets) request.reset.push_back(name);
+    request.only = options.only;
+    request.bootstrap = options.bootstrap;
+    Spec spec;
+    PolicySet policy;
+    {
+        std::lock_guard lock(mutex);
+        spec = project.spec;
+        policy = project.policy;
+    }
+    auto plan = make_plan(spec, runtime->observe(), policy, request);
+    if (!plan) {
+        emit(event(RuntimeEventKind::failure, plan.error().to_string()));
+        settle(work, plan.error());
+        last = plan.error();
+        return;
+    }
+    if (plan->empty()) {
+        settle(work, Ok{});
+        return;
+    }
+    {
+        std::lock_guard lock(mutex);
+        building.clear();
+        for (const auto& wave : plan->waves)
+            for (const auto& step : wave.steps)
+                for (const auto& action : step.actions)
+                    if (action.kind == ActionKind::build) building.insert(action.service);
+    }
+    const auto started = Clock::now();
+    const Status outcome = runtime->apply(spec, policy, *plan);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    std::lock_guard lock(mutex);
+    building.clear();
+    if (!outcome && outcome.error().code == ErrorCode::cancelled) {
+        // Do it again with what came since: the paths and requests go back in the queue.
+        ++stats.cancelled;
+        pending.paths.insert(work.paths.begin(), work.paths.end());
+        for (auto& t : work.triggers) pending.triggers.push_back(std::move(t));
+        for (auto& r : work.resets) pending.resets.push_back(std::move(r));
+        return;
+    }
+    ++stats.passes;
+    last = outcome;
+    settle(work, outcome);
+    if (outcome) emit(event(RuntimeEventKind::state, "up to date (" + std::to_string(plan->action_count()) +
+                                                         " actions in " + std::to_string(ms) + " ms)"));
+}
+
+void ReconcileLoop::State::run() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+        wake.wait(lock, [this] { return stopping || !pending.empty(); });
+        if (stopping) break;
+        Pending work = std::exchange(pending, Pending{});
+        running_pass = true;
+        lock.unlock();
+        pass(std::move(work));
+        lock.lock();
+        running_pass = false;
+        if (pending.empty()) idle.notify_all();
+    }
+    settle(pending, make_error(ErrorCode::cancelled, "the loop stopped"));
+    running_pass = false;
+    idle.notify_all();
+}
+
+Result<std::unique_ptr<ReconcileLoop>> ReconcileLoop::start(const Options& options, ProcessRuntime& runtime,
+                                                            EventHandler on_event) {
+    auto project = load_project(options.root, options.project);
+    if (!project) return project.error();
+    auto state = std::make_unique<State>();
+    state->options = options;
+    state->runtime = &runtime;
+    state->on_event = std::move(on_event);
+    state->project = std::move(*project);
+    state->pending.first = true;
+    State* raw = state.get();
+    state->worker = std::thread([raw] { raw->run(); });
+    return std::unique_ptr<ReconcileLoop>(new ReconcileLoop(std::move(state)));
+}
+
+ReconcileLoop::ReconcileLoop(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+ReconcileLoop::~ReconcileLoop() {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->stopping = true;
+    }
+    state_->runtime->cancel();
+    state_->wake.notify_all();
+    if (state_->worker.joinable()) state_->worker.join();
+}
+
+void ReconcileLoop::changed(std::vector<std::string> paths) {
+    if (paths.empty()) return;
+    std::lock_guard lock(state_->mutex);
+    if (state_->running_pass && state_->overtakes_build(paths)) {
+        state_->emit(event(RuntimeEventKind::action, "a newer change overtook the running build: cancelling it"));
+        state_->runtime->cancel();
+    }
+    state_->pending.paths.insert(paths.begin(), paths.end());
+    state_->wake.notify_all();
+}
+
+Status ReconcileLoop::trigger(const std::string& service) {
+    std::future<Status> done;
+    {
+        std::lock_guard lock(state_->mutex);
+        std::promise<Status> promise;
+        done = promise.get_future();
+        state_->pending.triggers.emplace_back(service, std::move(promise));
+        state_->wake.notify_all();
+    }
+    return done.get();
+}
+
+Status ReconcileLoop::reset(const std::string& service) {
+    std::future<Status> done;
+    {
+        std::lock_guard lock(state_->mutex);
+        std::promise<Status> promise;
+        done = promise.get_future();
+        state_->pending.resets.emplace_back(service, std::move(promise));
+        state_->wake.notify_all();
+    }
+    return done.get();
+}
+
+Status ReconcileLoop::wait_idle() {
+    std::unique_lock lock(state_->mutex);
+    state_->idle.wait(lock, [this] { return state_->stopping || (!state_->running_pass && state_->pending.empty()); });
+    if (state_->stopping) return make_error(ErrorCode::cancelled, "the loop stopped");
+    return state_->last;
+}
+
+std::string ReconcileLoop::policy_name() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->project.policy.name;
+}
+
+ReconcileLoop::Stats ReconcileLoop::stats() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->stats;
+}
+
+}  // namespace tandem

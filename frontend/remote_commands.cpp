@@ -1,0 +1,129 @@
+// status, logs, down, reset and trigger: one request to the running engine's control socket,
+// its reply printed as a table or lines for people, or as JSON.
+#include "frontend/remote_commands.hpp"
+
+#include "frontend/output.hpp"
+
+#include <tandem/control.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace tandem::cli {
+
+namespace {
+
+ControlRequest request_for(std::string command, std::string service = {}) {
+    ControlRequest request;
+    request.command = std::move(command);
+    request.service = std::move(service);
+    return request;
+}
+
+std::string pad(const std::string& text, std::size_t width) {
+    return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+// Connects, sends, and hands every reply line to `on_line`; an error is reported and its exit code returned.
+int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
+                const std::function<void(const std::string&)>& on_line) {
+    auto client = ControlClient::connect(control_socket_path(options));
+    if (!client) return report_error(client.error(), options, tool);
+    if (auto status = client->call(request, on_line); !status) return report_error(status.error(), options, tool);
+    return 0;
+}
+
+// The one SERVICE operand of logs, reset and trigger, or a usage error.
+Result<std::string> service_operand(const Options& options) {
+    if (options.operands.size() != 1)
+        return make_error(ErrorCode::usage, options.command + " takes one SERVICE" +
+                                                (options.operands.empty() ? "" : ", got " +
+                                                                                     std::to_string(options.operands.size())));
+    return options.operands.front();
+}
+
+void print_status_table(const StatusReply& reply) {
+    std::size_t name_width = 8;
+    for (const auto& s : reply.services) name_width = std::max(name_width, s.name.size() + 2);
+    std::cout << pad("SERVICE", name_width) << pad("STATE", 10) << pad("REPLICAS", 10) << pad("PORT", 7)
+              << pad("RESTARTS", 10) << "LAST ERROR\n";
+    for (const auto& s : reply.services) {
+        int ready = 0;
+        for (const auto& r : s.replicas)
+            if (r.routed && r.health != "unhealthy") ++ready;
+        std::cout << pad(s.name, name_width) << pad(to_string(s.state), 10)
+                  << pad(std::to_string(ready) + "/" + std::to_string(s.replicas.size()), 10)
+                  << pad(s.port ? std::to_string(s.port) : "-", 7) << pad(std::to_string(s.restarts), 10)
+                  << (s.last_error.empty() ? "-" : s.last_error) << "\n";
+    }
+    std::cout << "policy: " << reply.policy << "\n";
+}
+
+// down, reset and trigger: an {"ok":true} reply, then a sentence (or the JSON) saying so.
+int run_action(const ControlRequest& request, const std::string& done, const Options& options,
+               const ToolDefaults& tool) {
+    const int code = call_engine(request, options, tool, [](const std::string&) {});
+    if (code != 0) return code;
+    if (options.output == OutputFormat::json) std::cout << "{\"ok\": true}\n";
+    else std::cout << done << "\n";
+    return 0;
+}
+
+}  // namespace
+
+std::filesystem::path control_socket_path(const Options& options) {
+    const auto dir = std::filesystem::path(options.file).parent_path();
+    const auto root = std::filesystem::absolute(dir.empty() ? std::filesystem::path(".") : dir).lexically_normal();
+    return root / ".tandem" / "control.sock";
+}
+
+int status_command(const Options& options, const ToolDefaults& tool) {
+    std::string reply_text;
+    const int code = call_engine(request_for("status"), options, tool,
+                                 [&reply_text](const std::string& line) { reply_text = line; });
+    if (code != 0) return code;
+    auto reply = status_from_json(reply_text);
+    if (!reply) return report_error(reply.error(), options, tool);
+    if (options.output == OutputFormat::json) std::cout << nlohmann::json::parse(reply_text).dump(2) << "\n";
+    else print_status_table(*reply);
+    return 0;
+}
+
+int logs_command(const Options& options, const ToolDefaults& tool) {
+    auto service = service_operand(options);
+    if (!service) return report_error(service.error(), options, tool);
+    ControlRequest request = request_for("logs", *service);
+    request.tail = options.tail;
+    request.follow = options.follow;
+    const bool json = options.output == OutputFormat::json;
+    return call_engine(request, options, tool, [json](const std::string& line) {
+        if (json) {
+            std::cout << line << std::endl;
+            return;
+        }
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_object() && j.contains("line") && j["line"].is_string())
+            std::cout << j["line"].get<std::string>() << std::endl;
+    });
+}
+
+int down_command(const Options& options, const ToolDefaults& tool) {
+    if (!options.operands.empty())
+        return report_error(make_error(ErrorCode::usage, "down takes no operand"), options, tool);
+    return run_action(request_for("down"), "the engine is stopping every service", options, tool);
+}
+
+int reset_command(const Options& options, const ToolDefaults& tool) {
+    auto service = service_operand(options);
+    if (!service) return report_error(service.error(), options, tool);
+    return run_action(request_for("reset", *service), *service + ": reset done", options, tool);
+}
+
+int trigger_command(const Options& options, const ToolDefaults& tool) {
+    auto service = service_operand(options);
+    if (!service) return report_error(service.error(), options, tool);
+    return run_action(request_for("trigger", *service), *service + ": rebuilt and restarted", options, tool);
+}
+
+}  // namespace tandem::cli

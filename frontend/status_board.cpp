@@ -1,0 +1,204 @@
+// The status board of `up`: service lines redrawn in place under scrolling logs on a
+// terminal, plain prefixed lines elsewhere.
+#include "frontend/status_board.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <optional>
+#include <ostream>
+
+namespace tandem::cli {
+
+namespace {
+
+constexpr std::array<const char*, 6> kPalette{"\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[96m"};
+constexpr const char* kReset = "\033[0m";
+constexpr const char* kRed = "\033[31m";
+constexpr std::array kStates{ServiceState::stopped, ServiceState::building, ServiceState::starting,
+                             ServiceState::ready,   ServiceState::degraded, ServiceState::crashed};
+
+const char* state_colour(ServiceState state) {
+    switch (state) {
+        case ServiceState::ready: return "\033[32m";
+        case ServiceState::crashed: return "\033[1;31m";
+        case ServiceState::degraded: return "\033[33m";
+        case ServiceState::building:
+        case ServiceState::starting: return "\033[36m";
+        case ServiceState::stopped: return "\033[2m";
+    }
+    return "";
+}
+
+// "ready" or "crashed: exit status 1" name a state (and why); "replica 3 started" does not.
+std::optional<ServiceState> state_named_by(const std::string& text, std::string* why) {
+    const auto colon = text.find(':');
+    const std::string head = text.substr(0, colon);
+    for (ServiceState state : kStates) {
+        if (head != to_string(state)) continue;
+        if (why && colon != std::string::npos) {
+            const auto start = text.find_first_not_of(' ', colon + 1);
+            *why = start == std::string::npos ? "" : text.substr(start);
+        }
+        return state;
+    }
+    return std::nullopt;
+}
+
+std::string elapsed_text(std::chrono::steady_clock::duration elapsed) {
+    const long long s = std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
+    char text[32];
+    if (s < 60) std::snprintf(text, sizeof text, "%llds", s);
+    else if (s < 3600) std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
+    else std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+    return text;
+}
+
+std::string pad(std::string text, std::size_t width) {
+    text.resize(std::max(text.size() + 1, width), ' ');
+    return text;
+}
+
+bool is_bad(const RuntimeEvent& e) { return e.kind == RuntimeEventKind::crash || e.kind == RuntimeEventKind::failure; }
+
+}  // namespace
+
+StatusBoard::StatusBoard(const std::vector<std::string>& services, std::ostream& out, BoardOptions options)
+    : out_(out), options_(std::move(options)) {
+    for (const auto& name : services) {
+        name_width_ = std::max(name_width_, name.size());
+        index_[name] = rows_.size();
+        Row row;
+        row.name = name;
+        row.since = now();
+        rows_.push_back(std::move(row));
+    }
+}
+
+std::chrono::steady_clock::time_point StatusBoard::now() const {
+    return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+}
+
+void StatusBoard::enter_state(Row& row, ServiceState state) {
+    if (row.state == state) return;
+    row.state = state;
+    row.since = now();
+}
+
+void StatusBoard::apply_to_row(const RuntimeEvent& event) {
+    auto it = index_.find(event.service);
+    if (it == index_.end()) return;
+    Row& row = rows_[it->second];
+    std::string why;
+    switch (event.kind) {
+        case RuntimeEventKind::state:
+            if (auto state = state_named_by(event.text, &why)) {
+                enter_state(row, *state);
+                if (!why.empty() && (*state == ServiceState::crashed || *state == ServiceState::degraded))
+                    row.last_error = why;
+            }
+            break;
+        case RuntimeEventKind::action:  // the runtime has no "building" state of its own: its build action is it
+            if (event.text.rfind("build", 0) == 0 && event.text != "build done") enter_state(row, ServiceState::building);
+            break;
+        case RuntimeEventKind::crash:
+            enter_state(row, ServiceState::crashed);
+            row.last_error = event.text;
+            break;
+        case RuntimeEventKind::failure: row.last_error = event.text; break;
+        case RuntimeEventKind::log: break;
+    }
+}
+
+std::string StatusBoard::event_line(const RuntimeEvent& e) const {
+    std::string name = e.service.empty() ? "tandem" : e.service;
+    if (e.replica > 0 && e.kind == RuntimeEventKind::log) name += "[" + std::to_string(e.replica) + "]";
+    const std::string prefix = pad(name, name_width_ + 5) + "| ";
+    const char* marker = "";
+    if (e.kind == RuntimeEventKind::crash) marker = "crashed: ";
+    else if (e.kind == RuntimeEventKind::failure) marker = "error: ";
+    else if (e.kind != RuntimeEventKind::log) marker = "» ";
+    if (!options_.terminal) return prefix + marker + e.text + "\n";
+    auto it = index_.find(e.service);
+    const char* colour = it == index_.end() ? "\033[1m" : kPalette[it->second % kPalette.size()];
+    return std::string(colour) + prefix + kReset + (is_bad(e) ? kRed : "") + marker + e.text +
+           (is_bad(e) ? kReset : "") + "\n";
+}
+
+std::string StatusBoard::row_line(const Row& row, int columns) const {
+    const std::string state = to_string(row.state);
+    std::string text = pad(row.name, name_width_ + 2) + pad(state, 10) + pad(elapsed_text(now() - row.since), 8) +
+                       pad(std::to_string(row.ready) + "/" + std::to_string(row.replicas), 6) +
+                       pad(row.port ? ":" + std::to_string(row.port) : "", 7);
+    if (row.restarts > 0) text += "restarts " + std::to_string(row.restarts) + "  ";
+    if (!row.last_error.empty()) text += row.last_error;
+    // Never wider than the terminal, or the line wraps and the cursor-up count goes wrong.
+    const std::size_t width = static_cast<std::size_t>(std::max(columns - 1, 10));
+    if (text.size() > width) text = text.substr(0, width - 1) + "~";
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    for (char& c : text)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    const std::size_t state_at = name_width_ + 2;
+    if (text.size() < state_at + state.size()) return text;
+    return text.substr(0, state_at) + state_colour(row.state) + state + kReset + text.substr(state_at + state.size());
+}
+
+std::string StatusBoard::erase_board() const {
+    if (drawn_lines_ == 0) return "";
+    return "\033[" + std::to_string(drawn_lines_) + "A\r\033[J";
+}
+
+std::string StatusBoard::board() const {
+    const int columns = options_.columns ? options_.columns() : 80;
+    std::string text;
+    for (const auto& row : rows_) text += row_line(row, columns) + "\n";
+    return text;
+}
+
+void StatusBoard::on_event(const RuntimeEvent& event) {
+    std::lock_guard lock(mutex_);
+    apply_to_row(event);
+    if (!options_.terminal) {
+        out_ << event_line(event) << std::flush;
+        return;
+    }
+    // Log lines and notes scroll above the board; a state change only redraws it.
+    std::string frame = erase_board();
+    if (event.kind != RuntimeEventKind::state || event.service.empty() || index_.count(event.service) == 0 ||
+        !state_named_by(event.text, nullptr))
+        frame += event_line(event);
+    frame += board();
+    drawn_lines_ = rows_.size();
+    out_ << frame << std::flush;
+}
+
+void StatusBoard::update(const std::vector<ServiceStatus>& services) {
+    std::lock_guard lock(mutex_);
+    for (const auto& s : services) {
+        auto it = index_.find(s.name);
+        if (it == index_.end()) continue;
+        Row& row = rows_[it->second];
+        if (row.state != ServiceState::building || s.state != ServiceState::stopped) enter_state(row, s.state);
+        row.replicas = static_cast<int>(s.replicas.size());
+        row.ready = 0;
+        for (const auto& r : s.replicas)
+            if (r.routed && r.health != "unhealthy") ++row.ready;
+        row.port = s.port;
+        row.restarts = s.restarts;
+        if (!s.last_error.empty()) row.last_error = s.last_error;
+    }
+}
+
+void StatusBoard::tick() {
+    std::lock_guard lock(mutex_);
+    if (!options_.terminal) return;
+    out_ << erase_board() << board() << std::flush;
+    drawn_lines_ = rows_.size();
+}
+
+void StatusBoard::note(const std::string& text, bool is_error) {
+    on_event(RuntimeEvent{is_error ? RuntimeEventKind::failure : RuntimeEventKind::action, "", text, 0, is_error,
+                          std::chrono::system_clock::now()});
+}
+
+}  // namespace tandem::cli

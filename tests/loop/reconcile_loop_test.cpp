@@ -1,0 +1,173 @@
+// The reconcile loop with real files and processes: the right action for the right service,
+// coalescing, cancellation of overtaken builds, spec reloads good and broken, resets.
+#include <doctest/doctest.h>
+
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+#include <tandem/reconcile_loop.hpp>
+#include <tandem/runtime.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using tandem::test::eventually;
+using tandem::test::http_get;
+using tandem::test::read_text;
+using tandem::test::TempDir;
+
+namespace {
+
+struct Events {
+    std::mutex mutex;
+    std::vector<tandem::RuntimeEvent> seen;
+    void add(const tandem::RuntimeEvent& e) {
+        std::lock_guard lock(mutex);
+        seen.push_back(e);
+    }
+    bool any(tandem::RuntimeEventKind kind, const std::string& part) {
+        std::lock_guard lock(mutex);
+        for (const auto& e : seen)
+            if (e.kind == kind && e.text.find(part) != std::string::npos) return true;
+        return false;
+    }
+};
+
+// A running loop over a project written into a temp dir.
+struct Session {
+    TempDir dir;
+    Events events;
+    std::unique_ptr<tandem::ProcessRuntime> runtime;
+    std::unique_ptr<tandem::ReconcileLoop> loop;
+
+    Session(const std::string& yaml, const std::string& policy = "wip") {
+        dir.write("tandem.yaml", yaml);
+        tandem::RuntimeOptions options;
+        options.project_root = dir.path();
+        options.state_dir = dir.path() / ".tandem";
+        auto started = tandem::ProcessRuntime::start(options, [this](const tandem::RuntimeEvent& e) { events.add(e); });
+        REQUIRE_MESSAGE(started.ok(), started.error().to_string());
+        runtime = std::move(*started);
+        tandem::ReconcileLoop::Options loop_options;
+        loop_options.root = dir.path();
+        loop_options.project.policy = policy;
+        loop_options.bootstrap = true;
+        auto made = tandem::ReconcileLoop::start(loop_options, *runtime, [this](const tandem::RuntimeEvent& e) { events.add(e); });
+        REQUIRE_MESSAGE(made.ok(), made.error().to_string());
+        loop = std::move(*made);
+        auto first = loop->wait_idle();
+        REQUIRE_MESSAGE(first.ok(), first.error().to_string());
+    }
+    ~Session() {
+        loop.reset();
+        runtime->stop_all();
+    }
+    int replica_id(const std::string& service) {
+        for (const auto& s : runtime->status())
+            if (s.name == service && !s.replicas.empty()) return s.replicas.front().id;
+        return 0;
+    }
+};
+
+std::string service(const std::string& name, const std::string& extra) {
+    return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
+           name + "]\n    port: 0\n" + extra;
+}
+
+}  // namespace
+
+TEST_CASE("a save restarts exactly the service whose watch rule it matches") {
+    Session s("version: 1\nservices:\n" + service("a", "    watch: [{paths: [a/**], action: restart}]\n") +
+              service("b", "    watch: [{paths: [b/**], action: restart}]\n"));
+    const int a_before = s.replica_id("a"), b_before = s.replica_id("b");
+    REQUIRE(a_before != 0);
+    REQUIRE(b_before != 0);
+    s.dir.write("a/x.txt", "1");
+    s.loop->changed({"a/x.txt"});
+    REQUIRE(s.loop->wait_idle().ok());
+    CHECK(s.replica_id("a") != a_before);
+    CHECK(s.replica_id("b") == b_before);
+
+    s.loop->changed({"elsewhere/readme.md"});  // matches no rule: nothing happens
+    REQUIRE(s.loop->wait_idle().ok());
+    CHECK(s.loop->stats().passes == 2);
+}
+
+TEST_CASE("a burst of 200 changes during a build coalesces into one or two passes") {
+    Session s("version: 1\nservices:\n" +
+              service("web", "    build: {command: 'sleep 0.3; echo built >> builds.log', inputs: [src/**]}\n"));
+    const auto before = s.loop->stats().passes;
+    for (int i = 0; i < 200; ++i) s.loop->changed({"src/file" + std::to_string(i) + ".c"});
+    REQUIRE(s.loop->wait_idle().ok());
+    const auto passes = s.loop->stats().passes - before;
+    CHECK(passes >= 1);
+    CHECK(passes <= 2);
+}
+
+TEST_CASE("with cancel_in_flight a newer change cancels the running build and starts it again") {
+    Session s("version: 1\nservices:\n" +
+              service("web", "    build: {command: 'touch started.$$; sleep 3; touch finished.$$', inputs: [src/**]}\n"));
+    for (const auto& e : fs::directory_iterator(s.dir.path()))
+        if (e.path().filename().string().rfind("started.", 0) == 0 || e.path().filename().string().rfind("finished.", 0) == 0)
+            fs::remove(e.path());
+    s.loop->changed({"src/a.c"});
+    REQUIRE(eventually([&] {
+        for (const auto& e : fs::directory_iterator(s.dir.path()))
+            if (e.path().filename().string().rfind("started.", 0) == 0) return true;
+        return false;
+    }, 5000ms));
+    s.loop->changed({"src/b.c"});
+    REQUIRE(s.loop->wait_idle().ok());
+    int started = 0, finished = 0;
+    for (const auto& e : fs::directory_iterator(s.dir.path())) {
+        started += e.path().filename().string().rfind("started.", 0) == 0;
+        finished += e.path().filename().string().rfind("finished.", 0) == 0;
+    }
+    CHECK(started == 2);
+    CHECK(finished == 1);  // the first build was killed before it finished
+    CHECK(s.loop->stats().cancelled == 1);
+}
+
+TEST_CASE("a broken tandem.yaml leaves everything running; a fixed one applies only the difference") {
+    const std::string good = "version: 1\nservices:\n" + service("a", "") + service("b", "");
+    Session s(good);
+    const int a_before = s.replica_id("a"), b_before = s.replica_id("b");
+    s.dir.write("tandem.yaml", "version: 1\nservices:\n  a:\n    replicaz: 2\n");
+    s.loop->changed({"tandem.yaml"});
+    CHECK(s.loop->wait_idle().ok());  // the pass itself has nothing to do
+    CHECK(s.events.any(tandem::RuntimeEventKind::failure, "tandem.yaml:4:5: unknown key 'replicaz'"));
+    CHECK(s.replica_id("a") == a_before);
+    CHECK(s.replica_id("b") == b_before);
+
+    s.dir.write("tandem.yaml", "version: 1\nservices:\n" + service("a", "    env: {COLOUR: blue}\n") + service("b", ""));
+    s.loop->changed({"tandem.yaml"});
+    REQUIRE(s.loop->wait_idle().ok());
+    CHECK(s.replica_id("a") != a_before);  // its spec changed
+    CHECK(s.replica_id("b") == b_before);  // untouched
+    CHECK(s.loop->stats().reloads == 1);
+}
+
+TEST_CASE("reset runs the service's reset command and restarts what depends on it, as the policy allows") {
+    const std::string yaml = "version: 1\nservices:\n" + service("db", "    reset: 'echo wiped >> resets.log'\n") +
+                             service("api", "    depends_on: [db]\n");
+    {
+        Session s(yaml, "wip");
+        const int api_before = s.replica_id("api");
+        REQUIRE(s.loop->reset("db").ok());
+        CHECK(read_text(s.dir.path() / "resets.log") == "wiped\n");
+        CHECK(s.replica_id("api") != api_before);
+        auto trigger = s.loop->trigger("nope");
+        REQUIRE_FALSE(trigger.ok());
+        CHECK(trigger.error().code == tandem::ErrorCode::unknown_service);
+    }
+    {
+        Session s(yaml, "harness");
+        auto refused = s.loop->reset("db");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().code == tandem::ErrorCode::policy_denied);
+        CHECK_FALSE(fs::exists(s.dir.path() / "resets.log"));
+    }
+}
