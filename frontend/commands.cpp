@@ -7,10 +7,13 @@
 #include "frontend/remote_commands.hpp"
 #include "frontend/up.hpp"
 
+#include <tandem/ignore.hpp>
 #include <tandem/plan.hpp>
 #include <tandem/version.hpp>
 
+#include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <vector>
 
@@ -63,6 +66,38 @@ int policies_command(const Options& options, const ToolDefaults& tool) {
     return status ? 0 : report_error(status.error(), options, tool);
 }
 
+// Which files count for the watcher, and with --ignored which do not and by which rule: the
+// answer to "why did my save not trigger?".
+int ls_watched_command(const Options& options, const ToolDefaults& tool) {
+    const auto dir = std::filesystem::path(options.file).parent_path();
+    auto rules = IgnoreRules::load(dir.empty() ? std::filesystem::path(".") : dir);
+    if (!rules) return report_error(rules.error(), options, tool);
+    const auto entries = list_tree(*rules, options.ignored);
+    if (options.output == OutputFormat::json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& e : entries) {
+            nlohmann::json j{{"path", e.path}, {"directory", e.is_directory}, {"ignored", e.match.ignored}};
+            if (e.match.decided())
+                j["rule"] = {{"source", e.match.source}, {"line", e.match.line}, {"pattern", e.match.pattern}};
+            list.push_back(j);
+        }
+        std::cout << list.dump(2) << "\n";
+        return 0;
+    }
+    for (const auto& e : entries) {
+        std::cout << e.path << (e.is_directory ? "/" : "");
+        if (e.match.ignored) {
+            std::cout << "  ignored by " << e.match.source;
+            if (e.match.line > 0) std::cout << ":" << e.match.line;
+            std::cout << ": " << e.match.pattern;
+        } else if (e.match.decided()) {
+            std::cout << "  counted (re-included by " << e.match.source << ":" << e.match.line << ": " << e.match.pattern << ")";
+        }
+        std::cout << "\n";
+    }
+    return 0;
+}
+
 int version_command(const Options&, const ToolDefaults& tool) {
     std::cout << tool.program << " " << version() << "\n";
     return 0;
@@ -80,6 +115,8 @@ const std::vector<Command>& commands() {
         {"reset", "SERVICE", "run the service's reset command in the running engine", reset_command},
         {"trigger", "SERVICE", "rebuild and restart the service in the running engine", trigger_command},
         {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
+        {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
+         ls_watched_command},
         {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},
         {"version", "", "print the version", version_command},
         {"help", "", "show this help", help_command},

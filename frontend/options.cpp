@@ -71,6 +71,7 @@ Status apply_flag(Options& options, const std::string& arg) {
     else if (arg == "--version") options.version = true;
     else if (arg == "--bootstrap") options.bootstrap = true;
     else if (arg == "--follow") options.follow = true;
+    else if (arg == "--ignored") options.ignored = true;
     else return usage("unknown option '" + arg + "' (see --help)");
     return Ok{};
 }
@@ -132,6 +133,7 @@ std::string options_help(const ToolDefaults& tool) {
            "      --observed FILE    plan against a recorded running state (JSON) instead of nothing running\n"
            "      --follow           logs: keep printing new lines (also -f after `logs`)\n"
            "      --tail N           logs: how many of the lines already written to show first (default: 100)\n"
+           "      --ignored          ls-watched: list the ignored files too, with the rule that ignores each\n"
            "  -h, --help             this help\n"
            "      --version          the version\n";
 }

@@ -29,6 +29,7 @@ struct Options {
     std::vector<std::string> trigger;  // --trigger SERVICE, repeatable
     std::vector<std::string> only;     // --only a,b
     std::optional<std::string> observed;  // --observed FILE
+    bool ignored = false;              // ls-watched: --ignored, list ignored paths too
     bool follow = false;               // logs: -f (after `logs`) or --follow
     std::size_t tail = 100;            // logs: --tail N, the lines already written to show
     bool help = false;

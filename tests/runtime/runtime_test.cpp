@@ -318,3 +318,41 @@ TEST_CASE("a replica that keeps crashing is restarted after doubling delays") {
     REQUIRE(status.size() == 1);
     CHECK(status[0].last_error.find("exited with code 7") != std::string::npos);
 }
+
+TEST_CASE("devloop up restarts a service on save, answers status and ls-watched, and down stops everything") {
+    const int port = free_port();
+    TempDir dir;
+    dir.write("version.txt", "v1\n");
+    dir.write(".gitignore", "scratch/\n");
+    dir.write("tandem.yaml", "version: 1\nservices:\n  web:\n    run: exec " + std::string(TANDEM_TEST_SERVICE) +
+                                 " --port ${port} --version-string $(cat version.txt)\n    port: " + std::to_string(port) +
+                                 "\n    watch: [{paths: [version.txt], action: restart}]\n");
+    const pid_t engine = start_devloop(dir.path());
+    REQUIRE(eventually([&] { auto r = http_get(port, "/version", 300ms); return r && r->body == "v1\n"; }, 10000ms));
+    const auto pids = recorded_pids(dir.path());
+
+    dir.write("scratch/notes.txt", "ignored: no restart");
+    dir.write("version.txt", "v2\n");
+    CHECK(eventually([&] { auto r = http_get(port, "/version", 300ms); return r && r->body == "v2\n"; }, 10000ms));
+
+    const std::string file = (dir.path() / "tandem.yaml").string();
+    auto status = tandem::test::run_command({TANDEM_DEVLOOP, "status", "-f", file});
+    CHECK(status.exit_code == 0);
+    CHECK(status.out.find("web") != std::string::npos);
+    CHECK(status.out.find("ready") != std::string::npos);
+
+    auto listed = tandem::test::run_command({TANDEM_DEVLOOP, "ls-watched", "--ignored", "-f", file});
+    CHECK(listed.out.find("version.txt\n") != std::string::npos);
+    CHECK(listed.out.find("scratch/  ignored by .gitignore:1: scratch/") != std::string::npos);
+
+    auto down = tandem::test::run_command({TANDEM_DEVLOOP, "down", "-f", file});
+    CHECK(down.exit_code == 0);
+    int exit_status = 0;
+    waitpid(engine, &exit_status, 0);
+    CHECK(WIFEXITED(exit_status));
+    for (pid_t pid : pids) CHECK_FALSE(alive(pid));
+    for (pid_t pid : recorded_pids(dir.path())) CHECK_FALSE(alive(pid));
+    auto after = tandem::test::run_command({TANDEM_DEVLOOP, "status", "-f", file});
+    CHECK(after.exit_code == 1);
+    CHECK(after.err.find("no engine is running") != std::string::npos);
+}
