@@ -112,7 +112,8 @@ EOF
     GROUP=$! DEVLOOP=$!
 }
 start_entr() {
-    (cd "$1" && echo version.txt | exec setsid entr -rn "$SERVICE_BIN" --port "$2" --version-file version.txt) \
+    echo version.txt >"$1/files.txt"  # not a pipe: $! must be entr itself
+    (cd "$1" && exec setsid entr -rn "$SERVICE_BIN" --port "$2" --version-file version.txt <files.txt) \
         >"$1/tool.log" 2>&1 &
     GROUP=$!
 }

@@ -7,6 +7,7 @@
 
 #include <tandem/plan.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -46,6 +47,8 @@ struct ReconcileLoop::State {
     bool stopping = false;
     std::set<std::string> building;  // services with a build in the running pass
     Status last = Ok{};
+    Clock::time_point last_change{};
+    bool after_cancel = false;  // the last pass was cancelled: let the burst that did it finish
     Stats stats;
     std::thread worker;
 
@@ -133,6 +136,7 @@ void ReconcileLoop::State::pass(Pending work) {
     if (!outcome && outcome.error().code == ErrorCode::cancelled) {
         // Do it again with what came since: the paths and requests go back in the queue.
         ++stats.cancelled;
+        after_cancel = true;
         pending.paths.insert(work.paths.begin(), work.paths.end());
         for (auto& t : work.triggers) pending.triggers.push_back(std::move(t));
         for (auto& r : work.resets) pending.resets.push_back(std::move(r));
@@ -145,10 +149,22 @@ void ReconcileLoop::State::pass(Pending work) {
                                                          " actions in " + std::to_string(ms) + " ms)"));
 }
 
+// After a cancelled pass, wait until the changes stop coming (kQuiet without one, at most
+// kSettleLimit), so that a burst (a checkout, a formatter over the tree) cancels one build, not
+// one per batch. The first change of a burst is still acted on at once.
+constexpr auto kQuiet = std::chrono::milliseconds(50);
+constexpr auto kSettleLimit = std::chrono::milliseconds(1000);
+
 void ReconcileLoop::State::run() {
     std::unique_lock lock(mutex);
     for (;;) {
         wake.wait(lock, [this] { return stopping || !pending.empty(); });
+        if (after_cancel) {
+            after_cancel = false;
+            const auto limit = Clock::now() + kSettleLimit;
+            while (!stopping && Clock::now() < limit && Clock::now() - last_change < kQuiet)
+                wake.wait_until(lock, std::min(limit, last_change + kQuiet));
+        }
         if (stopping) break;
         Pending work = std::exchange(pending, Pending{});
         running_pass = true;
@@ -198,6 +214,7 @@ void ReconcileLoop::changed(std::vector<std::string> paths) {
         state_->runtime->cancel();
     }
     state_->pending.paths.insert(paths.begin(), paths.end());
+    state_->last_change = Clock::now();
     state_->wake.notify_all();
 }
 

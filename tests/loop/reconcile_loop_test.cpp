@@ -5,10 +5,14 @@
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 
+#include <tandem/ignore.hpp>
 #include <tandem/reconcile_loop.hpp>
 #include <tandem/runtime.hpp>
+#include <tandem/watch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 #include <filesystem>
 #include <mutex>
 
@@ -170,4 +174,28 @@ TEST_CASE("reset runs the service's reset command and restarts what depends on i
         CHECK(refused.error().code == tandem::ErrorCode::policy_denied);
         CHECK_FALSE(fs::exists(s.dir.path() / "resets.log"));
     }
+}
+
+TEST_CASE("a checkout-like burst of 200 files through the real watcher gives one or two passes") {
+    Session s("version: 1\nservices:\n" +
+              service("web", "    build: {command: 'sleep 0.2; echo built >> builds.log', inputs: [src/**]}\n") +
+              "  other:\n    run: [sleep, '1000']\n");
+    fs::create_directories(s.dir.path() / "src");
+    auto rules = tandem::IgnoreRules::load(s.dir.path());
+    REQUIRE(rules.ok());
+    auto watcher = tandem::DiskWatcher::start(
+        *rules, [&](std::vector<std::string> paths) { s.loop->changed(std::move(paths)); }, [](const tandem::Error&) {});
+    REQUIRE(watcher.ok());
+    const auto before = s.loop->stats();
+    for (int i = 0; i < 200; ++i) s.dir.write("src/f" + std::to_string(i) + ".c", "int x;\n");
+    REQUIRE(eventually([&] { return fs::exists(s.dir.path() / "builds.log"); }, 5000ms));
+    std::this_thread::sleep_for(300ms);  // let any trailing batch reach the loop
+    REQUIRE(s.loop->wait_idle().ok());
+    // A reconcile is a pass that ran to the end or was cancelled by a later batch of the burst.
+    const auto after = s.loop->stats();
+    const auto reconciles = (after.passes - before.passes) + (after.cancelled - before.cancelled);
+    CHECK(after.passes - before.passes >= 1);
+    CHECK(reconciles <= 2);
+    const std::string builds = read_text(s.dir.path() / "builds.log");
+    CHECK(std::count(builds.begin(), builds.end(), '\n') <= 2);
 }
