@@ -1,7 +1,7 @@
 // The control socket's answers from a running runtime and reconcile loop.
 #include <tandem/loop_control.hpp>
 
-#include <ctime>
+#include "runtime/process/log_store.hpp"
 
 namespace tandem {
 
@@ -9,16 +9,9 @@ namespace {
 
 // The same shape as the log files' lines: "2026-11-25T15:04:05.123Z api[3] err| text".
 std::string format_event_line(const RuntimeEvent& e) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.time.time_since_epoch()).count();
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-    char millis[8];
-    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-    return std::string(stamp) + millis + " " + e.service + "[" + std::to_string(e.replica) + "] " +
-           (e.is_stderr ? "err" : "out") + "| " + e.text;
+    return process::format_log_line(process::LogLine{e.time, e.service, e.replica,
+                                                     e.is_stderr ? process::LogStream::err : process::LogStream::out,
+                                                     e.text});
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ RuntimeEvent event(RuntimeEventKind kind, std::string text, std::string service 
 struct Pending {
     std::set<std::string> paths;
     std::vector<std::pair<std::string, std::promise<Status>>> triggers, resets;
+    using Requests = std::vector<std::pair<std::string, std::promise<Status>>>;
     bool first = false;  // the pass that brings the project up
     bool empty() const { return paths.empty() && triggers.empty() && resets.empty() && !first; }
 };
@@ -60,6 +61,8 @@ struct ReconcileLoop::State {
     bool reload_if_changed(std::set<std::string>& paths);
     bool overtakes_build(const std::vector<std::string>& paths) const;
     void settle(Pending& work, const Status& outcome);
+    using RequestList = Pending::Requests;
+    Status request(RequestList Pending::*list, const std::string& service);
 };
 
 bool ReconcileLoop::State::reload_if_changed(std::set<std::string>& paths) {
@@ -218,29 +221,21 @@ void ReconcileLoop::changed(std::vector<std::string> paths) {
     state_->wake.notify_all();
 }
 
-Status ReconcileLoop::trigger(const std::string& service) {
+// Queues a request for the next pass and waits for that pass's outcome.
+Status ReconcileLoop::State::request(RequestList Pending::*list, const std::string& service) {
     std::future<Status> done;
     {
-        std::lock_guard lock(state_->mutex);
+        std::lock_guard lock(mutex);
         std::promise<Status> promise;
         done = promise.get_future();
-        state_->pending.triggers.emplace_back(service, std::move(promise));
-        state_->wake.notify_all();
+        (pending.*list).emplace_back(service, std::move(promise));
+        wake.notify_all();
     }
     return done.get();
 }
 
-Status ReconcileLoop::reset(const std::string& service) {
-    std::future<Status> done;
-    {
-        std::lock_guard lock(state_->mutex);
-        std::promise<Status> promise;
-        done = promise.get_future();
-        state_->pending.resets.emplace_back(service, std::move(promise));
-        state_->wake.notify_all();
-    }
-    return done.get();
-}
+Status ReconcileLoop::trigger(const std::string& service) { return state_->request(&Pending::triggers, service); }
+Status ReconcileLoop::reset(const std::string& service) { return state_->request(&Pending::resets, service); }
 
 Status ReconcileLoop::wait_idle() {
     std::unique_lock lock(state_->mutex);

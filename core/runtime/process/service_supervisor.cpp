@@ -43,16 +43,6 @@ struct ServiceSupervisor::Replica {
     ReplicaRecord record;
 };
 
-Result<int> free_local_port() {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor(io);
-    boost::system::error_code ec;
-    acceptor.open(asio::ip::tcp::v4(), ec);
-    if (!ec) acceptor.bind({asio::ip::make_address_v4("127.0.0.1"), 0}, ec);
-    if (ec) return make_error(ErrorCode::io, "cannot find a free local port: " + ec.message());
-    return static_cast<int>(acceptor.local_endpoint().port());
-}
-
 ServiceSupervisor::ServiceSupervisor(asio::io_context& io, std::string name, SupervisorHooks hooks)
     : io_(io), name_(std::move(name)), hooks_(std::move(hooks)) {
     status_.name = name_;
