@@ -147,7 +147,8 @@ EOF
         (cd "$TREE" && exec setsid "$DEVLOOP_BIN" --file tandem.yaml up) >"$WORK/devloop.log" 2>&1 </dev/null &
         DEVLOOP=$! PIDS+=($!)
         if wait_line "$WORK/devloop.log" 'watching'; then
-            READY[$tool]=$(( $(now_ms) - start )) NOTE[$tool]="until its 'watching' line"
+            READY[$tool]=$(( $(now_ms) - start ))
+            NOTE[$tool]="launch (incl. starting the service) to: $(grep -ioE 'watching [0-9]+ director[a-z]*' "$WORK/devloop.log" | head -n 1)"
         else
             # No ready line: time `devloop ls-watched` (the same walk, without inotify) as a proxy.
             READY[$tool]=nan NOTE[$tool]="no 'watching' line within ${READY_TIMEOUT_S}s"

@@ -11,6 +11,7 @@
 #   bench/save_to_serving.sh                      # SAVES=30 PAUSE_MS=300 TIMEOUT_MS=10000
 #   SAVES=50 TOOLS="devloop inotifywait" bench/save_to_serving.sh
 #   WRITE=rename SAMPLES=1 bench/save_to_serving.sh   # rename-over saves; print every sample
+#   KEEP=1 TOOLS=devloop bench/save_to_serving.sh      # keep the tools' logs (printed path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -89,7 +90,7 @@ kill_leftovers() {  # anything still running in or on our work directory (a repl
 }
 cleanup() {
     stop_tool
-    rm -rf "$WORK"
+    if [[ ${KEEP:-0} == 1 ]]; then echo "kept the tools' logs in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT INT TERM
 
