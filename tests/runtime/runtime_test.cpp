@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <sstream>
 #include <mutex>
 #include <thread>
 
@@ -355,4 +356,26 @@ TEST_CASE("devloop up restarts a service on save, answers status and ls-watched,
     auto after = tandem::test::run_command({TANDEM_DEVLOOP, "status", "-f", file});
     CHECK(after.exit_code == 1);
     CHECK(after.err.find("no engine is running") != std::string::npos);
+}
+
+TEST_CASE("a replica inherits no descriptor of the engine but its three streams") {
+    const int port = free_port();
+    // The proxy's listener, the engine's pipes and sockets are all open while this starts.
+    Project project("  web:\n    run: \"ls /proc/self/fd > fds.txt; exec " + std::string(TANDEM_TEST_SERVICE) +
+                        " --port ${port}\"\n    port: " + std::to_string(port) + "\n",
+                    "wip");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    REQUIRE(plan_and_apply(*runtime, project.loaded).ok());
+    REQUIRE(eventually([&] { return fs::exists(project.dir.path() / "fds.txt"); }, 5000ms));
+    REQUIRE(eventually([&] { return http_get(port, "/version", 300ms).has_value(); }, 5000ms));
+    // ls itself opens one descriptor to read the directory; anything beyond is a leak.
+    std::istringstream listed(tandem::test::read_text(project.dir.path() / "fds.txt"));
+    std::vector<int> fds;
+    for (int fd; listed >> fd;) fds.push_back(fd);
+    REQUIRE(fds.size() >= 3);
+    CHECK(fds.size() <= 4);
+    CHECK(fds[0] == 0);
+    CHECK(fds[1] == 1);
+    CHECK(fds[2] == 2);
 }

@@ -5,6 +5,7 @@
 #include "runtime/process/child_reaper.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -247,6 +248,11 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
     ::dup2(devnull, STDIN_FILENO);
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
+    // Nothing of the engine's but the three streams may reach the service: an inherited proxy
+    // socket would keep a client's connection open after the proxy closed it. CLOEXEC rather than
+    // close, so that the status pipe still reports an exec failure.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)  // kernels before 5.11
+        for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     ExecFailure failure;
     if (launch.cwd.empty() || ::chdir(launch.cwd.c_str()) == 0) {
         failure.stage = 1;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -236,6 +237,9 @@ private:
             ::dup2(devnull, STDOUT_FILENO);
             ::dup2(devnull, STDERR_FILENO);
         }
+        // None of the engine's sockets may reach the probe command.
+        if (::close_range(3, ~0U, 0) != 0)
+            for (int fd = 3; fd < 4096; ++fd) ::close(fd);
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
         environ = image.envp.data();
         ::execvp(image.argv[0], image.argv.data());
