@@ -5,6 +5,7 @@
 #include "support/duration.hpp"
 
 #include <atomic>
+#include <limits>
 
 namespace tandem::process {
 
@@ -26,22 +27,6 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
 }
 
 }  // namespace
-
-struct ServiceSupervisor::Replica {
-    int id = 0;
-    int port = 0;
-    std::shared_ptr<ChildProcess> child;
-    std::shared_ptr<HealthMonitor> monitor;
-    std::unique_ptr<asio::steady_timer> gate;
-    Health health = Health::unknown;
-    bool ready = false;
-    bool routed = false;
-    bool stopping = false;
-    bool in_rollout = false;  // started by the running rollout
-    std::string fingerprint;
-    std::chrono::steady_clock::time_point started;
-    ReplicaRecord record;
-};
 
 ServiceSupervisor::ServiceSupervisor(asio::io_context& io, std::string name, SupervisorHooks hooks)
     : io_(io), name_(std::move(name)), hooks_(std::move(hooks)) {
@@ -179,72 +164,6 @@ int ServiceSupervisor::start_replica() {
     }
     replicas_[*id]->in_rollout = true;
     return *id;
-}
-
-void ServiceSupervisor::watch_health(Replica& replica) {
-    const int id = replica.id;
-    std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    // Ready: the running rollout learns of it; a replica restarted after a crash goes straight
-    // back behind the proxy.
-    auto became_ready = [weak, id] {
-        auto self = weak.lock();
-        if (!self) return;
-        auto it = self->replicas_.find(id);
-        if (it == self->replicas_.end() || it->second->ready || it->second->stopping) return;
-        Replica& r = *it->second;
-        r.ready = true;
-        if (r.gate) r.gate->cancel();
-        if (r.in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
-            self->rollout_->replica_ready(id);
-            self->finish_rollout_if_done();
-        } else if (!r.in_rollout) {
-            self->route(id);
-            self->set_state(ServiceState::ready, "replica " + std::to_string(id) + " is back");
-        }
-    };
-    const auto& health = release_->service.health;
-    if (health) {
-        auto probe = make_probe(io_, *health, replica.port, release_->cwd, release_->env);
-        replica.monitor = std::make_shared<HealthMonitor>(
-            io_, *health, std::move(probe), [weak, id, became_ready](Health h, const ProbeOutcome& last) {
-                auto self = weak.lock();
-                if (!self) return;
-                auto it = self->replicas_.find(id);
-                if (it == self->replicas_.end()) return;
-                it->second->health = h;
-                if (h == Health::healthy) {
-                    if (!it->second->ready) became_ready();
-                    else if (self->status_.state == ServiceState::degraded) self->set_state(ServiceState::ready);
-                } else if (h == Health::unhealthy) {
-                    self->status_.last_error = "replica " + std::to_string(id) + " unhealthy: " + last.detail;
-                    if (it->second->ready) self->set_state(ServiceState::degraded, self->status_.last_error);
-                }
-            });
-        replica.monitor->start();
-    }
-    if (!health || !rules_.wait_for_health) {
-        asio::post(io_, became_ready);
-        return;
-    }
-    if (rules_.rollout.gate_timeout.count() > 0) {
-        replica.gate = std::make_unique<asio::steady_timer>(io_, rules_.rollout.gate_timeout);
-        replica.gate->async_wait([weak, id](const boost::system::error_code& ec) {
-            auto self = weak.lock();
-            if (ec || !self) return;
-            auto it = self->replicas_.find(id);
-            if (it == self->replicas_.end() || it->second->ready) return;
-            const std::string why = "replica " + std::to_string(id) + " was not healthy within " +
-                                    format_duration(self->rules_.rollout.gate_timeout);
-            self->status_.last_error = why;
-            self->emit(RuntimeEventKind::failure, why, id);
-            if (it->second->in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
-                self->rollout_->replica_failed(id, why);
-                self->finish_rollout_if_done();
-            } else {
-                self->stop_replica(id, false);
-            }
-        });
-    }
 }
 
 void ServiceSupervisor::route(int id) {

@@ -72,6 +72,8 @@ private:
     Status ensure_proxy(int port);
     std::optional<int> spawn_replica(const Release& release);
     void watch_health(Replica& replica);
+    void start_monitor(Replica& replica, const HealthSpec& spec, bool port_check_only,
+                       std::function<void()> became_ready);
     void replica_exited(int id, const ExitStatus& status);
     void handle_crash(Replica& replica, const ExitStatus& status);
     void stop_replica(int id, bool drain);
@@ -92,6 +94,23 @@ private:
     ServiceStatus status_;
     std::function<void()> stop_done_;
     bool stopping_ = false;
+};
+
+// One replica as its supervisor tracks it.
+struct ServiceSupervisor::Replica {
+    int id = 0;
+    int port = 0;
+    std::shared_ptr<ChildProcess> child;
+    std::shared_ptr<HealthMonitor> monitor;
+    std::unique_ptr<asio::steady_timer> gate;
+    Health health = Health::unknown;
+    bool ready = false;
+    bool routed = false;
+    bool stopping = false;
+    bool in_rollout = false;  // started by the running rollout
+    std::string fingerprint;
+    std::chrono::steady_clock::time_point started;
+    ReplicaRecord record;
 };
 
 // A free TCP port on 127.0.0.1, as the kernel hands one out for port 0.

@@ -1,0 +1,100 @@
+// Health gating of replicas: a replica is ready once its probe passes (or, without a probe, once
+// its port accepts connections), within the rollout's gate timeout.
+#include "runtime/process/service_supervisor.hpp"
+
+#include "support/duration.hpp"
+
+#include <limits>
+
+namespace tandem::process {
+
+// Probes a replica. A port-open check (`port_check_only`) ends once the port answers; a real
+// probe keeps running and reports health changes for the whole life of the replica.
+void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, bool port_check_only,
+                                      std::function<void()> became_ready) {
+    const int id = replica.id;
+    std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
+    auto probe = make_probe(io_, spec, replica.port, release_->cwd, release_->env);
+    replica.monitor = std::make_shared<HealthMonitor>(
+        io_, spec, std::move(probe), [weak, id, became_ready, port_check_only](Health h, const ProbeOutcome& last) {
+            auto self = weak.lock();
+            if (!self) return;
+            auto it = self->replicas_.find(id);
+            if (it == self->replicas_.end()) return;
+            if (port_check_only) {
+                if (h != Health::healthy) return;
+                it->second->monitor->stop();
+                if (!it->second->ready) became_ready();
+                return;
+            }
+            it->second->health = h;
+            if (h == Health::healthy) {
+                if (!it->second->ready) became_ready();
+                else if (self->status_.state == ServiceState::degraded) self->set_state(ServiceState::ready);
+            } else if (h == Health::unhealthy) {
+                self->status_.last_error = "replica " + std::to_string(id) + " unhealthy: " + last.detail;
+                if (it->second->ready) self->set_state(ServiceState::degraded, self->status_.last_error);
+            }
+        });
+    replica.monitor->start();
+}
+
+void ServiceSupervisor::watch_health(Replica& replica) {
+    const int id = replica.id;
+    std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
+    // Ready: the running rollout learns of it; a replica restarted after a crash goes straight
+    // back behind the proxy.
+    auto became_ready = [weak, id] {
+        auto self = weak.lock();
+        if (!self) return;
+        auto it = self->replicas_.find(id);
+        if (it == self->replicas_.end() || it->second->ready || it->second->stopping) return;
+        Replica& r = *it->second;
+        r.ready = true;
+        if (r.gate) r.gate->cancel();
+        if (r.in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
+            self->rollout_->replica_ready(id);
+            self->finish_rollout_if_done();
+        } else if (!r.in_rollout) {
+            self->route(id);
+            self->set_state(ServiceState::ready, "replica " + std::to_string(id) + " is back");
+        }
+    };
+    // A service with a port but no probe is still only routed once its port accepts a
+    // connection: the proxy never hands a client to a replica that is not listening yet.
+    const auto& health = release_->service.health;
+    std::optional<HealthSpec> port_open;
+    if (!health && replica.port != 0) {
+        port_open.emplace();
+        port_open->kind = ProbeKind::tcp;
+        port_open->interval = Duration(2);
+        port_open->failure_threshold = std::numeric_limits<int>::max();
+    }
+    if (health || port_open) start_monitor(replica, health ? *health : *port_open, !health, became_ready);
+    const bool gated = health ? rules_.wait_for_health : port_open.has_value();
+    if (!gated) {
+        asio::post(io_, became_ready);
+        return;
+    }
+    if (rules_.rollout.gate_timeout.count() > 0) {
+        replica.gate = std::make_unique<asio::steady_timer>(io_, rules_.rollout.gate_timeout);
+        replica.gate->async_wait([weak, id](const boost::system::error_code& ec) {
+            auto self = weak.lock();
+            if (ec || !self) return;
+            auto it = self->replicas_.find(id);
+            if (it == self->replicas_.end() || it->second->ready) return;
+            const std::string why = "replica " + std::to_string(id) + " was not healthy within " +
+                                    format_duration(self->rules_.rollout.gate_timeout);
+            self->status_.last_error = why;
+            self->emit(RuntimeEventKind::failure, why, id);
+            if (it->second->in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
+                self->rollout_->replica_failed(id, why);
+                self->finish_rollout_if_done();
+            } else {
+                self->stop_replica(id, false);
+            }
+        });
+    }
+}
+
+}  // namespace tandem::process
