@@ -63,6 +63,8 @@ private:
 };
 
 std::string format_log_line(const LogLine& line);
+// "2026-11-25T15:04:05.123Z"
+std::string format_utc(std::chrono::system_clock::time_point time);
 
 }  // namespace tandem::process
 

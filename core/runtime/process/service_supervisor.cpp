@@ -19,13 +19,6 @@ std::string replace_all(std::string text, const std::string& from, const std::st
     return text;
 }
 
-std::string iso_time(std::chrono::system_clock::time_point t) {
-    LogLine line;
-    line.time = t;
-    const std::string formatted = format_log_line(line);
-    return formatted.substr(0, formatted.find(' '));
-}
-
 }  // namespace
 
 ServiceSupervisor::ServiceSupervisor(asio::io_context& io, std::string name, SupervisorHooks hooks)
@@ -137,7 +130,7 @@ std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
     replica->started = std::chrono::steady_clock::now();
     const auto now = std::chrono::system_clock::now();
     replica->record = ReplicaRecord{name_, id, (*child)->pid(), process_start_ticks((*child)->pid()), port,
-                                    release.fingerprint, iso_time(now)};
+                                    release.fingerprint, format_utc(now)};
     Replica& ref = *replica;
     replicas_[id] = std::move(replica);
     emit(RuntimeEventKind::state, "replica " + std::to_string(id) + " started (pid " +
