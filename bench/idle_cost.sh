@@ -8,6 +8,7 @@
 #   bench/idle_cost.sh                  # SERVICES=10 WINDOW_S=60 HEALTH=1
 #   HEALTH=0 bench/idle_cost.sh         # no health probes
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
@@ -19,16 +20,6 @@ DEVLOOP_BIN=$BUILD/wip_frontend/devloop
 
 WORK=$(mktemp -d /tmp/tandem-idle.XXXXXX)
 DEVLOOP=""
-kill_leftovers() {  # anything still running in or on our work directory is ours: stop it by pid
-    local dir pid
-    for dir in /proc/[0-9]*; do
-        pid=${dir#/proc/}
-        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-        if [[ $(readlink "$dir/cwd" 2>/dev/null) == "$WORK"* ]] || grep -qsF "$WORK" "$dir/cmdline" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-        fi
-    done
-}
 cleanup() {
     if [[ -n $DEVLOOP ]]; then  # SIGINT: devloop stops the services it started
         kill -INT "$DEVLOOP" 2>/dev/null || true

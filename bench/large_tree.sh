@@ -14,6 +14,7 @@
 #   bench/large_tree.sh                 # DIRS=5000 FILES_PER_DIR=20 SAVES=30
 #   TOOLS="devloop watchman" bench/large_tree.sh
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
@@ -28,11 +29,6 @@ DEVLOOP_BIN=$BUILD/wip_frontend/devloop
 DEPS=$ROOT/bench/.deps
 CHOKIDAR=$DEPS/node_modules/.bin/chokidar
 
-need() {  # need COMMAND PACKAGE
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "installing $2 ..." >&2
-    apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$2" >/dev/null; }
-}
 [[ " $TOOLS " == *" watchman "* ]] && need watchman watchman
 if [[ " $TOOLS " == *" chokidar "* && ! -x $CHOKIDAR ]]; then
     need npm npm
@@ -48,16 +44,6 @@ PIDS=()      # tools started, each the leader of its own process group
 DEVLOOP=""
 WATCHMAN_SOCK=$WORK/watchman.sock
 
-kill_leftovers() {  # anything still running in or on our work directory is ours: stop it by pid
-    local dir pid
-    for dir in /proc/[0-9]*; do
-        pid=${dir#/proc/}
-        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-        if [[ $(readlink "$dir/cwd" 2>/dev/null) == "$WORK"* ]] || grep -qsF "$WORK" "$dir/cmdline" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-        fi
-    done
-}
 stop_tools() {
     if [[ -n $DEVLOOP ]]; then  # SIGINT: devloop stops the services it started
         kill -INT "$DEVLOOP" 2>/dev/null || true

@@ -6,6 +6,7 @@
 #   bench/proxy_overhead.sh            # DURATION=10s THREADS=2 CONNECTIONS=50 by default
 #   TANDEM_BUILD_DIR=build-bench DURATION=30s bench/proxy_overhead.sh
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
@@ -15,11 +16,6 @@ CONNECTIONS=${CONNECTIONS:-50}
 SERVICE_BIN=${SERVICE_BIN:-$BUILD/tests/tandem_test_service}
 PROXY_BIN=${PROXY_BIN:-$BUILD/bench/tandem_proxy_bench}
 
-need() {  # need COMMAND PACKAGE: apt-get install the package if the command is missing
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "installing $2 ..." >&2
-    apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$2" >/dev/null; }
-}
 need wrk wrk
 need haproxy haproxy
 

@@ -10,6 +10,7 @@
 #
 #   bench/rolling_restart.sh            # DURATION=30s RESTARTS=5 by default
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
@@ -20,10 +21,6 @@ INTERVAL_MS=$(( (DURATION * 1000 - 2 * FIRST_MS) / RESTARTS ))
 SERVICE_BIN=$BUILD/tests/tandem_test_service
 BENCH_BIN=$BUILD/bench/tandem_rolling_bench
 
-need() {  # need COMMAND PACKAGE
-    command -v "$1" >/dev/null 2>&1 && return
-    apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$2" >/dev/null; }
-}
 need wrk wrk
 PM2_DIR=$ROOT/bench/.deps
 if [[ ! -x $PM2_DIR/node_modules/.bin/pm2 ]]; then

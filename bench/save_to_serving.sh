@@ -13,6 +13,7 @@
 #   WRITE=rename SAMPLES=1 bench/save_to_serving.sh   # rename-over saves; print every sample
 #   KEEP=1 TOOLS=devloop bench/save_to_serving.sh      # keep the tools' logs (printed path)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
@@ -27,11 +28,6 @@ BENCH_BIN=$BUILD/bench/tandem_save_bench
 DEVLOOP_BIN=$BUILD/wip_frontend/devloop
 DEPS=$ROOT/bench/.deps
 
-need() {  # need COMMAND PACKAGE: apt-get install the package if the command is missing
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "installing $2 ..." >&2
-    apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$2" >/dev/null; }
-}
 need_npm() {  # need_npm BIN PACKAGE@VERSION: npm install into bench/.deps if missing
     [[ -x $DEPS/node_modules/.bin/$1 ]] && return
     echo "installing $2 into bench/.deps ..." >&2
@@ -77,16 +73,6 @@ stop_tool() {
     fi
     [[ -x $DEPS/node_modules/.bin/pm2 && -d $PM2_HOME ]] && "$DEPS/node_modules/.bin/pm2" kill >/dev/null 2>&1 || true
     kill_leftovers
-}
-kill_leftovers() {  # anything still running in or on our work directory (a replica in its own
-    local dir pid    # process group, a daemonized child) is ours: stop it by pid
-    for dir in /proc/[0-9]*; do
-        pid=${dir#/proc/}
-        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-        if [[ $(readlink "$dir/cwd" 2>/dev/null) == "$WORK"* ]] || grep -qsF "$WORK" "$dir/cmdline" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-        fi
-    done
 }
 cleanup() {
     stop_tool
