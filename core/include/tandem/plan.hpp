@@ -7,6 +7,7 @@
 #include <tandem/policy.hpp>
 #include <tandem/spec.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct Action {
     bool verify_digest = false;    // start / replace: check the artifact digest before starting
     CrashAction on_crash = CrashAction::restart;  // start / replace
     bool auto_revert = false;      // replace: revert if errors exceed the window's limit
+    // start / replace: the stored artifact ("sha256:...") the replicas run, when it was built
+    // ahead of the plan (PlanRequest::artifacts); empty otherwise.
+    std::string artifact_digest;
     // start / replace: the environment, ${services.X.port} expanded; secret-looking values
     // redacted when the policy is strict.
     std::vector<std::pair<std::string, std::string>> env;
@@ -85,6 +89,10 @@ struct PlanRequest {
     std::vector<std::string> trigger;        // services to rebuild and restart regardless
     std::vector<std::string> only;           // restrict to these and their dependencies
     std::string revision;
+    // Artifacts built ahead of the plan, by service ("sha256:..."), as shipper does for a
+    // commit. A service listed here gets no build action; it is started or replaced when it
+    // is new, its spec or watched files changed, or it runs another artifact.
+    std::map<std::string, std::string> artifacts;
 };
 
 Result<Plan> make_plan(const Spec& spec, const Observed& observed, const PolicySet& policy,

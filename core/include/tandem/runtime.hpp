@@ -27,6 +27,17 @@ struct ReplicaStatus {
     std::chrono::system_clock::time_point started;
 };
 
+// Errors a service's replicas ran into, counted since the runtime started: what an automatic
+// revert weighs in the window after a rollout.
+struct ErrorCounts {
+    int crashes = 0;         // replicas that exited on their own
+    int probe_failures = 0;  // health probes that failed
+    int failed_gates = 0;    // new replicas that never became healthy within the gate timeout
+    int proxy_errors = 0;    // client connections the proxy could not hand to any replica
+
+    int total() const { return crashes + probe_failures + failed_gates + proxy_errors; }
+};
+
 struct ServiceStatus {
     std::string name;
     ServiceState state = ServiceState::stopped;
@@ -34,6 +45,8 @@ struct ServiceStatus {
     std::string fingerprint;              // of the spec its replicas run
     std::vector<ReplicaStatus> replicas;
     int restarts = 0;                     // crash restarts since it was last started by a plan
+    std::string artifact_digest;          // the stored artifact its replicas run; empty if none
+    ErrorCounts errors;                   // since the runtime started
     std::string last_error;               // the last crash or failure, for display
     std::vector<std::string> crash_lines; // the last log lines before the last crash
     std::chrono::system_clock::time_point updated;
@@ -63,6 +76,16 @@ struct RuntimeOptions {
     std::size_t log_file_bytes = 10 * 1024 * 1024;  // per service file, before it rotates
 };
 
+// Where and how one plan runs.
+struct ApplyOptions {
+    // Builds, commands and replicas run here (each in its service's workdir); empty means
+    // RuntimeOptions::project_root. Shipper passes the release directory of a commit.
+    std::filesystem::path root;
+    // Called before every start of a replica of a service whose action carries an
+    // artifact_digest (crash restarts included); an error refuses the start and is reported.
+    std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
+};
+
 class ProcessRuntime {
 public:
     using EventHandler = std::function<void(const RuntimeEvent&)>;
@@ -75,7 +98,7 @@ public:
     // Carries a plan out: waves in order, steps of a wave at once (up to plan.max_parallel),
     // each step's actions in order. Blocks until done; the first failure ends the plan and is
     // returned. `spec` and `policy` are the ones the plan was made from.
-    Status apply(const Spec& spec, const PolicySet& policy, const Plan& plan);
+    Status apply(const Spec& spec, const PolicySet& policy, const Plan& plan, const ApplyOptions& options = {});
 
     // Cancels the plan apply() is carrying out, if any: no new step starts, running builds and
     // commands are killed (their process groups), rollouts under way finish on their own. apply()
