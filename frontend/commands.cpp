@@ -4,6 +4,7 @@
 #include "frontend/options.hpp"
 #include "frontend/output.hpp"
 #include "frontend/project_input.hpp"
+#include "frontend/release_commands.hpp"
 #include "frontend/remote_commands.hpp"
 #include "frontend/up.hpp"
 
@@ -26,7 +27,12 @@ struct Command {
     std::string_view usage;    // operands after the name
     std::string_view summary;  // one line for --help
     int (*body)(const Options&, const ToolDefaults&);
+    bool release = false;  // a command of the git-following engine (shipper's), not offered by devloop
 };
+
+bool offered(const Command& command, const ToolDefaults& tool) {
+    return !command.release || tool.default_source == SourceKind::git;
+}
 
 int validate_command(const Options& options, const ToolDefaults& tool) {
     auto input = load_input(options, tool);
@@ -108,12 +114,21 @@ int help_command(const Options& options, const ToolDefaults& tool);
 const std::vector<Command>& commands() {
     static const std::vector<Command> table{
         {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
+        {"run", "", "follow --repo's --ref: deploy each new commit, one audited rollout at a time, until Ctrl+C",
+         run_command, true},
         {"up", "", "bring every service up as local processes and keep them running until Ctrl+C", up_command},
         {"status", "", "show the running engine's services (from a second terminal)", status_command},
         {"logs", "SERVICE", "print a service's recent log lines; -f keeps following them", logs_command},
         {"down", "", "stop the running engine and every service it started", down_command},
         {"reset", "SERVICE", "run the service's reset command in the running engine", reset_command},
         {"trigger", "SERVICE", "rebuild and restart the service in the running engine", trigger_command},
+        {"sync", "", "make the running engine fetch now and deploy the newest commit; waits for the outcome",
+         sync_command, true},
+        {"history", "", "list the kept releases (newest first), the deployed one marked *", history_command, true},
+        {"diff", "REV", "show the plan a deploy of REV (commit, branch or tag) would carry out now", diff_command, true},
+        {"rollback", "[REV]", "redeploy a kept release (default: the one before) from its artifacts, and pin it",
+         rollback_command, true},
+        {"audit", "verify|show", "check the audit log's hash chain, or print its records", audit_command, true},
         {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
         {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
          ls_watched_command},
@@ -128,6 +143,7 @@ int help_command(const Options&, const ToolDefaults& tool) {
     std::cout << tool.program << " - " << tool.summary << "\n\nUsage: " << tool.program
               << " [options] COMMAND [operands]\n\nCommands:\n";
     for (const auto& c : commands()) {
+        if (!offered(c, tool)) continue;
         std::string head = std::string(c.name) + (c.usage.empty() ? "" : " " + std::string(c.usage));
         head.resize(std::max<std::size_t>(head.size() + 1, 18), ' ');
         std::cout << "  " << head << c.summary << "\n";
@@ -149,7 +165,7 @@ int run(int argc, char** argv, const ToolDefaults& tool) {
         return 2;
     }
     for (const auto& c : commands()) {
-        if (c.name != options->command) continue;
+        if (c.name != options->command || !offered(c, tool)) continue;
         if (c.usage.empty() && !options->operands.empty())
             return report_error(make_error(ErrorCode::usage, std::string(c.name) + " takes no operand, got '" +
                                                                  options->operands.front() + "'"),
@@ -157,7 +173,8 @@ int run(int argc, char** argv, const ToolDefaults& tool) {
         return c.body(*options, tool);
     }
     std::string list;
-    for (const auto& c : commands()) list += (list.empty() ? "" : ", ") + std::string(c.name);
+    for (const auto& c : commands())
+        if (offered(c, tool)) list += (list.empty() ? "" : ", ") + std::string(c.name);
     return report_error(make_error(ErrorCode::usage, "unknown command '" + options->command + "' (commands: " + list + ")"),
                         *options, tool);
 }

@@ -1,6 +1,8 @@
 // Parsing of the front-ends' command-line options.
 #include "frontend/options.hpp"
 
+#include <tandem/duration.hpp>
+
 #include <functional>
 #include <map>
 
@@ -47,6 +49,15 @@ const std::map<std::string, Setter>& valued_options() {
         };
         t["--repo"] = [](Options& o, const std::string& v) -> Status { o.repo = v; return Ok{}; };
         t["--ref"] = [](Options& o, const std::string& v) -> Status { o.ref = v; return Ok{}; };
+        t["--state-dir"] = [](Options& o, const std::string& v) -> Status { o.state_dir = v; return Ok{}; };
+        t["--allowed-signers"] = [](Options& o, const std::string& v) -> Status { o.allowed_signers = v; return Ok{}; };
+        t["--audit-log"] = [](Options& o, const std::string& v) -> Status { o.audit_log = v; return Ok{}; };
+        t["--poll"] = [](Options& o, const std::string& v) -> Status {
+            auto interval = parse_duration(v);
+            if (!interval && v != "0") return usage("--poll takes a duration like 2s or 500ms (0: only on sync), not '" + v + "'");
+            o.poll = interval.value_or(std::chrono::milliseconds(0));
+            return Ok{};
+        };
         t["--changed"] = [](Options& o, const std::string& v) -> Status { o.changed.push_back(v); return Ok{}; };
         t["--reset"] = [](Options& o, const std::string& v) -> Status { o.reset.push_back(v); return Ok{}; };
         t["--trigger"] = [](Options& o, const std::string& v) -> Status { o.trigger.push_back(v); return Ok{}; };
@@ -123,7 +134,7 @@ std::string options_help(const ToolDefaults& tool) {
            "      --source KIND      where the project is read from: disk or git (default: " +
            (git ? "git" : "disk") + ")\n" +
            "      --repo PATH        git: the repository (default: the one holding FILE); FILE is then a path in it\n"
-           "      --ref REF          git: branch, tag or commit to read (default: HEAD)\n"
+           "      --ref REF          git: branch, tag or commit to read (default: HEAD; run follows main)\n"
            "      --bootstrap        allow bringing every service up from nothing (an audited incident where\n"
            "                         the policy requires the flag)\n"
            "      --changed PATH     plan for a changed file (repeatable)\n"
@@ -133,7 +144,14 @@ std::string options_help(const ToolDefaults& tool) {
            "      --observed FILE    plan against a recorded running state (JSON) instead of nothing running\n"
            "      --follow           logs: keep printing new lines (also -f after `logs`)\n"
            "      --tail N           logs: how many of the lines already written to show first (default: 100)\n"
-           "      --ignored          ls-watched: list the ignored files too, with the rule that ignores each\n"
+           "      --ignored          ls-watched: list the ignored files too, with the rule that ignores each\n" +
+           std::string(git ? "      --state-dir DIR    run and its commands: mirror, snapshots, store, history, audit\n"
+                  "                         (default: .shipper)\n"
+                  "      --poll DURATION    run: fetch this often (default: 2s; 0: only on sync)\n"
+                  "      --allowed-signers FILE  run: deploy only commits whose SSH signature verifies against FILE\n"
+                  "                         (ssh-keygen's allowed signers format)\n"
+                  "      --audit-log FILE   audit verify|show: the log to read (default: STATE_DIR/audit.jsonl)\n"
+                : "") +
            "  -h, --help             this help\n"
            "      --version          the version\n";
 }

@@ -5,6 +5,7 @@
 
 #include <tandem/error.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +23,11 @@ struct Options {
     SourceKind source = SourceKind::disk;   // --source, or git when --repo is given, or the tool's default
     std::optional<SourceKind> source_flag;  // --source as given
     std::optional<std::string> repo;   // --repo (git source)
-    std::string ref = "HEAD";          // --ref (git source)
+    std::optional<std::string> ref;    // --ref (git source); plan/validate read HEAD, run follows main
+    std::optional<std::string> state_dir;        // --state-dir (shipper run and its commands)
+    std::optional<std::chrono::milliseconds> poll;  // --poll DURATION (shipper run)
+    std::optional<std::string> allowed_signers;  // --allowed-signers FILE (shipper run)
+    std::optional<std::string> audit_log;        // --audit-log FILE (audit verify|show)
     bool bootstrap = false;
     std::vector<std::string> changed;  // --changed PATH, repeatable
     std::vector<std::string> reset;    // --reset SERVICE, repeatable

@@ -38,11 +38,11 @@ Result<ProjectInput> load_from_git(const Options& options, const ToolDefaults& t
     if (options.repo) {
         GitLocation given;
         given.repository = *options.repo;
-        given.ref = options.ref;
+        given.ref = options.ref.value_or("HEAD");
         given.project_dir = fs::path(options.file).parent_path().generic_string();
         location = given;
     } else {
-        location = GitTree::locate(project_dir(options), options.ref);
+        location = GitTree::locate(project_dir(options), options.ref.value_or("HEAD"));
     }
     if (!location) return location.error();
     auto tree = GitTree::open(*location);

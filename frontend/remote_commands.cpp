@@ -3,6 +3,7 @@
 #include "frontend/remote_commands.hpp"
 
 #include "frontend/output.hpp"
+#include "frontend/release_commands.hpp"
 
 #include <tandem/control.hpp>
 
@@ -25,15 +26,6 @@ std::string pad(const std::string& text, std::size_t width) {
     return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
 }
 
-// Connects, sends, and hands every reply line to `on_line`; an error is reported and its exit code returned.
-int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
-                const std::function<void(const std::string&)>& on_line) {
-    auto client = ControlClient::connect(control_socket_path(options));
-    if (!client) return report_error(client.error(), options, tool);
-    if (auto status = client->call(request, on_line); !status) return report_error(status.error(), options, tool);
-    return 0;
-}
-
 // The one SERVICE operand of logs, reset and trigger, or a usage error.
 Result<std::string> service_operand(const Options& options) {
     if (options.operands.size() != 1)
@@ -45,17 +37,22 @@ Result<std::string> service_operand(const Options& options) {
 
 void print_status_table(const StatusReply& reply) {
     std::size_t name_width = 8;
-    for (const auto& s : reply.services) name_width = std::max(name_width, s.name.size() + 2);
+    bool artifacts = false;
+    for (const auto& s : reply.services) {
+        name_width = std::max(name_width, s.name.size() + 2);
+        artifacts = artifacts || !s.artifact_digest.empty();
+    }
     std::cout << pad("SERVICE", name_width) << pad("STATE", 10) << pad("REPLICAS", 10) << pad("PORT", 7)
-              << pad("RESTARTS", 10) << "LAST ERROR\n";
+              << pad("RESTARTS", 10) << (artifacts ? pad("ARTIFACT", 17) : "") << "LAST ERROR\n";
     for (const auto& s : reply.services) {
         int ready = 0;
         for (const auto& r : s.replicas)
             if (r.routed && r.health != "unhealthy") ++ready;
         std::cout << pad(s.name, name_width) << pad(to_string(s.state), 10)
                   << pad(std::to_string(ready) + "/" + std::to_string(s.replicas.size()), 10)
-                  << pad(s.port ? std::to_string(s.port) : "-", 7) << pad(std::to_string(s.restarts), 10)
-                  << (s.last_error.empty() ? "-" : s.last_error) << "\n";
+                  << pad(s.port ? std::to_string(s.port) : "-", 7) << pad(std::to_string(s.restarts), 10);
+        if (artifacts) std::cout << pad(s.artifact_digest.empty() ? "-" : s.artifact_digest.substr(0, 15), 17);
+        std::cout << (s.last_error.empty() ? "-" : s.last_error) << "\n";
     }
     std::cout << "policy: " << reply.policy << "\n";
 }
@@ -72,21 +69,50 @@ int run_action(const ControlRequest& request, const std::string& done, const Opt
 
 }  // namespace
 
-std::filesystem::path control_socket_path(const Options& options) {
+int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
+                const std::function<void(const std::string&)>& on_line) {
+    auto client = ControlClient::connect(control_socket_path(options, tool));
+    if (!client) return report_error(client.error(), options, tool);
+    if (auto status = client->call(request, on_line); !status) return report_error(status.error(), options, tool);
+    return 0;
+}
+
+std::filesystem::path control_socket_path(const Options& options, const ToolDefaults& tool) {
+    // shipper run keeps its socket in its state directory; `up` in the project's .tandem/.
+    if (options.state_dir) return release_state_dir(options) / "control.sock";
     const auto dir = std::filesystem::path(options.file).parent_path();
     const auto root = std::filesystem::absolute(dir.empty() ? std::filesystem::path(".") : dir).lexically_normal();
-    return root / ".tandem" / "control.sock";
+    const auto project_socket = root / ".tandem" / "control.sock";
+    const auto release_socket = release_state_dir(options) / "control.sock";
+    std::error_code ec;
+    if (tool.default_source == SourceKind::git &&
+        (std::filesystem::exists(release_socket, ec) || !std::filesystem::exists(project_socket, ec)))
+        return release_socket;
+    return project_socket;
 }
 
 int status_command(const Options& options, const ToolDefaults& tool) {
+    // A release engine (shipper run) says what it has deployed first.
+    std::string release_text;
+    if (tool.default_source == SourceKind::git) {
+        auto client = ControlClient::connect(control_socket_path(options, tool));
+        if (client) (void)client->call(request_for("release"), [&release_text](const std::string& line) { release_text = line; });
+    }
     std::string reply_text;
     const int code = call_engine(request_for("status"), options, tool,
                                  [&reply_text](const std::string& line) { reply_text = line; });
     if (code != 0) return code;
     auto reply = status_from_json(reply_text);
     if (!reply) return report_error(reply.error(), options, tool);
-    if (options.output == OutputFormat::json) std::cout << nlohmann::json::parse(reply_text).dump(2) << "\n";
-    else print_status_table(*reply);
+    if (options.output == OutputFormat::json) {
+        auto document = nlohmann::json::parse(reply_text);
+        const auto release = nlohmann::json::parse(release_text, nullptr, false);
+        if (!release.is_discarded() && release.is_object() && !release.contains("error")) document["release"] = release;
+        std::cout << document.dump(2) << "\n";
+        return 0;
+    }
+    print_release_status(release_text, options);
+    print_status_table(*reply);
     return 0;
 }
 

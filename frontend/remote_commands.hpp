@@ -4,13 +4,21 @@
 
 #include "frontend/options.hpp"
 
+#include <tandem/control.hpp>
+
 #include <filesystem>
+#include <functional>
+#include <string>
 
 namespace tandem::cli {
 
-// <project dir>/.tandem/control.sock, the project dir being the directory of -f FILE. `up`
-// listens there.
-std::filesystem::path control_socket_path(const Options& options);
+// The running engine's socket: with --state-dir (or for shipper, when .shipper/control.sock
+// exists) shipper run's in its state directory; otherwise `up`'s in <project dir>/.tandem/.
+std::filesystem::path control_socket_path(const Options& options, const ToolDefaults& tool);
+
+// Connects, sends, and hands every reply line to `on_line`; an error is reported and its exit code returned.
+int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
+                const std::function<void(const std::string&)>& on_line);
 
 int status_command(const Options& options, const ToolDefaults& tool);
 int logs_command(const Options& options, const ToolDefaults& tool);

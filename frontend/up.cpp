@@ -160,10 +160,12 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     if (!server) return report_error(server.error(), options, tool);
     control = &handler;
 
-    std::thread announce([&loop, &printer, &watcher] {
+    // Counted now: the thread may still be waiting when the watcher goes at shutdown.
+    const auto directories = (*watcher)->stats().directories;
+    std::thread announce([&loop, &printer, directories] {
         if ((*loop)->wait_idle())
             printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                                       "up: watching " + std::to_string((*watcher)->stats().directories) +
+                                       "up: watching " + std::to_string(directories) +
                                            " directories; Ctrl+C stops everything",
                                        0, false, {}});
     });

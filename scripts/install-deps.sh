@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libgit2-dev libfmt-dev
   nlohmann-json3-dev doctest-dev
+  openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits
 )
 
 missing=()

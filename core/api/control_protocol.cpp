@@ -11,6 +11,7 @@ using nlohmann::json;
 std::string request_line(const ControlRequest& request) {
     json j{{"command", request.command}, {"tail", request.tail}, {"follow", request.follow}};
     if (!request.service.empty()) j["service"] = request.service;
+    if (!request.revision.empty()) j["revision"] = request.revision;
     return j.dump() + "\n";
 }
 
@@ -31,6 +32,10 @@ Result<ControlRequest> parse_request(std::string_view line) {
     if (auto it = j.find("service"); it != j.end()) {
         if (!it->is_string()) return bad_request("\"service\" must be a string");
         request.service = it->get<std::string>();
+    }
+    if (auto it = j.find("revision"); it != j.end()) {
+        if (!it->is_string()) return bad_request("\"revision\" must be a string");
+        request.revision = it->get<std::string>();
     }
     if (auto it = j.find("tail"); it != j.end()) {
         if (!it->is_number_unsigned()) return bad_request("\"tail\" must be a number of lines, 0 or more");
@@ -76,7 +81,7 @@ ErrorCode error_code_from_name(std::string_view name) {
 
 Error no_engine_error(const std::filesystem::path& socket_path) {
     return make_error(ErrorCode::io, "no engine is running for this project (no socket at " + socket_path.string() +
-                                         "): start one with `devloop up`");
+                                         "): start one with `devloop up` or `shipper run`");
 }
 
 }  // namespace tandem::control

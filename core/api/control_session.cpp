@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,6 +61,30 @@ std::optional<Result<std::string>> read_request(int fd, int wake_fd) {
 }
 
 void reply_status(int fd, const Status& status) { send_all(fd, status ? ok_line() : error_line(status.error())); }
+
+// A JSON document on one line, or the error.
+void reply_document(int fd, const Result<std::string>& document) {
+    if (!document) {
+        send_all(fd, error_line(document.error()));
+        return;
+    }
+    std::string line = *document;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    send_all(fd, line + "\n");
+}
+
+// Who is on the other end of the socket, from the kernel's record of the peer.
+std::string peer_actor(int fd) {
+    ucred credentials{};
+    socklen_t size = sizeof credentials;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0) return "user (unknown)";
+    std::string name = "uid " + std::to_string(credentials.uid);
+    passwd entry{};
+    passwd* found = nullptr;
+    char buffer[1024];
+    if (::getpwuid_r(credentials.uid, &entry, buffer, sizeof buffer, &found) == 0 && found) name = found->pw_name;
+    return "user " + name + " (pid " + std::to_string(credentials.pid) + ")";
+}
 
 // The service exists, or an Error that lists the ones that do.
 Status check_service(ControlHandler& handler, const std::string& service) {
@@ -163,10 +188,19 @@ void dispatch(int fd, int wake_fd, ControlHandler& handler, const ControlRequest
     } else if (command == "reset" || command == "trigger") {
         Status known = check_service(handler, request.service);
         if (!known) reply_status(fd, known);
-        else reply_status(fd, command == "reset" ? handler.reset(request.service) : handler.trigger(request.service));
+        else
+            reply_status(fd, command == "reset" ? handler.reset(request.service, request.actor)
+                                                : handler.trigger(request.service, request.actor));
+    } else if (command == "release" || command == "sync" || command == "rollback" || command == "diff") {
+        reply_document(fd, command == "release"    ? handler.release_status()
+                           : command == "sync"     ? handler.sync(request.actor)
+                           : command == "rollback" ? handler.rollback(request.revision, request.actor)
+                                                   : handler.diff(request.revision));
     } else {
-        send_all(fd, error_line(make_error(ErrorCode::usage, "unknown command '" + command +
-                                                                 "' (commands: status, logs, down, reset, trigger)")));
+        send_all(fd, error_line(make_error(ErrorCode::usage,
+                                           "unknown command '" + command +
+                                               "' (commands: status, logs, down, reset, trigger, release, sync, "
+                                               "rollback, diff)")));
     }
 }
 
@@ -184,6 +218,7 @@ void serve_session(int client_fd, int wake_fd, ControlHandler& handler) {
         send_all(client_fd, error_line(request.error()));
         return;
     }
+    request->actor = peer_actor(client_fd);
     dispatch(client_fd, wake_fd, handler, *request);
 }
 

@@ -1,11 +1,11 @@
 // Service statuses as JSON: the reply of the control socket's "status", and its reading back.
 #include <tandem/control.hpp>
 
+#include <tandem/utc_time.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <array>
-#include <cstdio>
-#include <ctime>
 
 namespace tandem {
 
@@ -15,28 +15,14 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-// "2024-05-01T12:00:00.123Z"; empty for a time never set.
+// The UTC time; empty for a time never set.
 std::string iso_time(Clock::time_point time) {
-    if (time.time_since_epoch().count() == 0) return "";
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[64];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
-    return text;
+    return time.time_since_epoch().count() == 0 ? std::string{} : format_utc(time);
 }
 
 Clock::time_point parse_iso_time(const std::string& text) {
-    std::tm utc{};
-    int millis = 0;
-    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
-                    &utc.tm_min, &utc.tm_sec, &millis) < 6)
-        return {};
-    utc.tm_year -= 1900;
-    utc.tm_mon -= 1;
-    return Clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(millis);
+    auto time = parse_utc(text);
+    return time ? *time : Clock::time_point{};
 }
 
 bool replica_ready(const ReplicaStatus& replica) { return replica.routed && replica.health != "unhealthy"; }
@@ -52,7 +38,9 @@ json service_json(const ServiceStatus& s) {
     return json{{"name", s.name},         {"state", to_string(s.state)},  {"port", s.port},
                 {"fingerprint", s.fingerprint}, {"replicas", replicas}, {"ready", ready},
                 {"restarts", s.restarts}, {"last_error", s.last_error}, {"crash_lines", s.crash_lines},
-                {"updated", iso_time(s.updated)}};
+                {"updated", iso_time(s.updated)}, {"artifact_digest", s.artifact_digest},
+                {"errors", {{"crashes", s.errors.crashes}, {"probe_failures", s.errors.probe_failures},
+                            {"failed_gates", s.errors.failed_gates}, {"proxy_errors", s.errors.proxy_errors}}}};
 }
 
 ServiceState state_from_name(const std::string& name) {
@@ -78,6 +66,10 @@ ServiceStatus service_from_json(const json& j) {
     s.last_error = j.value("last_error", "");
     s.crash_lines = j.value("crash_lines", std::vector<std::string>{});
     s.updated = parse_iso_time(j.value("updated", ""));
+    s.artifact_digest = j.value("artifact_digest", "");
+    const json errors = j.value("errors", json::object());
+    s.errors = ErrorCounts{errors.value("crashes", 0), errors.value("probe_failures", 0),
+                           errors.value("failed_gates", 0), errors.value("proxy_errors", 0)};
     return s;
 }
 

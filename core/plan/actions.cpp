@@ -95,4 +95,11 @@ Action stop_action(const std::string& service, std::string reason) {
     return base_action(ActionKind::stop, service, std::move(reason), {});
 }
 
+std::string short_digest(const std::string& digest) {
+    if (digest.empty()) return "none";
+    const std::string_view algorithm = "sha256:";
+    if (digest.compare(0, algorithm.size(), algorithm) != 0) return digest.substr(0, 15);
+    return digest.substr(0, algorithm.size() + 8);
+}
+
 }  // namespace tandem

@@ -36,4 +36,7 @@ Action sync_action(const ServiceSpec& service, std::vector<std::string> paths);
 
 Action stop_action(const std::string& service, std::string reason);
 
+// An artifact digest for people: "sha256:" and the first 8 hex digits ("none" when empty).
+std::string short_digest(const std::string& digest);
+
 }  // namespace tandem

@@ -27,6 +27,9 @@ Status check_names(const Spec& spec, const std::vector<std::string>& names, cons
 Status check_request_names(const Spec& spec, const PlanRequest& request) {
     if (auto status = check_names(spec, request.reset, "reset"); !status) return status;
     if (auto status = check_names(spec, request.trigger, "trigger"); !status) return status;
+    std::vector<std::string> prebuilt;
+    for (const auto& [name, digest] : request.artifacts) prebuilt.push_back(name);
+    if (auto status = check_names(spec, prebuilt, "use an artifact for"); !status) return status;
     return check_names(spec, request.only, "limit the plan to");
 }
 

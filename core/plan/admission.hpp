@@ -8,7 +8,8 @@
 
 namespace tandem {
 
-// Every name in request.reset, request.trigger and request.only is a service of the spec.
+// Every name in request.reset, request.trigger, request.artifacts and request.only is a service
+// of the spec.
 Status check_request_names(const Spec& spec, const PlanRequest& request);
 
 // security.deny_wildcards: no access role may grant "*".

@@ -27,7 +27,7 @@ std::string join(const std::vector<std::string>& parts) {
 }  // namespace
 
 void PendingStep::add_rebuild(const std::string& reason, const std::vector<std::string>& changed) {
-    if (service->build) {
+    if (service->build && artifact_digest.empty()) {
         build = true;
         add_unique(build_reasons, reason);
     }
@@ -89,8 +89,9 @@ Step to_step(const PendingStep& pending, const Spec& spec, const PolicySet& poli
             command_action(ActionKind::run, service, run.command, describe_changes(run.paths), run.paths));
     if (pending.launch) {
         const ActionKind kind = pending.running ? ActionKind::replace : ActionKind::start;
-        step.actions.push_back(
-            launch_action(kind, spec, service, policy, join(pending.launch_reasons), pending.paths));
+        Action launch = launch_action(kind, spec, service, policy, join(pending.launch_reasons), pending.paths);
+        launch.artifact_digest = pending.artifact_digest;
+        step.actions.push_back(std::move(launch));
     } else if (!pending.sync_paths.empty()) {
         step.actions.push_back(sync_action(service, pending.sync_paths));
     }

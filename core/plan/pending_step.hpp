@@ -16,6 +16,8 @@ namespace tandem {
 struct PendingStep {
     const ServiceSpec* service = nullptr;
     bool running = false;  // in the observed state: a launch replaces instead of starting
+    // The artifact built ahead of the plan (PlanRequest::artifacts): a rebuild only relaunches.
+    std::string artifact_digest;
     bool build = false;
     bool launch = false;
     std::optional<std::string> reset_command;
@@ -25,7 +27,7 @@ struct PendingStep {
     std::vector<std::string> build_reasons;
     std::vector<std::string> launch_reasons;
 
-    // Build (when the service has a build) and start or replace.
+    // Build (when the service has a build and no artifact built ahead) and start or replace.
     void add_rebuild(const std::string& reason, const std::vector<std::string>& changed = {});
     // Start or replace, without a build.
     void add_restart(const std::string& reason, const std::vector<std::string>& changed = {});

@@ -1,7 +1,8 @@
 // A plan as a table for people: a header, then one aligned row per action, wave by wave.
 #include <tandem/plan.hpp>
 
-#include "support/duration.hpp"
+#include "plan/actions.hpp"
+#include <tandem/duration.hpp>
 
 #include <algorithm>
 #include <array>
@@ -63,6 +64,7 @@ std::vector<std::string> obligations(const Action& action) {
         if (r.health_gate) notes.push_back("health gate " + format_duration(r.gate_timeout));
     }
     if (action.kind == ActionKind::start || action.kind == ActionKind::replace) {
+        if (!action.artifact_digest.empty()) notes.push_back("artifact " + short_digest(action.artifact_digest));
         notes.push_back(std::string("on crash: ") + to_string(action.on_crash));
         if (action.verify_digest) notes.push_back("digest checked");
         if (action.auto_revert) notes.push_back("auto-revert");

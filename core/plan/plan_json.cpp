@@ -34,6 +34,7 @@ Json action_json(const Action& action) {
     }
     if (is_launch(action.kind)) {
         out["replicas"] = action.replicas;
+        if (!action.artifact_digest.empty()) out["artifact_digest"] = action.artifact_digest;
         if (action.rollout) out["rollout"] = rollout_json(*action.rollout);
         out["verify_digest"] = action.verify_digest;
         out["on_crash"] = to_string(action.on_crash);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace tandem {
@@ -35,13 +36,31 @@ std::set<std::string> services_in_scope(const Spec& spec, const PlanRequest& req
     return scope;
 }
 
-PendingStep& pending_for(PendingSteps& pending, const ServiceSpec& service, const Observed& observed) {
+// What make_plan reads besides the policy, passed along together.
+struct PlanInputs {
+    const Spec& spec;
+    const Observed& observed;
+    const PlanRequest& request;
+};
+
+PendingStep& pending_for(PendingSteps& pending, const ServiceSpec& service, const PlanInputs& in) {
     auto [it, added] = pending.try_emplace(service.name);
     if (added) {
         it->second.service = &service;
-        it->second.running = observed.services.count(service.name) > 0;
+        it->second.running = in.observed.services.count(service.name) > 0;
+        if (auto artifact = in.request.artifacts.find(service.name); artifact != in.request.artifacts.end())
+            it->second.artifact_digest = artifact->second;
     }
     return it->second;
+}
+
+// A running service whose artifact differs from the one built ahead of the plan: its reason,
+// "artifact sha256:1a2b3c4d → sha256:5e6f7a8b"; nothing when it runs that one already.
+std::optional<std::string> artifact_change(const std::string& name, const ObservedService& running,
+                                           const PlanRequest& request) {
+    const auto artifact = request.artifacts.find(name);
+    if (artifact == request.artifacts.end() || artifact->second == running.artifact_digest) return std::nullopt;
+    return "artifact " + short_digest(running.artifact_digest) + " → " + short_digest(artifact->second);
 }
 
 std::size_t count_new(const Spec& spec, const Observed& observed, const std::set<std::string>& scope) {
@@ -51,40 +70,43 @@ std::size_t count_new(const Spec& spec, const Observed& observed, const std::set
     return count;
 }
 
-// New services start; running ones whose spec changed are rebuilt and replaced; running ones
-// whose watched files changed get what their watch rules ask for.
-void add_spec_differences(PendingSteps& pending, const Spec& spec, const Observed& observed, const PolicySet& policy,
-                          const PlanRequest& request, const std::set<std::string>& scope, bool bootstrap) {
-    for (const ServiceSpec& service : spec.services) {
+// New services start; running ones whose spec changed are rebuilt and replaced, and so are
+// those running another artifact than the one built ahead; running ones whose watched files
+// changed get what their watch rules ask for.
+void add_spec_differences(PendingSteps& pending, const PlanInputs& in, const PolicySet& policy,
+                          const std::set<std::string>& scope, bool bootstrap) {
+    for (const ServiceSpec& service : in.spec.services) {
         if (!scope.count(service.name)) continue;
-        const auto running = observed.services.find(service.name);
-        if (running == observed.services.end()) {
-            pending_for(pending, service, observed).add_rebuild(bootstrap ? "bootstrap" : "new service");
+        const auto running = in.observed.services.find(service.name);
+        if (running == in.observed.services.end()) {
+            pending_for(pending, service, in).add_rebuild(bootstrap ? "bootstrap" : "new service");
             continue;
         }
-        if (running->second.fingerprint != fingerprint(spec, service))
-            pending_for(pending, service, observed).add_rebuild("spec changed");
-        const ChangeMatch changes = match_changes(service, request.changed_paths);
-        if (!changes.empty()) pending_for(pending, service, observed).add_changes(changes, policy.updates.live);
+        if (running->second.fingerprint != fingerprint(in.spec, service))
+            pending_for(pending, service, in).add_rebuild("spec changed");
+        if (auto change = artifact_change(service.name, running->second, in.request))
+            pending_for(pending, service, in).add_restart(*change);
+        const ChangeMatch changes = match_changes(service, in.request.changed_paths);
+        if (!changes.empty()) pending_for(pending, service, in).add_changes(changes, policy.updates.live);
     }
 }
 
 // Triggers and resets name their services explicitly, so they apply even outside `only`.
-void add_requests(PendingSteps& pending, const Spec& spec, const Observed& observed, const PlanRequest& request) {
-    for (const std::string& name : request.trigger)
-        pending_for(pending, *spec.find(name), observed).add_rebuild("triggered");
-    for (const std::string& name : request.reset) {
-        const ServiceSpec& reset = *spec.find(name);
-        pending_for(pending, reset, observed).add_reset(reset.reset->command);
+void add_requests(PendingSteps& pending, const PlanInputs& in) {
+    for (const std::string& name : in.request.trigger)
+        pending_for(pending, *in.spec.find(name), in).add_rebuild("triggered");
+    for (const std::string& name : in.request.reset) {
+        const ServiceSpec& reset = *in.spec.find(name);
+        pending_for(pending, reset, in).add_reset(reset.reset->command);
         // Whatever runs on top of the wiped service restarts against its new state.
         std::set<std::string> affected{name};
-        for (const ServiceSpec* service : dependency_order(spec)) {
+        for (const ServiceSpec* service : dependency_order(in.spec)) {
             const bool depends = std::any_of(service->depends_on.begin(), service->depends_on.end(),
                                              [&](const std::string& d) { return affected.count(d) > 0; });
             if (!depends) continue;
             affected.insert(service->name);
-            if (observed.services.count(service->name))
-                pending_for(pending, *service, observed).add_restart("dependency '" + name + "' was reset");
+            if (in.observed.services.count(service->name))
+                pending_for(pending, *service, in).add_restart("dependency '" + name + "' was reset");
         }
     }
 }
@@ -123,8 +145,9 @@ Result<Plan> make_plan(const Spec& spec, const Observed& observed, const PolicyS
     if (!decision) return decision.error();
 
     PendingSteps pending;
-    add_spec_differences(pending, spec, observed, policy, request, scope, decision->bootstrap);
-    add_requests(pending, spec, observed, request);
+    const PlanInputs inputs{spec, observed, request};
+    add_spec_differences(pending, inputs, policy, scope, decision->bootstrap);
+    add_requests(pending, inputs);
 
     std::vector<Step> steps;
     for (const auto& [name, step] : pending)

@@ -1,7 +1,7 @@
 // The knob table: every policy knob's name, type, meaning, seed-table row, reader and printer.
 #include "policy/knob_table.hpp"
 
-#include "support/duration.hpp"
+#include <tandem/duration.hpp>
 
 #include <algorithm>
 #include <initializer_list>

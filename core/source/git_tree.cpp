@@ -1,67 +1,18 @@
 // Reading a project's files at one commit through libgit2, without a working tree.
 #include <tandem/git_tree.hpp>
 
-#include <git2.h>
-
+#include "source/libgit2.hpp"
+#include "source/relative_path.hpp"
 
 namespace tandem {
 
-namespace {
-
-// libgit2 wants one process-wide init; it is reference counted, so pairing each GitTree's
-// lifetime with init/shutdown keeps it balanced.
-struct Libgit2 {
-    Libgit2() { git_libgit2_init(); }
-    ~Libgit2() { git_libgit2_shutdown(); }
-};
-
-std::string last_git_error() {
-    const git_error* e = git_error_last();
-    return e && e->message ? e->message : "unknown libgit2 error";
-}
-
-template <class T, void (*Free)(T*)>
-struct Owned {
-    T* ptr = nullptr;
-    Owned() = default;
-    Owned(const Owned&) = delete;
-    Owned& operator=(const Owned&) = delete;
-    ~Owned() { if (ptr) Free(ptr); }
-};
-
-using Repository = Owned<git_repository, git_repository_free>;
-using Object = Owned<git_object, git_object_free>;
-using TreeEntry = Owned<git_tree_entry, git_tree_entry_free>;
-
-// A relative path that stays inside its root: no absolute path, no "..", no empty segment.
-bool stays_inside(std::string_view path) {
-    if (path.empty() || path.front() == '/') return false;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        const std::string_view segment = path.substr(start, end - start);
-        if (segment == ".." || (segment.empty() && end != path.size())) return false;
-        start = end + 1;
-    }
-    return true;
-}
-
-std::string normalized(std::string_view path) {
-    std::string out;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        const std::string_view segment = path.substr(start, end - start);
-        if (!segment.empty() && segment != ".") {
-            if (!out.empty()) out += '/';
-            out += segment;
-        }
-        start = end + 1;
-    }
-    return out;
-}
-
-}  // namespace
+using detail::last_git_error;
+using detail::Libgit2;
+using detail::normalized;
+using detail::Object;
+using detail::Repository;
+using detail::stays_inside;
+using detail::TreeEntry;
 
 struct GitTree::State {
     Libgit2 library;
@@ -94,9 +45,7 @@ Result<GitTree> GitTree::open(const GitLocation& location) {
     if (git_revparse_single(&commit.ptr, state->repo.ptr, spec.c_str()) != 0)
         return make_error(ErrorCode::source, "cannot resolve '" + state->ref + "' to a commit in '" + where +
                                                  "': " + last_git_error());
-    char id[GIT_OID_HEXSZ + 1] = {};
-    git_oid_tostr(id, sizeof id, git_object_id(commit.ptr));
-    state->commit = id;
+    state->commit = detail::hex_id(git_object_id(commit.ptr));
     if (git_object_peel(&state->tree.ptr, commit.ptr, GIT_OBJECT_TREE) != 0)
         return make_error(ErrorCode::source, "commit " + state->commit + " has no tree: " + last_git_error());
 

@@ -1,5 +1,5 @@
 // Parsing and printing of durations written as "250ms", "2s", "1.5m", "1h".
-#include "support/duration.hpp"
+#include <tandem/duration.hpp>
 
 #include <cctype>
 #include <string>

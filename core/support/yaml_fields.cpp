@@ -1,7 +1,7 @@
 // Typed, located reads of yaml-cpp nodes.
 #include "support/yaml_fields.hpp"
 
-#include "support/duration.hpp"
+#include <tandem/duration.hpp>
 #include "support/suggest.hpp"
 
 #include <limits>

@@ -236,7 +236,7 @@ TEST_CASE("the socket is private to its user and removed when the server stops")
     CHECK_FALSE(fs::exists(socket));
 }
 
-TEST_CASE("a second engine on a live socket is refused; a stale socket file is replaced") {
+TEST_CASE("a second engine on a live socket is refused - a stale socket file is replaced") {
     ServerFixture f;
     FakeControlHandler other;
     auto second = ControlServer::start(f.socket, other);
@@ -269,5 +269,5 @@ TEST_CASE("a client with no engine behind the socket is told to start one") {
     auto client = ControlClient::connect(socket);
     REQUIRE_FALSE(client.ok());
     CHECK(client.error().message == "no engine is running for this project (no socket at " + socket.string() +
-                                        "): start one with `devloop up`");
+                                        "): start one with `devloop up` or `shipper run`");
 }

@@ -45,8 +45,8 @@ public:
         changed_.notify_all();
     }
     Status down() override { return record("down"); }
-    Status reset(const std::string& service) override { return record("reset " + service); }
-    Status trigger(const std::string& service) override { return record("trigger " + service); }
+    Status reset(const std::string& service, const std::string&) override { return record("reset " + service); }
+    Status trigger(const std::string& service, const std::string&) override { return record("trigger " + service); }
 
     // Sends `line` to every follower, as the engine does when a service prints.
     void push_line(const std::string& line) {

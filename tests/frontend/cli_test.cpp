@@ -88,7 +88,7 @@ TEST_CASE("shipper plans from the commit, refuses a bootstrap without the flag, 
     CHECK(j["waves"].size() == 3);
 }
 
-TEST_CASE("shipper reads the committed tree, not the working tree; devloop reads the disk") {
+TEST_CASE("shipper reads the committed tree, not the working tree - devloop reads the disk") {
     TempDir tmp;
     const fs::path repo = tmp.path() / "repo";
     make_example_repo(repo);

@@ -135,7 +135,7 @@ TEST_CASE("with cancel_in_flight a newer change cancels the running build and st
     CHECK(s.loop->stats().cancelled == 1);
 }
 
-TEST_CASE("a broken tandem.yaml leaves everything running; a fixed one applies only the difference") {
+TEST_CASE("a broken tandem.yaml leaves everything running - a fixed one applies only the difference") {
     const std::string good = "version: 1\nservices:\n" + service("a", "") + service("b", "");
     Session s(good);
     const int a_before = s.replica_id("a"), b_before = s.replica_id("b");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/process/asio.hpp"
+#include "support/free_port.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,19 +31,6 @@ inline bool run_until(process::asio::io_context& io, const std::function<bool()>
         if (io.stopped()) io.restart();
     }
     return done();
-}
-
-// A port nothing listens on right now (the kernel picks it; the test service binds it next).
-inline int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    close(fd);
-    return ntohs(address.sin_port);
 }
 
 // One blocking GET with Connection: close; returns the whole response ("" if it cannot connect).

@@ -148,6 +148,7 @@ TEST_CASE("proxy: a connection that waits longer than backend_wait is closed and
     CHECK(Clock::now() - started >= milliseconds(140));
     CHECK(eventually([&] { return rig.stats().timed_out == 1; }));
     CHECK(rig.stats().active == 0);
+    CHECK(rig.loop.call([&] { return rig.proxy->unserved_connections(); }) == 1);
 }
 
 TEST_CASE("proxy: a refused backend falls over to the next one and counts a backend error") {
@@ -163,16 +164,19 @@ TEST_CASE("proxy: a refused backend falls over to the next one and counts a back
     ProxyStats stats = rig.stats();
     CHECK(stats.forwarded == 4);
     CHECK(stats.backend_errors >= 1);
+    CHECK(stats.unserved == 0);  // every client reached a backend in the end
     CHECK(rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 0);
 }
 
-TEST_CASE("proxy: when every backend refuses, the client is closed") {
+TEST_CASE("proxy: when every backend refuses, the client is closed and counted as unserved") {
     Rig rig(quick_options());
     rig.add(1, refused_port());
+    rig.add(2, refused_port());
     RawClient client;
     REQUIRE(client.connect(rig.port));
     CHECK(client.closed_by_peer());
-    CHECK(eventually([&] { return rig.stats().backend_errors == 1 && rig.stats().active == 0; }));
+    CHECK(eventually([&] { return rig.stats().backend_errors == 2 && rig.stats().active == 0; }));
+    CHECK(rig.loop.call([&] { return rig.proxy->unserved_connections(); }) == 1);
 }
 
 TEST_CASE("proxy: draining waits for the open connection to close before reporting") {

@@ -76,7 +76,7 @@ TEST_CASE("recreate scales 3 -> 1 and 1 -> 3") {
     CHECK(grow->state() == RolloutState::succeeded);
 }
 
-TEST_CASE("recreate: an old replica crashing while it stops counts as stopped; unknown ids are ignored") {
+TEST_CASE("recreate: an old replica crashing while it stops counts as stopped - unknown ids are ignored") {
     FakeReplicaControl control({1, 2});
     auto rollout = make_rollout(recreate(), {1, 2}, 1, control);
     rollout->begin();

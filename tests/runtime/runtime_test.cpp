@@ -2,6 +2,7 @@
 // proxy, real rollouts, crashes and leftovers.
 #include <doctest/doctest.h>
 
+#include "runtime/runtime_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
@@ -31,83 +32,9 @@ using namespace std::chrono_literals;
 using tandem::test::eventually;
 using tandem::test::http_get;
 using tandem::test::TempDir;
+using namespace tandem::test;  // the runtime fixture
 
 namespace {
-
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-// A project of test services: `services` is the YAML body under `services:`.
-struct Project {
-    TempDir dir;
-    tandem::Project loaded;
-
-    Project(const std::string& services, const std::string& policy) {
-        dir.write("tandem.yaml", "version: 1\nservices:\n" + services);
-        tandem::ProjectOptions options;
-        options.policy = policy;
-        auto project = tandem::load_project(dir.path(), options);
-        REQUIRE_MESSAGE(project.ok(), project.error().to_string());
-        loaded = std::move(*project);
-    }
-    void rewrite(const std::string& services, const std::string& policy) {
-        dir.write("tandem.yaml", "version: 1\nservices:\n" + services);
-        tandem::ProjectOptions options;
-        options.policy = policy;
-        auto project = tandem::load_project(dir.path(), options);
-        REQUIRE_MESSAGE(project.ok(), project.error().to_string());
-        loaded = std::move(*project);
-    }
-};
-
-struct Events {
-    std::mutex mutex;
-    std::vector<tandem::RuntimeEvent> seen;
-    void add(const tandem::RuntimeEvent& e) {
-        std::lock_guard lock(mutex);
-        seen.push_back(e);
-    }
-    std::vector<std::string> texts(const std::string& service) {
-        std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (const auto& e : seen)
-            if (e.service == service) out.push_back(e.text);
-        return out;
-    }
-};
-
-std::unique_ptr<tandem::ProcessRuntime> start_runtime(const fs::path& root, Events& events) {
-    tandem::RuntimeOptions options;
-    options.project_root = root;
-    options.state_dir = root / ".tandem";
-    auto runtime = tandem::ProcessRuntime::start(options, [&events](const tandem::RuntimeEvent& e) { events.add(e); });
-    REQUIRE_MESSAGE(runtime.ok(), runtime.error().to_string());
-    return std::move(*runtime);
-}
-
-tandem::Status plan_and_apply(tandem::ProcessRuntime& runtime, const tandem::Project& project,
-                              tandem::PlanRequest request = {}) {
-    request.bootstrap = true;
-    auto plan = tandem::make_plan(project.spec, runtime.observe(), project.policy, request);
-    REQUIRE_MESSAGE(plan.ok(), plan.error().to_string());
-    return runtime.apply(project.spec, project.policy, *plan);
-}
-
-std::string service_yaml(const std::string& name, int port, const std::string& version, int replicas,
-                         const std::string& extra_args = "", const std::string& more = "") {
-    return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
-           version + extra_args + "]\n    port: " + std::to_string(port) + "\n    replicas: " + std::to_string(replicas) +
-           "\n    stop_grace: 2s\n    health:\n      http: /healthz\n      interval: 100ms\n" + more;
-}
 
 // Running, and not a zombie waiting for a parent (or init) to reap it.
 bool alive(pid_t pid) {

@@ -60,7 +60,7 @@ TEST_CASE("reads that leave the project, symlinks and missing files are refused"
     CHECK_FALSE(escape.ok());
 }
 
-TEST_CASE("refs resolve to commits: branches, tags and ids; unknown refs are errors") {
+TEST_CASE("refs resolve to commits: branches, tags and ids - unknown refs are errors") {
     TempDir tmp;
     tmp.write("f.txt", "1");
     git(tmp.path(), {"init", "-q"});

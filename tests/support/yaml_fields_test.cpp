@@ -1,7 +1,7 @@
 // The shared YAML reading layer: locations, unknown keys with suggestions, durations.
 #include <doctest/doctest.h>
 
-#include "support/duration.hpp"
+#include <tandem/duration.hpp>
 #include "support/suggest.hpp"
 #include "support/yaml_fields.hpp"
 

@@ -78,7 +78,7 @@ TEST_CASE("ignore: a negation below an excluded directory cannot re-include, and
     CHECK(decision.pattern == "logs/");
 }
 
-TEST_CASE("ignore: reload picks up edited, new and deleted ignore files; is_ignore_file knows them") {
+TEST_CASE("ignore: reload picks up edited, new and deleted ignore files - is_ignore_file knows them") {
     TempDir tmp;
     tmp.write(".gitignore", "*.tmp\n");
     auto rules = IgnoreRules::load(tmp.path());

@@ -89,7 +89,8 @@ private:
     std::string last_hash_;
 };
 
-// A record as its JSON line (without seq/prev) and back; used by `audit show --output json`.
+// A record as one line of JSON: its line as written (seq, prev and the entry's fields), or one
+// built from its fields when `line` is empty; used by `audit show --output json`.
 std::string to_json(const AuditRecord& record);
 
 }  // namespace tandem

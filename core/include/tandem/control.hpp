@@ -16,10 +16,13 @@
 namespace tandem {
 
 struct ControlRequest {
-    std::string command;  // "status", "logs", "down", "reset", "trigger"
+    std::string command;  // "status", "logs", "down", "reset", "trigger"; and of a release engine:
+                          // "release", "sync", "rollback", "diff"
     std::string service;  // for logs, reset, trigger
+    std::string revision; // for rollback ("" = the release before the deployed one) and diff
     std::size_t tail = 100;
     bool follow = false;  // logs: keep streaming new lines
+    std::string actor;    // who asks: set by the server from the peer's credentials ("user root"), never by the client
 };
 
 // What the engine answers with. Called on the server's threads: implementations synchronise.
@@ -33,8 +36,17 @@ public:
     virtual int follow_logs(const std::string& service, std::function<void(const std::string&)> sink) = 0;
     virtual void unfollow(int id) = 0;
     virtual Status down() = 0;                              // asks the engine to stop everything and exit
-    virtual Status reset(const std::string& service) = 0;   // blocks until the reset is done or refused
-    virtual Status trigger(const std::string& service) = 0; // blocks until the rebuild is done or failed
+    // Block until done or refused; `actor` is who asked, for the audit record.
+    virtual Status reset(const std::string& service, const std::string& actor) = 0;
+    virtual Status trigger(const std::string& service, const std::string& actor) = 0;
+
+    // The release commands of an engine that follows a git repository (shipper run); their
+    // replies are JSON documents. An engine that follows files on disk answers with an error
+    // that says so.
+    virtual Result<std::string> release_status();                       // ReleaseStatus
+    virtual Result<std::string> sync(const std::string& actor);         // ReleaseOutcome, once done
+    virtual Result<std::string> rollback(const std::string& revision, const std::string& actor);  // ReleaseOutcome
+    virtual Result<std::string> diff(const std::string& revision);      // the Plan a deploy would carry out
 };
 
 class ControlServer {

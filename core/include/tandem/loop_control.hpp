@@ -7,15 +7,17 @@
 #include <tandem/runtime.hpp>
 
 #include <functional>
-#include <map>
-#include <mutex>
+#include <memory>
 
 namespace tandem {
+
+class LogFollowers;
 
 class LoopControl : public ControlHandler {
 public:
     // `on_down` is called (on a server thread) when a client asks the engine to stop.
     LoopControl(ProcessRuntime& runtime, ReconcileLoop& loop, std::function<void()> on_down);
+    ~LoopControl() override;
 
     // Feed every runtime event here so that followers of a service's logs get its lines.
     void publish(const RuntimeEvent& event);
@@ -26,16 +28,14 @@ public:
     int follow_logs(const std::string& service, std::function<void(const std::string&)> sink) override;
     void unfollow(int id) override;
     Status down() override;
-    Status reset(const std::string& service) override;
-    Status trigger(const std::string& service) override;
+    Status reset(const std::string& service, const std::string& actor) override;
+    Status trigger(const std::string& service, const std::string& actor) override;
 
 private:
     ProcessRuntime& runtime_;
     ReconcileLoop& loop_;
     std::function<void()> on_down_;
-    std::mutex mutex_;
-    int next_id_ = 1;
-    std::map<int, std::pair<std::string, std::function<void(const std::string&)>>> followers_;
+    std::unique_ptr<LogFollowers> followers_;
 };
 
 }  // namespace tandem

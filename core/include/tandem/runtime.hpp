@@ -31,7 +31,7 @@ struct ReplicaStatus {
 // revert weighs in the window after a rollout.
 struct ErrorCounts {
     int crashes = 0;         // replicas that exited on their own
-    int probe_failures = 0;  // health probes that failed
+    int probe_failures = 0;  // health probes that failed (of replicas that had been healthy)
     int failed_gates = 0;    // new replicas that never became healthy within the gate timeout
     int proxy_errors = 0;    // client connections the proxy could not hand to any replica
 
@@ -83,6 +83,8 @@ struct ApplyOptions {
     std::filesystem::path root;
     // Called before every start of a replica of a service whose action carries an
     // artifact_digest (crash restarts included); an error refuses the start and is reported.
+    // It is kept with the service's replicas after apply() returns, and called on the
+    // runtime's loop thread: what it captures must live as long as those replicas run.
     std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
 };
 

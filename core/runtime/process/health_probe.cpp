@@ -306,6 +306,7 @@ struct HealthMonitor::State : std::enable_shared_from_this<HealthMonitor::State>
     std::unique_ptr<HealthProbe> probe;
     HealthThresholds thresholds;
     ChangeHandler on_change;
+    ResultHandler on_result;
     bool running = false;
     bool checking = false;
 
@@ -327,7 +328,8 @@ struct HealthMonitor::State : std::enable_shared_from_this<HealthMonitor::State>
             Health after = self->thresholds.record(outcome.ok);
             // Next check one interval after this one began, never overlapping it.
             self->schedule(std::max(started + self->spec.interval, std::chrono::steady_clock::now()));
-            if (after != before && self->on_change) self->on_change(after, outcome);
+            if (self->on_result) self->on_result(outcome);
+            if (after != before && self->running && self->on_change) self->on_change(after, outcome);
         });
     }
 };
@@ -337,6 +339,8 @@ HealthMonitor::HealthMonitor(asio::io_context& io, const HealthSpec& spec, std::
     : state_(std::make_shared<State>(io, spec, std::move(probe), std::move(on_change))) {}
 
 HealthMonitor::~HealthMonitor() { stop(); }
+
+void HealthMonitor::on_result(ResultHandler handler) { state_->on_result = std::move(handler); }
 
 void HealthMonitor::start() {
     if (state_->running) return;

@@ -53,9 +53,12 @@ private:
 class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
 public:
     using ChangeHandler = std::function<void(Health, const ProbeOutcome& last)>;
+    using ResultHandler = std::function<void(const ProbeOutcome&)>;
     HealthMonitor(asio::io_context& io, const HealthSpec& spec, std::unique_ptr<HealthProbe> probe,
                   ChangeHandler on_change);
     ~HealthMonitor();  // stops it
+    // Also hears every single result (before the change it may cause), e.g. to count failures.
+    void on_result(ResultHandler handler);
     void start();
     void stop();  // no more probes, no more callbacks
     Health health() const;

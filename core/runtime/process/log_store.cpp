@@ -33,20 +33,6 @@ std::vector<LogLine> LogRing::tail(std::size_t count) const {
     return {lines_.begin() + static_cast<std::ptrdiff_t>(first), lines_.end()};
 }
 
-std::string format_utc(std::chrono::system_clock::time_point time) {
-    using namespace std::chrono;
-    const auto since_epoch = time.time_since_epoch();
-    const auto whole_seconds = floor<seconds>(since_epoch);
-    const auto millis = duration_cast<milliseconds>(since_epoch - whole_seconds).count();
-    const std::time_t seconds_count = static_cast<std::time_t>(whole_seconds.count());
-    std::tm utc{};
-    gmtime_r(&seconds_count, &utc);
-    char stamp[64];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
-    return stamp;
-}
-
 std::string format_log_line(const LogLine& line) {
     const std::string stamp = format_utc(line.time);
     std::string text = stamp;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/process/child_process.hpp"
+#include <tandem/utc_time.hpp>
 
 #include <tandem/error.hpp>
 
@@ -63,8 +64,6 @@ private:
 };
 
 std::string format_log_line(const LogLine& line);
-// "2026-11-25T15:04:05.123Z"
-std::string format_utc(std::chrono::system_clock::time_point time);
 
 }  // namespace tandem::process
 

@@ -32,6 +32,18 @@ Release make_release(const Spec& spec, const ServiceSpec& service, const std::fi
     return release;
 }
 
+Release release_for(const Action& action, const Spec& spec, const ServiceSpec& service,
+                    const ExecutionContext& context) {
+    Release release = make_release(spec, service, context.project_root);
+    release.artifact_digest = action.artifact_digest;
+    if (!action.artifact_digest.empty() && context.verify_artifact) {
+        release.verify = [verify = context.verify_artifact, name = service.name, digest = action.artifact_digest] {
+            return verify(name, digest);
+        };
+    }
+    return release;
+}
+
 PlanExecution::PlanExecution(ExecutionContext context, Spec spec, PolicySet policy, Plan plan,
                              std::function<void(Status)> done)
     : context_(std::move(context)), spec_(std::move(spec)), policy_(std::move(policy)), plan_(std::move(plan)),
@@ -141,7 +153,7 @@ void PlanExecution::roll_out(const Action& action, std::function<void(Status)> d
         return;
     }
     auto supervisor = context_.supervisor(action.service);
-    supervisor->roll_out(make_release(spec_, *service, context_.project_root), action.replicas,
+    supervisor->roll_out(release_for(action, spec_, *service, context_), action.replicas,
                          supervision_rules(action, policy_), std::move(done));
 }
 

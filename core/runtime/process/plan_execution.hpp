@@ -22,7 +22,9 @@ namespace tandem::process {
 // What an execution needs of the runtime that owns it (all used on the loop thread).
 struct ExecutionContext {
     asio::io_context* io = nullptr;
-    std::filesystem::path project_root;
+    std::filesystem::path project_root;  // this plan's: ApplyOptions::root, or the runtime's
+    // ApplyOptions::verify_artifact: checks a service's artifact before each replica starts.
+    std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
     LogStore* logs = nullptr;
     std::function<void(const RuntimeEvent&)> emit;
     // The supervisor of a service, created on first use.
@@ -63,5 +65,10 @@ SupervisionRules supervision_rules(const Action& action, const PolicySet& policy
 
 // What the replicas of `service` run under `spec`, in `project_root`.
 Release make_release(const Spec& spec, const ServiceSpec& service, const std::filesystem::path& project_root);
+
+// What one start or replace action's replicas run: make_release, plus the action's artifact
+// and, when it has one, its check by `context.verify_artifact` before every start.
+Release release_for(const Action& action, const Spec& spec, const ServiceSpec& service,
+                    const ExecutionContext& context);
 
 }  // namespace tandem::process

@@ -104,13 +104,15 @@ ProcessRuntime::~ProcessRuntime() {
     if (state_->loop.joinable()) state_->loop.join();
 }
 
-Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Plan& plan) {
+Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Plan& plan,
+                             const ApplyOptions& options) {
     std::promise<Status> outcome;
     auto result = outcome.get_future();
-    asio::post(state_->io, [this, &spec, &policy, &plan, &outcome] {
+    asio::post(state_->io, [this, &spec, &policy, &plan, &options, &outcome] {
         ExecutionContext context;
         context.io = &state_->io;
-        context.project_root = state_->options.project_root;
+        context.project_root = options.root.empty() ? state_->options.project_root : options.root;
+        context.verify_artifact = options.verify_artifact;
         context.logs = state_->logs.get();
         context.emit = [this](const RuntimeEvent& e) { state_->emit(e); };
         context.supervisor = [this](const std::string& name) { return state_->supervisor(name); };
@@ -140,6 +142,7 @@ Observed ProcessRuntime::observe() const {
             ObservedService o;
             o.name = name;
             o.fingerprint = s.fingerprint;
+            o.artifact_digest = s.artifact_digest;
             o.replicas = static_cast<int>(s.replicas.size());
             for (const auto& r : s.replicas) o.healthy += r.health == "healthy" ? 1 : 0;
             o.state = s.state;

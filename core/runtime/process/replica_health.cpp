@@ -2,7 +2,7 @@
 // its port accepts connections), within the rollout's gate timeout.
 #include "runtime/process/service_supervisor.hpp"
 
-#include "support/duration.hpp"
+#include <tandem/duration.hpp>
 
 #include <limits>
 
@@ -29,6 +29,7 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
             }
             it->second->health = h;
             if (h == Health::healthy) {
+                it->second->was_healthy = true;
                 if (!it->second->ready) became_ready();
                 else if (self->status_.state == ServiceState::degraded) self->set_state(ServiceState::ready);
             } else if (h == Health::unhealthy) {
@@ -36,6 +37,16 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
                 if (it->second->ready) self->set_state(ServiceState::degraded, self->status_.last_error);
             }
         });
+    // Failures of the service's own probe count as errors once the replica has been healthy;
+    // before that it is still starting (and a gate, if any, judges it).
+    if (!port_check_only) {
+        replica.monitor->on_result([weak, id](const ProbeOutcome& outcome) {
+            auto self = weak.lock();
+            if (outcome.ok || !self) return;
+            auto it = self->replicas_.find(id);
+            if (it != self->replicas_.end() && it->second->was_healthy) ++self->status_.errors.probe_failures;
+        });
+    }
     replica.monitor->start();
 }
 
@@ -86,6 +97,7 @@ void ServiceSupervisor::watch_health(Replica& replica) {
             const std::string why = "replica " + std::to_string(id) + " was not healthy within " +
                                     format_duration(self->rules_.rollout.gate_timeout);
             self->status_.last_error = why;
+            ++self->status_.errors.failed_gates;
             self->emit(RuntimeEventKind::failure, why, id);
             if (it->second->in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
                 self->rollout_->replica_failed(id, why);

@@ -2,6 +2,8 @@
 // start-up sweep that stops what a killed engine left behind.
 #include "runtime/process/runtime_state.hpp"
 
+#include "support/durable_file.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -65,39 +67,6 @@ Result<std::vector<ReplicaRecord>> parse_state(const std::filesystem::path& file
     } catch (const nlohmann::json::exception& e) {
         return file_error(file, ErrorCode::invalid_value, std::string("corrupt runtime state: ") + e.what());
     }
-}
-
-Status write_all(int fd, const std::string& data) {
-    std::size_t written = 0;
-    while (written < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error(ErrorCode::io, "write failed: " + errno_text());
-        written += static_cast<std::size_t>(n);
-    }
-    return Ok{};
-}
-
-// Writes `data` to `file` and flushes it to the disk.
-Status write_synced(const std::filesystem::path& file, const std::string& data) {
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return file_error(file, ErrorCode::io, "cannot create: " + errno_text());
-    Status status = write_all(fd, data);
-    if (status && ::fsync(fd) != 0) status = make_error(ErrorCode::io, "fsync failed: " + errno_text());
-    if (::close(fd) != 0 && status) status = make_error(ErrorCode::io, "close failed: " + errno_text());
-    if (!status) return file_error(file, ErrorCode::io, status.error().message);
-    return Ok{};
-}
-
-// Makes a rename in `dir` durable.
-Status sync_directory(const std::filesystem::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return file_error(dir, ErrorCode::io, "cannot open directory: " + errno_text());
-    const bool synced = ::fsync(fd) == 0;
-    const std::string reason = synced ? std::string{} : errno_text();
-    ::close(fd);
-    if (!synced) return file_error(dir, ErrorCode::io, "fsync failed: " + reason);
-    return Ok{};
 }
 
 bool group_exists(pid_t pgid) { return ::kill(-pgid, 0) == 0 || errno == EPERM; }
@@ -173,28 +142,10 @@ Result<std::vector<ReplicaRecord>> RuntimeStateFile::load() const {
 }
 
 Status RuntimeStateFile::save(const std::vector<ReplicaRecord>& records) const {
-    const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return file_error(dir, ErrorCode::io, "cannot create directory: " + ec.message());
-
     nlohmann::json replicas = nlohmann::json::array();
     for (const auto& record : records) replicas.push_back(to_json(record));
     const nlohmann::json document{{"version", kStateFileVersion}, {"replicas", replicas}};
-
-    // In the same directory, so the rename is atomic; named by pid so two engines never share it.
-    auto tmp = path_;
-    tmp += ".tmp." + std::to_string(::getpid());
-    if (Status written = write_synced(tmp, document.dump(2) + "\n"); !written) {
-        std::filesystem::remove(tmp, ec);
-        return written;
-    }
-    if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-        const std::string reason = errno_text();
-        std::filesystem::remove(tmp, ec);
-        return file_error(path_, ErrorCode::io, "cannot replace: " + reason);
-    }
-    return sync_directory(dir);
+    return replace_file_durably(path_, document.dump(2) + "\n");
 }
 
 std::vector<ReplicaRecord> stop_leftovers(const std::vector<ReplicaRecord>& records, Duration grace) {

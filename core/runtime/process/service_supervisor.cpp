@@ -2,7 +2,7 @@
 // with backoff, and the ReplicaControl side of rollouts.
 #include "runtime/process/service_supervisor.hpp"
 
-#include "support/duration.hpp"
+#include <tandem/duration.hpp>
 
 #include <atomic>
 #include <limits>
@@ -17,6 +17,21 @@ std::string replace_all(std::string text, const std::string& from, const std::st
     for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
         text.replace(at, from.size(), to);
     return text;
+}
+
+// How a replica of `release` on `port` (0: none) is launched: ${port} expanded, PORT set.
+LaunchSpec launch_spec(const Release& release, int port) {
+    const std::string port_text = std::to_string(port);
+    LaunchSpec launch;
+    for (const auto& arg : release.service.run.argv) launch.argv.push_back(replace_all(arg, "${port}", port_text));
+    bool has_port_variable = false;
+    for (const auto& [key, value] : release.env) {
+        launch.env.emplace_back(key, replace_all(value, "${port}", port_text));
+        has_port_variable = has_port_variable || key == "PORT";
+    }
+    if (port != 0 && !has_port_variable) launch.env.emplace_back("PORT", port_text);
+    launch.cwd = release.cwd;
+    return launch;
 }
 
 }  // namespace
@@ -47,7 +62,7 @@ void ServiceSupervisor::set_state(ServiceState state, const std::string& why) {
 
 Status ServiceSupervisor::ensure_proxy(int port) {
     if (port == 0 || (proxy_ && proxy_->port() == port)) return Ok{};
-    proxy_.reset();
+    close_proxy();
     TcpProxy::Options options;
     options.port = port;
     auto proxy = TcpProxy::listen(io_, options);
@@ -55,6 +70,13 @@ Status ServiceSupervisor::ensure_proxy(int port) {
     proxy_ = std::move(*proxy);
     status_.port = port;
     return Ok{};
+}
+
+// The connections the proxy could not serve stay counted after it is gone.
+void ServiceSupervisor::close_proxy() {
+    if (proxy_) status_.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
+    proxy_.reset();
+    status_.port = 0;
 }
 
 void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules rules,
@@ -70,6 +92,7 @@ void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules
     rules_ = rules;
     stopping_ = false;
     status_.fingerprint = release_->fingerprint;
+    status_.artifact_digest = release_->artifact_digest;
     status_.restarts = 0;
     std::vector<int> old;
     for (auto& [id, replica] : replicas_) {
@@ -83,27 +106,36 @@ void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules
     finish_rollout_if_done();
 }
 
+// The release's own check before a replica of it starts (its artifact verified again); a
+// failure is reported and refuses the start.
+Status ServiceSupervisor::check_release(const Release& release, int id) {
+    if (!release.verify) return Ok{};
+    Status status = Ok{};
+    try {
+        status = release.verify();
+    } catch (const std::exception& e) {  // a caller's verifier must not take the loop down
+        status = make_error(ErrorCode::io, e.what());
+    }
+    if (status) return status;
+    status_.last_error = status.error().message;
+    emit(RuntimeEventKind::failure, "not starting replica " + std::to_string(id) + ": " + status_.last_error, id);
+    return status;
+}
+
 std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
     const int id = next_replica_id++;
+    if (!check_release(release, id)) return std::nullopt;
     int port = 0;
     if (release.service.port != 0) {
         auto free = free_local_port();
         if (!free) {
+            status_.last_error = free.error().message;
             emit(RuntimeEventKind::failure, free.error().message, id);
             return std::nullopt;
         }
         port = *free;
     }
-    const std::string port_text = std::to_string(port);
-    LaunchSpec launch;
-    for (const auto& arg : release.service.run.argv) launch.argv.push_back(replace_all(arg, "${port}", port_text));
-    bool has_port_variable = false;
-    for (const auto& [key, value] : release.env) {
-        launch.env.emplace_back(key, replace_all(value, "${port}", port_text));
-        has_port_variable = has_port_variable || key == "PORT";
-    }
-    if (port != 0 && !has_port_variable) launch.env.emplace_back("PORT", port_text);
-    launch.cwd = release.cwd;
+    const LaunchSpec launch = launch_spec(release, port);
 
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
     auto on_line = [weak, id](LogStream stream, std::string_view text) {
@@ -130,12 +162,13 @@ std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
     replica->started = std::chrono::steady_clock::now();
     const auto now = std::chrono::system_clock::now();
     replica->record = ReplicaRecord{name_, id, (*child)->pid(), process_start_ticks((*child)->pid()), port,
-                                    release.fingerprint, format_utc(now)};
+                                    release.artifact_digest.empty() ? release.fingerprint : release.artifact_digest,
+                                    format_utc(now)};
     Replica& ref = *replica;
     replicas_[id] = std::move(replica);
     emit(RuntimeEventKind::state, "replica " + std::to_string(id) + " started (pid " +
                                       std::to_string(ref.child->pid()) +
-                                      (port ? ", port " + port_text : std::string()) + ")",
+                                      (port ? ", port " + std::to_string(port) : std::string()) + ")",
          id);
     if (hooks_.replicas_changed) hooks_.replicas_changed();
     watch_health(ref);
@@ -187,8 +220,7 @@ void ServiceSupervisor::stop_replica(int id, bool drain) {
             self->finish_rollout_if_done();
         }
         if (self->stopping_ && self->replicas_.empty() && self->stop_done_) {
-            self->proxy_.reset();
-            self->status_.port = 0;
+            self->close_proxy();
             self->set_state(ServiceState::stopped);
             std::exchange(self->stop_done_, {})();
         }
@@ -219,6 +251,7 @@ void ServiceSupervisor::replica_exited(int id, const ExitStatus& status) {
 void ServiceSupervisor::handle_crash(Replica& replica, const ExitStatus& exit) {
     const int id = replica.id;
     const auto ran_since = replica.started;
+    ++status_.errors.crashes;
     status_.last_error = "replica " + std::to_string(id) + " " + exit.describe();
     status_.crash_lines.clear();
     if (hooks_.logs)
@@ -278,8 +311,7 @@ void ServiceSupervisor::stop(std::function<void()> done) {
     stopping_ = true;
     stop_done_ = std::move(done);
     if (replicas_.empty()) {
-        proxy_.reset();
-        status_.port = 0;
+        close_proxy();
         set_state(ServiceState::stopped);
         asio::post(io_, std::exchange(stop_done_, {}));
         return;
@@ -291,6 +323,7 @@ void ServiceSupervisor::stop(std::function<void()> done) {
 
 ServiceStatus ServiceSupervisor::status() const {
     ServiceStatus out = status_;
+    if (proxy_) out.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
     for (const auto& [id, replica] : replicas_) {
         ReplicaStatus r;
         r.id = id;

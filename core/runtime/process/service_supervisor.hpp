@@ -29,6 +29,10 @@ struct Release {
     std::vector<std::pair<std::string, std::string>> env;  // ${services.X.port} expanded, ${port} not yet
     std::filesystem::path cwd;
     std::string fingerprint;
+    std::string artifact_digest;  // the stored artifact it runs ("sha256:..."); empty if none
+    // Checked before every start of a replica, crash restarts included; an error refuses the
+    // start. Empty: nothing to check.
+    std::function<Status()> verify;
 };
 
 // The policy's rules for one rollout and for crashes afterwards.
@@ -70,6 +74,8 @@ public:
 private:
     struct Replica;
     Status ensure_proxy(int port);
+    void close_proxy();
+    Status check_release(const Release& release, int id);
     std::optional<int> spawn_replica(const Release& release);
     void watch_health(Replica& replica);
     void start_monitor(Replica& replica, const HealthSpec& spec, bool port_check_only,
@@ -104,6 +110,7 @@ struct ServiceSupervisor::Replica {
     std::shared_ptr<HealthMonitor> monitor;
     std::unique_ptr<asio::steady_timer> gate;
     Health health = Health::unknown;
+    bool was_healthy = false;  // passed its probe once: failures from then on count as errors
     bool ready = false;
     bool routed = false;
     bool stopping = false;

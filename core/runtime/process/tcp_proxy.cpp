@@ -110,8 +110,9 @@ private:
     void connect_next() {
         Backend* backend = state_->pick(tried_);
         if (!backend) {
-            if (!tried_.empty()) return close();  // every backend failed: give up
-            return park();
+            if (tried_.empty()) return park();
+            ++state_->stats.unserved;  // every backend failed: give up
+            return close();
         }
         phase_ = Phase::connecting;
         backend_id_ = backend->id;
@@ -136,6 +137,7 @@ private:
         parked.push_back(weak_from_this());
         arm_timer(state_->options.backend_wait, [this] {
             ++state_->stats.timed_out;
+            ++state_->stats.unserved;
             close();
         });
     }
@@ -379,5 +381,7 @@ std::size_t TcpProxy::open_connections(int backend_id) const {
 }
 
 ProxyStats TcpProxy::stats() const { return state_->stats; }
+
+std::uint64_t TcpProxy::unserved_connections() const { return state_->stats.unserved; }
 
 }  // namespace tandem::process

@@ -21,6 +21,7 @@ struct ProxyStats {
     std::uint64_t forwarded = 0;        // connected to a backend
     std::uint64_t backend_errors = 0;   // a backend refused or failed mid-stream
     std::uint64_t timed_out = 0;        // waited for a backend longer than the limit and closed
+    std::uint64_t unserved = 0;         // closed without reaching any backend: every one failed, or timed out
     std::uint64_t active = 0;           // open right now
 };
 
@@ -47,6 +48,10 @@ public:
     std::size_t backend_count() const;  // backends new connections may go to (not draining)
     std::size_t open_connections(int backend_id) const;
     ProxyStats stats() const;
+    // Client connections the proxy could not hand to any backend (stats().unserved): each
+    // backend it tried failed, or none came within backend_wait. Connections the proxy closes
+    // as it shuts down do not count.
+    std::uint64_t unserved_connections() const;
 
     struct State;
     explicit TcpProxy(std::shared_ptr<State> state);

@@ -1,4 +1,4 @@
-// Durations as people write them in YAML: "250ms", "2s", "1.5m", "1h".
+// Durations as people write them (YAML, --poll): "250ms", "2s", "1.5m", "1h".
 #pragma once
 
 #include <chrono>

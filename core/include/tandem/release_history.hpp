@@ -1,0 +1,46 @@
+// What shipper has deployed: the kept revisions with their artifacts (for rollback), the one
+// deployed now, whether a rollback pinned it, and the commits it will not deploy again.
+// Stored as JSON in the state directory and rewritten atomically after every change.
+#pragma once
+
+#include <tandem/error.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+struct ReleaseRecord {
+    std::string commit;    // full id
+    std::string author;
+    std::string subject;
+    std::chrono::system_clock::time_point deployed;
+    std::string actor;     // who deployed it: "poll", "sync command", "rollback by user root", ...
+    std::string how;       // "deploy", "rollback", "revert", "recover", "bootstrap"
+    std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (services with a build)
+};
+
+struct ReleaseHistory {
+    std::string deployed;      // the commit running now; "" before the first deploy
+    std::string previous;      // the last good commit before it: where a revert goes
+    bool pinned = false;       // a rollback chose `deployed`; the branch head then was...
+    std::string pinned_head;   // ...this: shipper waits for a commit other than it
+    std::map<std::string, std::string> rejected;  // commit -> why (reverted, refused): never deployed again
+    std::vector<ReleaseRecord> releases;  // newest first, at most the policy's history.keep
+    std::map<std::string, std::string> running_from;  // service -> the commit whose release directory it runs in
+
+    const ReleaseRecord* find(const std::string& commit_or_prefix) const;
+    // Adds `record` first (an earlier record of the same commit moves up) and keeps `keep`.
+    void add(ReleaseRecord record, int keep);
+
+    static Result<ReleaseHistory> load(const std::filesystem::path& file);  // a missing file: empty
+    Status save(const std::filesystem::path& file) const;                  // temp file, fsync, rename
+};
+
+std::string to_json(const ReleaseHistory& history, int indent = 2);
+
+}  // namespace tandem

@@ -1,0 +1,97 @@
+// The harness loop (shipper): keeps the running project equal to the newest commit of a
+// branch of a git repository. It fetches into a bare mirror on an interval and on demand,
+// deploys one commit at a time (commits that arrive meanwhile coalesce to the newest),
+// builds each service's artifact in a snapshot of the commit and runs it from the
+// content-addressed store, keeps the last revisions for rollback, reverts a release that
+// throws too many errors in the window after its rollout, and appends every change to the
+// audit log. What it may do is read from the policy set's knobs.
+#pragma once
+
+#include <tandem/error.hpp>
+#include <tandem/plan.hpp>
+#include <tandem/project.hpp>
+#include <tandem/release_history.hpp>
+#include <tandem/runtime.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+// The outcome of one change the loop carried out (or refused), as audited.
+struct ReleaseOutcome {
+    std::string event;    // "deploy", "rollback", "revert", "recover", "bootstrap", "refused", "none"
+    std::string commit;   // the commit it was about
+    std::string outcome;  // "succeeded", "failed", "refused", "reverted", "up to date"
+    std::string message;
+};
+
+struct ReleaseStatus {
+    std::string repository, ref;
+    std::string policy;
+    std::string head;          // the newest commit of `ref` fetched
+    std::string deployed;      // the commit running; "" before the first deploy
+    std::string deployed_subject;
+    bool pinned = false;       // a rollback pinned `deployed` until a newer commit arrives
+    bool busy = false;         // a deploy is under way
+    std::string last_error;    // the last refusal or failure, for people; "" if none
+    std::chrono::system_clock::time_point last_fetch;
+    std::optional<std::chrono::system_clock::time_point> revert_window_ends;  // while errors are watched
+    ReleaseHistory history;
+};
+
+class ReleaseLoop {
+public:
+    struct Options {
+        std::string repository;           // a path or a URL libgit2 can fetch
+        std::string ref = "main";         // branch, tag or commit id to follow
+        std::string project_dir;          // where tandem.yaml lives inside the repository ("" = top)
+        std::filesystem::path state_dir;  // mirror, snapshots, releases, store, history, audit
+        ProjectOptions project;           // config file name, --policy, the default policy
+        Duration poll{2000};              // fetch this often; 0: only on sync()
+        bool bootstrap = false;           // allow bringing everything up from nothing
+        std::optional<std::filesystem::path> allowed_signers;  // deploy only commits signed by these
+    };
+    using EventHandler = std::function<void(const RuntimeEvent&)>;
+
+    // Opens the mirror and the audit log, loads the history, and starts the worker: it first
+    // restores the deployed revision if the engine restarted with nothing running, then
+    // follows `ref`. Errors here (a bad repository, an unreadable state directory) are returned.
+    static Result<std::unique_ptr<ReleaseLoop>> start(const Options& options, ProcessRuntime& runtime,
+                                                      EventHandler on_event);
+    ~ReleaseLoop();  // finishes the change under way (its audit record included), then stops
+
+    // Fetches now and deploys the newest commit if it is new; blocks until that is done.
+    Result<ReleaseOutcome> sync(const std::string& actor);
+    // Redeploys a kept revision (the one before the deployed one when `revision` is empty)
+    // from its stored artifacts, without a build, and pins it until a newer commit arrives.
+    Result<ReleaseOutcome> rollback(const std::string& revision, const std::string& actor);
+    // What deploying `revision` (a commit, branch or tag of the mirror) would change now.
+    Result<Plan> diff(const std::string& revision);
+    // A service's reset / a restart of it, within the deployed revision, as the policy allows;
+    // a refusal is audited.
+    Status reset(const std::string& service, const std::string& actor);
+    Status trigger(const std::string& service, const std::string& actor);
+
+    ReleaseStatus status() const;
+    std::string policy_name() const;
+    std::filesystem::path audit_path() const;  // "" when the policy does not audit
+    // Blocks until the worker has nothing to do (the revert window may still be open).
+    void wait_idle();
+
+    struct State;
+
+private:
+    explicit ReleaseLoop(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+std::string to_json(const ReleaseStatus& status, int indent = 2);
+std::string to_json(const ReleaseOutcome& outcome, int indent = 2);
+
+}  // namespace tandem

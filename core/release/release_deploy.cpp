@@ -1,0 +1,353 @@
+// One deploy of a commit (or a redeploy of a kept release): check the commit, materialize it,
+// load its project, plan, build what needs building into the store, roll out from the
+// commit's release directory, then record it (audit first, then history).
+#include "release/release_state.hpp"
+
+#include "plan/actions.hpp"
+
+#include <tandem/plan.hpp>
+
+#include <algorithm>
+
+namespace tandem::release {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t ms_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+struct Prepared {
+    std::filesystem::path snapshot;
+    Project project;
+};
+
+Result<Prepared> prepare(ReleaseLoop::State& s, const DeployTarget& target) {
+    if (s.options.allowed_signers && !target.kept) {
+        if (auto signed_ok = s.mirror->verify_signature(target.commit.id, *s.options.allowed_signers); !signed_ok)
+            return signed_ok.error();
+    }
+    auto snapshot = s.mirror->materialize(target.commit.id, s.workspace.snapshots());
+    if (!snapshot) return snapshot.error();
+    const auto root = (*snapshot / s.options.project_dir).lexically_normal();
+    auto project = load_project(root, s.options.project);
+    if (!project) {
+        Error error = project.error();
+        error.message = "commit " + target.commit.short_id() + ": " + error.message;
+        return error;
+    }
+    return Prepared{*snapshot, std::move(*project)};
+}
+
+AuditEntry base_entry(const DeployTarget& target, const std::string& previous) {
+    AuditEntry entry;
+    entry.event = target.event;
+    entry.actor = target.actor;
+    entry.commit = target.commit.id;
+    entry.author = target.commit.author;
+    entry.subject = target.commit.subject;
+    entry.previous_commit = previous;
+    return entry;
+}
+
+// A refusal changes nothing but the record: audited, and (for the commit's own faults) the
+// commit is not tried again until a newer one arrives.
+ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const Error& error, const PolicySet& policy) {
+    AuditEntry entry = base_entry(target, s.history.deployed);
+    entry.event = error.code == ErrorCode::policy_denied ? "policy_refusal" : "refused";
+    entry.outcome = "refused";
+    entry.message = error.to_string();
+    const bool needs_flag = error.code == ErrorCode::bootstrap_required;
+    {
+        std::lock_guard lock(s.mutex);
+        s.last_error = entry.message;
+        if (needs_flag) s.bootstrap_refused = target.commit.id;
+        else if (!target.kept) s.history.rejected[target.commit.id] = "refused: " + error.to_string();
+    }
+    s.emit(RuntimeEventKind::failure, "refused commit " + target.commit.short_id() + ": " + error.to_string());
+    auto recorded = s.record(policy, std::move(entry));
+    if (!needs_flag) (void)s.save_history();
+    std::string message = error.to_string();
+    if (!recorded) message += " (and the audit record failed: " + recorded.error().to_string() + ")";
+    return ReleaseOutcome{"refused", target.commit.id, "refused", message};
+}
+
+bool plans_build(const Plan& plan, const std::string& service) {
+    for (const auto& wave : plan.waves)
+        for (const auto& step : wave.steps)
+            for (const auto& action : step.actions)
+                if (action.kind == ActionKind::build && action.service == service) return true;
+    return false;
+}
+
+std::string build_key(const Spec& spec, const ServiceSpec& service, const std::string& commit) {
+    return commit + "/" + service.name + "/" + fingerprint(spec, service);
+}
+
+// The artifact of every service with a build: from the store when this commit built it
+// before or nothing it reads changed, otherwise built now in a scratch copy of the snapshot.
+Result<std::map<std::string, std::string>> build_artifacts(ReleaseLoop::State& s, const DeployTarget& target,
+                                                           const Prepared& prepared, const Plan& first_plan) {
+    const Spec& spec = prepared.project.spec;
+    const ReleaseRecord* current = s.history.find(s.history.deployed);
+    std::map<std::string, std::string> artifacts;
+    Wave builds;
+    for (const ServiceSpec& service : spec.services) {
+        if (!service.build) continue;
+        if (auto stored = s.store->lookup(build_key(spec, service, target.commit.id))) {
+            artifacts[service.name] = *stored;
+            continue;
+        }
+        if (current && !plans_build(first_plan, service.name)) {
+            auto it = current->artifacts.find(service.name);
+            if (it != current->artifacts.end() && s.store->contains(it->second)) {
+                artifacts[service.name] = it->second;
+                continue;
+            }
+        }
+        builds.steps.push_back(Step{service.name, {build_action(service, prepared.project.policy, "commit " +
+                                                                    target.commit.short_id(), {})}});
+    }
+    if (builds.steps.empty()) return artifacts;
+    auto dir = s.workspace.fresh_build_dir(target.commit.id, prepared.snapshot);
+    if (!dir) return dir.error();
+    Plan plan;
+    plan.policy = prepared.project.policy.name;
+    plan.revision = target.commit.id;
+    plan.max_parallel = prepared.project.policy.updates.max_parallel;
+    plan.waves.push_back(builds);
+    ApplyOptions where;
+    where.root = *dir / s.options.project_dir;
+    if (auto built = s.runtime->apply(spec, prepared.project.policy, plan, where); !built) {
+        s.workspace.remove_build_dir(target.commit.id);
+        return built.error();
+    }
+    for (const Step& step : builds.steps) {
+        const ServiceSpec& service = *spec.find(step.service);
+        auto digest = s.store->put(where.root, service.build->outputs);
+        if (!digest) {
+            s.workspace.remove_build_dir(target.commit.id);
+            return digest.error();
+        }
+        (void)s.store->remember(build_key(spec, service, target.commit.id), *digest);
+        artifacts[service.name] = *digest;
+    }
+    s.workspace.remove_build_dir(target.commit.id);
+    return artifacts;
+}
+
+std::vector<AuditServiceChange> changes_of(const Plan& plan, const Observed& observed,
+                                           const std::map<std::string, std::string>& artifacts) {
+    std::vector<AuditServiceChange> changes;
+    for (const auto& wave : plan.waves)
+        for (const auto& step : wave.steps)
+            for (const auto& action : step.actions) {
+                if (action.kind != ActionKind::start && action.kind != ActionKind::replace &&
+                    action.kind != ActionKind::stop)
+                    continue;
+                AuditServiceChange change{action.service, {}, {}, to_string(action.kind)};
+                if (auto it = observed.services.find(action.service); it != observed.services.end())
+                    change.old_digest = it->second.artifact_digest;
+                if (auto it = artifacts.find(action.service); it != artifacts.end() && action.kind != ActionKind::stop)
+                    change.new_digest = it->second;
+                changes.push_back(std::move(change));
+            }
+    return changes;
+}
+
+// The first kept release other than `deployed` that is not rejected: where a revert goes.
+std::string last_good(const ReleaseHistory& history, const std::string& deployed) {
+    for (const auto& r : history.releases)
+        if (r.commit != deployed && !history.rejected.count(r.commit)) return r.commit;
+    return {};
+}
+
+// Every commit whose files are still needed: kept releases and the ones services run from.
+void collect_garbage(ReleaseLoop::State& s) {
+    std::set<std::string> commits, digests;
+    for (const auto& r : s.history.releases) {
+        commits.insert(r.commit);
+        for (const auto& [service, digest] : r.artifacts) digests.insert(digest);
+    }
+    for (const auto& [service, commit] : s.history.running_from) commits.insert(commit);
+    for (const auto& status : s.runtime->status())
+        if (!status.artifact_digest.empty()) digests.insert(status.artifact_digest);
+    s.workspace.retain_only(commits);
+    (void)s.store->retain_only(digests);
+}
+
+struct Rollout {
+    Plan plan;
+    std::map<std::string, std::string> artifacts;
+    Observed observed;
+    std::int64_t build_ms = -1;
+};
+
+Result<Rollout> plan_rollout(ReleaseLoop::State& s, const DeployTarget& target, const Prepared& prepared) {
+    const Project& project = prepared.project;
+    Rollout rollout;
+    rollout.observed = s.runtime->observe();
+    const std::string from = rollout.observed.empty() ? std::string{} : s.history.deployed;
+    auto changed = s.mirror->changed_paths(from, target.commit.id, s.options.project_dir);
+    if (!changed) return changed.error();
+    PlanRequest request;
+    request.changed_paths = std::move(*changed);
+    request.bootstrap = target.bootstrap;
+    request.revision = target.commit.id;
+    auto first = make_plan(project.spec, rollout.observed, project.policy, request);
+    if (!first) return first.error();
+    if (!project.policy.artifacts.immutable) {
+        rollout.plan = std::move(*first);
+        return rollout;
+    }
+    if (target.kept) {
+        rollout.artifacts = target.kept->artifacts;
+        for (const auto& [service, digest] : rollout.artifacts)
+            if (!s.store->contains(digest))
+                return make_error(ErrorCode::io, "the artifact " + digest + " of '" + service + "' at commit " +
+                                                     target.commit.short_id() + " is no longer in the store");
+    } else {
+        const auto started = Clock::now();
+        auto built = build_artifacts(s, target, prepared, *first);
+        if (!built) return built.error();
+        rollout.artifacts = std::move(*built);
+        rollout.build_ms = ms_since(started);
+    }
+    request.artifacts = rollout.artifacts;
+    auto plan = make_plan(project.spec, rollout.observed, project.policy, request);
+    if (!plan) return plan.error();
+    rollout.plan = std::move(*plan);
+    return rollout;
+}
+
+Result<std::filesystem::path> prepare_release_dir(ReleaseLoop::State& s, const DeployTarget& target,
+                                                  const Prepared& prepared, const Rollout& rollout) {
+    auto dir = s.workspace.ensure_release_dir(target.commit.id, prepared.snapshot);
+    if (!dir) return dir.error();
+    const auto root = (*dir / s.options.project_dir).lexically_normal();
+    for (const auto& [service, digest] : rollout.artifacts) {
+        const ServiceSpec* spec = prepared.project.spec.find(service);
+        if (!spec || !spec->build) continue;
+        if (auto linked = s.store->link_outputs(digest, root, spec->build->outputs); !linked) return linked.error();
+    }
+    return root;
+}
+
+void remember_success(ReleaseLoop::State& s, const DeployTarget& target, Prepared& prepared, const Rollout& rollout) {
+    std::lock_guard lock(s.mutex);
+    ReleaseRecord record{target.commit.id, target.commit.author, target.commit.subject,
+                         std::chrono::system_clock::now(), target.actor, target.event, rollout.artifacts};
+    s.history.add(std::move(record), prepared.project.policy.history.keep);
+    s.history.deployed = target.commit.id;
+    s.history.previous = last_good(s.history, target.commit.id);
+    s.history.pinned = target.event == "rollback";
+    s.history.pinned_head = s.history.pinned ? s.head : std::string{};
+    for (const auto& wave : rollout.plan.waves)
+        for (const auto& step : wave.steps)
+            for (const auto& action : step.actions) {
+                if (action.kind == ActionKind::stop) s.history.running_from.erase(action.service);
+                if (action.kind == ActionKind::start || action.kind == ActionKind::replace)
+                    s.history.running_from[action.service] = target.commit.id;
+            }
+    s.deployed_project = std::move(prepared.project);
+    s.last_error.clear();
+}
+
+}  // namespace
+
+ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
+    const auto started = Clock::now();
+    const PolicySet before = s.current_policy();
+    auto prepared = prepare(s, target);
+    if (!prepared) return refuse(s, target, prepared.error(), before);
+    const PolicySet policy = prepared->project.policy;
+    s.emit(RuntimeEventKind::state, target.event + " of commit " + target.commit.short_id() + " (" +
+                                        target.commit.subject + ") by " + target.actor);
+    auto rollout = plan_rollout(s, target, *prepared);
+    AuditEntry entry = base_entry(target, s.history.deployed);
+    if (!rollout) {
+        const Error& error = rollout.error();
+        if (error.code == ErrorCode::policy_denied || error.code == ErrorCode::bootstrap_required ||
+            error.code == ErrorCode::source)
+            return refuse(s, target, error, policy);
+        entry.outcome = "failed";
+        entry.message = "build failed: " + error.to_string();
+        entry.total_ms = ms_since(started);
+        {
+            std::lock_guard lock(s.mutex);
+            s.last_error = entry.message;
+            if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+        }
+        (void)s.record(policy, entry);
+        (void)s.save_history();
+        s.emit(RuntimeEventKind::failure, "commit " + target.commit.short_id() + ": " + entry.message);
+        return ReleaseOutcome{target.event, target.commit.id, "failed", entry.message};
+    }
+    if (rollout->plan.bootstrap && target.event == "deploy") entry.event = "bootstrap";
+    entry.incident = rollout->plan.incident;
+    entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);
+    entry.build_ms = rollout->build_ms;
+    auto root = prepare_release_dir(s, target, *prepared, *rollout);
+    Status applied = root ? Status(Ok{}) : Status(root.error());
+    const auto rollout_started = Clock::now();
+    if (applied) {
+        ApplyOptions where;
+        where.root = *root;
+        ArtifactStore* store = &*s.store;
+        where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
+        applied = s.runtime->apply(prepared->project.spec, policy, rollout->plan, where);
+    }
+    entry.rollout_ms = ms_since(rollout_started);
+    entry.total_ms = ms_since(started);
+    entry.outcome = applied ? "succeeded" : "failed";
+    entry.message = applied ? target.reason : "rollout failed: " + applied.error().to_string() +
+                                                  (target.reason.empty() ? "" : " (" + target.reason + ")");
+    if (applied) remember_success(s, target, *prepared, *rollout);
+    else {
+        std::lock_guard lock(s.mutex);
+        s.last_error = entry.message;
+        if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+    }
+    auto recorded = s.record(policy, entry);
+    (void)s.save_history();
+    if (applied) collect_garbage(s);
+    s.emit(applied ? RuntimeEventKind::state : RuntimeEventKind::failure,
+           target.event + " of " + target.commit.short_id() + " " + entry.outcome +
+               (applied ? "" : ": " + applied.error().to_string()));
+    ReleaseOutcome outcome{entry.event, target.commit.id, entry.outcome, entry.message};
+    if (!recorded) outcome.message += " (the audit record failed: " + recorded.error().to_string() + ")";
+    if (applied && policy.auto_revert.enabled && (target.event == "deploy"))
+        s.watch.open(target.commit.id, policy, s.runtime->status(), Clock::now());
+    if (!applied && !target.kept && policy.auto_revert.enabled && !s.history.deployed.empty()) {
+        auto reverted = revert(s, target.commit.id, "its rollout failed");
+        outcome.outcome = reverted.outcome == "succeeded" ? "reverted" : "failed";
+        outcome.message += "; " + reverted.message;
+    }
+    return outcome;
+}
+
+ReleaseOutcome revert(ReleaseLoop::State& s, const std::string& bad, const std::string& why) {
+    s.watch.close();
+    std::string good;
+    {
+        std::lock_guard lock(s.mutex);
+        s.history.rejected[bad] = "reverted: " + why;
+        // A release that rolled out goes back to the one before it; a rollout that failed
+        // half-way goes back to what was deployed.
+        good = bad == s.history.deployed ? last_good(s.history, bad) : s.history.deployed;
+    }
+    const ReleaseRecord* record = s.history.find(good);
+    if (good.empty() || !record) {
+        s.emit(RuntimeEventKind::failure, "cannot revert commit " + bad.substr(0, 12) + " (" + why +
+                                              "): no earlier good release is kept");
+        return ReleaseOutcome{"revert", bad, "failed", "no earlier good release is kept to revert to"};
+    }
+    auto commit = s.mirror->commit(record->commit);
+    if (!commit) return ReleaseOutcome{"revert", record->commit, "failed", commit.error().to_string()};
+    DeployTarget target{*commit, "revert", "auto-revert", true, *record, "reverted " + bad.substr(0, 12) + ": " + why};
+    return deploy(s, target);
+}
+
+}  // namespace tandem::release

@@ -1,0 +1,110 @@
+// The release history file: kept revisions, the deployed one, the pin, rejected commits.
+#include <tandem/release_history.hpp>
+
+#include "support/durable_file.hpp"
+#include <tandem/utc_time.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace tandem {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kHistoryVersion = 1;
+
+json record_json(const ReleaseRecord& r) {
+    return json{{"commit", r.commit},   {"author", r.author},
+                {"subject", r.subject}, {"deployed", format_utc(r.deployed)},
+                {"actor", r.actor},     {"how", r.how},
+                {"artifacts", r.artifacts}};
+}
+
+Result<ReleaseRecord> record_from_json(const json& j, const std::filesystem::path& file) {
+    ReleaseRecord r;
+    r.commit = j.at("commit").get<std::string>();
+    r.author = j.value("author", "");
+    r.subject = j.value("subject", "");
+    auto time = parse_utc(j.value("deployed", ""));
+    if (!time) return make_error(ErrorCode::invalid_value, "release " + r.commit + ": " + time.error().message,
+                                 SourceLocation{file.string(), 0, 0});
+    r.deployed = *time;
+    r.actor = j.value("actor", "");
+    r.how = j.value("how", "deploy");
+    r.artifacts = j.value("artifacts", std::map<std::string, std::string>{});
+    return r;
+}
+
+json history_json(const ReleaseHistory& h) {
+    json releases = json::array();
+    for (const auto& r : h.releases) releases.push_back(record_json(r));
+    return json{{"version", kHistoryVersion}, {"deployed", h.deployed},       {"previous", h.previous},
+                {"pinned", h.pinned},         {"pinned_head", h.pinned_head}, {"rejected", h.rejected},
+                {"running_from", h.running_from}, {"releases", releases}};
+}
+
+}  // namespace
+
+const ReleaseRecord* ReleaseHistory::find(const std::string& commit_or_prefix) const {
+    if (commit_or_prefix.empty()) return nullptr;
+    const ReleaseRecord* found = nullptr;
+    for (const auto& r : releases) {
+        if (r.commit.rfind(commit_or_prefix, 0) != 0) continue;
+        if (found && found->commit != r.commit) return nullptr;  // ambiguous
+        found = &r;
+    }
+    return found;
+}
+
+void ReleaseHistory::add(ReleaseRecord record, int keep) {
+    std::erase_if(releases, [&](const ReleaseRecord& r) { return r.commit == record.commit; });
+    releases.insert(releases.begin(), std::move(record));
+    const auto limit = static_cast<std::size_t>(std::max(keep, 1));  // the deployed one is always known
+    if (releases.size() > limit) releases.resize(limit);
+}
+
+Result<ReleaseHistory> ReleaseHistory::load(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return ReleaseHistory{};
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return make_error(ErrorCode::io, "cannot read the release history", SourceLocation{file.string(), 0, 0});
+    const json j = json::parse(text.str(), nullptr, false);
+    auto corrupt = [&](const std::string& why) {
+        return make_error(ErrorCode::invalid_value, "corrupt release history: " + why, SourceLocation{file.string(), 0, 0});
+    };
+    if (j.is_discarded() || !j.is_object()) return corrupt("not a JSON object");
+    if (j.value("version", 0) != kHistoryVersion)
+        return corrupt("version " + j.value("version", json(0)).dump() + " (this shipper reads version 1)");
+    try {
+        ReleaseHistory h;
+        h.deployed = j.value("deployed", "");
+        h.previous = j.value("previous", "");
+        h.pinned = j.value("pinned", false);
+        h.pinned_head = j.value("pinned_head", "");
+        h.rejected = j.value("rejected", std::map<std::string, std::string>{});
+        h.running_from = j.value("running_from", std::map<std::string, std::string>{});
+        for (const auto& item : j.at("releases")) {
+            auto record = record_from_json(item, file);
+            if (!record) return record.error();
+            h.releases.push_back(std::move(*record));
+        }
+        return h;
+    } catch (const json::exception& e) {
+        return corrupt(e.what());
+    }
+}
+
+Status ReleaseHistory::save(const std::filesystem::path& file) const {
+    return replace_file_durably(file, history_json(*this).dump(2) + "\n");
+}
+
+std::string to_json(const ReleaseHistory& history, int indent) { return history_json(history).dump(indent); }
+
+}  // namespace tandem

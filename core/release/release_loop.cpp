@@ -1,0 +1,219 @@
+// The harness loop's worker: fetch on an interval or on request, deploy the newest commit
+// when it is new (so commits that arrive during a rollout coalesce), watch the window after a
+// rollout, and carry out rollbacks, resets and restarts in the same queue, one at a time.
+#include "release/release_state.hpp"
+
+#include <tandem/git_tree.hpp>
+
+namespace tandem {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using release::DeployTarget;
+
+constexpr Duration kWindowCheck{200};
+
+ReleaseOutcome nothing_to_do(const std::string& commit, const std::string& outcome, const std::string& message) {
+    return ReleaseOutcome{"none", commit, outcome, message};
+}
+
+}  // namespace
+
+void ReleaseLoop::State::emit(RuntimeEventKind kind, const std::string& text) const {
+    if (on_event)
+        on_event(RuntimeEvent{kind, {}, text, 0, kind == RuntimeEventKind::failure, std::chrono::system_clock::now()});
+}
+
+PolicySet ReleaseLoop::State::current_policy() const {
+    {
+        std::lock_guard lock(mutex);
+        if (deployed_project) return deployed_project->policy;
+    }
+    auto named = PolicyCatalog().resolve(options.project.policy.value_or(options.project.default_policy));
+    return named ? *named : PolicySet{};
+}
+
+Status ReleaseLoop::State::record(const PolicySet& policy, AuditEntry entry) {
+    if (!policy.audit.enabled) return Ok{};
+    const auto path = options.state_dir / policy.audit.path;
+    if (!audit || audit->path() != path) {
+        auto opened = AuditLog::open(path);
+        if (!opened) return opened.error();
+        audit = std::move(*opened);
+    }
+    auto appended = audit->append(std::move(entry));
+    if (!appended) return appended.error();
+    return Ok{};
+}
+
+Status ReleaseLoop::State::save_history() {
+    std::lock_guard lock(mutex);
+    return history.save(workspace.history_file());
+}
+
+namespace {
+
+// Fetches, resolves the followed ref, and deploys its commit if it is new and not held back.
+Result<ReleaseOutcome> follow(ReleaseLoop::State& s, const std::string& actor) {
+    auto fetched = s.mirror->fetch();
+    auto head = fetched ? s.mirror->resolve(s.options.ref) : Result<CommitInfo>(fetched.error());
+    if (!head) {
+        {
+            std::lock_guard lock(s.mutex);
+            s.last_error = head.error().to_string();
+        }
+        s.emit(RuntimeEventKind::failure, head.error().to_string());
+        return head.error();
+    }
+    std::string deployed, rejected, pinned_head;
+    bool pinned = false, held_for_flag = false;
+    {
+        std::lock_guard lock(s.mutex);
+        s.head = head->id;
+        s.last_fetch = std::chrono::system_clock::now();
+        deployed = s.history.deployed;
+        if (auto it = s.history.rejected.find(head->id); it != s.history.rejected.end()) rejected = it->second;
+        pinned = s.history.pinned;
+        pinned_head = s.history.pinned_head;
+        held_for_flag = actor == "poll" && s.bootstrap_refused == head->id;
+    }
+    if (head->id == deployed) return nothing_to_do(head->id, "up to date", "commit " + head->short_id() + " is deployed");
+    if (!rejected.empty())
+        return nothing_to_do(head->id, "held back", "commit " + head->short_id() + " is not deployed again (" + rejected +
+                                                        "); waiting for a newer commit");
+    if (pinned && head->id == pinned_head)
+        return nothing_to_do(head->id, "pinned", "a rollback pinned " + deployed.substr(0, 12) +
+                                                      "; waiting for a commit newer than " + head->short_id());
+    if (held_for_flag) return nothing_to_do(head->id, "held back", "bringing everything up needs --bootstrap");
+    return release::deploy(s, DeployTarget{*head, "deploy", actor, s.options.bootstrap, std::nullopt, {}});
+}
+
+Result<ReleaseOutcome> roll_back(ReleaseLoop::State& s, const std::string& revision, const std::string& actor) {
+    const PolicySet policy = s.current_policy();
+    if (auto allowed = check_rollback_allowed(policy); !allowed) {
+        AuditEntry entry;
+        entry.event = "policy_refusal";
+        entry.actor = actor;
+        entry.outcome = "refused";
+        entry.message = "rollback " + revision + ": " + allowed.error().to_string();
+        (void)s.record(policy, std::move(entry));
+        return allowed.error();
+    }
+    const std::string wanted = revision.empty() ? s.history.previous : revision;
+    if (wanted.empty())
+        return make_error(ErrorCode::unknown_reference, "no earlier release is kept to roll back to (see `shipper history`)");
+    const ReleaseRecord* record = s.history.find(wanted);
+    if (!record)
+        return make_error(ErrorCode::unknown_reference, "'" + wanted + "' is not one of the " +
+                                                            std::to_string(s.history.releases.size()) +
+                                                            " kept releases (see `shipper history`)");
+    if (record->commit == s.history.deployed)
+        return nothing_to_do(record->commit, "up to date", "commit " + record->commit.substr(0, 12) + " is deployed");
+    auto commit = s.mirror->commit(record->commit);
+    if (!commit) return commit.error();
+    return release::deploy(s, DeployTarget{*commit, "rollback", actor, false, *record, {}});
+}
+
+// A reset or a restart of one service within the deployed release, planned and audited.
+Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& job) {
+    const bool reset = job.kind == ReleaseJob::Kind::reset;
+    if (!s.deployed_project) return make_error(ErrorCode::usage, "nothing is deployed yet");
+    const Project& project = *s.deployed_project;
+    const ReleaseRecord* current = s.history.find(s.history.deployed);
+    PlanRequest request;
+    (reset ? request.reset : request.trigger).push_back(job.argument);
+    request.revision = s.history.deployed;
+    if (current && project.policy.artifacts.immutable) request.artifacts = current->artifacts;
+    AuditEntry entry;
+    entry.event = reset ? "reset" : "restart";
+    entry.actor = job.actor;
+    entry.commit = s.history.deployed;
+    auto plan = make_plan(project.spec, s.runtime->observe(), project.policy, request);
+    if (!plan) {
+        entry.event = plan.error().code == ErrorCode::policy_denied ? "policy_refusal" : entry.event;
+        entry.outcome = "refused";
+        entry.message = (reset ? "reset " : "restart ") + job.argument + ": " + plan.error().to_string();
+        (void)s.record(project.policy, std::move(entry));
+        return plan.error();
+    }
+    ApplyOptions where;
+    where.root = (s.workspace.release_dir(s.history.deployed) / s.options.project_dir).lexically_normal();
+    ArtifactStore* store = &*s.store;
+    where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
+    const auto started = Clock::now();
+    auto applied = s.runtime->apply(project.spec, project.policy, *plan, where);
+    entry.rollout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    entry.services.push_back(AuditServiceChange{job.argument, {}, {}, reset ? "reset" : "replace"});
+    entry.outcome = applied ? "succeeded" : "failed";
+    entry.message = applied ? std::string{} : applied.error().to_string();
+    if (auto recorded = s.record(project.policy, std::move(entry)); !recorded) return recorded.error();
+    if (!applied) return applied.error();
+    return ReleaseOutcome{reset ? "reset" : "restart", s.history.deployed, "succeeded", job.argument};
+}
+
+// After an engine restart with nothing running, the deployed release comes back from its
+// stored artifacts: a recovery of a known state, not a bootstrap from nothing.
+void recover(ReleaseLoop::State& s) {
+    if (s.history.deployed.empty() || !s.runtime->observe().empty()) return;
+    const ReleaseRecord* record = s.history.find(s.history.deployed);
+    auto commit = s.mirror->commit(s.history.deployed);
+    if (!record || !commit) {
+        s.emit(RuntimeEventKind::failure, "cannot restore the deployed release " + s.history.deployed.substr(0, 12) +
+                                              ": it is not kept; the next commit deploys from scratch");
+        return;
+    }
+    release::deploy(s, DeployTarget{*commit, "recover", "engine start", true, *record, {}});
+}
+
+Result<ReleaseOutcome> carry_out(ReleaseLoop::State& s, const ReleaseJob& job) {
+    switch (job.kind) {
+        case ReleaseJob::Kind::sync: return follow(s, job.actor);
+        case ReleaseJob::Kind::rollback: return roll_back(s, job.argument, job.actor);
+        case ReleaseJob::Kind::reset:
+        case ReleaseJob::Kind::trigger: return service_request(s, job);
+    }
+    return make_error(ErrorCode::usage, "unknown request");
+}
+
+}  // namespace
+
+void ReleaseLoop::State::run() {
+    recover(*this);
+    bool first = true;  // the first fetch happens at once, with or without polling
+    auto next_poll = Clock::now();
+    for (;;) {
+        std::shared_ptr<ReleaseJob> job;
+        {
+            std::unique_lock lock(mutex);
+            auto deadline = next_poll;
+            if (watch.is_open()) deadline = std::min(deadline, Clock::now() + kWindowCheck);
+            wake.wait_until(lock, deadline, [this] { return stopping || !jobs.empty(); });
+            if (stopping) break;
+            if (!jobs.empty()) {
+                job = jobs.front();
+                jobs.pop_front();
+            }
+            busy = true;
+        }
+        if (job) {
+            job->done.set_value(carry_out(*this, *job));
+        } else if (Clock::now() >= next_poll) {
+            if (first || options.poll.count() > 0) (void)follow(*this, "poll");
+            first = false;
+            next_poll = Clock::now() + (options.poll.count() > 0 ? options.poll : Duration(std::chrono::hours(1)));
+        }
+        const std::string watched = watch.commit();
+        if (auto why = watch.check(runtime->status(), Clock::now())) release::revert(*this, watched, *why);
+        std::lock_guard lock(mutex);
+        busy = false;
+        if (jobs.empty()) idle.notify_all();
+    }
+    std::lock_guard lock(mutex);
+    for (auto& job : jobs) job->done.set_value(make_error(ErrorCode::cancelled, "shipper is stopping"));
+    jobs.clear();
+    busy = false;
+    idle.notify_all();
+}
+
+}  // namespace tandem

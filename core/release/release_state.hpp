@@ -1,0 +1,88 @@
+// The inside of ReleaseLoop, shared by its worker (release_loop.cpp) and the deploy steps
+// (release_deploy.cpp). The worker thread alone changes the world; `mutex` guards what other
+// threads read (status) and the job queue.
+#pragma once
+
+#include "release/release_workspace.hpp"
+#include "release/revert_watch.hpp"
+
+#include <tandem/artifact_store.hpp>
+#include <tandem/audit_log.hpp>
+#include <tandem/git_mirror.hpp>
+#include <tandem/release_loop.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace tandem {
+
+// A request from another thread, carried out by the worker in arrival order.
+struct ReleaseJob {
+    enum class Kind { sync, rollback, reset, trigger };
+    Kind kind = Kind::sync;
+    std::string argument;  // rollback: the revision; reset / trigger: the service
+    std::string actor;
+    std::promise<Result<ReleaseOutcome>> done;
+};
+
+struct ReleaseLoop::State {
+    Options options;
+    ProcessRuntime* runtime = nullptr;
+    EventHandler on_event;
+    release::ReleaseWorkspace workspace;
+    std::optional<GitMirror> mirror;
+    std::optional<ArtifactStore> store;
+    std::unique_ptr<AuditLog> audit;  // open while the policy audits
+
+    mutable std::mutex mutex;
+    std::condition_variable wake, idle;
+    std::deque<std::shared_ptr<ReleaseJob>> jobs;
+    bool busy = false;
+    bool stopping = false;
+    ReleaseHistory history;
+    std::optional<Project> deployed_project;  // the spec and policy of history.deployed
+    std::string head;
+    std::string last_error;
+    std::chrono::system_clock::time_point last_fetch;
+    std::string bootstrap_refused;  // a head refused for want of --bootstrap: not retried by polls
+    release::RevertWatch watch;
+    std::thread worker;
+
+    explicit State(const Options& o) : options(o), workspace(o.state_dir) {}
+
+    void emit(RuntimeEventKind kind, const std::string& text) const;
+    // The policy in force: the deployed commit's, or (before any deploy) the one the options name.
+    PolicySet current_policy() const;
+    // Appends to the audit log of `policy` (opening or switching it as needed); an audit that
+    // cannot be written is an error: the change must not be reported done without it.
+    Status record(const PolicySet& policy, AuditEntry entry);
+    Status save_history();  // with the mutex held by the caller or on the worker alone
+
+    void run();  // the worker
+};
+
+namespace release {
+
+// What to deploy and why.
+struct DeployTarget {
+    CommitInfo commit;
+    std::string event;   // "deploy", "rollback", "revert", "recover"
+    std::string actor;
+    bool bootstrap = false;                 // allow a from-scratch plan
+    std::optional<ReleaseRecord> kept;      // redeploy these artifacts instead of building
+    std::string reason;                     // revert: why
+};
+
+// Carries one target out: snapshot, project, plan, artifacts, rollout, audit and history.
+ReleaseOutcome deploy(ReleaseLoop::State& state, const DeployTarget& target);
+// Marks `bad` (the deployed release, or an update whose rollout failed) as not to be deployed
+// again and goes back to the last good release, from its stored artifacts.
+ReleaseOutcome revert(ReleaseLoop::State& state, const std::string& bad, const std::string& why);
+
+}  // namespace release
+}  // namespace tandem

@@ -1,0 +1,42 @@
+// The directories of shipper's state: the bare mirror, one read-only snapshot per commit,
+// scratch build directories, one release directory per deployed commit (the snapshot's files
+// with build outputs linked from the store) and the artifact store.
+#pragma once
+
+#include <tandem/error.hpp>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+namespace tandem::release {
+
+class ReleaseWorkspace {
+public:
+    explicit ReleaseWorkspace(std::filesystem::path state_dir);
+
+    const std::filesystem::path& state_dir() const { return state_dir_; }
+    std::filesystem::path mirror() const { return state_dir_ / "mirror.git"; }
+    std::filesystem::path snapshots() const { return state_dir_ / "snapshots"; }
+    std::filesystem::path store() const { return state_dir_ / "store"; }
+    std::filesystem::path history_file() const { return state_dir_ / "releases.json"; }
+    std::filesystem::path control_socket() const { return state_dir_ / "control.sock"; }
+    std::filesystem::path release_dir(const std::string& commit) const { return state_dir_ / "releases" / commit; }
+
+    // A writable copy of `snapshot` to build in, made afresh (a leftover of an interrupted build is removed).
+    Result<std::filesystem::path> fresh_build_dir(const std::string& commit, const std::filesystem::path& snapshot) const;
+    void remove_build_dir(const std::string& commit) const;
+    // The release directory of `commit`, copied from its snapshot the first time.
+    Result<std::filesystem::path> ensure_release_dir(const std::string& commit,
+                                                     const std::filesystem::path& snapshot) const;
+    // Removes the snapshots and release directories of every commit not in `keep`.
+    void retain_only(const std::set<std::string>& keep) const;
+
+private:
+    std::filesystem::path state_dir_;
+};
+
+// Removes a tree that may hold read-only directories (as snapshots and artifacts do).
+void remove_read_only_tree(const std::filesystem::path& path);
+
+}  // namespace tandem::release

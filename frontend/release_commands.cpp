@@ -1,0 +1,171 @@
+// shipper's release commands: sync, diff and rollback ask the running engine; history and
+// audit read the state directory, so they work whether an engine runs or not.
+#include "frontend/release_commands.hpp"
+
+#include "frontend/output.hpp"
+#include "frontend/remote_commands.hpp"
+
+#include <tandem/audit_log.hpp>
+#include <tandem/release_history.hpp>
+#include <tandem/utc_time.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace tandem::cli {
+
+namespace {
+
+using nlohmann::json;
+
+std::string short_id(const std::string& commit) { return commit.substr(0, 12); }
+
+std::string pad(const std::string& text, std::size_t width) {
+    return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+// One request whose reply is a single JSON document; the document, or the exit code of the error.
+Result<json> ask_engine(const std::string& command, const std::string& revision, const Options& options,
+                        const ToolDefaults& tool, int& code) {
+    ControlRequest request;
+    request.command = command;
+    request.revision = revision;
+    std::string reply;
+    code = call_engine(request, options, tool, [&reply](const std::string& line) { reply = line; });
+    if (code != 0) return make_error(ErrorCode::io, "reported");
+    return json::parse(reply, nullptr, false);
+}
+
+// A sync's or rollback's outcome; exit code 1 when it failed or was refused.
+int print_outcome(const json& outcome, const Options& options) {
+    const std::string result = outcome.value("outcome", "");
+    if (options.output == OutputFormat::json) std::cout << outcome.dump(2) << "\n";
+    else {
+        std::cout << outcome.value("event", "") << " " << short_id(outcome.value("commit", "")) << ": " << result;
+        const std::string message = outcome.value("message", "");
+        std::cout << (message.empty() ? "" : " - " + message) << "\n";
+    }
+    return result == "failed" || result == "refused" ? 1 : 0;
+}
+
+std::string audit_log_path(const Options& options) {
+    return options.audit_log ? *options.audit_log : (release_state_dir(options) / "audit.jsonl").string();
+}
+
+int audit_verify(const Options& options, const ToolDefaults& tool) {
+    const auto path = audit_log_path(options);
+    if (!std::filesystem::exists(path))
+        return report_error(make_error(ErrorCode::io, "no audit log at " + path + " (see --state-dir, --audit-log)"),
+                            options, tool);
+    const AuditVerification result = AuditLog::verify(path);
+    if (options.output == OutputFormat::json)
+        std::cout << json{{"ok", result.ok}, {"records", result.records}, {"bad_line", result.bad_line},
+                          {"problem", result.problem}, {"file", path}}
+                         .dump(2)
+                  << "\n";
+    else if (result.ok) std::cout << path << ": " << result.records << " records, chain intact\n";
+    else std::cerr << tool.program << ": " << path << ":" << result.bad_line << ": " << result.problem << "\n";
+    return result.ok ? 0 : 1;
+}
+
+int audit_show(const Options& options, const ToolDefaults& tool) {
+    auto records = AuditLog::read(audit_log_path(options));
+    if (!records) return report_error(records.error(), options, tool);
+    if (options.output == OutputFormat::json) {
+        for (const auto& record : *records) std::cout << record.line << "\n";
+        return 0;
+    }
+    for (const auto& r : *records) {
+        const auto& e = r.entry;
+        std::cout << pad(std::to_string(r.seq), 6) << pad(format_utc(e.time), 25) << pad(e.event, 15) << pad(e.outcome, 10) << pad(short_id(e.commit), 13) << e.actor;
+        if (e.incident) std::cout << "  INCIDENT";
+        std::cout << "\n";
+        for (const auto& s : e.services)
+            std::cout << "      " << pad(s.service, 12) << pad(s.change, 9) << (s.old_digest.empty() ? "-" : s.old_digest.substr(0, 15))
+                      << " -> " << (s.new_digest.empty() ? "-" : s.new_digest.substr(0, 15)) << "\n";
+        if (!e.message.empty()) std::cout << "      " << e.message << "\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::filesystem::path release_state_dir(const Options& options) {
+    return std::filesystem::absolute(options.state_dir.value_or(".shipper")).lexically_normal();
+}
+
+int sync_command(const Options& options, const ToolDefaults& tool) {
+    int code = 0;
+    auto outcome = ask_engine("sync", {}, options, tool, code);
+    return outcome ? print_outcome(*outcome, options) : code;
+}
+
+int rollback_command(const Options& options, const ToolDefaults& tool) {
+    if (options.operands.size() > 1)
+        return report_error(make_error(ErrorCode::usage, "rollback takes at most one REV"), options, tool);
+    int code = 0;
+    auto outcome = ask_engine("rollback", options.operands.empty() ? "" : options.operands.front(), options, tool, code);
+    return outcome ? print_outcome(*outcome, options) : code;
+}
+
+int diff_command(const Options& options, const ToolDefaults& tool) {
+    if (options.operands.size() != 1)
+        return report_error(make_error(ErrorCode::usage, "diff takes one REV (a commit, branch or tag)"), options, tool);
+    int code = 0;
+    auto reply = ask_engine("diff", options.operands.front(), options, tool, code);
+    if (!reply) return code;
+    if (options.output == OutputFormat::json) std::cout << (*reply)["plan"].dump(2) << "\n";
+    else std::cout << reply->value("table", "");
+    return 0;
+}
+
+int history_command(const Options& options, const ToolDefaults& tool) {
+    const auto file = release_state_dir(options) / "releases.json";
+    auto history = ReleaseHistory::load(file);
+    if (!history) return report_error(history.error(), options, tool);
+    if (options.output == OutputFormat::json) {
+        std::cout << to_json(*history) << "\n";
+        return 0;
+    }
+    if (history->releases.empty()) {
+        std::cout << "nothing deployed yet (" << file.string() << ")\n";
+        return 0;
+    }
+    std::cout << "  " << pad("COMMIT", 13) << pad("DEPLOYED", 25) << pad("HOW", 10) << pad("BY", 28) << "SUBJECT\n";
+    for (const auto& r : history->releases) {
+        const bool current = r.commit == history->deployed;
+        std::cout << (current ? "* " : "  ") << pad(short_id(r.commit), 13) << pad(format_utc(r.deployed), 25)
+                  << pad(r.how, 10) << pad(r.actor.substr(0, 27), 28) << r.subject;
+        if (current && history->pinned) std::cout << "  [pinned until a newer commit]";
+        if (auto it = history->rejected.find(r.commit); it != history->rejected.end()) std::cout << "  [" << it->second << "]";
+        std::cout << "\n";
+    }
+    return 0;
+}
+
+int audit_command(const Options& options, const ToolDefaults& tool) {
+    const std::string what = options.operands.empty() ? "" : options.operands.front();
+    if (options.operands.size() != 1 || (what != "verify" && what != "show"))
+        return report_error(make_error(ErrorCode::usage, "audit takes `verify` or `show`"), options, tool);
+    return what == "verify" ? audit_verify(options, tool) : audit_show(options, tool);
+}
+
+bool print_release_status(const std::string& release_json, const Options&) {
+    const json j = json::parse(release_json, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.contains("error")) return false;
+    std::cout << "repository: " << j.value("repository", "") << " (" << j.value("ref", "") << ")\n";
+    const std::string deployed = j.value("deployed", "");
+    std::cout << "deployed:   " << (deployed.empty() ? "nothing yet" : short_id(deployed) + " " + j.value("deployed_subject", ""));
+    if (j.value("pinned", false)) std::cout << "  [pinned by a rollback until a newer commit arrives]";
+    std::cout << "\n";
+    const std::string head = j.value("head", "");
+    if (!head.empty() && head != deployed) std::cout << "head:       " << short_id(head) << " (not deployed)\n";
+    if (!j.value("revert_window_ends", "").empty())
+        std::cout << "watching:   errors until " << j.value("revert_window_ends", "") << " (auto revert)\n";
+    if (j.value("busy", false)) std::cout << "busy:       a change is under way\n";
+    if (!j.value("last_error", "").empty()) std::cout << "last error: " << j.value("last_error", "") << "\n";
+    return true;
+}
+
+}  // namespace tandem::cli

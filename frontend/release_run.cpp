@@ -1,0 +1,119 @@
+// `shipper run`: the process runtime, the release loop that follows a git ref, and the control
+// socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
+#include "frontend/output.hpp"
+#include "frontend/release_commands.hpp"
+
+#include <tandem/control.hpp>
+#include <tandem/release_control.hpp>
+#include <tandem/release_loop.hpp>
+#include <tandem/runtime.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+
+namespace tandem::cli {
+
+namespace {
+
+// "17:15:56.123 api[1] | text", or without a service "17:15:56.123 shipper: text".
+class LinePrinter {
+public:
+    void print(const RuntimeEvent& e) {
+        const auto now = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+        const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+        std::tm local{};
+        localtime_r(&seconds, &local);
+        char stamp[32];
+        std::snprintf(stamp, sizeof stamp, "%02d:%02d:%02d.%03d", local.tm_hour, local.tm_min, local.tm_sec,
+                      static_cast<int>(ms % 1000));
+        std::string who = e.service.empty() ? std::string("shipper:") : e.service;
+        if (!e.service.empty() && e.replica > 0) who += "[" + std::to_string(e.replica) + "]";
+        if (!e.service.empty()) who += e.kind == RuntimeEventKind::log ? " |" : ":";
+        std::lock_guard lock(mutex_);
+        (e.is_stderr && e.kind != RuntimeEventKind::log ? std::cerr : std::cout)
+            << stamp << " " << who << " " << e.text << std::endl;
+    }
+
+private:
+    std::mutex mutex_;
+};
+
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& tool) {
+    ReleaseLoop::Options loop;
+    loop.repository = *options.repo;
+    loop.ref = options.ref.value_or("main");
+    const std::filesystem::path file(options.file);
+    loop.project_dir = file.parent_path().generic_string();
+    loop.state_dir = release_state_dir(options);
+    loop.project.config_path = file.filename().string();
+    loop.project.policy = options.policy;
+    loop.project.default_policy = tool.default_policy;
+    loop.poll = options.poll.value_or(std::chrono::milliseconds(2000));
+    loop.bootstrap = options.bootstrap;
+    if (options.allowed_signers) loop.allowed_signers = std::filesystem::absolute(*options.allowed_signers);
+    return loop;
+}
+
+}  // namespace
+
+int run_command(const Options& options, const ToolDefaults& tool) {
+    if (!options.repo)
+        return report_error(make_error(ErrorCode::usage, "run follows a git repository: give it with --repo URL_OR_PATH"),
+                            options, tool);
+    if (options.allowed_signers && !std::filesystem::is_regular_file(*options.allowed_signers))
+        return report_error(make_error(ErrorCode::io, "--allowed-signers: no such file: " + *options.allowed_signers),
+                            options, tool);
+    const ReleaseLoop::Options loop_settings = loop_options(options, tool);
+
+    const sigset_t signals = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
+
+    LinePrinter printer;
+    std::atomic<ReleaseControl*> control{nullptr};
+    auto on_event = [&printer, &control](const RuntimeEvent& e) {
+        printer.print(e);
+        if (auto* c = control.load()) c->publish(e);
+    };
+    RuntimeOptions runtime_options;
+    runtime_options.project_root = loop_settings.state_dir / "releases";
+    runtime_options.state_dir = loop_settings.state_dir / "runtime";
+    auto runtime = ProcessRuntime::start(runtime_options, on_event);
+    if (!runtime) return report_error(runtime.error(), options, tool);
+
+    auto loop = ReleaseLoop::start(loop_settings, **runtime, on_event);
+    if (!loop) return report_error(loop.error(), options, tool);
+    ReleaseControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
+    auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
+    if (!server) return report_error(server.error(), options, tool);
+    control = &handler;
+    printer.print(RuntimeEvent{RuntimeEventKind::state, "",
+                               "following " + loop_settings.ref + " of " + loop_settings.repository + " (state in " +
+                                   loop_settings.state_dir.string() + "); Ctrl+C stops everything",
+                               0, false, {}});
+
+    int received = 0;
+    sigwait(&signals, &received);
+    printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
+                               0, false, {}});
+    control = nullptr;
+    server->reset();
+    loop->reset();
+    (*runtime)->stop_all();
+    return 0;
+}
+
+}  // namespace tandem::cli

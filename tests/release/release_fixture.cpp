@@ -1,0 +1,144 @@
+// The release tests' shared fixture.
+#include "release/release_fixture.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+namespace tandem::test {
+
+using namespace std::chrono_literals;
+
+int free_tcp_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+Upstream::Upstream() {
+    git(path(), {"init", "-q", "-b", "main"});
+    git(path(), {"config", "user.name", "Ada Lovelace"});
+    git(path(), {"config", "user.email", "ada@example.com"});
+}
+
+std::string Upstream::commit(const std::map<std::string, std::string>& files, const std::string& message) {
+    for (const auto& [file, content] : files) dir_.write(file, content);
+    git(path(), {"add", "-A"});
+    git(path(), {"commit", "-q", "-m", message});
+    return head();
+}
+
+std::string Upstream::head() const {
+    std::string id = git(path(), {"rev-parse", "HEAD"});
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+}
+
+std::string project_yaml(int port, const std::string& web_flags, const std::string& policy_extra) {
+    const std::string service = TANDEM_TEST_SERVICE;
+    return "version: 1\n"
+           "project: shop\n"
+           "policy: release\n"
+           "policies:\n"
+           "  release:\n"
+           "    from: harness\n"
+           "    rollout:\n"
+           "      gate_timeout: 2s\n"
+           "      drain_timeout: 200ms\n"
+           "    auto_revert:\n"
+           "      window: 3s\n"
+           "      max_errors: 3\n" +
+           policy_extra +
+           "services:\n"
+           "  web:\n"
+           "    build:\n"
+           "      command: mkdir -p out && cp " + service + " out/svc && cp version.txt out/version\n"
+           "      inputs: [version.txt]\n"
+           "      outputs: [out]\n"
+           "    run: [out/svc, --port, \"${port}\", --version-file, out/version" + web_flags + "]\n"
+           "    port: " + std::to_string(port) + "\n"
+           "    replicas: 2\n"
+           "    stop_grace: 1s\n"
+           "    health:\n"
+           "      http: /healthz\n"
+           "      interval: 100ms\n"
+           "      failure_threshold: 2\n"
+           "  worker:\n"
+           "    run: [" + service + ", --version-string, worker]\n"
+           "    stop_grace: 1s\n"
+           "  db:\n"
+           "    run: [" + service + ", --version-string, db]\n"
+           "    reset: echo wiped\n"
+           "    stop_grace: 1s\n";
+}
+
+void EngineEvents::add(const RuntimeEvent& e) {
+    std::lock_guard lock(mutex);
+    list.push_back(e);
+}
+
+int EngineEvents::count(RuntimeEventKind kind, const std::string& prefix, const std::string& service) {
+    std::lock_guard lock(mutex);
+    int n = 0;
+    for (const auto& e : list)
+        if (e.kind == kind && e.text.rfind(prefix, 0) == 0 && (service.empty() || e.service == service)) ++n;
+    return n;
+}
+
+Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap,
+               Duration poll) {
+    RuntimeOptions options;
+    options.project_root = state_dir / "releases";
+    options.state_dir = state_dir / "runtime";
+    auto started = ProcessRuntime::start(options, [this](const RuntimeEvent& e) { events.add(e); });
+    REQUIRE_MESSAGE(started.ok(), started.error().to_string());
+    runtime = std::move(*started);
+    ReleaseLoop::Options loop_options;
+    loop_options.repository = upstream.string();
+    loop_options.ref = "main";
+    loop_options.state_dir = state_dir;
+    loop_options.project.default_policy = "harness";
+    loop_options.poll = poll;
+    loop_options.bootstrap = bootstrap;
+    auto loop_started = ReleaseLoop::start(loop_options, *runtime, [this](const RuntimeEvent& e) { events.add(e); });
+    REQUIRE_MESSAGE(loop_started.ok(), loop_started.error().to_string());
+    loop = std::move(*loop_started);
+}
+
+Engine::~Engine() {
+    loop.reset();
+    if (runtime) runtime->stop_all();
+}
+
+bool Engine::deployed(const std::string& commit, Duration timeout) {
+    return eventually(
+        [&] {
+            const auto s = loop->status();
+            return s.deployed == commit && !s.busy;
+        },
+        timeout);
+}
+
+std::string served_version(int port) {
+    auto reply = http_get(port, "/version", 500ms);
+    if (!reply || reply->status != 200) return {};
+    std::string body = reply->body;
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    return body;
+}
+
+std::vector<AuditRecord> audit_records(const std::filesystem::path& state_dir) {
+    auto records = AuditLog::read(state_dir / "audit.jsonl");
+    REQUIRE_MESSAGE(records.ok(), records.error().to_string());
+    return *records;
+}
+
+}  // namespace tandem::test

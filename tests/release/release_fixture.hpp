@@ -1,0 +1,73 @@
+// What the release tests share: an upstream repository made with the git CLI, a project of
+// test services written into it, and a shipper engine (runtime + release loop) on a state
+// directory of its own, with the events it reported.
+#pragma once
+
+#include "support/http_client.hpp"
+#include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
+
+#include <tandem/audit_log.hpp>
+#include <tandem/release_loop.hpp>
+#include <tandem/runtime.hpp>
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tandem::test {
+
+// A free port for a service's proxy.
+int free_tcp_port();
+
+// The repository teams push to: a work tree on branch main.
+class Upstream {
+public:
+    Upstream();
+    const std::filesystem::path& path() const { return dir_.path(); }
+    // Writes `files` (path -> content), commits everything and returns the commit id.
+    std::string commit(const std::map<std::string, std::string>& files, const std::string& message);
+    std::string head() const;
+
+private:
+    TempDir dir_;
+};
+
+// tandem.yaml of a project with a `web` service (built: its artifact holds the test service
+// and version.txt; served on `port`, 2 replicas) and a `worker` (no build, no port), under
+// a policy `release` that starts from harness with timings short enough for tests.
+// `web_flags` are extra argv items of web's run (e.g. `, --fail-health`).
+std::string project_yaml(int port, const std::string& web_flags = {}, const std::string& policy_extra = {});
+
+struct EngineEvents {
+    std::mutex mutex;
+    std::vector<RuntimeEvent> list;
+    void add(const RuntimeEvent& e);
+    // How many events of `kind` have text starting with `prefix` (for `service`, if given).
+    int count(RuntimeEventKind kind, const std::string& prefix, const std::string& service = {});
+};
+
+// A shipper engine on `state_dir` following `upstream`'s main.
+struct Engine {
+    EngineEvents events;
+    std::unique_ptr<ProcessRuntime> runtime;
+    std::unique_ptr<ReleaseLoop> loop;
+
+    Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap = true,
+           Duration poll = Duration(100));
+    ~Engine();
+    ReleaseStatus status() const { return loop->status(); }
+    // Waits (up to `timeout`) until the deployed commit is `commit` and nothing is under way.
+    bool deployed(const std::string& commit, Duration timeout = Duration(30000));
+};
+
+// The web service's /version through its proxy, or "" when it does not answer.
+std::string served_version(int port);
+
+std::vector<AuditRecord> audit_records(const std::filesystem::path& state_dir);
+
+}  // namespace tandem::test

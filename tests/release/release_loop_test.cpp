@@ -1,0 +1,254 @@
+// shipper's loop end to end: real repositories made with git, real builds into the store, real
+// rollouts of test services behind the proxy, the audit log and history on disk.
+#include "release/release_fixture.hpp"
+
+#include <tandem/artifact_store.hpp>
+
+#include <sys/stat.h>
+
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace tandem;
+using namespace tandem::test;
+
+namespace {
+
+int pid_of(ProcessRuntime& runtime, const std::string& service) {
+    for (const auto& s : runtime.status())
+        if (s.name == service && !s.replicas.empty()) return s.replicas.front().pid;
+    return 0;
+}
+
+std::string digest_of(ProcessRuntime& runtime, const std::string& service) {
+    for (const auto& s : runtime.status())
+        if (s.name == service) return s.artifact_digest;
+    return {};
+}
+
+const AuditServiceChange* change_of(const AuditRecord& record, const std::string& service) {
+    for (const auto& c : record.entry.services)
+        if (c.service == service) return &c;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("a commit rolls out from the store, and the next one touches only the service it changes") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(first));
+    CHECK(served_version(port) == "v1");
+
+    // The service runs the stored artifact: read-only, named by its digest, linked from the release.
+    const std::string digest_v1 = digest_of(*engine.runtime, "web");
+    REQUIRE(digest_v1.rfind("sha256:", 0) == 0);
+    ArtifactStore store(state.path() / "store");
+    CHECK(store.verify(digest_v1).ok());
+    const fs::path linked = state.path() / "releases" / first / "out";
+    CHECK(fs::is_symlink(linked));
+    CHECK(fs::read_symlink(linked) == store.path_of(digest_v1) / "out");
+    struct stat info {};
+    REQUIRE(stat((store.path_of(digest_v1) / "out" / "version").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0444);
+
+    const int worker_pid = pid_of(*engine.runtime, "worker");
+    const auto second = upstream.commit({{"version.txt", "v2\n"}}, "second");
+    REQUIRE(engine.deployed(second));
+    CHECK(served_version(port) == "v2");
+    CHECK(pid_of(*engine.runtime, "worker") == worker_pid);  // not touched
+    CHECK(digest_of(*engine.runtime, "web") != digest_v1);
+
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].entry.event == "bootstrap");
+    CHECK(records[0].entry.incident);
+    CHECK(records[0].entry.commit == first);
+    CHECK(records[1].entry.event == "deploy");
+    CHECK(records[1].entry.outcome == "succeeded");
+    CHECK(records[1].entry.author == "tandem test <test@tandem.invalid>");
+    CHECK(records[1].entry.previous_commit == first);
+    CHECK(records[1].entry.actor == "poll");
+    REQUIRE(records[1].entry.services.size() == 1);
+    const auto* web = change_of(records[1], "web");
+    REQUIRE(web);
+    CHECK(web->old_digest == digest_v1);
+    CHECK(web->new_digest == digest_of(*engine.runtime, "web"));
+    CHECK(records[1].entry.build_ms >= 0);
+    CHECK(records[1].entry.rollout_ms >= 0);
+    CHECK(AuditLog::verify(state.path() / "audit.jsonl").ok);
+}
+
+TEST_CASE("commits that arrive during a rollout coalesce: only the newest is deployed next") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(first));
+    // The new replicas take a second to start, so the rollout of `slow` is long enough to commit twice during it.
+    const auto slow = upstream.commit({{"tandem.yaml", project_yaml(port, ", --start-delay, \"1000\"")},
+                                       {"version.txt", "v2\n"}},
+                                      "slow");
+    REQUIRE(eventually([&] { return engine.status().busy && engine.status().head == slow; }, 10000ms));
+    const auto skipped = upstream.commit({{"version.txt", "v3\n"}}, "skipped");
+    const auto newest = upstream.commit({{"version.txt", "v4\n"}}, "newest");
+    REQUIRE(engine.deployed(newest));
+    CHECK(served_version(port) == "v4");
+    std::vector<std::string> deployed;
+    for (const auto& r : audit_records(state.path())) deployed.push_back(r.entry.commit);
+    CHECK(deployed == std::vector<std::string>{first, slow, newest});
+    for (const auto& r : engine.status().history.releases) CHECK(r.commit != skipped);
+}
+
+TEST_CASE("a commit whose replicas never become healthy is reverted automatically and held back") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto good = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "good");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(good));
+    const std::string good_digest = digest_of(*engine.runtime, "web");
+
+    const auto bad = upstream.commit({{"tandem.yaml", project_yaml(port, ", --fail-health")}, {"version.txt", "v2\n"}},
+                                     "breaks health");
+    REQUIRE(eventually([&] { return engine.status().history.rejected.count(bad) > 0; }, 20000ms));
+    REQUIRE(engine.deployed(good));
+    CHECK(served_version(port) == "v1");
+    CHECK(digest_of(*engine.runtime, "web") == good_digest);
+
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() >= 3);
+    CHECK(records[1].entry.commit == bad);
+    CHECK(records[1].entry.outcome == "failed");
+    CHECK(records[2].entry.event == "revert");
+    CHECK(records[2].entry.commit == good);
+    CHECK(records[2].entry.outcome == "succeeded");
+    CHECK(records[2].entry.actor == "auto-revert");
+
+    // Polls keep seeing the bad commit at the head of main, and leave it alone.
+    std::this_thread::sleep_for(500ms);
+    CHECK(audit_records(state.path()).size() == records.size());
+    CHECK(engine.status().deployed == good);
+
+    const auto fixed = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v3\n"}}, "fixed");
+    REQUIRE(engine.deployed(fixed));
+    CHECK(served_version(port) == "v3");
+}
+
+TEST_CASE("a release that crashes within the window after its rollout is reverted") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto good = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "good");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(good));
+    // Healthy at first (the probe's requests count), then it aborts: a crash after the rollout.
+    const auto crashing = upstream.commit(
+        {{"tandem.yaml", project_yaml(port, ", --crash-after, \"15\"")}, {"version.txt", "v2\n"}}, "crashes later");
+    REQUIRE(eventually([&] { return engine.status().history.rejected.count(crashing) > 0; }, 20000ms));
+    REQUIRE(engine.deployed(good));
+    CHECK(served_version(port) == "v1");
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 3);
+    CHECK(records[1].entry.commit == crashing);
+    CHECK(records[2].entry.event == "revert");
+    CHECK(records[2].entry.commit == good);
+}
+
+TEST_CASE("rollback redeploys the kept artifacts byte for byte without a build, pinned until a newer commit") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(first));
+    const std::string digest_v1 = digest_of(*engine.runtime, "web");
+    ArtifactStore store(state.path() / "store");
+    const std::string bytes_v1 = read_text(store.path_of(digest_v1) / "out" / "svc");
+    const auto second = upstream.commit({{"version.txt", "v2\n"}}, "second");
+    REQUIRE(engine.deployed(second));
+
+    const int builds_before = engine.events.count(RuntimeEventKind::action, "build", "web");
+    auto outcome = engine.loop->rollback("", "user test");
+    REQUIRE_MESSAGE(outcome.ok(), outcome.error().to_string());
+    CHECK(outcome->outcome == "succeeded");
+    CHECK(engine.status().deployed == first);
+    CHECK(engine.status().pinned);
+    CHECK(served_version(port) == "v1");
+    CHECK(digest_of(*engine.runtime, "web") == digest_v1);
+    CHECK(read_text(store.path_of(digest_v1) / "out" / "svc") == bytes_v1);
+    CHECK(read_text(state.path() / "releases" / first / "out" / "version") == "v1\n");
+    CHECK(engine.events.count(RuntimeEventKind::action, "build", "web") == builds_before);
+
+    // The head is still `second`: pinned, it is not deployed again.
+    std::this_thread::sleep_for(500ms);
+    CHECK(engine.status().deployed == first);
+    const auto third = upstream.commit({{"version.txt", "v3\n"}}, "third");
+    REQUIRE(engine.deployed(third));
+    CHECK_FALSE(engine.status().pinned);
+    CHECK(served_version(port) == "v3");
+
+    auto unknown = engine.loop->rollback("0123456789ab", "user test");
+    REQUIRE_FALSE(unknown.ok());
+    CHECK(unknown.error().message.find("is not one of the") != std::string::npos);
+}
+
+TEST_CASE("a commit with a symlink out of its tree is refused and recorded, nothing changes") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(first));
+    fs::create_symlink("../../../../etc/passwd", upstream.path() / "passwords");
+    const auto evil = upstream.commit({{"version.txt", "v2\n"}}, "escape");
+    REQUIRE(eventually([&] { return engine.status().history.rejected.count(evil) > 0; }, 10000ms));
+    CHECK(engine.status().deployed == first);
+    CHECK(engine.status().last_error.find("passwords") != std::string::npos);
+    CHECK(served_version(port) == "v1");
+    CHECK_FALSE(fs::exists(state.path() / "snapshots" / evil));
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 2);
+    CHECK(records[1].entry.event == "refused");
+    CHECK(records[1].entry.commit == evil);
+}
+
+TEST_CASE("a database reset is refused by the harness policy, touches nothing and is audited") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(first));
+    const int db_pid = pid_of(*engine.runtime, "db");
+    auto reset = engine.loop->reset("db", "user test");
+    REQUIRE_FALSE(reset.ok());
+    CHECK(reset.error().code == ErrorCode::policy_denied);
+    CHECK(pid_of(*engine.runtime, "db") == db_pid);
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 2);
+    CHECK(records[1].entry.event == "policy_refusal");
+    CHECK(records[1].entry.actor == "user test");
+}
+
+TEST_CASE("bringing everything up from nothing without --bootstrap is refused and recorded") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_tcp_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path(), /*bootstrap=*/false);
+    REQUIRE(eventually([&] { return !engine.status().last_error.empty(); }, 10000ms));
+    CHECK(engine.status().last_error.find("--bootstrap") != std::string::npos);
+    CHECK(engine.status().deployed.empty());
+    CHECK(engine.runtime->status().empty());
+    std::this_thread::sleep_for(300ms);  // polls do not record the same refusal again
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].entry.outcome == "refused");
+    CHECK(records[0].entry.commit == first);
+}

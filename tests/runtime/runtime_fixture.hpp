@@ -1,0 +1,84 @@
+// What the process runtime's end-to-end tests share: projects of the real test service
+// (tests/fixtures/test_service.cpp) in a temporary directory, a runtime on it, the events it
+// reports, and planning then applying in one call. Header-only: the area's CMake globs *_test.cpp.
+#pragma once
+
+#include "support/free_port.hpp"
+#include "support/temp_dir.hpp"
+
+#include <tandem/plan.hpp>
+#include <tandem/project.hpp>
+#include <tandem/runtime.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tandem::test {
+
+// A project of test services: `services` is the YAML body under `services:`, `policies` the
+// body under `policies:` (the project's own policy sets), if any.
+struct Project {
+    TempDir dir;
+    tandem::Project loaded;
+
+    Project(const std::string& services, const std::string& policy, const std::string& policies = "") {
+        rewrite(services, policy, policies);
+    }
+    void rewrite(const std::string& services, const std::string& policy, const std::string& policies = "") {
+        dir.write("tandem.yaml", "version: 1\n" + (policies.empty() ? std::string() : "policies:\n" + policies) +
+                                     "services:\n" + services);
+        tandem::ProjectOptions options;
+        options.policy = policy;
+        auto project = tandem::load_project(dir.path(), options);
+        REQUIRE_MESSAGE(project.ok(), project.error().to_string());
+        loaded = std::move(*project);
+    }
+};
+
+struct Events {
+    std::mutex mutex;
+    std::vector<tandem::RuntimeEvent> seen;
+    void add(const tandem::RuntimeEvent& e) {
+        std::lock_guard lock(mutex);
+        seen.push_back(e);
+    }
+    std::vector<std::string> texts(const std::string& service) {
+        std::lock_guard lock(mutex);
+        std::vector<std::string> out;
+        for (const auto& e : seen)
+            if (e.service == service) out.push_back(e.text);
+        return out;
+    }
+};
+
+inline std::unique_ptr<tandem::ProcessRuntime> start_runtime(const std::filesystem::path& root, Events& events) {
+    tandem::RuntimeOptions options;
+    options.project_root = root;
+    options.state_dir = root / ".tandem";
+    auto runtime = tandem::ProcessRuntime::start(options, [&events](const tandem::RuntimeEvent& e) { events.add(e); });
+    REQUIRE_MESSAGE(runtime.ok(), runtime.error().to_string());
+    return std::move(*runtime);
+}
+
+// Plans against what the runtime observes (bootstrap allowed) and applies the plan.
+inline tandem::Status plan_and_apply(tandem::ProcessRuntime& runtime, const tandem::Project& project,
+                                     tandem::PlanRequest request = {}, const tandem::ApplyOptions& options = {}) {
+    request.bootstrap = true;
+    auto plan = tandem::make_plan(project.spec, runtime.observe(), project.policy, request);
+    REQUIRE_MESSAGE(plan.ok(), plan.error().to_string());
+    return runtime.apply(project.spec, project.policy, *plan, options);
+}
+
+inline std::string service_yaml(const std::string& name, int port, const std::string& version, int replicas,
+                                const std::string& extra_args = "", const std::string& more = "") {
+    return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
+           version + extra_args + "]\n    port: " + std::to_string(port) + "\n    replicas: " + std::to_string(replicas) +
+           "\n    stop_grace: 2s\n    health:\n      http: /healthz\n      interval: 100ms\n" + more;
+}
+
+}  // namespace tandem::test
