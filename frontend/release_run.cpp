@@ -1,6 +1,7 @@
 // `shipper run`: the process runtime, the release loop that follows a git ref, and the control
 // socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
 #include "frontend/output.hpp"
+#include "frontend/stop_signals.hpp"
 #include "frontend/release_commands.hpp"
 
 #include <tandem/control.hpp>
@@ -42,15 +43,6 @@ public:
 private:
     std::mutex mutex_;
 };
-
-sigset_t stop_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    return set;
-}
 
 ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& tool) {
     ReleaseLoop::Options loop;

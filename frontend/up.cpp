@@ -4,6 +4,7 @@
 #include "frontend/up.hpp"
 
 #include "frontend/output.hpp"
+#include "frontend/stop_signals.hpp"
 #include "frontend/project_input.hpp"
 #include "frontend/status_board.hpp"
 
@@ -86,15 +87,6 @@ private:
     const ProcessRuntime* runtime_ = nullptr;
     std::jthread ticker_;  // last: stops before the board it draws goes
 };
-
-sigset_t stop_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    return set;
-}
 
 }  // namespace
 

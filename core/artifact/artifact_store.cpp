@@ -4,6 +4,7 @@
 #include "artifact/file_tree.hpp"
 #include "artifact/manifest.hpp"
 #include "support/durable_file.hpp"
+#include "support/read_only_tree.hpp"
 #include "support/sha256.hpp"
 
 #include <cerrno>
@@ -61,7 +62,7 @@ Result<std::string> move_into_store(const fs::path& root, const fs::path& temp, 
     const fs::path target = root / "sha256" / hex;
     if (::rename(temp.c_str(), target.c_str()) != 0) {
         if (errno != EEXIST && errno != ENOTEMPTY) return artifact::errno_error("move " + temp.string() + " to", target);
-        (void)artifact::remove_tree(temp);  // stored meanwhile by someone else: same content
+        (void)remove_read_only_tree(temp);  // stored meanwhile by someone else: same content
         return digest;
     }
     if (::chmod(target.c_str(), 0555) != 0) return artifact::errno_error("make read-only", target);
@@ -96,7 +97,7 @@ Result<std::string> ArtifactStore::put(const fs::path& dir, const std::vector<st
     if (!::mkdtemp(temp.data())) return artifact::errno_error("create a directory like", temp);
     const Status copied = artifact::copy_sealed(*source, dir, temp);
     Result<std::string> stored = copied ? move_into_store(root_, temp, *source, dir) : Result<std::string>(copied.error());
-    if (!stored) (void)artifact::remove_tree(temp);
+    if (!stored) (void)remove_read_only_tree(temp);
     return stored;
 }
 
@@ -174,7 +175,7 @@ Status ArtifactStore::retain_only(const std::set<std::string>& keep) {
     for (const auto& artifact : *artifacts) {
         const std::string name = artifact.filename().string();
         if (keep.contains(std::string(kPrefix) + name)) continue;
-        if (Status removed = artifact::remove_tree(artifact); !removed) return removed;
+        if (Status removed = remove_read_only_tree(artifact); !removed) return removed;
         std::error_code ignored;
         fs::remove(root_ / "manifests" / name, ignored);
     }

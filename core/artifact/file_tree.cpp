@@ -1,6 +1,8 @@
 // Copying, sealing and removing artifact trees.
 #include "artifact/file_tree.hpp"
 
+#include "support/read_only_tree.hpp"
+
 #include <cerrno>
 #include <sys/stat.h>
 
@@ -43,27 +45,10 @@ Status copy_sealed(const Manifest& manifest, const fs::path& from, const fs::pat
     return Ok{};
 }
 
-Status remove_tree(const fs::path& path) {
-    std::error_code ec;
-    const auto status = fs::symlink_status(path, ec);
-    if (!fs::exists(status)) return Ok{};
-    if (fs::is_directory(status)) {
-        // Removing an entry needs write permission on its directory (root has it anyway).
-        constexpr auto writable = fs::perms::owner_all;
-        fs::permissions(path, writable, fs::perm_options::add, ec);
-        for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec))
-            if (it->is_directory(ec) && !it->is_symlink(ec)) fs::permissions(it->path(), writable, fs::perm_options::add, ec);
-        if (ec) return fs_error("make writable", path, ec);
-    }
-    fs::remove_all(path, ec);
-    if (ec) return fs_error("remove", path, ec);
-    return Ok{};
-}
-
 Status replace_with_symlink(const fs::path& link, const fs::path& target) {
     std::error_code ec;
     if (fs::is_directory(fs::symlink_status(link, ec)))
-        if (Status removed = remove_tree(link); !removed) return removed;
+        if (Status removed = remove_read_only_tree(link); !removed) return removed;
     // A new link renamed over the old file: a service never sees the path missing.
     fs::path temp = link;
     temp += ".tandem-link";

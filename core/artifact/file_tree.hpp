@@ -13,10 +13,6 @@ namespace tandem::artifact {
 // directories 0555. `to` itself is left as it is.
 Status copy_sealed(const Manifest& manifest, const std::filesystem::path& from, const std::filesystem::path& to);
 
-// Removes `path` and everything below it, read-only directories included (made writable first).
-// Nothing there is not an error.
-Status remove_tree(const std::filesystem::path& path);
-
 // Makes `link` a symlink to `target`, replacing a file, symlink or directory tree there.
 Status replace_with_symlink(const std::filesystem::path& link, const std::filesystem::path& target);
 

@@ -1,36 +1,14 @@
 // The control socket's answers from a running runtime and release loop (shipper run).
 #include <tandem/release_control.hpp>
 
-#include "api/log_followers.hpp"
-
 #include <nlohmann/json.hpp>
 
 namespace tandem {
 
 ReleaseControl::ReleaseControl(ProcessRuntime& runtime, ReleaseLoop& loop, std::function<void()> on_down)
-    : runtime_(runtime), loop_(loop), on_down_(std::move(on_down)), followers_(std::make_unique<LogFollowers>()) {}
+    : RuntimeControl(runtime, std::move(on_down)), loop_(loop) {}
 
-ReleaseControl::~ReleaseControl() = default;
-
-void ReleaseControl::publish(const RuntimeEvent& event) { followers_->publish(event); }
-
-std::vector<ServiceStatus> ReleaseControl::status() { return runtime_.status(); }
 std::string ReleaseControl::policy_name() { return loop_.policy_name(); }
-
-std::vector<std::string> ReleaseControl::logs(const std::string& service, std::size_t count) {
-    return runtime_.logs(service, count);
-}
-
-int ReleaseControl::follow_logs(const std::string& service, std::function<void(const std::string&)> sink) {
-    return followers_->follow(service, std::move(sink));
-}
-
-void ReleaseControl::unfollow(int id) { followers_->unfollow(id); }
-
-Status ReleaseControl::down() {
-    if (on_down_) on_down_();
-    return Ok{};
-}
 
 Status ReleaseControl::reset(const std::string& service, const std::string& actor) { return loop_.reset(service, actor); }
 Status ReleaseControl::trigger(const std::string& service, const std::string& actor) {

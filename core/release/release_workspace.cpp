@@ -1,6 +1,8 @@
 // Copies of commit snapshots to build and run in, and their clean-up.
 #include "release/release_workspace.hpp"
 
+#include "support/read_only_tree.hpp"
+
 #include <unistd.h>
 
 namespace tandem::release {
@@ -32,37 +34,23 @@ Status copy_writable(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
-void remove_read_only_tree(const fs::path& path) {
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(path, ec))) return;
-    if (fs::is_directory(fs::symlink_status(path, ec))) {
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec)) {
-            if (it->is_directory() && !it->is_symlink())
-                fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        }
-    }
-    fs::remove_all(path, ec);
-}
-
 ReleaseWorkspace::ReleaseWorkspace(fs::path state_dir) : state_dir_(std::move(state_dir)) {}
 
 Result<fs::path> ReleaseWorkspace::fresh_build_dir(const std::string& commit, const fs::path& snapshot) const {
     const fs::path dir = state_dir_ / "builds" / commit;
-    remove_read_only_tree(dir);
+    (void)remove_read_only_tree(dir);
     std::error_code ec;
     fs::create_directories(dir.parent_path(), ec);
     if (ec) return workspace_error(dir.parent_path(), "create the build directory", ec);
     if (auto copied = copy_writable(snapshot, dir); !copied) {
-        remove_read_only_tree(dir);
+        (void)remove_read_only_tree(dir);
         return copied.error();
     }
     return dir;
 }
 
 void ReleaseWorkspace::remove_build_dir(const std::string& commit) const {
-    remove_read_only_tree(state_dir_ / "builds" / commit);
+    (void)remove_read_only_tree(state_dir_ / "builds" / commit);
 }
 
 Result<fs::path> ReleaseWorkspace::ensure_release_dir(const std::string& commit, const fs::path& snapshot) const {
@@ -74,14 +62,14 @@ Result<fs::path> ReleaseWorkspace::ensure_release_dir(const std::string& commit,
     // Copied beside its place and renamed in, so a release directory is never half there.
     fs::path tmp = dir;
     tmp += ".tmp." + std::to_string(::getpid());
-    remove_read_only_tree(tmp);
+    (void)remove_read_only_tree(tmp);
     if (auto copied = copy_writable(snapshot, tmp); !copied) {
-        remove_read_only_tree(tmp);
+        (void)remove_read_only_tree(tmp);
         return copied.error();
     }
     fs::rename(tmp, dir, ec);
     if (ec) {
-        remove_read_only_tree(tmp);
+        (void)remove_read_only_tree(tmp);
         return workspace_error(dir, "move the release directory into place", ec);
     }
     return dir;
@@ -91,7 +79,7 @@ void ReleaseWorkspace::retain_only(const std::set<std::string>& keep) const {
     for (const fs::path& parent : {snapshots(), state_dir_ / "releases"}) {
         std::error_code ec;
         for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-            if (!keep.count(it->path().filename().string())) remove_read_only_tree(it->path());
+            if (!keep.count(it->path().filename().string())) (void)remove_read_only_tree(it->path());
         }
     }
 }

@@ -36,7 +36,4 @@ private:
     std::filesystem::path state_dir_;
 };
 
-// Removes a tree that may hold read-only directories (as snapshots and artifacts do).
-void remove_read_only_tree(const std::filesystem::path& path);
-
 }  // namespace tandem::release

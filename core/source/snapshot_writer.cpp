@@ -2,6 +2,8 @@
 // tree, locked down (files 0444/0555, directories 0555) and renamed into place in one step.
 #include "source/snapshot_writer.hpp"
 
+#include "support/read_only_tree.hpp"
+
 #include "source/libgit2.hpp"
 #include "source/tree_walk.hpp"
 
@@ -69,18 +71,6 @@ bool write_all(int fd, const char* bytes, std::size_t size) {
 
 // Removes a snapshot directory, partial or whole: its directories are made writable first,
 // since a filled one is 0555.
-void remove_snapshot_dir(const fs::path& dir) {
-    std::error_code ec;
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        std::error_code status_error, chmod_error;
-        if (it->symlink_status(status_error).type() == fs::file_type::directory)
-            fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, chmod_error);
-    }
-    fs::remove_all(dir, ec);
-}
-
 // Writes a tree's entries below a directory, checking each before anything of it is written.
 class SnapshotWriter {
 public:
@@ -198,12 +188,12 @@ Result<fs::path> write_snapshot(git_repository* repo, const git_commit* commit, 
         written = make_error(ErrorCode::io, "commit " + short_id + ": cannot make '" + temporary->string() +
                                                 "' read-only: " + std::strerror(errno));
     if (!written) {
-        remove_snapshot_dir(*temporary);
+        (void)remove_read_only_tree(*temporary);
         return written.error();
     }
     if (::rename(temporary->c_str(), snapshot.c_str()) != 0) {
         const int error_number = errno;
-        remove_snapshot_dir(*temporary);
+        (void)remove_read_only_tree(*temporary);
         if (fs::is_directory(snapshot, ec)) return snapshot;  // another writer finished first
         return make_error(ErrorCode::io, "commit " + short_id + ": cannot move the snapshot into '" + snapshot.string() +
                                              "': " + std::strerror(error_number) + " (remove whatever is there)");

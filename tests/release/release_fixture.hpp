@@ -3,6 +3,7 @@
 // directory of its own, with the events it reported.
 #pragma once
 
+#include "support/free_port.hpp"
 #include "support/http_client.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
@@ -20,9 +21,6 @@
 #include <vector>
 
 namespace tandem::test {
-
-// A free port for a service's proxy.
-int free_tcp_port();
 
 // The repository teams push to: a work tree on branch main.
 class Upstream {

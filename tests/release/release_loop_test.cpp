@@ -38,7 +38,7 @@ const AuditServiceChange* change_of(const AuditRecord& record, const std::string
 TEST_CASE("a commit rolls out from the store, and the next one touches only the service it changes") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(first));
@@ -86,7 +86,7 @@ TEST_CASE("a commit rolls out from the store, and the next one touches only the 
 TEST_CASE("commits that arrive during a rollout coalesce: only the newest is deployed next") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(first));
@@ -108,7 +108,7 @@ TEST_CASE("commits that arrive during a rollout coalesce: only the newest is dep
 TEST_CASE("a commit whose replicas never become healthy is reverted automatically and held back") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto good = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "good");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(good));
@@ -143,7 +143,7 @@ TEST_CASE("a commit whose replicas never become healthy is reverted automaticall
 TEST_CASE("a release that crashes within the window after its rollout is reverted") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto good = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "good");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(good));
@@ -163,7 +163,7 @@ TEST_CASE("a release that crashes within the window after its rollout is reverte
 TEST_CASE("rollback redeploys the kept artifacts byte for byte without a build, pinned until a newer commit") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(first));
@@ -201,7 +201,7 @@ TEST_CASE("rollback redeploys the kept artifacts byte for byte without a build, 
 TEST_CASE("a commit with a symlink out of its tree is refused and recorded, nothing changes") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(first));
@@ -221,7 +221,7 @@ TEST_CASE("a commit with a symlink out of its tree is refused and recorded, noth
 TEST_CASE("a database reset is refused by the harness policy, touches nothing and is audited") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     Engine engine(upstream.path(), state.path());
     REQUIRE(engine.deployed(first));
@@ -239,7 +239,7 @@ TEST_CASE("a database reset is refused by the harness policy, touches nothing an
 TEST_CASE("bringing everything up from nothing without --bootstrap is refused and recorded") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     Engine engine(upstream.path(), state.path(), /*bootstrap=*/false);
     REQUIRE(eventually([&] { return !engine.status().last_error.empty(); }, 10000ms));

@@ -67,7 +67,7 @@ bool alive(pid_t pid) { return kill(pid, 0) == 0; }
 TEST_CASE("shipper run, status, history, diff, sync and rollback from a second process") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     const pid_t engine = start_shipper(upstream.path(), state.path(), state.path() / "shipper.log", true);
     REQUIRE_MESSAGE(deployed(state.path(), first, 30000ms), read_text(state.path() / "shipper.log"));
@@ -122,7 +122,7 @@ TEST_CASE("shipper run, status, history, diff, sync and rollback from a second p
 TEST_CASE("shipper killed with SIGKILL mid-rollout comes back to a consistent release with a valid audit chain") {
     Upstream upstream;
     TempDir state;
-    const int port = free_tcp_port();
+    const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     const fs::path log = state.path() / "shipper.log";
     const pid_t engine = start_shipper(upstream.path(), state.path(), log, true);

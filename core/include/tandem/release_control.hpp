@@ -1,46 +1,28 @@
-// The engine's side of the control socket for shipper run: status, logs, down, reset and
-// trigger as for devloop, plus the release commands (release status, sync, rollback, diff),
-// all answered from a running ProcessRuntime and ReleaseLoop.
+// The engine's side of the control socket for shipper run: status, logs and down from the
+// runtime; reset, trigger and the release commands (release status, sync, rollback, diff)
+// through the running ReleaseLoop, each with its actor for the audit record.
 #pragma once
 
-#include <tandem/control.hpp>
 #include <tandem/release_loop.hpp>
-#include <tandem/runtime.hpp>
-
-#include <functional>
-#include <memory>
+#include <tandem/runtime_control.hpp>
 
 namespace tandem {
 
-class LogFollowers;
-
-class ReleaseControl : public ControlHandler {
+class ReleaseControl : public RuntimeControl {
 public:
     // `on_down` is called (on a server thread) when a client asks the engine to stop.
     ReleaseControl(ProcessRuntime& runtime, ReleaseLoop& loop, std::function<void()> on_down);
-    ~ReleaseControl() override;
 
-    // Feed every runtime event here so that followers of a service's logs get its lines.
-    void publish(const RuntimeEvent& event);
-
-    std::vector<ServiceStatus> status() override;
     std::string policy_name() override;
-    std::vector<std::string> logs(const std::string& service, std::size_t count) override;
-    int follow_logs(const std::string& service, std::function<void(const std::string&)> sink) override;
-    void unfollow(int id) override;
-    Status down() override;
     Status reset(const std::string& service, const std::string& actor) override;
     Status trigger(const std::string& service, const std::string& actor) override;
     Result<std::string> release_status() override;
     Result<std::string> sync(const std::string& actor) override;
     Result<std::string> rollback(const std::string& revision, const std::string& actor) override;
-    Result<std::string> diff(const std::string& revision) override;
+    Result<std::string> diff(const std::string& revision) override;  // {"plan": ..., "table": "..."}
 
 private:
-    ProcessRuntime& runtime_;
     ReleaseLoop& loop_;
-    std::function<void()> on_down_;
-    std::unique_ptr<LogFollowers> followers_;
 };
 
 }  // namespace tandem

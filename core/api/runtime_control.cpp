@@ -1,0 +1,32 @@
+// The runtime-backed answers of the control socket, shared by every engine.
+#include <tandem/runtime_control.hpp>
+
+#include "api/log_followers.hpp"
+
+namespace tandem {
+
+RuntimeControl::RuntimeControl(ProcessRuntime& runtime, std::function<void()> on_down)
+    : runtime_(runtime), on_down_(std::move(on_down)), followers_(std::make_unique<LogFollowers>()) {}
+
+RuntimeControl::~RuntimeControl() = default;
+
+void RuntimeControl::publish(const RuntimeEvent& event) { followers_->publish(event); }
+
+std::vector<ServiceStatus> RuntimeControl::status() { return runtime_.status(); }
+
+std::vector<std::string> RuntimeControl::logs(const std::string& service, std::size_t count) {
+    return runtime_.logs(service, count);
+}
+
+int RuntimeControl::follow_logs(const std::string& service, std::function<void(const std::string&)> sink) {
+    return followers_->follow(service, std::move(sink));
+}
+
+void RuntimeControl::unfollow(int id) { followers_->unfollow(id); }
+
+Status RuntimeControl::down() {
+    if (on_down_) on_down_();
+    return Ok{};
+}
+
+}  // namespace tandem
