@@ -255,6 +255,30 @@ void remember_success(ReleaseLoop::State& s, const DeployTarget& target, Prepare
     s.last_error.clear();
 }
 
+// Planning or building failed: nothing running was touched. A refusal by policy or of the
+// commit is recorded as such; a failed build holds the commit back until a newer one.
+ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target, const PolicySet& policy,
+                              const Error& error, Clock::time_point started) {
+    if (error.code == ErrorCode::policy_denied || error.code == ErrorCode::bootstrap_required ||
+        error.code == ErrorCode::source)
+        return refuse(s, target, error, policy);
+    AuditEntry entry = base_entry(target, s.history.deployed);
+    entry.outcome = "failed";
+    entry.message = "build failed: " + error.to_string();
+    entry.total_ms = ms_since(started);
+    {
+        std::lock_guard lock(s.mutex);
+        s.last_error = entry.message;
+        if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+    }
+    auto recorded = s.record(policy, entry);
+    (void)s.save_history();
+    s.emit(RuntimeEventKind::failure, "commit " + target.commit.short_id() + ": " + entry.message);
+    ReleaseOutcome outcome{target.event, target.commit.id, "failed", entry.message};
+    if (!recorded) outcome.message += " (the audit record failed: " + recorded.error().to_string() + ")";
+    return outcome;
+}
+
 }  // namespace
 
 ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
@@ -267,24 +291,7 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
                                         target.commit.subject + ") by " + target.actor);
     auto rollout = plan_rollout(s, target, *prepared);
     AuditEntry entry = base_entry(target, s.history.deployed);
-    if (!rollout) {
-        const Error& error = rollout.error();
-        if (error.code == ErrorCode::policy_denied || error.code == ErrorCode::bootstrap_required ||
-            error.code == ErrorCode::source)
-            return refuse(s, target, error, policy);
-        entry.outcome = "failed";
-        entry.message = "build failed: " + error.to_string();
-        entry.total_ms = ms_since(started);
-        {
-            std::lock_guard lock(s.mutex);
-            s.last_error = entry.message;
-            if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
-        }
-        (void)s.record(policy, entry);
-        (void)s.save_history();
-        s.emit(RuntimeEventKind::failure, "commit " + target.commit.short_id() + ": " + entry.message);
-        return ReleaseOutcome{target.event, target.commit.id, "failed", entry.message};
-    }
+    if (!rollout) return not_rolled_out(s, target, policy, rollout.error(), started);
     if (rollout->plan.bootstrap && target.event == "deploy") entry.event = "bootstrap";
     entry.incident = rollout->plan.incident;
     entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);

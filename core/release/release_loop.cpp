@@ -144,7 +144,10 @@ Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& 
     const auto started = Clock::now();
     auto applied = s.runtime->apply(project.spec, project.policy, *plan, where);
     entry.rollout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    entry.services.push_back(AuditServiceChange{job.argument, {}, {}, reset ? "reset" : "replace"});
+    std::string digest;
+    if (current)
+        if (auto it = current->artifacts.find(job.argument); it != current->artifacts.end()) digest = it->second;
+    entry.services.push_back(AuditServiceChange{job.argument, digest, digest, reset ? "reset" : "replace"});
     entry.outcome = applied ? "succeeded" : "failed";
     entry.message = applied ? std::string{} : applied.error().to_string();
     if (auto recorded = s.record(project.policy, std::move(entry)); !recorded) return recorded.error();

@@ -13,10 +13,12 @@ Upstream::Upstream() {
     git(path(), {"config", "user.email", "ada@example.com"});
 }
 
-std::string Upstream::commit(const std::map<std::string, std::string>& files, const std::string& message) {
+std::string Upstream::commit(const std::map<std::string, std::string>& files, const std::string& message,
+                             const std::filesystem::path& signing_key) {
     for (const auto& [file, content] : files) dir_.write(file, content);
     git(path(), {"add", "-A"});
-    git(path(), {"commit", "-q", "-m", message});
+    if (signing_key.empty()) git(path(), {"commit", "-q", "-m", message});
+    else git(path(), {"-c", "gpg.format=ssh", "-c", "user.signingkey=" + signing_key.string(), "commit", "-q", "-S", "-m", message});
     return head();
 }
 
@@ -78,7 +80,7 @@ int EngineEvents::count(RuntimeEventKind kind, const std::string& prefix, const 
 }
 
 Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap,
-               Duration poll) {
+               Duration poll, std::optional<std::filesystem::path> allowed_signers) {
     RuntimeOptions options;
     options.project_root = state_dir / "releases";
     options.state_dir = state_dir / "runtime";
@@ -92,6 +94,7 @@ Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::pat
     loop_options.project.default_policy = "harness";
     loop_options.poll = poll;
     loop_options.bootstrap = bootstrap;
+    loop_options.allowed_signers = std::move(allowed_signers);
     auto loop_started = ReleaseLoop::start(loop_options, *runtime, [this](const RuntimeEvent& e) { events.add(e); });
     REQUIRE_MESSAGE(loop_started.ok(), loop_started.error().to_string());
     loop = std::move(*loop_started);

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,10 @@ class Upstream {
 public:
     Upstream();
     const std::filesystem::path& path() const { return dir_.path(); }
-    // Writes `files` (path -> content), commits everything and returns the commit id.
-    std::string commit(const std::map<std::string, std::string>& files, const std::string& message);
+    // Writes `files` (path -> content), commits everything and returns the commit id; with
+    // `signing_key` (an SSH private key file) the commit is SSH-signed.
+    std::string commit(const std::map<std::string, std::string>& files, const std::string& message,
+                       const std::filesystem::path& signing_key = {});
     std::string head() const;
 
 private:
@@ -56,7 +59,7 @@ struct Engine {
     std::unique_ptr<ReleaseLoop> loop;
 
     Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap = true,
-           Duration poll = Duration(100));
+           Duration poll = Duration(100), std::optional<std::filesystem::path> allowed_signers = std::nullopt);
     ~Engine();
     ReleaseStatus status() const { return loop->status(); }
     // Waits (up to `timeout`) until the deployed commit is `commit` and nothing is under way.

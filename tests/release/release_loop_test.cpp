@@ -252,3 +252,33 @@ TEST_CASE("bringing everything up from nothing without --bootstrap is refused an
     CHECK(records[0].entry.outcome == "refused");
     CHECK(records[0].entry.commit == first);
 }
+
+TEST_CASE("with allowed signers, only commits whose SSH signature verifies are deployed, the others are refused") {
+    TempDir keys;
+    const fs::path key = keys.path() / "deployer";
+    const auto made = run_command({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.string(), "-C", "deployer"});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    keys.write("allowed_signers", "deployer@example.com namespaces=\"git\" " + read_text(key.string() + ".pub"));
+
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "signed", key);
+    Engine engine(upstream.path(), state.path(), true, Duration(100), keys.path() / "allowed_signers");
+    REQUIRE(engine.deployed(first));
+
+    const auto unsigned_commit = upstream.commit({{"version.txt", "v2\n"}}, "not signed");
+    REQUIRE(eventually([&] { return engine.status().history.rejected.count(unsigned_commit) > 0; }, 10000ms));
+    CHECK(engine.status().deployed == first);
+    CHECK(served_version(port) == "v1");
+    CHECK(engine.status().last_error.find("not signed") != std::string::npos);
+
+    const auto signed_again = upstream.commit({{"version.txt", "v3\n"}}, "signed again", key);
+    REQUIRE(engine.deployed(signed_again));
+    CHECK(served_version(port) == "v3");
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 3);
+    CHECK(records[1].entry.commit == unsigned_commit);
+    CHECK(records[1].entry.event == "policy_refusal");
+    CHECK(records[1].entry.outcome == "refused");
+}
