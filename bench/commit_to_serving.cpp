@@ -350,9 +350,9 @@ int main(int argc, char** argv) {
             if (sync_pid > 0) samples["sync"].push_back(sync_ms);
         }
         if (options.print_samples || !ok) {
-            std::printf("%s commit %d (%s): %s total %.1f ms; detect %.1f, prep %.0f, build %lld, rollout %lld, done %.1f ms;"
+            std::printf("%s%s commit %d (%s): %s total %.1f ms; detect %.1f, prep %.0f, build %lld, rollout %lld, done %.1f ms;"
                         " git commit %.1f ms",
-                        options.label.c_str(), i, commit.substr(0, 12).c_str(), served ? "served," : "NOT SERVED,", total_ms,
+                        ok ? "" : "FAILED ", options.label.c_str(), i, commit.substr(0, 12).c_str(), served ? "served," : "NOT SERVED,", total_ms,
                         detect, prep, record ? static_cast<long long>(record->build_ms) : -1LL,
                         record ? static_cast<long long>(record->rollout_ms) : -1LL, done, git_ms);
             if (sync_pid > 0) std::printf("; sync returned at %.1f ms", sync_ms);

@@ -123,7 +123,7 @@ for mode in $MODES; do
         >"$dir/shipper.log" 2>&1 </dev/null &
     SHIPPER=$!
     "$BENCH_BIN" "${args[@]}" >"$WORK/$mode.out" 2>&1 || true
-    grep -v '^RESULT' "$WORK/$mode.out" | { if [[ $SAMPLES == 1 ]]; then cat; else grep -v "^$mode commit .*: served," || true; fi; } >&2
+    grep -v '^RESULT' "$WORK/$mode.out" | { if [[ $SAMPLES == 1 ]]; then cat; else grep -v "^$mode commit " || true; fi; } >&2
     grep '^RESULT' "$WORK/$mode.out" >"$WORK/$mode.result" ||
         echo "RESULT label=$mode commits=$COMMITS failures=$COMMITS total_median_ms=nan" >"$WORK/$mode.result"
     if ! grep -q "failures=0 " "$WORK/$mode.result"; then

@@ -8,6 +8,9 @@
 #include <tandem/release_control.hpp>
 #include <tandem/release_loop.hpp>
 #include <tandem/runtime.hpp>
+#include <tandem/utc_time.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -20,10 +23,17 @@ namespace tandem::cli {
 
 namespace {
 
-// "17:15:56.123 api[1] | text", or without a service "17:15:56.123 shipper: text".
+// "17:15:56.123 api[1] | text", or without a service "17:15:56.123 shipper: text"; with
+// --output json one object per line: {"time","kind","service","replica","stderr","text"}.
 class LinePrinter {
 public:
+    explicit LinePrinter(bool json) : json_(json) {}
+
     void print(const RuntimeEvent& e) {
+        if (json_) {
+            print_json(e);
+            return;
+        }
         const auto now = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -41,6 +51,17 @@ public:
     }
 
 private:
+    void print_json(const RuntimeEvent& e) {
+        static constexpr const char* kKinds[] = {"log", "state", "action", "crash", "failure"};
+        const auto time = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
+        const nlohmann::json line{{"time", format_utc(time)},     {"kind", kKinds[static_cast<int>(e.kind)]},
+                                  {"service", e.service},          {"replica", e.replica},
+                                  {"stderr", e.is_stderr},         {"text", e.text}};
+        std::lock_guard lock(mutex_);
+        std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    }
+
+    bool json_ = false;
     std::mutex mutex_;
 };
 
@@ -74,7 +95,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
 
-    LinePrinter printer;
+    LinePrinter printer(options.output == OutputFormat::json);
     std::atomic<ReleaseControl*> control{nullptr};
     auto on_event = [&printer, &control](const RuntimeEvent& e) {
         printer.print(e);
