@@ -149,6 +149,10 @@ for mode in $MODES; do
         "$(field "$mode" failures)/$(field "$mode" commits)"
 done
 echo "(median and p95 of commit -> new version served; detect, prep, build, rollout are medians from the audit log)"
+for mode in $MODES; do
+    echo "$mode: rollout p95 $(field "$mode" rollout_p95_ms) ms, detect p95 $(field "$mode" detect_p95_ms) ms," \
+        "commit -> deploy recorded median $(field "$mode" done_median_ms) ms"
+done
 echo
 echo "No peer tool (Argo CD and Flux need a Kubernetes API server, not installable here). Reference: the poll"
 echo "interval, $POLL_MS ms: with polling, detect's median should be about half of it ($(( POLL_MS / 2 )) ms)."

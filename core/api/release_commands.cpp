@@ -18,5 +18,6 @@ Result<std::string> ControlHandler::rollback(const std::string&, const std::stri
     return not_a_release_engine("rollback");
 }
 Result<std::string> ControlHandler::diff(const std::string&) { return not_a_release_engine("diff"); }
+Result<std::string> ControlHandler::audit_trail(std::size_t) { return not_a_release_engine("audit"); }
 
 }  // namespace tandem

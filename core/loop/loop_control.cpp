@@ -10,4 +10,17 @@ std::string LoopControl::policy_name() { return loop_.policy_name(); }
 Status LoopControl::reset(const std::string& service, const std::string&) { return loop_.reset(service); }
 Status LoopControl::trigger(const std::string& service, const std::string&) { return loop_.trigger(service); }
 
+std::map<std::string, std::string> LoopControl::refused_actions() {
+    std::map<std::string, std::string> refused;
+    const PolicySet policy = loop_.policy();
+    if (policy.database.reset == Permission::deny)
+        refused["reset"] = "policy '" + policy.name + "' denies database.reset";
+    const std::string disk = "this engine follows files on disk, not a git repository";
+    refused["sync"] = disk;
+    refused["rollback"] = disk;
+    return refused;
+}
+
+ControlHandler::Counters LoopControl::counters() { return Counters{loop_.stats().passes, 0}; }
+
 }  // namespace tandem

@@ -249,6 +249,11 @@ std::string ReconcileLoop::policy_name() const {
     return state_->project.policy.name;
 }
 
+PolicySet ReconcileLoop::policy() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->project.policy;
+}
+
 ReconcileLoop::Stats ReconcileLoop::stats() const {
     std::lock_guard lock(state_->mutex);
     return state_->stats;

@@ -134,11 +134,14 @@ ReleaseStatus ReleaseLoop::status() const {
         status.revert_window_ends =
             std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(left);
     }
+    status.deploys = state_->deploys;
+    status.audit_records = state_->audit_records;
     status.history = state_->history;
     return status;
 }
 
 std::string ReleaseLoop::policy_name() const { return status().policy; }
+PolicySet ReleaseLoop::policy() const { return state_->current_policy(); }
 
 std::filesystem::path ReleaseLoop::audit_path() const {
     const PolicySet policy = state_->current_policy();
@@ -173,6 +176,8 @@ std::string to_json(const ReleaseStatus& status, int indent) {
                                         : format_utc(status.last_fetch)},
                      {"revert_window_ends",
                       status.revert_window_ends ? format_utc(*status.revert_window_ends) : std::string{}},
+                     {"deploys", status.deploys},
+                     {"audit_records", status.audit_records},
                      {"history", nlohmann::json::parse(to_json(status.history, -1))}};
     return j.dump(indent);
 }

@@ -1,6 +1,8 @@
 // The control socket's answers from a running runtime and release loop (shipper run).
 #include <tandem/release_control.hpp>
 
+#include <tandem/audit_log.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace tandem {
@@ -33,6 +35,38 @@ Result<std::string> ReleaseControl::diff(const std::string& revision) {
     auto plan = loop_.diff(revision);
     if (!plan) return plan.error();
     return nlohmann::json{{"plan", nlohmann::json::parse(to_json(*plan, -1))}, {"table", format_table(*plan)}}.dump();
+}
+
+Result<std::string> ReleaseControl::audit_trail(std::size_t count) {
+    const auto path = loop_.audit_path();
+    if (path.empty()) return make_error(ErrorCode::policy_denied, "policy '" + loop_.policy_name() + "' keeps no audit log");
+    auto records = AuditLog::read(path);
+    if (!records) return records.error();
+    const std::size_t from = records->size() > count ? records->size() - count : 0;
+    auto list = nlohmann::json::array();
+    for (std::size_t i = from; i < records->size(); ++i) list.push_back(nlohmann::json::parse(to_json((*records)[i])));
+    return list.dump();
+}
+
+std::map<std::string, std::string> ReleaseControl::refused_actions() {
+    std::map<std::string, std::string> refused;
+    const ReleaseStatus status = loop_.status();
+    const PolicySet policy = loop_.policy();
+    if (policy.database.reset == Permission::deny)
+        refused["reset"] = "policy '" + policy.name + "' denies database.reset";
+    if (policy.history.keep == 0) refused["rollback"] = "policy '" + policy.name + "' keeps no history (history.keep: 0)";
+    else if (status.history.previous.empty()) refused["rollback"] = "no earlier release is kept";
+    if (status.deployed.empty()) {
+        refused["trigger"] = "nothing is deployed yet";
+        refused["restart"] = "nothing is deployed yet";
+        refused["reset"] = refused.count("reset") ? refused["reset"] : "nothing is deployed yet";
+    }
+    return refused;
+}
+
+ControlHandler::Counters ReleaseControl::counters() {
+    const ReleaseStatus status = loop_.status();
+    return Counters{status.deploys, status.audit_records};
 }
 
 }  // namespace tandem

@@ -312,6 +312,10 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     entry.message = applied ? target.reason : "rollout failed: " + applied.error().to_string() +
                                                   (target.reason.empty() ? "" : " (" + target.reason + ")");
     if (applied) remember_success(s, target, *prepared, *rollout);
+    if (applied) {
+        std::lock_guard lock(s.mutex);
+        ++s.deploys;
+    }
     else {
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;

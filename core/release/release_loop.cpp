@@ -44,6 +44,8 @@ Status ReleaseLoop::State::record(const PolicySet& policy, AuditEntry entry) {
     }
     auto appended = audit->append(std::move(entry));
     if (!appended) return appended.error();
+    std::lock_guard lock(mutex);
+    ++audit_records;
     return Ok{};
 }
 

@@ -49,6 +49,7 @@ struct ReleaseLoop::State {
     std::string head;
     std::string last_error;
     std::chrono::system_clock::time_point last_fetch;
+    std::uint64_t deploys = 0, audit_records = 0;
     std::string bootstrap_refused;  // a head refused for want of --bootstrap: not retried by polls
     release::RevertWatch watch;
     std::thread worker;

@@ -47,6 +47,9 @@ public:
     Status down() override { return record("down"); }
     Status reset(const std::string& service, const std::string&) override { return record("reset " + service); }
     Status trigger(const std::string& service, const std::string&) override { return record("trigger " + service); }
+    std::map<std::string, std::string> refused_actions() override { return refused; }
+    Counters counters() override { return Counters{7, 0}; }
+    std::map<std::string, std::string> refused;  // what refused_actions() answers
 
     // Sends `line` to every follower, as the engine does when a service prints.
     void push_line(const std::string& line) {

@@ -60,8 +60,6 @@ bool deployed(const fs::path& state, const std::string& commit, std::chrono::mil
         timeout);
 }
 
-bool alive(pid_t pid) { return kill(pid, 0) == 0; }
-
 }  // namespace
 
 TEST_CASE("shipper run, status, history, diff, sync and rollback from a second process") {

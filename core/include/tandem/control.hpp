@@ -7,7 +7,9 @@
 #include <tandem/runtime.hpp>
 
 #include <filesystem>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,6 +49,24 @@ public:
     virtual Result<std::string> sync(const std::string& actor);         // ReleaseOutcome, once done
     virtual Result<std::string> rollback(const std::string& revision, const std::string& actor);  // ReleaseOutcome
     virtual Result<std::string> diff(const std::string& revision);      // the Plan a deploy would carry out
+    // The last `count` audit records as a JSON array (oldest first); an engine without an
+    // audit log answers with an error saying so.
+    virtual Result<std::string> audit_trail(std::size_t count);
+
+    // Restarts a service's replicas without a build where the engine can (shipper: from its
+    // artifact); by default the same as trigger().
+    virtual Status restart(const std::string& service, const std::string& actor) { return trigger(service, actor); }
+
+    // Why the engine would refuse an action now, by action name ("trigger", "restart", "reset",
+    // "sync", "rollback"); an action not listed is allowed. For display (the web page hides or
+    // disables its buttons); the action itself still goes through every check.
+    virtual std::map<std::string, std::string> refused_actions() = 0;
+
+    struct Counters {
+        std::uint64_t reconciles = 0;     // plans carried out (passes, deploys)
+        std::uint64_t audit_records = 0;  // records appended since the engine started
+    };
+    virtual Counters counters() = 0;
 };
 
 class ControlServer {

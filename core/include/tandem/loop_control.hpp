@@ -15,6 +15,8 @@ public:
     std::string policy_name() override;
     Status reset(const std::string& service, const std::string& actor) override;
     Status trigger(const std::string& service, const std::string& actor) override;
+    std::map<std::string, std::string> refused_actions() override;
+    Counters counters() override;
 
 private:
     ReconcileLoop& loop_;

@@ -48,6 +48,7 @@ public:
     Status wait_idle();
 
     std::string policy_name() const;
+    PolicySet policy() const;  // the active set, as of the last (re)load of tandem.yaml
     Stats stats() const;
 
     struct State;

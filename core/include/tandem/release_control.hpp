@@ -20,6 +20,9 @@ public:
     Result<std::string> sync(const std::string& actor) override;
     Result<std::string> rollback(const std::string& revision, const std::string& actor) override;
     Result<std::string> diff(const std::string& revision) override;  // {"plan": ..., "table": "..."}
+    Result<std::string> audit_trail(std::size_t count) override;
+    std::map<std::string, std::string> refused_actions() override;
+    Counters counters() override;
 
 private:
     ReleaseLoop& loop_;

@@ -14,6 +14,7 @@
 #include <tandem/runtime.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -42,6 +43,8 @@ struct ReleaseStatus {
     std::string last_error;    // the last refusal or failure, for people; "" if none
     std::chrono::system_clock::time_point last_fetch;
     std::optional<std::chrono::system_clock::time_point> revert_window_ends;  // while errors are watched
+    std::uint64_t deploys = 0;        // deploys, rollbacks, reverts and recoveries carried out since start
+    std::uint64_t audit_records = 0;  // records appended since start
     ReleaseHistory history;
 };
 
@@ -80,6 +83,7 @@ public:
 
     ReleaseStatus status() const;
     std::string policy_name() const;
+    PolicySet policy() const;  // the deployed commit's set (before any deploy: the one the options name)
     std::filesystem::path audit_path() const;  // "" when the policy does not audit
     // Blocks until the worker has nothing to do (the revert window may still be open).
     void wait_idle();

@@ -61,12 +61,24 @@ enum class RuntimeEventKind {
 };
 
 struct RuntimeEvent {
+    RuntimeEvent() = default;
+    RuntimeEvent(RuntimeEventKind kind_, std::string service_, std::string text_, int replica_ = 0,
+                 bool is_stderr_ = false, std::chrono::system_clock::time_point time_ = {})
+        : kind(kind_), service(std::move(service_)), text(std::move(text_)), replica(replica_), is_stderr(is_stderr_),
+          time(time_) {}
+
     RuntimeEventKind kind = RuntimeEventKind::log;
     std::string service;
     std::string text;      // the line, or a sentence for people
     int replica = 0;       // for log and crash events; 0 for builds and commands
     bool is_stderr = false;
     std::chrono::system_clock::time_point time;
+    // For the action and failure events of a plan's action: which action ("build", "replace",
+    // ...), how it ended ("started", "succeeded", "failed", "cancelled") and, once it ended, how
+    // long it took. Empty / negative for other events.
+    std::string action;
+    std::string outcome;
+    Duration elapsed{-1};
 };
 
 struct RuntimeOptions {

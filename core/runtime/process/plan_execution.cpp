@@ -103,29 +103,34 @@ void PlanExecution::run_action(const Step& step, std::size_t index) {
         return;
     }
     auto self = shared_from_this();
-    auto next = [self, &step, index, action](Status status) {
+    const auto started = std::chrono::steady_clock::now();
+    // One event per change of the action: its text for people, its fields for programs (metrics).
+    auto report = [self, action, started](RuntimeEventKind kind, const std::string& outcome, std::string text) {
+        RuntimeEvent event{kind, action.service, std::move(text), 0, kind == RuntimeEventKind::failure,
+                           std::chrono::system_clock::now()};
+        event.action = to_string(action.kind);
+        event.outcome = outcome;
+        if (outcome != "started")
+            event.elapsed = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+        self->context_.emit(event);
+    };
+    auto next = [self, &step, index, action, report](Status status) {
+        const std::string what = to_string(action.kind);
         if (!status && self->cancelled_) {
-            self->context_.emit(RuntimeEvent{RuntimeEventKind::action, action.service,
-                                             std::string(to_string(action.kind)) + " cancelled: a newer change overtook it",
-                                             0, false, std::chrono::system_clock::now()});
+            report(RuntimeEventKind::action, "cancelled", what + " cancelled: a newer change overtook it");
             self->step_finished(status);
             return;
         }
         if (!status) {
-            self->context_.emit(RuntimeEvent{RuntimeEventKind::failure, action.service,
-                                             std::string(to_string(action.kind)) + " failed: " + status.error().message,
-                                             0, true, std::chrono::system_clock::now()});
+            report(RuntimeEventKind::failure, "failed", what + " failed: " + status.error().message);
             self->step_finished(status);
             return;
         }
-        self->context_.emit(RuntimeEvent{RuntimeEventKind::action, action.service,
-                                         std::string(to_string(action.kind)) + " done", 0, false,
-                                         std::chrono::system_clock::now()});
+        report(RuntimeEventKind::action, "succeeded", what + " done");
         self->run_action(step, index + 1);
     };
-    context_.emit(RuntimeEvent{RuntimeEventKind::action, action.service,
-                               std::string(to_string(action.kind)) + (action.reason.empty() ? "" : " (" + action.reason + ")"),
-                               0, false, std::chrono::system_clock::now()});
+    report(RuntimeEventKind::action, "started",
+           std::string(to_string(action.kind)) + (action.reason.empty() ? "" : " (" + action.reason + ")"));
     switch (action.kind) {
         case ActionKind::build:
         case ActionKind::run:

@@ -1,0 +1,77 @@
+// The engine's HTTP API and web page (Boost.Beast, behind this header): the same operations as
+// the control socket, through the same ControlHandler, for browsers and programs.
+//
+//   GET  /                                  the web page (assets compiled into the library)
+//   GET  /api/v1/status                     revision, policy, per service: state, replicas, health,
+//                                           artifact digest, last error, last update; refused actions
+//   GET  /api/v1/services/NAME/logs?tail=N  the last N lines (JSON); with follow=1 a text/event-stream
+//   GET  /api/v1/events                     Server-Sent Events: state changes, actions, log lines
+//   GET  /api/v1/history, /api/v1/audit?tail=N   release engine: kept releases, audit records
+//   POST /api/v1/services/NAME/{trigger,restart,reset}, /api/v1/sync, /api/v1/rollback {"revision"}
+//   GET  /metrics                           Prometheus text format
+//   POST /api/v1/webhook/git                push webhook, X-Hub-Signature-256 checked: triggers a sync
+#pragma once
+
+#include <tandem/control.hpp>
+#include <tandem/error.hpp>
+#include <tandem/runtime.hpp>
+#include <tandem/spec.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+// A bearer token and the role it acts as.
+struct ApiToken {
+    std::string name;    // for the audit record: "ci", "alice"
+    std::string role;    // "viewer", "deployer", "admin", or a role of the project's `access.roles`
+    std::string secret;  // what the client sends: "Authorization: Bearer <secret>"
+};
+
+// Reads tokens from a file: one per line, "NAME ROLE SECRET"; blank lines and lines starting
+// with '#' are skipped. Errors name the file and line.
+Result<std::vector<ApiToken>> load_api_tokens(const std::filesystem::path& file);
+
+struct HttpApiOptions {
+    std::string address = "127.0.0.1";
+    int port = 0;                        // 0: a free port (HttpApi::port() tells which)
+    std::string tool = "tandem";         // shown on the page: "devloop", "shipper"
+    bool require_token = false;          // security.strict: every request but /metrics and the webhook
+    bool deny_wildcards = false;         // security.deny_wildcards: a role granting "*" refuses start()
+    std::vector<ApiToken> tokens;
+    // Roles beyond the built-in viewer (status, logs), deployer (+ sync, rollback) and admin
+    // (every action): the project's `access.roles`.
+    std::vector<AccessRole> roles;
+    std::string webhook_secret;          // empty: the webhook answers 404
+    std::size_t max_body_bytes = 64 * 1024;
+    // A request refused for want of a (good) token or role, for the audit log: "401 GET
+    // /api/v1/status from 127.0.0.1: no token". Called on a server thread.
+    std::function<void(const std::string& what)> on_denied;
+};
+
+class HttpApi {
+public:
+    // Listens (an error names the address and port when it cannot), and serves on a thread of
+    // its own until destroyed. `engine` must outlive the HttpApi.
+    static Result<std::unique_ptr<HttpApi>> start(const HttpApiOptions& options, ControlHandler& engine);
+    ~HttpApi();  // closes every connection and stream
+
+    int port() const;
+
+    // Feed every runtime event here: streams (/events, followed logs) and metrics use them.
+    void publish(const RuntimeEvent& event);
+
+    struct State;
+
+private:
+    explicit HttpApi(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+// HMAC-SHA256 of `body` with `secret`, as "sha256=<64 hex>" (the X-Hub-Signature-256 form).
+std::string hub_signature(std::string_view secret, std::string_view body);
+
+}  // namespace tandem
