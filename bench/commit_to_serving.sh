@@ -41,10 +41,6 @@ done
 need git git
 
 WORK=$(mktemp -d /tmp/tandem-commit-bench.XXXXXX)
-echo "building shipper, tandem_test_service and tandem_commit_bench in $BUILD ..." >&2
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
-ninja -C "$BUILD" shipper tandem_test_service tandem_commit_bench >"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log" >&2; exit 1; }
-
 SHIPPER=""  # shipper's pid while it runs (started with setsid: its pid is its process group)
 stop_shipper() {
     if [[ -n $SHIPPER ]]; then
@@ -61,6 +57,10 @@ cleanup() {
     if [[ ${KEEP:-0} == 1 ]]; then echo "kept shipper's logs and state in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT INT TERM
+
+echo "building shipper, tandem_test_service and tandem_commit_bench in $BUILD ..." >&2
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
+ninja -C "$BUILD" shipper tandem_test_service tandem_commit_bench >"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

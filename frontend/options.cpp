@@ -58,6 +58,22 @@ const std::map<std::string, Setter>& valued_options() {
             o.poll = interval.value_or(std::chrono::milliseconds(0));
             return Ok{};
         };
+        t["--http-port"] = [](Options& o, const std::string& v) -> Status {
+            if (v == "off") {
+                o.http_port = -1;
+                return Ok{};
+            }
+            if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) > 65535)
+                return usage("--http-port takes a port number (0: any free port) or 'off', not '" + v + "'");
+            o.http_port = std::stoi(v);
+            return Ok{};
+        };
+        t["--token"] = [](Options& o, const std::string& v) -> Status { o.token = v; return Ok{}; };
+        t["--api-tokens"] = [](Options& o, const std::string& v) -> Status { o.api_tokens = v; return Ok{}; };
+        t["--webhook-secret-file"] = [](Options& o, const std::string& v) -> Status {
+            o.webhook_secret_file = v;
+            return Ok{};
+        };
         t["--changed"] = [](Options& o, const std::string& v) -> Status { o.changed.push_back(v); return Ok{}; };
         t["--reset"] = [](Options& o, const std::string& v) -> Status { o.reset.push_back(v); return Ok{}; };
         t["--trigger"] = [](Options& o, const std::string& v) -> Status { o.trigger.push_back(v); return Ok{}; };
@@ -144,13 +160,18 @@ std::string options_help(const ToolDefaults& tool) {
            "      --observed FILE    plan against a recorded running state (JSON) instead of nothing running\n"
            "      --follow           logs: keep printing new lines (also -f after `logs`)\n"
            "      --tail N           logs: how many of the lines already written to show first (default: 100)\n"
-           "      --ignored          ls-watched: list the ignored files too, with the rule that ignores each\n" +
+           "      --ignored          ls-watched: list the ignored files too, with the rule that ignores each\n"
+           "      --http-port N      up/run: serve the API and web page on 127.0.0.1:N (0: any free port; off: none)\n"
+           "                         (default: " + std::string(git ? "10351" : "10350") + ")\n"
+           "      --api-tokens FILE  up/run: bearer tokens, one per line: NAME ROLE SECRET (needed under security.strict)\n"
+           "      --token SECRET     status/logs/trigger/sync/rollback: the API token (default: $TANDEM_API_TOKEN)\n" +
            std::string(git ? "      --state-dir DIR    run and its commands: mirror, snapshots, store, history, audit\n"
                   "                         (default: .shipper)\n"
                   "      --poll DURATION    run: fetch this often (default: 2s; 0: only on sync)\n"
                   "      --allowed-signers FILE  run: deploy only commits whose SSH signature verifies against FILE\n"
                   "                         (ssh-keygen's allowed signers format)\n"
                   "      --audit-log FILE   audit verify|show: the log to read (default: STATE_DIR/audit.jsonl)\n"
+                  "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n"
                 : "") +
            "  -h, --help             this help\n"
            "      --version          the version\n";

@@ -28,6 +28,10 @@ struct Options {
     std::optional<std::chrono::milliseconds> poll;  // --poll DURATION (shipper run)
     std::optional<std::string> allowed_signers;  // --allowed-signers FILE (shipper run)
     std::optional<std::string> audit_log;        // --audit-log FILE (audit verify|show)
+    std::optional<int> http_port;                // --http-port N (0: any free port); -1 for `off`
+    std::optional<std::string> api_tokens;       // --api-tokens FILE
+    std::optional<std::string> token;            // --token SECRET: the CLI's bearer token for the engine's API
+    std::optional<std::string> webhook_secret_file;  // --webhook-secret-file FILE
     bool bootstrap = false;
     std::vector<std::string> changed;  // --changed PATH, repeatable
     std::vector<std::string> reset;    // --reset SERVICE, repeatable

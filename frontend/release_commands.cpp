@@ -96,6 +96,11 @@ std::filesystem::path release_state_dir(const Options& options) {
 }
 
 int sync_command(const Options& options, const ToolDefaults& tool) {
+    if (auto api = engine_api(options, tool)) {
+        auto reply = api->post("/api/v1/sync");
+        if (!reply) return report_error(reply.error(), options, tool);
+        return print_outcome(json::parse(reply->body), options);
+    }
     int code = 0;
     auto outcome = ask_engine("sync", {}, options, tool, code);
     return outcome ? print_outcome(*outcome, options) : code;
@@ -104,6 +109,12 @@ int sync_command(const Options& options, const ToolDefaults& tool) {
 int rollback_command(const Options& options, const ToolDefaults& tool) {
     if (options.operands.size() > 1)
         return report_error(make_error(ErrorCode::usage, "rollback takes at most one REV"), options, tool);
+    const std::string revision = options.operands.empty() ? "" : options.operands.front();
+    if (auto api = engine_api(options, tool)) {
+        auto reply = api->post("/api/v1/rollback", json{{"revision", revision}}.dump());
+        if (!reply) return report_error(reply.error(), options, tool);
+        return print_outcome(json::parse(reply->body), options);
+    }
     int code = 0;
     auto outcome = ask_engine("rollback", options.operands.empty() ? "" : options.operands.front(), options, tool, code);
     return outcome ? print_outcome(*outcome, options) : code;

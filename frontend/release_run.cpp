@@ -1,5 +1,7 @@
 // `shipper run`: the process runtime, the release loop that follows a git ref, and the control
 // socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
+#include "frontend/api_client.hpp"
+#include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
 #include "frontend/stop_signals.hpp"
 #include "frontend/release_commands.hpp"
@@ -97,9 +99,11 @@ int run_command(const Options& options, const ToolDefaults& tool) {
 
     LinePrinter printer(options.output == OutputFormat::json);
     std::atomic<ReleaseControl*> control{nullptr};
-    auto on_event = [&printer, &control](const RuntimeEvent& e) {
+    std::atomic<HttpApi*> api{nullptr};
+    auto on_event = [&printer, &control, &api](const RuntimeEvent& e) {
         printer.print(e);
         if (auto* c = control.load()) c->publish(e);
+        if (auto* a = api.load()) a->publish(e);
     };
     RuntimeOptions runtime_options;
     runtime_options.project_root = loop_settings.state_dir / "releases";
@@ -113,6 +117,15 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
     control = &handler;
+    auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
+    const PolicySet policy = (*loop)->policy();
+    ReleaseLoop* release = loop->get();
+    auto http = serve_http(options, tool, handler,
+                           HttpServing{&policy, (*loop)->access_roles(),
+                                       [release](const std::string& what) { (void)release->audit_denied(what); }, say});
+    if (!http) return report_error(http.error(), options, tool);
+    api = http->api.get();
+    if (http->api) record_api_address(loop_settings.state_dir, http->api->port(), http->local_token);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                "following " + loop_settings.ref + " of " + loop_settings.repository + " (state in " +
                                    loop_settings.state_dir.string() + "); Ctrl+C stops everything",
@@ -123,6 +136,9 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
     control = nullptr;
+    api = nullptr;
+    forget_api_address(loop_settings.state_dir);
+    http->api.reset();
     server->reset();
     loop->reset();
     (*runtime)->stop_all();

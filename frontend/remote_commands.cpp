@@ -2,6 +2,7 @@
 // its reply printed as a table or lines for people, or as JSON.
 #include "frontend/remote_commands.hpp"
 
+#include "frontend/api_client.hpp"
 #include "frontend/output.hpp"
 #include "frontend/release_commands.hpp"
 
@@ -91,7 +92,62 @@ std::filesystem::path control_socket_path(const Options& options, const ToolDefa
     return project_socket;
 }
 
+std::optional<ApiClient> engine_api(const Options& options, const ToolDefaults& tool) {
+    return ApiClient::find(control_socket_path(options, tool), options);
+}
+
+namespace {
+
+int status_over_api(const ApiClient& api, const Options& options, const ToolDefaults& tool) {
+    auto reply = api.get("/api/v1/status");
+    if (!reply) return report_error(reply.error(), options, tool);
+    auto services = status_from_json(reply->body);
+    if (!services) return report_error(services.error(), options, tool);
+    const auto document = nlohmann::json::parse(reply->body);
+    if (options.output == OutputFormat::json) {
+        std::cout << document.dump(2) << "\n";
+        return 0;
+    }
+    if (document.contains("release") && document["release"].is_object()) print_release_status(document["release"].dump(), options);
+    print_status_table(*services);
+    return 0;
+}
+
+int logs_over_api(const ApiClient& api, const std::string& service, const Options& options, const ToolDefaults& tool) {
+    const bool json = options.output == OutputFormat::json;
+    const std::string target = "/api/v1/services/" + service + "/logs?tail=" + std::to_string(options.tail);
+    auto print = [json](const std::string& data) {
+        const auto j = nlohmann::json::parse(data, nullptr, false);
+        if (json) std::cout << data << std::endl;
+        else if (j.is_object() && j.contains("line") && j["line"].is_string()) std::cout << j["line"].get<std::string>() << std::endl;
+    };
+    if (options.follow) {
+        auto streamed = api.stream(target + "&follow=1", [&print](const std::string& event, const std::string& data) {
+            if (event == "log") print(data);
+        });
+        return streamed ? 0 : report_error(streamed.error(), options, tool);
+    }
+    auto reply = api.get(target);
+    if (!reply) return report_error(reply.error(), options, tool);
+    const auto j = nlohmann::json::parse(reply->body, nullptr, false);
+    if (j.is_object() && j.contains("lines"))
+        for (const auto& line : j["lines"]) print(nlohmann::json{{"line", line}}.dump());
+    return 0;
+}
+
+int action_over_api(const ApiClient& api, const std::string& target, const std::string& done, const Options& options,
+                    const ToolDefaults& tool) {
+    auto reply = api.post(target);
+    if (!reply) return report_error(reply.error(), options, tool);
+    if (options.output == OutputFormat::json) std::cout << "{\"ok\": true}\n";
+    else std::cout << done << "\n";
+    return 0;
+}
+
+}  // namespace
+
 int status_command(const Options& options, const ToolDefaults& tool) {
+    if (auto api = engine_api(options, tool)) return status_over_api(*api, options, tool);
     // A release engine (shipper run) says what it has deployed first.
     std::string release_text;
     if (tool.default_source == SourceKind::git) {
@@ -119,6 +175,7 @@ int status_command(const Options& options, const ToolDefaults& tool) {
 int logs_command(const Options& options, const ToolDefaults& tool) {
     auto service = service_operand(options);
     if (!service) return report_error(service.error(), options, tool);
+    if (auto api = engine_api(options, tool)) return logs_over_api(*api, *service, options, tool);
     ControlRequest request = request_for("logs", *service);
     request.tail = options.tail;
     request.follow = options.follow;
@@ -143,12 +200,17 @@ int down_command(const Options& options, const ToolDefaults& tool) {
 int reset_command(const Options& options, const ToolDefaults& tool) {
     auto service = service_operand(options);
     if (!service) return report_error(service.error(), options, tool);
+    if (auto api = engine_api(options, tool))
+        return action_over_api(*api, "/api/v1/services/" + *service + "/reset", *service + ": reset done", options, tool);
     return run_action(request_for("reset", *service), *service + ": reset done", options, tool);
 }
 
 int trigger_command(const Options& options, const ToolDefaults& tool) {
     auto service = service_operand(options);
     if (!service) return report_error(service.error(), options, tool);
+    if (auto api = engine_api(options, tool))
+        return action_over_api(*api, "/api/v1/services/" + *service + "/trigger", *service + ": rebuilt and restarted",
+                               options, tool);
     return run_action(request_for("trigger", *service), *service + ": rebuilt and restarted", options, tool);
 }
 

@@ -3,6 +3,8 @@
 // SIGINT, SIGTERM or SIGHUP.
 #include "frontend/up.hpp"
 
+#include "frontend/api_client.hpp"
+#include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
 #include "frontend/stop_signals.hpp"
 #include "frontend/project_input.hpp"
@@ -106,9 +108,11 @@ int up_command(const Options& options, const ToolDefaults& tool) {
 
     EventPrinter printer(spec, isatty(STDOUT_FILENO) == 1);
     std::atomic<LoopControl*> control{nullptr};
-    auto on_event = [&printer, &control](const RuntimeEvent& e) {
+    std::atomic<HttpApi*> api{nullptr};
+    auto on_event = [&printer, &control, &api](const RuntimeEvent& e) {
         printer.print(e);
         if (auto* c = control.load()) c->publish(e);
+        if (auto* a = api.load()) a->publish(e);
     };
     RuntimeOptions runtime_options;
     runtime_options.project_root = root;
@@ -151,6 +155,11 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     auto server = ControlServer::start(runtime_options.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
     control = &handler;
+    auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
+    auto http = serve_http(options, tool, handler, HttpServing{&input->project.policy, spec.roles, say, say});
+    if (!http) return report_error(http.error(), options, tool);
+    api = http->api.get();
+    if (http->api) record_api_address(runtime_options.state_dir, http->api->port(), http->local_token);
 
     // Counted now: the thread may still be waiting when the watcher goes at shutdown.
     const auto directories = (*watcher)->stats().directories;
@@ -167,6 +176,9 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
     control = nullptr;
+    api = nullptr;
+    forget_api_address(runtime_options.state_dir);
+    http->api.reset();
     server->reset();
     watcher->reset();
     loop->reset();

@@ -50,9 +50,11 @@ Result<ControlRequest> parse_request(std::string_view line) {
 
 std::string ok_line() { return "{\"ok\":true}\n"; }
 
-std::string error_line(const Error& error) {
-    json details{{"code", to_string(error.code)}, {"message", error.to_string()}};
-    return json{{"error", details}}.dump() + "\n";
+std::string error_line(const Error& error) { return error_line(to_string(error.code), error.to_string()); }
+
+std::string error_line(std::string_view code, std::string_view message) {
+    json details{{"code", code}, {"message", message}};
+    return json{{"error", details}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::string log_line(const std::string& text) {
@@ -77,6 +79,16 @@ ErrorCode error_code_from_name(std::string_view name) {
         if (known == name) return code;
     }
     return ErrorCode::io;
+}
+
+Status check_service(ControlHandler& handler, const std::string& service) {
+    std::string names;
+    for (const auto& s : handler.status()) {
+        if (s.name == service) return Ok{};
+        names += (names.empty() ? "" : ", ") + s.name;
+    }
+    return make_error(ErrorCode::unknown_service,
+                      "no service '" + service + "' in this project (services: " + (names.empty() ? "none" : names) + ")");
 }
 
 Error no_engine_error(const std::filesystem::path& socket_path) {

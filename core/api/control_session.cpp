@@ -86,17 +86,6 @@ std::string peer_actor(int fd) {
     return "user " + name + " (pid " + std::to_string(credentials.pid) + ")";
 }
 
-// The service exists, or an Error that lists the ones that do.
-Status check_service(ControlHandler& handler, const std::string& service) {
-    std::string names;
-    for (const auto& s : handler.status()) {
-        if (s.name == service) return Ok{};
-        names += (names.empty() ? "" : ", ") + s.name;
-    }
-    return make_error(ErrorCode::unknown_service,
-                      "no service '" + service + "' in this project (services: " + (names.empty() ? "none" : names) + ")");
-}
-
 // Lines pushed by the handler's sink (on the engine's threads), written by the session thread.
 struct FollowQueue {
     std::mutex mutex;

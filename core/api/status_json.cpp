@@ -40,7 +40,8 @@ json service_json(const ServiceStatus& s) {
                 {"restarts", s.restarts}, {"last_error", s.last_error}, {"crash_lines", s.crash_lines},
                 {"updated", iso_time(s.updated)}, {"artifact_digest", s.artifact_digest},
                 {"errors", {{"crashes", s.errors.crashes}, {"probe_failures", s.errors.probe_failures},
-                            {"failed_gates", s.errors.failed_gates}, {"proxy_errors", s.errors.proxy_errors}}}};
+                            {"failed_gates", s.errors.failed_gates}, {"proxy_errors", s.errors.proxy_errors}}},
+                {"proxy_connections", s.proxy_connections}};
 }
 
 ServiceState state_from_name(const std::string& name) {
@@ -70,6 +71,7 @@ ServiceStatus service_from_json(const json& j) {
     const json errors = j.value("errors", json::object());
     s.errors = ErrorCounts{errors.value("crashes", 0), errors.value("probe_failures", 0),
                            errors.value("failed_gates", 0), errors.value("proxy_errors", 0)};
+    s.proxy_connections = j.value("proxy_connections", std::uint64_t{0});
     return s;
 }
 

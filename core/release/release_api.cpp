@@ -141,6 +141,20 @@ ReleaseStatus ReleaseLoop::status() const {
 }
 
 std::string ReleaseLoop::policy_name() const { return status().policy; }
+
+Status ReleaseLoop::audit_denied(const std::string& what) {
+    AuditEntry entry;
+    entry.event = "auth";
+    entry.actor = "http";
+    entry.outcome = "refused";
+    entry.message = what;
+    return state_->record(state_->current_policy(), std::move(entry));
+}
+
+std::vector<AccessRole> ReleaseLoop::access_roles() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->deployed_project ? state_->deployed_project->spec.roles : std::vector<AccessRole>{};
+}
 PolicySet ReleaseLoop::policy() const { return state_->current_policy(); }
 
 std::filesystem::path ReleaseLoop::audit_path() const {

@@ -37,6 +37,7 @@ PolicySet ReleaseLoop::State::current_policy() const {
 Status ReleaseLoop::State::record(const PolicySet& policy, AuditEntry entry) {
     if (!policy.audit.enabled) return Ok{};
     const auto path = options.state_dir / policy.audit.path;
+    std::lock_guard audit_lock(audit_mutex);
     if (!audit || audit->path() != path) {
         auto opened = AuditLog::open(path);
         if (!opened) return opened.error();

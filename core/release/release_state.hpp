@@ -37,6 +37,7 @@ struct ReleaseLoop::State {
     release::ReleaseWorkspace workspace;
     std::optional<GitMirror> mirror;
     std::optional<ArtifactStore> store;
+    std::mutex audit_mutex;           // record() runs on the worker and on API threads
     std::unique_ptr<AuditLog> audit;  // open while the policy audits
 
     mutable std::mutex mutex;

@@ -121,10 +121,46 @@ bool match_segments(const std::vector<std::string_view>& pattern, std::size_t pi
     return match_segment(pattern[pi], path[si]) && match_segments(pattern, pi + 1, path, si + 1, tried);
 }
 
+// Walks the segments of a path as split_segments() gives them, without allocating.
+class SegmentCursor {
+public:
+    explicit SegmentCursor(std::string_view text) : text_(text) {}
+    // The next segment, or false at the end.
+    bool next(std::string_view& segment) {
+        while (at_ <= text_.size()) {
+            std::size_t end = text_.find('/', at_);
+            if (end == std::string_view::npos) end = text_.size();
+            segment = text_.substr(at_, end - at_);
+            at_ = end + 1;
+            if (!segment.empty() && segment != ".") return true;
+        }
+        return false;
+    }
+
+private:
+    std::string_view text_;
+    std::size_t at_ = 0;
+};
+
+enum class Quick { match, mismatch, undecided };
+
+// Segment by segment up to the first `**`, with no allocation: most paths a planner tries
+// against a pattern part ways in the first segment or two.
+Quick quick_match(std::string_view pattern, std::string_view path) {
+    SegmentCursor patterns(pattern), paths(path);
+    std::string_view want, have;
+    while (patterns.next(want)) {
+        if (want == "**") return Quick::undecided;
+        if (!paths.next(have) || !match_segment(want, have)) return Quick::mismatch;
+    }
+    return Quick::match;  // the rest of the path lies below a match
+}
+
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view path) {
     if (pattern.empty()) return false;
+    if (const Quick quick = quick_match(pattern, path); quick != Quick::undecided) return quick == Quick::match;
     const auto pattern_segments = split_segments(pattern);
     const auto path_segments = split_segments(path);
     std::vector<char> tried((pattern_segments.size() + 1) * (path_segments.size() + 1), 0);

@@ -96,16 +96,18 @@ Sha256::Digest Sha256::digest() const {
     return out;
 }
 
-std::string Sha256::hex_digest() const {
+std::string to_hex(const Sha256::Digest& digest) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
     out.reserve(64);
-    for (std::uint8_t byte : digest()) {
+    for (std::uint8_t byte : digest) {
         out += kHex[byte >> 4];
         out += kHex[byte & 0xf];
     }
     return out;
 }
+
+std::string Sha256::hex_digest() const { return to_hex(digest()); }
 
 std::string sha256_hex(std::string_view bytes) { return Sha256().update(bytes).hex_digest(); }
 

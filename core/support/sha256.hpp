@@ -34,6 +34,9 @@ private:
     std::uint64_t total_bytes_ = 0;
 };
 
+// A digest as 64 lowercase hex digits.
+std::string to_hex(const Sha256::Digest& digest);
+
 // 64 lowercase hex digits of the SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
 

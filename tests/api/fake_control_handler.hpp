@@ -1,13 +1,15 @@
-// A ControlHandler for the control socket's tests: canned statuses and logs, recorded calls,
-// followers the test can push lines to.
+// A ControlHandler for the control socket's and the HTTP API's tests: canned statuses, logs and
+// release answers, recorded calls (and who made them), followers the test can push lines to.
 #pragma once
 
 #include <tandem/control.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,12 +47,47 @@ public:
         changed_.notify_all();
     }
     Status down() override { return record("down"); }
-    Status reset(const std::string& service, const std::string&) override { return record("reset " + service); }
-    Status trigger(const std::string& service, const std::string&) override { return record("trigger " + service); }
+    Status reset(const std::string& service, const std::string& actor) override {
+        return record("reset " + service, actor);
+    }
+    Status trigger(const std::string& service, const std::string& actor) override {
+        return record("trigger " + service, actor);
+    }
+    Status restart(const std::string& service, const std::string& actor) override {
+        return record("restart " + service, actor);
+    }
     std::map<std::string, std::string> refused_actions() override { return refused; }
-    Counters counters() override { return Counters{7, 0}; }
+    Counters counters() override { return Counters{7, 3}; }
     std::map<std::string, std::string> refused;  // what refused_actions() answers
 
+    // The release commands: the base class's "not a release engine" error until set.
+    std::optional<std::string> release_json;        // release_status()
+    std::optional<Result<std::string>> sync_reply;  // sync() and rollback()
+    std::function<void()> during_sync;              // runs inside sync(), before it answers
+    Result<std::string> release_status() override {
+        if (!release_json) return ControlHandler::release_status();
+        return *release_json;
+    }
+    Result<std::string> sync(const std::string& actor) override {
+        (void)record("sync", actor);
+        if (during_sync) during_sync();
+        return sync_reply ? *sync_reply : ControlHandler::sync(actor);
+    }
+    Result<std::string> rollback(const std::string& revision, const std::string& actor) override {
+        (void)record("rollback " + revision, actor);
+        return sync_reply ? *sync_reply : ControlHandler::rollback(revision, actor);
+    }
+    Result<std::string> audit_trail(std::size_t count) override {
+        (void)record("audit " + std::to_string(count));
+        if (!release_json) return ControlHandler::audit_trail(count);
+        return std::string(R"([{"event":"deploy"}])");
+    }
+
+    // Replaces the statuses while a server may be reading them.
+    void set_services(std::vector<ServiceStatus> now) {
+        std::lock_guard lock(mutex_);
+        services = std::move(now);
+    }
     // Sends `line` to every follower, as the engine does when a service prints.
     void push_line(const std::string& line) {
         std::lock_guard lock(mutex_);
@@ -68,11 +105,24 @@ public:
         std::lock_guard lock(mutex_);
         return calls_;
     }
+    // Who asked for each call that names its actor, in order.
+    std::vector<std::string> actors() {
+        std::lock_guard lock(mutex_);
+        return actors_;
+    }
+    bool wait_for_call(const std::string& call) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, std::chrono::seconds(5), [&] {
+            return std::find(calls_.begin(), calls_.end(), call) != calls_.end();
+        });
+    }
 
 private:
-    Status record(const std::string& call) {
+    Status record(const std::string& call, const std::string& actor = {}) {
         std::lock_guard lock(mutex_);
         calls_.push_back(call);
+        if (!actor.empty()) actors_.push_back(actor);
+        changed_.notify_all();
         return action_result;
     }
 
@@ -81,6 +131,7 @@ private:
     std::map<int, std::function<void(const std::string&)>> followers_;
     std::vector<int> unfollowed_;
     std::vector<std::string> calls_;
+    std::vector<std::string> actors_;
     int next_id_ = 1;
 };
 

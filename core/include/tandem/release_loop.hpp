@@ -81,7 +81,12 @@ public:
     Status reset(const std::string& service, const std::string& actor);
     Status trigger(const std::string& service, const std::string& actor);
 
+    // Records an API request refused for want of a token or role (event "auth", outcome
+    // "refused") when the policy audits. Safe from any thread.
+    Status audit_denied(const std::string& what);
+
     ReleaseStatus status() const;
+    std::vector<AccessRole> access_roles() const;  // the deployed project's `access.roles`
     std::string policy_name() const;
     PolicySet policy() const;  // the deployed commit's set (before any deploy: the one the options name)
     std::filesystem::path audit_path() const;  // "" when the policy does not audit

@@ -10,6 +10,7 @@
 #include <tandem/spec.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -47,6 +48,7 @@ struct ServiceStatus {
     int restarts = 0;                     // crash restarts since it was last started by a plan
     std::string artifact_digest;          // the stored artifact its replicas run; empty if none
     ErrorCounts errors;                   // since the runtime started
+    std::uint64_t proxy_connections = 0;  // client connections the service's proxy accepted since the runtime started
     std::string last_error;               // the last crash or failure, for display
     std::vector<std::string> crash_lines; // the last log lines before the last crash
     std::chrono::system_clock::time_point updated;

@@ -72,9 +72,12 @@ Status ServiceSupervisor::ensure_proxy(int port) {
     return Ok{};
 }
 
-// The connections the proxy could not serve stay counted after it is gone.
+// The connections the proxy accepted and could not serve stay counted after it is gone.
 void ServiceSupervisor::close_proxy() {
-    if (proxy_) status_.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
+    if (proxy_) {
+        status_.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
+        status_.proxy_connections += proxy_->stats().accepted;
+    }
     proxy_.reset();
     status_.port = 0;
 }
@@ -323,7 +326,10 @@ void ServiceSupervisor::stop(std::function<void()> done) {
 
 ServiceStatus ServiceSupervisor::status() const {
     ServiceStatus out = status_;
-    if (proxy_) out.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
+    if (proxy_) {
+        out.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
+        out.proxy_connections += proxy_->stats().accepted;
+    }
     for (const auto& [id, replica] : replicas_) {
         ReplicaStatus r;
         r.id = id;

@@ -1,0 +1,123 @@
+// Matching a request to its route, and the tokens and roles that let it through.
+#include "http/api_router.hpp"
+
+#include "http/web_assets.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace tandem::http {
+
+namespace {
+
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    while (!path.empty()) {
+        if (path.front() == '/') path.remove_prefix(1);
+        const auto end = path.find('/');
+        out.push_back(path.substr(0, end));
+        path = end == std::string_view::npos ? std::string_view{} : path.substr(end);
+    }
+    return out;
+}
+
+// Whether `path` fits `pattern`; the "*" segment's text goes to `service`, decoded.
+bool matches(std::string_view pattern, std::string_view path, std::string& service) {
+    const auto want = segments(pattern), have = segments(path);
+    if (want.size() != have.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if (want[i] == "*") service = percent_decode(have[i]);
+        else if (want[i] != have[i]) return false;
+    }
+    return true;
+}
+
+// The secret of "Authorization: Bearer SECRET", else of ?access_token=SECRET.
+std::string presented_secret(const ApiRequest& request) {
+    const std::string authorization = request.header("authorization");
+    constexpr std::string_view kScheme = "bearer ";
+    if (authorization.size() > kScheme.size() &&
+        std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),
+                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+        std::string secret = authorization.substr(kScheme.size());
+        while (!secret.empty() && secret.front() == ' ') secret.erase(secret.begin());
+        return secret;
+    }
+    const auto it = request.query.find("access_token");
+    return it == request.query.end() ? std::string{} : it->second;
+}
+
+ApiReply asset_reply(const WebAsset& asset) {
+    return ApiReply{200, std::string(asset.content_type), std::string(asset.content), {{"Cache-Control", "no-cache"}}};
+}
+
+}  // namespace
+
+ApiRouter::ApiRouter(HttpApiOptions options, ControlHandler& engine, AccessControl access, Metrics& metrics,
+                     Background background)
+    : options_(std::move(options)), engine_(engine), access_(std::move(access)), metrics_(metrics),
+      background_(std::move(background)) {}
+
+const std::vector<ApiRouter::Route>& ApiRouter::routes() {
+    static const std::vector<Route> table = {
+        {"GET", "/api/v1/status", "status", &ApiRouter::status},
+        {"GET", "/api/v1/events", "status", &ApiRouter::events},
+        {"GET", "/api/v1/services/*/logs", "logs", &ApiRouter::logs},
+        {"GET", "/api/v1/history", "status", &ApiRouter::history},
+        {"GET", "/api/v1/audit", "status", &ApiRouter::audit},
+        {"POST", "/api/v1/services/*/trigger", "trigger", &ApiRouter::service_action},
+        {"POST", "/api/v1/services/*/restart", "restart", &ApiRouter::service_action},
+        {"POST", "/api/v1/services/*/reset", "reset", &ApiRouter::service_action},
+        {"POST", "/api/v1/sync", "sync", &ApiRouter::sync},
+        {"POST", "/api/v1/rollback", "rollback", &ApiRouter::rollback},
+        {"GET", "/metrics", "", &ApiRouter::metrics},
+        {"POST", "/api/v1/webhook/git", "", &ApiRouter::webhook},
+    };
+    return table;
+}
+
+Routed ApiRouter::route(const ApiRequest& request) const {
+    std::string allowed;  // the methods of routes with this path, for a 405
+    for (const Route& route : routes()) {
+        std::string service;
+        if (!matches(route.pattern, request.path, service)) continue;
+        if (route.method == request.method) return authorized(request, route, service);
+        allowed += (allowed.empty() ? "" : ", ") + std::string(route.method);
+    }
+    if (!allowed.empty()) {
+        ApiReply reply = error_reply(405, "method_not_allowed", request.method + " is not one of: " + allowed);
+        reply.headers.emplace_back("Allow", allowed);
+        return Routed::now(std::move(reply));
+    }
+    // The page's files hold no data, so they need no token: the page asks for one.
+    if (request.method == "GET" && request.path.rfind("/api/", 0) != 0)
+        if (auto asset = web_asset(request.path)) return Routed::now(asset_reply(*asset));
+    return Routed::now(error_reply(404, "not_found", "no " + request.method + " " + request.path + " here"));
+}
+
+Routed ApiRouter::authorized(const ApiRequest& request, const Route& route, const std::string& service) const {
+    if (route.action.empty()) return (this->*route.handle)(request, Caller{}, service);
+    auto caller = access_.identify(presented_secret(request));
+    if (!caller) return Routed::now(refuse(request, 401, caller.error().message));
+    if (!caller->may(route.action)) {
+        const std::string who = "token '" + caller->token + "' (role '" + caller->role + "')";
+        return Routed::now(refuse(request, 403, who + " may not " + std::string(route.action)));
+    }
+    return (this->*route.handle)(request, *caller, service);
+}
+
+void ApiRouter::report_denied(const ApiRequest& request, int status, const std::string& why) const {
+    if (options_.on_denied)
+        options_.on_denied(std::to_string(status) + " " + request.method + " " + request.path + " from " +
+                           request.remote + ": " + why);
+}
+
+ApiReply ApiRouter::refuse(const ApiRequest& request, int status, const std::string& why) const {
+    report_denied(request, status, why);
+    if (status == 403) return error_reply(403, "policy_denied", why);
+    ApiReply reply = error_reply(401, "unauthorized", why + ": send Authorization: Bearer SECRET");
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return reply;
+}
+
+}  // namespace tandem::http

@@ -1,0 +1,81 @@
+// The HTTP API's routes (docs/http-api.md): which method and path do what, who may, and the
+// answer. No sockets here: the server (http_server.cpp) turns requests into ApiRequests,
+// writes the replies, runs deferred answers off its thread and serves the streams.
+#pragma once
+
+#include "http/access.hpp"
+#include "http/api_message.hpp"
+#include "http/metrics.hpp"
+
+#include <tandem/control.hpp>
+#include <tandem/http_api.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace tandem::http {
+
+// A text/event-stream to serve: the engine's events, or a service's log lines.
+struct StreamOrder {
+    enum class Kind { events, logs };
+    Kind kind = Kind::events;
+    std::string service;   // logs: whose
+    std::size_t tail = 0;  // logs: lines sent before the new ones
+    Caller caller;
+};
+
+struct Routed {
+    ApiReply reply;
+    std::function<ApiReply()> deferred;  // set: the answer blocks in the engine (run it off the server's thread)
+    std::optional<StreamOrder> stream;   // set: serve this stream instead of a reply
+
+    static Routed now(ApiReply reply) { return Routed{std::move(reply), {}, {}}; }
+    static Routed later(std::function<ApiReply()> answer) { return Routed{{}, std::move(answer), {}}; }
+    static Routed streaming(StreamOrder order) { return Routed{{}, {}, std::move(order)}; }
+};
+
+class ApiRouter {
+public:
+    // Runs a task on a thread of its own; false when it cannot take more now.
+    using Background = std::function<bool(std::function<void()>)>;
+
+    ApiRouter(HttpApiOptions options, ControlHandler& engine, AccessControl access, Metrics& metrics,
+              Background background);
+
+    Routed route(const ApiRequest& request) const;
+
+private:
+    using Handler = Routed (ApiRouter::*)(const ApiRequest&, const Caller&, const std::string& service) const;
+    struct Route {
+        std::string_view method;
+        std::string_view pattern;  // a "*" segment matches the service's name
+        std::string_view action;   // what the caller's role must grant; "" for a route open to all
+        Handler handle;
+    };
+    static const std::vector<Route>& routes();
+
+    Routed authorized(const ApiRequest& request, const Route& route, const std::string& service) const;
+    // 401 (with WWW-Authenticate) or 403, reported to options.on_denied.
+    ApiReply refuse(const ApiRequest& request, int status, const std::string& why) const;
+    void report_denied(const ApiRequest& request, int status, const std::string& why) const;
+
+    Routed status(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed events(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed logs(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed history(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed audit(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed service_action(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed sync(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed rollback(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed metrics(const ApiRequest&, const Caller&, const std::string&) const;
+    Routed webhook(const ApiRequest&, const Caller&, const std::string&) const;
+
+    HttpApiOptions options_;
+    ControlHandler& engine_;
+    AccessControl access_;
+    Metrics& metrics_;
+    Background background_;
+};
+
+}  // namespace tandem::http

@@ -1,0 +1,51 @@
+// The status document: the control socket's status JSON, the release engine's status, and the
+// actions a caller may take.
+#include "http/status_document.hpp"
+
+namespace tandem::http {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kActions[] = {"trigger", "restart", "reset", "sync", "rollback"};
+
+}  // namespace
+
+EngineStatus engine_status(ControlHandler& engine, std::string_view tool) {
+    EngineStatus out;
+    json document = json::parse(to_json(engine.status(), engine.policy_name()));
+    document["tool"] = tool;
+    document["release"] = nullptr;
+    document["revision"] = "";
+    if (auto release = engine.release_status()) {
+        json parsed = json::parse(*release, nullptr, false);
+        if (!parsed.is_discarded() && parsed.is_object()) {
+            document["revision"] = parsed.value("deployed", "");
+            document["release"] = std::move(parsed);
+        }
+    }
+    out.document = std::move(document);
+    out.refused = engine.refused_actions();
+    return out;
+}
+
+std::string status_document(const EngineStatus& engine, const Caller& caller) {
+    json document = engine.document;
+    json actions = json::object();
+    auto verdict = [&](const std::string& action) {
+        if (!caller.may(action))
+            return json{{"allowed", false}, {"reason", "role '" + caller.role + "' may not " + action}};
+        if (const auto it = engine.refused.find(action); it != engine.refused.end())
+            return json{{"allowed", false}, {"reason", it->second}};
+        return json{{"allowed", true}};
+    };
+    for (const char* action : kActions) actions[action] = verdict(action);
+    for (const auto& [action, reason] : engine.refused)
+        if (!actions.contains(action)) actions[action] = verdict(action);
+    document["actions"] = std::move(actions);
+    document["you"] = {{"token", caller.token}, {"role", caller.role}};
+    return document.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace tandem::http
