@@ -48,6 +48,7 @@
   const authorName = (a) => String(a || '').replace(/\s*<[^>]*>\s*$/, '');
   // eslint-disable-next-line no-control-regex
   const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+  const LOG_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+Z? \S+ (out|err)\| /;
 
   function ago(iso) {
     if (!iso) return '';
@@ -296,7 +297,10 @@
     document.title = (status.tool || 'tandem') + ' · ' + ready + '/' + services.length + ' ready';
 
     const counts = {};
-    for (const s of services) counts[s.state] = (counts[s.state] || 0) + 1;
+    for (const s of services) {
+      const st = shownState(s);
+      counts[st] = (counts[st] || 0) + 1;
+    }
     $('summary').innerHTML = STATES.filter((st) => counts[st])
       .map((st) => '<span class="count st-' + st + '"><i></i>' + counts[st] + ' ' + st + '</span>').join('');
 
@@ -380,9 +384,15 @@
     }).join('');
   }
 
-  function rowHtml(s) {
+  // The state a row shows: the engine's, or building while a build of it runs.
+  function shownState(s) {
+    return building.has(s.name) && s.state !== 'crashed' && s.state !== 'starting' ? 'building' : s.state;
+  }
+
+  function rowHtml(s, shown) {
     const name = s.name;
-    const state = STATES.includes(s.state) ? s.state : 'unknown';
+    const state = STATES.includes(shown) ? shown : 'unknown';
+    const stateTip = shown !== s.state ? 'a build is running since ' + fullTime(building.get(name)) + '; the service is ' + s.state : '';
     const reps = s.replicas || [];
     const errTip = [s.last_error].concat(s.crash_lines || []).filter(Boolean).join('\n');
     const errs = s.errors || {};
@@ -394,14 +404,15 @@
     return '' +
       '<td class="c-name"><button class="svc-name" data-select="' + esc(name) + '" title="show the logs of ' + esc(name) + '">' +
         esc(name) + '</button></td>' +
-      '<td class="c-state"><span class="badge st-' + state + '" data-testid="state-' + esc(name) + '" data-state="' + esc(s.state) + '">' +
-        '<i></i>' + esc(s.state) + '</span></td>' +
+      '<td class="c-state"><span class="badge st-' + state + '" data-testid="state-' + esc(name) + '" data-state="' + esc(shown) + '"' +
+        (stateTip ? ' title="' + esc(stateTip) + '"' : '') + '><i></i>' + esc(shown) + '</span></td>' +
       '<td class="c-replicas"><span class="ratio' + (reps.length && s.ready < reps.length ? ' short' : '') + '" data-testid="replicas-' + esc(name) + '">' +
         esc(s.ready ?? 0) + '/' + reps.length + '</span><span class="dots">' + replicaDots(s) + '</span></td>' +
       '<td class="c-port">' + port + '</td>' +
       '<td class="c-restarts"><span class="' + (s.restarts ? 'warn-num' : 'muted') + '" title="' + esc(errDetail) + '">' + esc(s.restarts ?? 0) +
         (errCount ? '<span class="errcount" title="' + esc(errDetail) + '">' + errCount + ' err</span>' : '') + '</span></td>' +
-      '<td class="c-artifact">' + (s.artifact_digest ? '<code title="' + esc(s.artifact_digest) + '">' + esc(shortDigest(s.artifact_digest)) + '</code>' : '<span class="muted">—</span>') + '</td>' +
+      '<td class="c-artifact">' + (s.artifact_digest ? '<code title="' + esc(s.artifact_digest) + '">' + esc(shortDigest(s.artifact_digest)) + '</code>'
+        : '<span class="muted" title="' + esc(s.fingerprint ? 'no stored artifact; spec fingerprint ' + s.fingerprint : 'no stored artifact') + '">—</span>') + '</td>' +
       '<td class="c-error">' + (s.last_error ? '<span class="err" data-testid="error-' + esc(name) + '" title="' + esc(errTip) + '">' + esc(s.last_error) + '</span>' : '<span class="muted">—</span>') + '</td>' +
       '<td class="c-updated"><span data-time="' + esc(s.updated || '') + '" title="' + esc(fullTime(s.updated)) + '">' + esc(ago(s.updated)) + '</span></td>' +
       '<td class="c-actions"><div class="row-actions">' +
@@ -423,12 +434,13 @@
         tr.setAttribute('data-testid', 'service-row-' + s.name);
         rowEls.set(s.name, tr);
       }
-      const sig = JSON.stringify(s) + actionSig + SERVICE_ACTIONS.map((a) => busy.has(a + ':' + s.name) ? 1 : 0).join('');
+      const shown = shownState(s);
+      const sig = JSON.stringify(s) + shown + actionSig + SERVICE_ACTIONS.map((a) => busy.has(a + ':' + s.name) ? 1 : 0).join('');
       if (rowSigs.get(s.name) !== sig) {
         rowSigs.set(s.name, sig);
-        tr.className = 'row st-' + s.state + (s.name === logs.service ? ' selected' : '');
-        tr.dataset.state = s.state;
-        tr.innerHTML = rowHtml(s);
+        tr.className = 'row st-' + shown + (s.name === logs.service ? ' selected' : '');
+        tr.dataset.state = shown;
+        tr.innerHTML = rowHtml(s, shown);
       }
       tr.classList.toggle('selected', s.name === logs.service);
       if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
@@ -553,10 +565,28 @@
 
   // ---- the activity feed -----------------------------------------------------------------
 
+  // The engine's status may go on saying "ready" while a new build runs (the old replicas
+  // still serve): the build's runtime events say it, as they do on devloop's terminal.
+  const building = new Map(); // service -> the build's start time
+  function noteRuntime(ev) {
+    if (!ev.service) return;
+    let changed = false;
+    if (ev.kind === 'action' && ev.action === 'build') {
+      if (ev.outcome === 'started') {
+        building.set(ev.service, ev.time || new Date().toISOString());
+        changed = true;
+      } else changed = building.delete(ev.service);
+    } else if (ev.kind === 'crash' || (ev.kind === 'state' && STATES.includes(ev.text))) {
+      changed = building.delete(ev.service);
+    }
+    if (changed && status) render();
+  }
+
   const feedQueue = [];
   let feedFrame = 0;
   function addFeed(ev) {
     stats.events++;
+    noteRuntime(ev);
     if (ev.kind === 'log' && !$('feed-logs').checked) return;
     feedQueue.push(ev);
     if (feedQueue.length > FEED_CAP) feedQueue.splice(0, feedQueue.length - FEED_CAP);
@@ -572,7 +602,7 @@
       const outcome = ev.outcome ? String(ev.outcome) : '';
       li.className = 'fe k-' + kind + (/fail/.test(outcome) ? ' failed' : '') + (ev.stderr ? ' stderr' : '');
       li.innerHTML = '<time>' + esc(clock(ev.time)) + '</time><span class="fk">' + esc(kind) + '</span>' +
-        (ev.service ? '<button class="fs" data-select="' + esc(ev.service) + '">' + esc(ev.service) + '</button>' : '') +
+        (ev.service ? '<button class="fs" data-select="' + esc(ev.service) + '">' + esc(ev.service) + '</button>' : '<span class="fs"></span>') +
         '<span class="ft">' + esc(ev.text || ev.action || '') +
         (outcome && ev.text && !String(ev.text).includes(outcome) ? ' <em>' + esc(outcome) + '</em>' : '') +
         (ev.elapsed_ms ? ' <span class="muted">' + esc(fmtMs(ev.elapsed_ms)) + '</span>' : '') + '</span>';
@@ -712,9 +742,14 @@
       ln.className = 'ln';
       const tx = document.createElement('span');
       tx.className = 'tx';
+      const pre = document.createElement('span');
+      pre.className = 'pre';
+      const body = document.createTextNode('');
+      tx.append(pre, body);
       row.append(ln, tx);
       row._ln = ln;
-      row._tx = tx;
+      row._pre = pre;
+      row._body = body;
       row._idx = -1;
       logs.pool.push(row);
       rowsBox.appendChild(row);
@@ -728,7 +763,8 @@
           row._num = -1;
           row._text = '';
           row._ln.textContent = '';
-          row._tx.textContent = '';
+          row._pre.textContent = '';
+          row._body.data = '';
         }
         continue;
       }
@@ -739,7 +775,17 @@
         row._num = num;
         row._text = lines[idx];
         row._ln.textContent = num;
-        row._tx.textContent = lines[idx];
+        const text = lines[idx];
+        // The engine's "TIME service[replica] out| " prefix is dimmed; stderr lines are marked.
+        const m = LOG_PREFIX.exec(text);
+        const cut = m ? m[0].length : 0;
+        row._pre.textContent = cut ? text.slice(0, cut) : '';
+        row._body.data = cut ? text.slice(cut) : text;
+        const err = !!(m && m[1] === 'err');
+        if (row._err !== err) {
+          row._err = err;
+          row.classList.toggle('stderr', err);
+        }
       }
     }
     rowsBox.style.transform = 'translateY(' + start * ROW_H + 'px)';

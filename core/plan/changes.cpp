@@ -46,9 +46,67 @@ int strength(WatchAction action) {
     return 3;
 }
 
+namespace {
+
+// The segments of a path or pattern joined by '/', without "." and empty ones; with
+// `literal_only`, only the leading segments free of glob characters ("svc/api" of "svc/api/*.c").
+std::string normalized(std::string_view text, bool literal_only) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t end = text.find('/', start);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view segment = text.substr(start, end - start);
+        start = end + 1;
+        if (segment.empty() || segment == ".") continue;
+        if (literal_only && segment.find_first_of("*?[\\") != std::string_view::npos) break;
+        if (!out.empty()) out += '/';
+        out += segment;
+    }
+    return out;
+}
+
+}  // namespace
+
+ChangedPathIndex::ChangedPathIndex(const std::vector<std::string>& paths) : paths_(paths) {
+    sorted_.reserve(paths.size());
+    for (std::size_t i = 0; i < paths.size(); ++i) sorted_.emplace_back(normalized(paths[i], false), i);
+    std::sort(sorted_.begin(), sorted_.end());
+}
+
+void ChangedPathIndex::add_candidates(std::string_view pattern, std::vector<std::size_t>& out) const {
+    const std::string prefix = normalized(pattern, true);
+    if (prefix.empty()) {
+        for (std::size_t i = 0; i < paths_.size(); ++i) out.push_back(i);
+        return;
+    }
+    // The path equal to the prefix, then those below it ("svc/api/..."): '/' sorts before the
+    // other characters a longer name such as "svc/api2" could continue with, except a few
+    // ('!' to '.'), so the range is scanned while the prefix holds.
+    auto it = std::lower_bound(sorted_.begin(), sorted_.end(), std::make_pair(prefix, std::size_t{0}));
+    for (; it != sorted_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        const std::string& path = it->first;
+        if (path.size() == prefix.size() || path[prefix.size()] == '/') out.push_back(it->second);
+    }
+}
+
 ChangeMatch match_changes(const ServiceSpec& service, const std::vector<std::string>& changed_paths) {
+    return match_changes(service, ChangedPathIndex(changed_paths));
+}
+
+ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& index) {
+    // Only paths some pattern of the service could match are tried, in their original order.
+    std::vector<std::size_t> candidates;
+    for (const WatchRule& rule : service.watch)
+        for (const auto& pattern : rule.paths) index.add_candidates(pattern, candidates);
+    if (service.build)
+        for (const auto& pattern : service.build->inputs) index.add_candidates(pattern, candidates);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
     ChangeMatch match;
-    for (const std::string& path : changed_paths) {
+    for (std::size_t i : candidates) {
+        const std::string& path = index.paths()[i];
         const auto rule = deciding_rule(service, path);
         if (!rule) continue;
         if (std::find(match.paths.begin(), match.paths.end(), path) != match.paths.end()) continue;

@@ -4,6 +4,8 @@
 #include <tandem/spec.hpp>
 
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tandem {
@@ -28,9 +30,25 @@ struct ChangeMatch {
 // rebuild > run > restart > sync.
 int strength(WatchAction action);
 
+// Changed paths in sorted order, so that a pattern is tried only against the paths under its
+// literal leading segments ("svc/api" of "svc/api/**"): a plan for many services and many
+// changed paths then does not try every path against every pattern.
+class ChangedPathIndex {
+public:
+    explicit ChangedPathIndex(const std::vector<std::string>& paths);
+    const std::vector<std::string>& paths() const { return paths_; }
+    // Adds the indexes of the paths `pattern` could match to `out`.
+    void add_candidates(std::string_view pattern, std::vector<std::size_t>& out) const;
+
+private:
+    const std::vector<std::string>& paths_;
+    std::vector<std::pair<std::string, std::size_t>> sorted_;  // normalized path, index in paths_
+};
+
 // The first watch rule of `service` that a path matches decides what the path asks for; a
 // path that matches no rule but a build input asks for a rebuild.
 ChangeMatch match_changes(const ServiceSpec& service, const std::vector<std::string>& changed_paths);
+ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& changed_paths);
 
 // "src/main.c changed" or "3 files changed".
 std::string describe_changes(const std::vector<std::string>& paths);

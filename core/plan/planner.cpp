@@ -75,6 +75,7 @@ std::size_t count_new(const Spec& spec, const Observed& observed, const std::set
 // changed get what their watch rules ask for.
 void add_spec_differences(PendingSteps& pending, const PlanInputs& in, const PolicySet& policy,
                           const std::set<std::string>& scope, bool bootstrap) {
+    const ChangedPathIndex changed(in.request.changed_paths);
     for (const ServiceSpec& service : in.spec.services) {
         if (!scope.count(service.name)) continue;
         const auto running = in.observed.services.find(service.name);
@@ -86,7 +87,7 @@ void add_spec_differences(PendingSteps& pending, const PlanInputs& in, const Pol
             pending_for(pending, service, in).add_rebuild("spec changed");
         if (auto change = artifact_change(service.name, running->second, in.request))
             pending_for(pending, service, in).add_restart(*change);
-        const ChangeMatch changes = match_changes(service, in.request.changed_paths);
+        const ChangeMatch changes = match_changes(service, changed);
         if (!changes.empty()) pending_for(pending, service, in).add_changes(changes, policy.updates.live);
     }
 }

@@ -92,6 +92,7 @@ TEST_CASE("status goes through the socket and reads back as the engine reported 
     api.restarts = 2;
     api.last_error = "replica 3 exited with status 1";
     api.crash_lines = {"boom", "stack"};
+    api.proxy_connections = 41;
     const auto started = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
     api.replicas = {tandem::ReplicaStatus{3, 4242, 40001, "healthy", true, started},
                     tandem::ReplicaStatus{4, 4243, 40002, "unknown", false, started}};
@@ -111,6 +112,7 @@ TEST_CASE("status goes through the socket and reads back as the engine reported 
     CHECK(got.restarts == 2);
     CHECK(got.last_error == "replica 3 exited with status 1");
     CHECK(got.crash_lines == std::vector<std::string>{"boom", "stack"});
+    CHECK(got.proxy_connections == 41);
     REQUIRE(got.replicas.size() == 2);
     CHECK(got.replicas[0].pid == 4242);
     CHECK(got.replicas[0].routed);

@@ -240,11 +240,13 @@ function runtimeEvent(ev) {
   for (const res of eventClients) res.write(frame);
 }
 
+// Lines look like the engine's: "TIME service[replica] out| text" (err| for stderr).
 function logLine(s, k) {
-  const t = new Date(Date.UTC(2026, 10, 25, 17, 0, 0) + k * 37).toISOString().slice(11, 23);
+  const t = new Date(Date.UTC(2026, 10, 25, 17, 0, 0) + k * 37).toISOString();
   const kinds = ['GET /api/items 200 3ms', 'GET /healthz 200 0ms', 'POST /api/jobs 201 12ms',
                  'cache miss key=user:' + (k % 977), 'WARN slow query 412ms: SELECT * FROM jobs', 'GET /static/app.css 304 1ms'];
-  return `${t} ${s.name} [${String(k).padStart(6, ' ')}] ${kinds[k % kinds.length]}`;
+  const kind = k % kinds.length;
+  return `${t} ${s.name}[${s.replicaIds[k % s.replicaIds.length]}] ${kind === 4 ? 'err' : 'out'}| #${k} ${kinds[kind]}`;
 }
 function logTotal(s) {
   return s.logBase + s.logExtra;
@@ -252,8 +254,8 @@ function logTotal(s) {
 function appendLog(s, text) {
   const k = logTotal(s);
   s.logExtra++;
-  const line = text === undefined ? logLine(s, k) : text;
-  if (text !== undefined) (s.custom ||= new Map()).set(k, text);
+  const line = text === undefined ? logLine(s, k) : `${now()} ${s.name}[${s.replicaIds[0]}] out| ${text}`;
+  if (text !== undefined) (s.custom ||= new Map()).set(k, line);
   const frame = sse('log', { line });
   for (const res of s.followers) res.write(frame);
   return line;

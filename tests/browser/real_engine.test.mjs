@@ -59,7 +59,7 @@ async function recordStates(page, service) {
     const note = () => {
       const badge = document.querySelector(`[data-testid="state-${name}"]`);
       const state = badge && badge.dataset.state;
-      if (state && seen[seen.length - 1] !== state) { seen.push(state); console.log('STATE', name, state, new Date().toISOString()); }
+      if (state && seen[seen.length - 1] !== state) seen.push(state);
     };
     note();
     new MutationObserver(note).observe(document.getElementById('rows'), { subtree: true, childList: true, attributes: true });
@@ -110,7 +110,6 @@ after(async () => {
 
 test('the page follows the real engine: a save, a trigger, the logs', async (t) => {
   const page = await newPage(browser, { width: 1440, height: 940 });
-  page.on('console', (m) => { if (m.text().startsWith('STATE')) t.diagnostic(m.text()); });
   let t0 = Date.now();
   const step = (what) => {
     t.diagnostic(`${what}: ${Date.now() - t0} ms`);
@@ -130,15 +129,16 @@ test('the page follows the real engine: a save, a trigger, the logs', async (t) 
 
     // Saving a build input rebuilds and restarts app; the row shows it.
     await recordStates(page, 'app');
-    const digestBefore = await page.getAttribute('[data-testid="service-row-app"] .c-artifact code', 'title').catch(() => '');
-    t.diagnostic('save at ' + new Date().toISOString());
+    const artifact = () => page.$eval('[data-testid="service-row-app"] .c-artifact', (td) => td.querySelector('code')?.title || '');
+    const digestBefore = await artifact();
     fs.writeFileSync(path.join(project, 'src', 'version.txt'), 'v2\n');
     const afterSave = await waitForRollout(page, 'app');
     t.diagnostic(`app after the save: ${afterSave.join(' → ')}`);
     await waitFor('app to answer v2', async () => (await version(appPort)) === 'v2', 10000);
     step('saved, rebuilt, ready again');
-    const digestAfter = await page.getAttribute('[data-testid="service-row-app"] .c-artifact code', 'title').catch(() => '');
+    const digestAfter = await artifact();
     if (digestBefore || digestAfter) assert.notEqual(digestAfter, digestBefore, 'a new build has a new artifact digest');
+    assert.ok(afterSave.includes('building'), 'the build (a second long) shows as building');
 
     // The trigger button: a toast, then the row goes through a rollout again.
     await recordStates(page, 'app');
@@ -150,6 +150,7 @@ test('the page follows the real engine: a save, a trigger, the logs', async (t) 
     assert.equal(await toast.getAttribute('data-kind'), 'ok', `the trigger's toast: ${await toast.textContent()}`);
     const afterTrigger = await waitForRollout(page, 'app');
     t.diagnostic(`app after the trigger: ${afterTrigger.join(' → ')}`);
+    assert.ok(afterTrigger.includes('building'), 'the triggered build shows as building');
     step('triggered, ready again');
     await page.waitForSelector('[data-testid="state-web"][data-state="ready"]');
     await page.waitForSelector('[data-testid="activity"] li');

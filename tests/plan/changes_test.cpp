@@ -3,11 +3,13 @@
 #include <tandem/plan.hpp>
 
 #include "plan/changes.hpp"
+#include "support/glob.hpp"
 
 #include <doctest/doctest.h>
 
 #include "plan/plan_builders.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -195,4 +197,26 @@ TEST_CASE("changes: a new service is started, whatever its changed paths ask") {
     CHECK(kinds(step) == Kinds{ActionKind::build, ActionKind::start});
     CHECK(step.actions[1].reason == "new service");
     CHECK(step.actions[1].paths.empty());
+}
+
+TEST_CASE("changes: the path index tries only the paths under a pattern's literal segments, and misses none") {
+    // Each pattern against each path, the slow way, must agree with the indexed match.
+    const Paths paths{"svc/api/main.c", "svc/api2/main.c", "./svc/api/x.h", "svc/api", "svc//api/deep/y.c",
+                      "svc/api-old/z.c", "other/a.conf", "top.conf", "svc/api.c"};
+    const std::vector<std::vector<std::string>> pattern_sets{
+        {"svc/api/**"}, {"svc/api"}, {"./svc/api/"}, {"svc/*/main.c"}, {"*.conf"}, {"**/*.conf"}, {"."},
+        {"svc/api*"},   {"svc/[a]pi/main.c"}, {"svc/api/main.c", "other/**"}};
+    for (const auto& patterns : pattern_sets) {
+        ServiceSpec service = tandem::test::service("s");
+        service.watch.push_back(WatchRule{patterns, WatchAction::restart, {}, {}});
+        Paths expected;
+        for (const auto& path : paths)
+            for (const auto& pattern : patterns)
+                if (tandem::glob_match(pattern, path)) {
+                    if (std::find(expected.begin(), expected.end(), path) == expected.end()) expected.push_back(path);
+                    break;
+                }
+        INFO(patterns.front());
+        CHECK(tandem::match_changes(service, paths).paths == expected);
+    }
 }
