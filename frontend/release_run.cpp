@@ -54,13 +54,8 @@ public:
 
 private:
     void print_json(const RuntimeEvent& e) {
-        static constexpr const char* kKinds[] = {"log", "state", "action", "crash", "failure"};
-        const auto time = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
-        const nlohmann::json line{{"time", format_utc(time)},     {"kind", kKinds[static_cast<int>(e.kind)]},
-                                  {"service", e.service},          {"replica", e.replica},
-                                  {"stderr", e.is_stderr},         {"text", e.text}};
         std::lock_guard lock(mutex_);
-        std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+        std::cout << to_json(e) << std::endl;
     }
 
     bool json_ = false;
@@ -99,11 +94,14 @@ int run_command(const Options& options, const ToolDefaults& tool) {
 
     LinePrinter printer(options.output == OutputFormat::json);
     std::atomic<ReleaseControl*> control{nullptr};
-    std::atomic<HttpApi*> api{nullptr};
-    auto on_event = [&printer, &control, &api](const RuntimeEvent& e) {
+    // Guarded, not atomic: an event being handed to the API must finish before the API goes.
+    std::mutex api_mutex;
+    HttpApi* api = nullptr;
+    auto on_event = [&printer, &control, &api, &api_mutex](const RuntimeEvent& e) {
         printer.print(e);
         if (auto* c = control.load()) c->publish(e);
-        if (auto* a = api.load()) a->publish(e);
+        std::lock_guard lock(api_mutex);
+        if (api) api->publish(e);
     };
     RuntimeOptions runtime_options;
     runtime_options.project_root = loop_settings.state_dir / "releases";
@@ -124,7 +122,10 @@ int run_command(const Options& options, const ToolDefaults& tool) {
                            HttpServing{&policy, (*loop)->access_roles(),
                                        [release](const std::string& what) { (void)release->audit_denied(what); }, say});
     if (!http) return report_error(http.error(), options, tool);
-    api = http->api.get();
+    {
+        std::lock_guard lock(api_mutex);
+        api = http->api.get();
+    }
     if (http->api) record_api_address(loop_settings.state_dir, http->api->port(), http->local_token);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                "following " + loop_settings.ref + " of " + loop_settings.repository + " (state in " +
@@ -136,7 +137,10 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
     control = nullptr;
-    api = nullptr;
+    {
+        std::lock_guard lock(api_mutex);
+        api = nullptr;
+    }
     forget_api_address(loop_settings.state_dir);
     http->api.reset();
     server->reset();

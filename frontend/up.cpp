@@ -108,11 +108,14 @@ int up_command(const Options& options, const ToolDefaults& tool) {
 
     EventPrinter printer(spec, isatty(STDOUT_FILENO) == 1);
     std::atomic<LoopControl*> control{nullptr};
-    std::atomic<HttpApi*> api{nullptr};
-    auto on_event = [&printer, &control, &api](const RuntimeEvent& e) {
+    // Guarded, not atomic: an event being handed to the API must finish before the API goes.
+    std::mutex api_mutex;
+    HttpApi* api = nullptr;
+    auto on_event = [&printer, &control, &api, &api_mutex](const RuntimeEvent& e) {
         printer.print(e);
         if (auto* c = control.load()) c->publish(e);
-        if (auto* a = api.load()) a->publish(e);
+        std::lock_guard lock(api_mutex);
+        if (api) api->publish(e);
     };
     RuntimeOptions runtime_options;
     runtime_options.project_root = root;
@@ -158,7 +161,10 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
     auto http = serve_http(options, tool, handler, HttpServing{&input->project.policy, spec.roles, say, say});
     if (!http) return report_error(http.error(), options, tool);
-    api = http->api.get();
+    {
+        std::lock_guard lock(api_mutex);
+        api = http->api.get();
+    }
     if (http->api) record_api_address(runtime_options.state_dir, http->api->port(), http->local_token);
 
     // Counted now: the thread may still be waiting when the watcher goes at shutdown.
@@ -176,7 +182,10 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
     control = nullptr;
-    api = nullptr;
+    {
+        std::lock_guard lock(api_mutex);
+        api = nullptr;
+    }
     forget_api_address(runtime_options.state_dir);
     http->api.reset();
     server->reset();

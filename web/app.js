@@ -236,7 +236,10 @@
     busy.delete(key);
     render();
     const what = action + (service ? ' ' + service : '') + (body && body.revision ? ' ' + shortId(body.revision) : '');
-    if (r.ok) toast('ok', what, describeResult(r.data));
+    // A sync or rollback answers 200 with its outcome, which may be a failure.
+    const outcome = r.data && typeof r.data === 'object' ? String(r.data.outcome || '') : '';
+    if (r.ok && !/fail|refus|revert|error/.test(outcome)) toast('ok', what, describeResult(r.data));
+    else if (r.ok) toast('error', what + ': ' + outcome, describeResult(r.data));
     else toast('error', what + ' failed', r.message);
   }
 
@@ -852,12 +855,20 @@
     el.querySelector('span').textContent = text || state;
   }
 
+  // Offline for want of a token: the connection chip opens the prompt again.
+  $('conn').addEventListener('click', () => {
+    if ($('conn').dataset.state === 'offline') askForToken();
+  });
+
   function connectEvents() {
     clearTimeout(retryTimer);
     if (events) events.close();
     const src = new EventSource(apiUrl('api/v1/events', true));
     events = src;
-    src.addEventListener('open', () => setConn('live'));
+    src.addEventListener('open', () => {
+      setConn('live');
+      building.clear(); // a build's end may have been missed while away: the status says
+    });
     src.addEventListener('status', (e) => {
       setConn('live');
       try { applyStatus(JSON.parse(e.data)); } catch (err) { console.error('tandem: a bad status event', err); }
@@ -876,7 +887,7 @@
       if (events !== src) return;
       if (r.ok) applyStatus(r.data);
       if (r.status !== 401) retryTimer = setTimeout(connectEvents, 3000);
-      else setConn('offline', 'token needed');
+      else setConn('offline', 'token needed — click to enter');
     });
   }
 

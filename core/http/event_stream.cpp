@@ -35,6 +35,8 @@ std::string sse_event(std::string_view name, std::string_view data) {
     return text;
 }
 
+namespace {
+
 std::string runtime_event_json(const RuntimeEvent& event) {
     const auto time = event.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : event.time;
     json j{{"time", format_utc(time)}, {"kind", kind_name(event.kind)}, {"service", event.service},
@@ -44,6 +46,8 @@ std::string runtime_event_json(const RuntimeEvent& event) {
     if (event.elapsed.count() >= 0) j["elapsed_ms"] = event.elapsed.count();
     return dump(j);
 }
+
+}  // namespace
 
 std::string log_event(std::string_view line) { return sse_event("log", dump(json{{"line", line}})); }
 
@@ -90,3 +94,9 @@ std::string StreamQueue::take() {
 }
 
 }  // namespace tandem::http
+
+namespace tandem {
+
+std::string to_json(const RuntimeEvent& event) { return http::runtime_event_json(event); }
+
+}  // namespace tandem

@@ -16,9 +16,7 @@ namespace tandem::http {
 
 // "event: NAME\ndata: DATA\n\n"; `data` is one line (JSON).
 std::string sse_event(std::string_view name, std::string_view data);
-// {"time","kind","service","replica","stderr","text"} and, for a plan's actions,
-// "action", "outcome" and (once it ended) "elapsed_ms".
-std::string runtime_event_json(const RuntimeEvent& event);
+
 // An `event: log` of a followed service: data {"line": TEXT}.
 std::string log_event(std::string_view line);
 

@@ -67,7 +67,7 @@ void HttpApi::State::publish(const RuntimeEvent& event) {
     {
         std::lock_guard lock(subscribers_mutex_);
         if (!subscribers_.empty()) {
-            const std::string text = http::sse_event("runtime", http::runtime_event_json(event));
+            const std::string text = http::sse_event("runtime", to_json(event));
             for (const auto& subscriber : subscribers_)
                 if (!log || subscriber->caller.may("logs")) subscriber->queue->push(text, log);
         }

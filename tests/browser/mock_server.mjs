@@ -480,16 +480,16 @@ async function handle(req, res) {
     if (!a.allowed) return sendError(res, 403, 'policy_denied', a.reason);
     if (what === 'trigger') {
       rollout(s, { build: true });
-      return sendJson(res, 200, { service: s.name, action: 'trigger', outcome: 'started', message: `rebuilding ${s.name}` });
+      return sendJson(res, 200, { ok: true, service: s.name, action: 'trigger', outcome: 'succeeded' });
     }
     if (what === 'restart') {
       s.restarts = 0;
       rollout(s, { build: false });
-      return sendJson(res, 200, { service: s.name, action: 'restart', outcome: 'started', message: `restarting ${s.name}` });
+      return sendJson(res, 200, { ok: true, service: s.name, action: 'restart', outcome: 'succeeded' });
     }
     appendLog(s, `$ reset ${s.name}: rm -rf data/${s.name}`);
     runtimeEvent({ kind: 'action', service: s.name, text: 'reset done', action: 'reset', outcome: 'succeeded', elapsed_ms: 12 });
-    return sendJson(res, 200, { service: s.name, action: 'reset', outcome: 'succeeded', message: `reset ${s.name}` });
+    return sendJson(res, 200, { ok: true, service: s.name, action: 'reset', outcome: 'succeeded' });
   }
 
   if (req.method === 'POST' && (p === '/api/v1/sync' || p === '/api/v1/rollback')) {

@@ -83,6 +83,11 @@ struct RuntimeEvent {
     Duration elapsed{-1};
 };
 
+// One event as a JSON object on one line: {"time","kind","service","replica","stderr","text"},
+// plus "action", "outcome" and "elapsed_ms" when set. What `shipper run -o json` prints and the
+// HTTP API streams.
+std::string to_json(const RuntimeEvent& event);
+
 struct RuntimeOptions {
     std::filesystem::path project_root;  // where services and builds run (each in its workdir)
     std::filesystem::path state_dir;     // logs and the record of running replicas
