@@ -21,20 +21,13 @@ need curl curl
 WORK=$(mktemp -d /tmp/tandem-api.XXXXXX)
 DEVLOOP=""
 cleanup() {
-    if [[ -n $DEVLOOP ]]; then  # SIGINT: devloop stops the services it started
-        kill -INT "$DEVLOOP" 2>/dev/null || true
-        for _ in $(seq 200); do kill -0 "$DEVLOOP" 2>/dev/null || break; sleep 0.05; done
-        kill -TERM -- "-$DEVLOOP" 2>/dev/null || true
-        wait "$DEVLOOP" 2>/dev/null || true
-    fi
+    stop_devloop "$DEVLOOP"
     kill_leftovers
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
-echo "building tandem_test_service and devloop in $BUILD ..." >&2
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
-ninja -C "$BUILD" tandem_test_service devloop >"$WORK/build.log" 2>&1 || { grep -E 'error|FAILED' "$WORK/build.log" | head >&2; exit 1; }
+build_bench tandem_test_service devloop
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PROJECT=$WORK/project

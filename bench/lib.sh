@@ -19,3 +19,22 @@ kill_leftovers() {
         fi
     done
 }
+
+# stop_devloop PID: SIGINT (devloop stops the services it started), then the process group if
+# it has not gone within 10 s. Nothing when PID is empty.
+stop_devloop() {
+    local pid=$1
+    [[ -n $pid ]] || return 0
+    kill -INT "$pid" 2>/dev/null || true
+    for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# build_bench TARGET...: configures $BUILD (Release, benchmarks on) and builds the targets,
+# showing only errors; $WORK/build.log keeps the whole output.
+build_bench() {
+    echo "building $* in $BUILD ..." >&2
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
+    ninja -C "$BUILD" "$@" >"$WORK/build.log" 2>&1 || { grep -E 'error|FAILED' "$WORK/build.log" | head >&2; exit 1; }
+}

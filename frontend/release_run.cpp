@@ -1,6 +1,6 @@
 // `shipper run`: the process runtime, the release loop that follows a git ref, and the control
 // socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
-#include "frontend/api_client.hpp"
+#include "frontend/event_subscribers.hpp"
 #include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
 #include "frontend/stop_signals.hpp"
@@ -93,15 +93,10 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
 
     LinePrinter printer(options.output == OutputFormat::json);
-    std::atomic<ReleaseControl*> control{nullptr};
-    // Guarded, not atomic: an event being handed to the API must finish before the API goes.
-    std::mutex api_mutex;
-    HttpApi* api = nullptr;
-    auto on_event = [&printer, &control, &api, &api_mutex](const RuntimeEvent& e) {
+    EventSubscribers subscribers;
+    auto on_event = [&printer, &subscribers](const RuntimeEvent& e) {
         printer.print(e);
-        if (auto* c = control.load()) c->publish(e);
-        std::lock_guard lock(api_mutex);
-        if (api) api->publish(e);
+        subscribers.publish(e);
     };
     RuntimeOptions runtime_options;
     runtime_options.project_root = loop_settings.state_dir / "releases";
@@ -114,7 +109,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     ReleaseControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
     auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
-    control = &handler;
+    subscribers.attach(handler);
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
     const PolicySet policy = (*loop)->policy();
     ReleaseLoop* release = loop->get();
@@ -122,11 +117,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
                            HttpServing{&policy, (*loop)->access_roles(),
                                        [release](const std::string& what) { (void)release->audit_denied(what); }, say});
     if (!http) return report_error(http.error(), options, tool);
-    {
-        std::lock_guard lock(api_mutex);
-        api = http->api.get();
-    }
-    if (http->api) record_api_address(loop_settings.state_dir, http->api->port(), http->local_token);
+    subscribers.attach(http->api.get(), loop_settings.state_dir, http->local_token);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                "following " + loop_settings.ref + " of " + loop_settings.repository + " (state in " +
                                    loop_settings.state_dir.string() + "); Ctrl+C stops everything",
@@ -136,12 +127,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     sigwait(&signals, &received);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
-    control = nullptr;
-    {
-        std::lock_guard lock(api_mutex);
-        api = nullptr;
-    }
-    forget_api_address(loop_settings.state_dir);
+    subscribers.detach();
     http->api.reset();
     server->reset();
     loop->reset();

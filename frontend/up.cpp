@@ -3,7 +3,7 @@
 // SIGINT, SIGTERM or SIGHUP.
 #include "frontend/up.hpp"
 
-#include "frontend/api_client.hpp"
+#include "frontend/event_subscribers.hpp"
 #include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
 #include "frontend/stop_signals.hpp"
@@ -107,15 +107,10 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     EventPrinter printer(spec, isatty(STDOUT_FILENO) == 1);
-    std::atomic<LoopControl*> control{nullptr};
-    // Guarded, not atomic: an event being handed to the API must finish before the API goes.
-    std::mutex api_mutex;
-    HttpApi* api = nullptr;
-    auto on_event = [&printer, &control, &api, &api_mutex](const RuntimeEvent& e) {
+    EventSubscribers subscribers;
+    auto on_event = [&printer, &subscribers](const RuntimeEvent& e) {
         printer.print(e);
-        if (auto* c = control.load()) c->publish(e);
-        std::lock_guard lock(api_mutex);
-        if (api) api->publish(e);
+        subscribers.publish(e);
     };
     RuntimeOptions runtime_options;
     runtime_options.project_root = root;
@@ -157,15 +152,11 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     LoopControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
     auto server = ControlServer::start(runtime_options.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
-    control = &handler;
+    subscribers.attach(handler);
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
     auto http = serve_http(options, tool, handler, HttpServing{&input->project.policy, spec.roles, say, say});
     if (!http) return report_error(http.error(), options, tool);
-    {
-        std::lock_guard lock(api_mutex);
-        api = http->api.get();
-    }
-    if (http->api) record_api_address(runtime_options.state_dir, http->api->port(), http->local_token);
+    subscribers.attach(http->api.get(), runtime_options.state_dir, http->local_token);
 
     // Counted now: the thread may still be waiting when the watcher goes at shutdown.
     const auto directories = (*watcher)->stats().directories;
@@ -181,12 +172,7 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     sigwait(&signals, &received);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
                                0, false, {}});
-    control = nullptr;
-    {
-        std::lock_guard lock(api_mutex);
-        api = nullptr;
-    }
-    forget_api_address(runtime_options.state_dir);
+    subscribers.detach();
     http->api.reset();
     server->reset();
     watcher->reset();
