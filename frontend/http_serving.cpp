@@ -41,7 +41,9 @@ Result<ServedApi> serve_http(const Options& options, const ToolDefaults& tool, C
     if (options.http_port == -1) return ServedApi{};
     const bool git = tool.default_source == SourceKind::git;
     HttpApiOptions http;
-    http.port = options.http_port.value_or(git ? 10351 : 10350);
+    // --http-port, then tandem.yaml's access.port, then the tool's default.
+    const std::optional<int> chosen = options.http_port ? options.http_port : serving.port;
+    http.port = chosen.value_or(git ? 10351 : 10350);
     http.tool = tool.program;
     http.require_token = serving.policy && serving.policy->security.strict;
     http.deny_wildcards = serving.policy && serving.policy->security.deny_wildcards;
@@ -62,7 +64,7 @@ Result<ServedApi> serve_http(const Options& options, const ToolDefaults& tool, C
     const bool no_tokens = http.tokens.empty();
     http.tokens.push_back(ApiToken{"local-cli", "admin", *local});
     auto api = HttpApi::start(http, engine);
-    if (!api && !options.http_port) {
+    if (!api && !chosen) {
         if (serving.say)
             serving.say("no HTTP API: " + api.error().to_string() + " (pick another port with --http-port N, or 0)");
         return ServedApi{};

@@ -15,6 +15,7 @@ namespace tandem::cli {
 struct HttpServing {
     const PolicySet* policy = nullptr;
     std::vector<AccessRole> roles;                      // the project's access.roles
+    std::optional<int> port;                            // the project's access.port
     std::function<void(const std::string&)> on_denied;  // refused requests (audit them where the policy audits)
     std::function<void(const std::string&)> say;        // a line for the user
 };

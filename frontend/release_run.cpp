@@ -114,7 +114,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     const PolicySet policy = (*loop)->policy();
     ReleaseLoop* release = loop->get();
     auto http = serve_http(options, tool, handler,
-                           HttpServing{&policy, (*loop)->access_roles(),
+                           HttpServing{&policy, (*loop)->access_roles(), (*loop)->api_port(),
                                        [release](const std::string& what) { (void)release->audit_denied(what); }, say});
     if (!http) return report_error(http.error(), options, tool);
     subscribers.attach(http->api.get(), loop_settings.state_dir, http->local_token);

@@ -154,7 +154,7 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     if (!server) return report_error(server.error(), options, tool);
     subscribers.attach(handler);
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
-    auto http = serve_http(options, tool, handler, HttpServing{&input->project.policy, spec.roles, say, say});
+    auto http = serve_http(options, tool, handler, HttpServing{&input->project.policy, spec.roles, spec.api_port, say, say});
     if (!http) return report_error(http.error(), options, tool);
     subscribers.attach(http->api.get(), runtime_options.state_dir, http->local_token);
 

@@ -68,8 +68,13 @@ Result<std::vector<std::string>> read_actions(const YAML::Node& node, const yaml
 }
 
 Status read_access(ParsedSpec& parsed, const Field& field, const yaml::Where& where) {
-    auto fields = read_fields(field.value, where, {"roles"});
+    auto fields = read_fields(field.value, where, {"port", "roles"});
     if (!fields) return fields.error();
+    if (const Field* port = find_field(*fields, "port")) {
+        auto number = yaml::read_int(port->value, where.child("port"), 0, 65535);
+        if (!number) return number.error();
+        parsed.spec.api_port = *number;
+    }
     const Field* roles = find_field(*fields, "roles");
     if (!roles) return Ok{};
     const yaml::Where roles_where = where.child("roles");

@@ -151,6 +151,11 @@ Status ReleaseLoop::audit_denied(const std::string& what) {
     return state_->record(state_->current_policy(), std::move(entry));
 }
 
+std::optional<int> ReleaseLoop::api_port() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->deployed_project ? state_->deployed_project->spec.api_port : std::nullopt;
+}
+
 std::vector<AccessRole> ReleaseLoop::access_roles() const {
     std::lock_guard lock(state_->mutex);
     return state_->deployed_project ? state_->deployed_project->spec.roles : std::vector<AccessRole>{};

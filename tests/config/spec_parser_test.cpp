@@ -92,6 +92,7 @@ TEST_CASE("a full tandem.yaml is read into every field") {
     CHECK(spec.roles[0].actions == std::vector<std::string>{"status", "logs", "sync", "rollback"});
     CHECK(spec.roles[1].actions == std::vector<std::string>{"*"});
     CHECK(spec.roles[1].location.line == 12);
+    CHECK_FALSE(spec.api_port.has_value());
     REQUIRE(spec.services.size() == 3);
 
     const ServiceSpec& db = spec.services[0];
@@ -188,4 +189,13 @@ TEST_CASE("a string health exec and a lone string depends_on are accepted") {
     const Spec spec = parse_ok("version: 1\nservices:\n  a:\n    run: x\n    health: {exec: \"curl -f localhost\"}\n");
     REQUIRE(spec.services[0].health);
     CHECK(spec.services[0].health->command == std::vector<std::string>{"/bin/sh", "-c", "curl -f localhost"});
+}
+
+TEST_CASE("access.port sets the HTTP API's port, and a port out of range names the key") {
+    const Spec spec = parse_ok("version: 1\naccess:\n  port: 10400\nservices:\n  a:\n    run: a\n");
+    CHECK(spec.api_port == std::optional<int>(10400));
+    auto bad = tandem::config::parse_spec("version: 1\naccess:\n  port: 70000\nservices:\n  a:\n    run: a\n", "tandem.yaml");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().location.line == 3);
+    CHECK(bad.error().to_string().find("port") != std::string::npos);
 }

@@ -131,7 +131,7 @@ TEST_CASE("artifacts: a changed spec or build input replaces without a build") {
 
 TEST_CASE("artifacts: triggered and reset-affected services relaunch without a build, on their artifact") {
     Spec spec = spec_of({built("db"), built("api", {"db"})});
-    spec.services[0].reset = tandem::ResetSpec{"./wipe-db"};
+    spec.services[0].reset = tandem::ResetSpec{"./wipe-db", {}};
     const Observed observed = running_on(spec, {"db", "api"}, kNew);
     PlanRequest request = with_artifacts({{"db", kNew}, {"api", kNew}});
 

@@ -87,6 +87,7 @@ public:
 
     ReleaseStatus status() const;
     std::vector<AccessRole> access_roles() const;  // the deployed project's `access.roles`
+    std::optional<int> api_port() const;           // the deployed project's `access.port`, if set
     std::string policy_name() const;
     PolicySet policy() const;  // the deployed commit's set (before any deploy: the one the options name)
     std::filesystem::path audit_path() const;  // "" when the policy does not audit

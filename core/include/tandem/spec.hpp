@@ -95,6 +95,7 @@ struct Spec {
     std::optional<std::string> policy;  // `policy:` in the file, if set
     std::vector<ServiceSpec> services;  // in file order
     std::vector<AccessRole> roles;      // `access: roles:`
+    std::optional<int> api_port;        // `access: port:`: the HTTP API's port (0: any free one)
     std::string file;                   // the file this was read from, as shown in errors
 
     const ServiceSpec* find(std::string_view name) const;
