@@ -2,6 +2,8 @@
 // plan's builds and replicas, and the artifact check before every replica start.
 #include <doctest/doctest.h>
 
+#include <future>
+
 #include "runtime/runtime_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
@@ -178,4 +180,38 @@ TEST_CASE("the verifier runs again before each crash restart - once it fails, th
     CHECK(status[0].state == tandem::ServiceState::crashed);
     CHECK(status[0].errors.crashes == 2);
     CHECK(status[0].last_error.find("artifact was modified") != std::string::npos);
+}
+
+TEST_CASE("status() shows a service as building while its build runs, a new service included") {
+    const int port = free_port();
+    Project project("  web:\n    build: sleep 1\n    run: [" + std::string(TANDEM_TEST_SERVICE) +
+                        ", --port, \"${port}\"]\n    port: " + std::to_string(port) + "\n",
+                    "wip");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    auto first = std::async(std::launch::async, [&] { return plan_and_apply(*runtime, project.loaded); });
+    CHECK(eventually(
+        [&] {
+            const auto* web = find_status(runtime->status(), "web");
+            return web && web->state == tandem::ServiceState::building;
+        },
+        5000ms));
+    CHECK(runtime->observe().services.count("web") == 0);  // not running yet: the planner still starts it
+    REQUIRE(first.get().ok());
+    CHECK(find_status(runtime->status(), "web")->state == tandem::ServiceState::ready);
+
+    tandem::PlanRequest again;
+    again.trigger = {"web"};
+    auto second = std::async(std::launch::async, [&] { return plan_and_apply(*runtime, project.loaded, again); });
+    CHECK(eventually(
+        [&] {
+            const auto* web = find_status(runtime->status(), "web");
+            return web && web->state == tandem::ServiceState::building && web->replicas.size() == 1;
+        },
+        5000ms));
+    REQUIRE(second.get().ok());
+    const auto* web = find_status(runtime->status(), "web");
+    REQUIRE(web);
+    CHECK(web->state == tandem::ServiceState::ready);
+    CHECK(web->replicas.front().started.time_since_epoch().count() > 0);
 }

@@ -177,7 +177,10 @@ void PlanExecution::run_command(const Action& action, std::function<void(Status)
         self->context_.emit(RuntimeEvent{RuntimeEventKind::log, name, std::string(text), 0,
                                          stream == LogStream::err, now});
     };
-    auto on_exit = [done, name, what, command = action.command](ExitStatus status) {
+    const bool build = action.kind == ActionKind::build;
+    if (build && context_.building) context_.building(name, true);
+    auto on_exit = [self, done, name, what, build, command = action.command](ExitStatus status) {
+        if (build && self->context_.building) self->context_.building(name, false);
         if (status.clean()) done(Ok{});
         else done(make_error(ErrorCode::source, what + " of '" + name + "' " + status.describe() + ": " + command));
     };

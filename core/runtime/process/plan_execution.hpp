@@ -30,6 +30,7 @@ struct ExecutionContext {
     // The supervisor of a service, created on first use.
     std::function<std::shared_ptr<ServiceSupervisor>(const std::string&)> supervisor;
     std::function<void(const std::string&)> forget;  // a stopped service's supervisor
+    std::function<void(const std::string&, bool)> building;  // a service's build started / ended
 };
 
 class PlanExecution : public std::enable_shared_from_this<PlanExecution> {

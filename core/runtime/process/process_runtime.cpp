@@ -25,6 +25,7 @@ struct ProcessRuntime::State {
     std::unique_ptr<RuntimeStateFile> state_file;
     std::map<std::string, std::shared_ptr<ServiceSupervisor>> services;
     std::weak_ptr<PlanExecution> execution;  // the plan apply() is carrying out
+    std::map<std::string, int> building;     // services whose build runs now (status shows them building)
 
     void emit(const RuntimeEvent& event) const {
         if (on_event) on_event(event);
@@ -116,6 +117,11 @@ Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Pl
         context.logs = state_->logs.get();
         context.emit = [this](const RuntimeEvent& e) { state_->emit(e); };
         context.supervisor = [this](const std::string& name) { return state_->supervisor(name); };
+        context.building = [this](const std::string& name, bool started) {
+            int& count = state_->building[name];
+            count += started ? 1 : -1;
+            if (count <= 0) state_->building.erase(name);
+        };
         context.forget = [this](const std::string& name) {
             state_->services.erase(name);
             state_->persist();
@@ -155,7 +161,19 @@ Observed ProcessRuntime::observe() const {
 std::vector<ServiceStatus> ProcessRuntime::status() const {
     return state_->on_loop([this] {
         std::vector<ServiceStatus> out;
-        for (const auto& [name, supervisor] : state_->services) out.push_back(supervisor->status());
+        for (const auto& [name, supervisor] : state_->services) {
+            out.push_back(supervisor->status());
+            if (state_->building.count(name)) out.back().state = ServiceState::building;
+        }
+        // A new service's first build: no replicas yet, but it is on its way.
+        for (const auto& [name, count] : state_->building) {
+            if (state_->services.count(name)) continue;
+            ServiceStatus building;
+            building.name = name;
+            building.state = ServiceState::building;
+            building.updated = std::chrono::system_clock::now();
+            out.push_back(std::move(building));
+        }
         return out;
     });
 }

@@ -337,6 +337,8 @@ ServiceStatus ServiceSupervisor::status() const {
         r.port = replica->port;
         r.health = to_string(replica->health);
         r.routed = replica->routed;
+        r.started = std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                           std::chrono::steady_clock::now() - replica->started);
         out.replicas.push_back(r);
     }
     return out;
