@@ -1,6 +1,8 @@
 // Service statuses as JSON: the reply of the control socket's "status", and its reading back.
 #include <tandem/control.hpp>
 
+#include "api/status_json.hpp"
+
 #include <tandem/utc_time.hpp>
 
 #include <nlohmann/json.hpp>
@@ -77,10 +79,14 @@ ServiceStatus service_from_json(const json& j) {
 
 }  // namespace
 
-std::string to_json(const std::vector<ServiceStatus>& services, const std::string& policy) {
+json status_json(const std::vector<ServiceStatus>& services, const std::string& policy) {
     json list = json::array();
     for (const auto& s : services) list.push_back(service_json(s));
-    return json{{"policy", policy}, {"services", list}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    return json{{"policy", policy}, {"services", std::move(list)}};
+}
+
+std::string to_json(const std::vector<ServiceStatus>& services, const std::string& policy) {
+    return status_json(services, policy).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<StatusReply> status_from_json(std::string_view text) {

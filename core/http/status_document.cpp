@@ -2,6 +2,8 @@
 // actions a caller may take.
 #include "http/status_document.hpp"
 
+#include "api/status_json.hpp"
+
 namespace tandem::http {
 
 using nlohmann::json;
@@ -14,7 +16,7 @@ constexpr const char* kActions[] = {"trigger", "restart", "reset", "sync", "roll
 
 EngineStatus engine_status(ControlHandler& engine, std::string_view tool) {
     EngineStatus out;
-    json document = json::parse(to_json(engine.status(), engine.policy_name()));
+    json document = status_json(engine.status(), engine.policy_name());
     document["tool"] = tool;
     document["release"] = nullptr;
     document["revision"] = "";

@@ -242,8 +242,14 @@ void remember_success(ReleaseLoop::State& s, const DeployTarget& target, Prepare
     s.history.add(std::move(record), prepared.project.policy.history.keep);
     s.history.deployed = target.commit.id;
     s.history.previous = last_good(s.history, target.commit.id);
-    s.history.pinned = target.event == "rollback";
-    s.history.pinned_head = s.history.pinned ? s.head : std::string{};
+    // A rollback pins; a recovery after a restart keeps the pin it finds; anything else ends it.
+    if (target.event == "rollback") {
+        s.history.pinned = true;
+        s.history.pinned_head = s.head;
+    } else if (target.event != "recover") {
+        s.history.pinned = false;
+        s.history.pinned_head.clear();
+    }
     for (const auto& wave : rollout.plan.waves)
         for (const auto& step : wave.steps)
             for (const auto& action : step.actions) {

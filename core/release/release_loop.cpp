@@ -185,6 +185,10 @@ Result<ReleaseOutcome> carry_out(ReleaseLoop::State& s, const ReleaseJob& job) {
 }  // namespace
 
 void ReleaseLoop::State::run() {
+    {
+        std::lock_guard lock(mutex);
+        busy = true;  // status says so while the deployed release is being restored
+    }
     recover(*this);
     bool first = true;  // the first fetch happens at once, with or without polling
     auto next_poll = Clock::now();

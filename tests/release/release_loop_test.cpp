@@ -282,3 +282,27 @@ TEST_CASE("with allowed signers, only commits whose SSH signature verifies are d
     CHECK(records[1].entry.event == "policy_refusal");
     CHECK(records[1].entry.outcome == "refused");
 }
+
+TEST_CASE("an engine restarted after a rollback restores the rolled-back release and keeps the pin") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    auto engine = std::make_unique<Engine>(upstream.path(), state.path());
+    REQUIRE(engine->deployed(first));
+    const auto second = upstream.commit({{"version.txt", "v2\n"}}, "second");
+    REQUIRE(engine->deployed(second));
+    auto outcome = engine->loop->rollback("", "user test");
+    REQUIRE_MESSAGE(outcome.ok(), outcome.error().to_string());
+    REQUIRE(engine->status().pinned);
+
+    engine.reset();  // every service stopped, as after a crash of the engine
+    CHECK(served_version(port).empty());
+    engine = std::make_unique<Engine>(upstream.path(), state.path(), /*bootstrap=*/false);
+    REQUIRE(eventually([&] { return served_version(port) == "v1"; }, 30000ms));
+    CHECK(engine->deployed(first));
+    std::this_thread::sleep_for(500ms);  // polls see `second` at the head, and leave it
+    CHECK(engine->status().deployed == first);
+    CHECK(engine->status().pinned);
+    CHECK(audit_records(state.path()).back().entry.event == "recover");
+}
