@@ -66,6 +66,18 @@ struct Engine {
     bool deployed(const std::string& commit, Duration timeout = Duration(30000));
 };
 
+// A fresh upstream whose first commit (web serving "v1" on `port`) an engine has deployed:
+// where most release tests start.
+struct FirstRelease {
+    Upstream upstream;
+    TempDir state;
+    int port = free_port();
+    std::string first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    Engine engine{upstream.path(), state.path()};
+
+    FirstRelease() { REQUIRE(engine.deployed(first)); }
+};
+
 // The web service's /version through its proxy, or "" when it does not answer.
 std::string served_version(int port);
 

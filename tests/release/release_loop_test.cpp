@@ -35,13 +35,7 @@ const AuditServiceChange* change_of(const AuditRecord& record, const std::string
 
 }  // namespace
 
-TEST_CASE("a commit rolls out from the store, and the next one touches only the service it changes") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(first));
+TEST_CASE_FIXTURE(FirstRelease, "a commit rolls out from the store, and the next one touches only the service it changes") {
     CHECK(served_version(port) == "v1");
 
     // The service runs the stored artifact: read-only, named by its digest, linked from the release.
@@ -83,13 +77,7 @@ TEST_CASE("a commit rolls out from the store, and the next one touches only the 
     CHECK(AuditLog::verify(state.path() / "audit.jsonl").ok);
 }
 
-TEST_CASE("commits that arrive during a rollout coalesce: only the newest is deployed next") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(first));
+TEST_CASE_FIXTURE(FirstRelease, "commits that arrive during a rollout coalesce: only the newest is deployed next") {
     // The new replicas take a second to start, so the rollout of `slow` is long enough to commit twice during it.
     const auto slow = upstream.commit({{"tandem.yaml", project_yaml(port, ", --start-delay, \"1000\"")},
                                        {"version.txt", "v2\n"}},
@@ -105,19 +93,13 @@ TEST_CASE("commits that arrive during a rollout coalesce: only the newest is dep
     for (const auto& r : engine.status().history.releases) CHECK(r.commit != skipped);
 }
 
-TEST_CASE("a commit whose replicas never become healthy is reverted automatically and held back") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto good = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "good");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(good));
+TEST_CASE_FIXTURE(FirstRelease, "a commit whose replicas never become healthy is reverted automatically and held back") {
     const std::string good_digest = digest_of(*engine.runtime, "web");
 
     const auto bad = upstream.commit({{"tandem.yaml", project_yaml(port, ", --fail-health")}, {"version.txt", "v2\n"}},
                                      "breaks health");
     REQUIRE(eventually([&] { return engine.status().history.rejected.count(bad) > 0; }, 20000ms));
-    REQUIRE(engine.deployed(good));
+    REQUIRE(engine.deployed(first));
     CHECK(served_version(port) == "v1");
     CHECK(digest_of(*engine.runtime, "web") == good_digest);
 
@@ -126,47 +108,35 @@ TEST_CASE("a commit whose replicas never become healthy is reverted automaticall
     CHECK(records[1].entry.commit == bad);
     CHECK(records[1].entry.outcome == "failed");
     CHECK(records[2].entry.event == "revert");
-    CHECK(records[2].entry.commit == good);
+    CHECK(records[2].entry.commit == first);
     CHECK(records[2].entry.outcome == "succeeded");
     CHECK(records[2].entry.actor == "auto-revert");
 
     // Polls keep seeing the bad commit at the head of main, and leave it alone.
     std::this_thread::sleep_for(500ms);
     CHECK(audit_records(state.path()).size() == records.size());
-    CHECK(engine.status().deployed == good);
+    CHECK(engine.status().deployed == first);
 
     const auto fixed = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v3\n"}}, "fixed");
     REQUIRE(engine.deployed(fixed));
     CHECK(served_version(port) == "v3");
 }
 
-TEST_CASE("a release that crashes within the window after its rollout is reverted") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto good = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "good");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(good));
+TEST_CASE_FIXTURE(FirstRelease, "a release that crashes within the window after its rollout is reverted") {
     // Healthy at first (the probe's requests count), then it aborts: a crash after the rollout.
     const auto crashing = upstream.commit(
         {{"tandem.yaml", project_yaml(port, ", --crash-after, \"15\"")}, {"version.txt", "v2\n"}}, "crashes later");
     REQUIRE(eventually([&] { return engine.status().history.rejected.count(crashing) > 0; }, 20000ms));
-    REQUIRE(engine.deployed(good));
+    REQUIRE(engine.deployed(first));
     CHECK(served_version(port) == "v1");
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 3);
     CHECK(records[1].entry.commit == crashing);
     CHECK(records[2].entry.event == "revert");
-    CHECK(records[2].entry.commit == good);
+    CHECK(records[2].entry.commit == first);
 }
 
-TEST_CASE("rollback redeploys the kept artifacts byte for byte without a build, pinned until a newer commit") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(first));
+TEST_CASE_FIXTURE(FirstRelease, "rollback redeploys the kept artifacts byte for byte without a build, pinned until a newer commit") {
     const std::string digest_v1 = digest_of(*engine.runtime, "web");
     ArtifactStore store(state.path() / "store");
     const std::string bytes_v1 = read_text(store.path_of(digest_v1) / "out" / "svc");
@@ -198,13 +168,7 @@ TEST_CASE("rollback redeploys the kept artifacts byte for byte without a build, 
     CHECK(unknown.error().message.find("is not one of the") != std::string::npos);
 }
 
-TEST_CASE("a commit with a symlink out of its tree is refused and recorded, nothing changes") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(first));
+TEST_CASE_FIXTURE(FirstRelease, "a commit with a symlink out of its tree is refused and recorded, nothing changes") {
     fs::create_symlink("../../../../etc/passwd", upstream.path() / "passwords");
     const auto evil = upstream.commit({{"version.txt", "v2\n"}}, "escape");
     REQUIRE(eventually([&] { return engine.status().history.rejected.count(evil) > 0; }, 10000ms));
@@ -218,13 +182,7 @@ TEST_CASE("a commit with a symlink out of its tree is refused and recorded, noth
     CHECK(records[1].entry.commit == evil);
 }
 
-TEST_CASE("a database reset is refused by the harness policy, touches nothing and is audited") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    Engine engine(upstream.path(), state.path());
-    REQUIRE(engine.deployed(first));
+TEST_CASE_FIXTURE(FirstRelease, "a database reset is refused by the harness policy, touches nothing and is audited") {
     const int db_pid = pid_of(*engine.runtime, "db");
     auto reset = engine.loop->reset("db", "user test");
     REQUIRE_FALSE(reset.ok());
