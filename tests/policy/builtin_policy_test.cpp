@@ -82,7 +82,7 @@ TEST_CASE("wip follows the WIP column of the seed table") {
     CHECK_FALSE(wip.audit.enabled);
     CHECK(wip.rollout.strategy == RolloutStrategy::recreate);
     CHECK_FALSE(wip.rollout.health_gate);
-    CHECK(wip.rollout.drain_timeout == Duration(0));
+    CHECK(wip.rollout.drain_timeout == Duration(2000));
     CHECK(wip.history.keep == 0);
     CHECK_FALSE(wip.auto_revert.enabled);
     CHECK_FALSE(wip.artifacts.immutable);
@@ -124,7 +124,7 @@ TEST_CASE("knob_value prints YAML spellings") {
     CHECK(knob_value(harness, "updates.max_parallel") == "1");
     CHECK(knob_value(wip, "crash.backoff_initial") == "100ms");
     CHECK(knob_value(harness, "auto_revert.window") == "2m");
-    CHECK(knob_value(wip, "rollout.drain_timeout") == "0ms");
+    CHECK(knob_value(wip, "rollout.drain_timeout") == "2s");
     CHECK(knob_value(harness, "security.strict") == "true");
     CHECK(knob_value(harness, "bootstrap.from_scratch") == "require_flag");
     CHECK(knob_value(harness, "audit.path") == "audit.jsonl");

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include <atomic>
 #include <map>
 
@@ -179,14 +181,13 @@ TEST_CASE("proxy: when every backend refuses, the client is closed and counted a
     CHECK(rig.loop.call([&] { return rig.proxy->unserved_connections(); }) == 1);
 }
 
-TEST_CASE("proxy: draining waits for the open connection to close before reporting") {
+TEST_CASE("proxy: draining waits for a connection in the middle of a request to close before reporting") {
     Rig rig(quick_options());
-    rig.add(1, rig.server_port(rig.server()));
+    rig.add(1, rig.server_port(rig.server(Server::Behaviour::http_status)));
     RawClient client;
     REQUIRE(client.connect(rig.port));
-    REQUIRE(client.send("x"));
-    REQUIRE(client.receive(1) == "x");
-    CHECK(rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 1);
+    REQUIRE(client.send("GET / HTTP/1.0\r\n"));  // half a request: in flight, no answer yet
+    CHECK(eventually([&] { return rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 1; }));
 
     std::atomic<bool> drained{false};
     rig.loop.call([&] {
@@ -194,23 +195,42 @@ TEST_CASE("proxy: draining waits for the open connection to close before reporti
         return 0;
     });
     CHECK(rig.loop.call([&] { return rig.proxy->backend_count(); }) == 0);
-    // The open connection still works while draining, and the callback has not run.
-    REQUIRE(client.send("y"));
-    CHECK(client.receive(1) == "y");
+    std::this_thread::sleep_for(milliseconds(200));  // well past the idle quiet time
     CHECK_FALSE(drained.load());
+    CHECK(rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 1);
 
-    client.close();
+    REQUIRE(client.send("\r\n"));  // the rest: it is answered, and the server closes
+    CHECK(client.closed_by_peer());
     CHECK(eventually([&] { return drained.load(); }));
     CHECK(rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 0);
 }
 
-TEST_CASE("proxy: draining past its timeout closes the remaining connections") {
+TEST_CASE("proxy: draining closes an idle keep-alive connection at once instead of waiting for the timeout") {
     Rig rig(quick_options());
     rig.add(1, rig.server_port(rig.server()));
     RawClient client;
     REQUIRE(client.connect(rig.port));
     REQUIRE(client.send("x"));
-    REQUIRE(client.receive(1) == "x");
+    REQUIRE(client.receive(1) == "x");  // answered: between requests now
+
+    std::atomic<bool> drained{false};
+    auto started = Clock::now();
+    rig.loop.call([&] {
+        rig.proxy->drain_backend(1, Duration(10000), [&] { drained = true; });
+        return 0;
+    });
+    CHECK(client.closed_by_peer());
+    CHECK(eventually([&] { return drained.load(); }));
+    CHECK(Clock::now() - started < milliseconds(5000));
+}
+
+TEST_CASE("proxy: draining past its timeout closes the remaining connections") {
+    Rig rig(quick_options());
+    rig.add(1, rig.server_port(rig.server(Server::Behaviour::silent)));
+    RawClient client;
+    REQUIRE(client.connect(rig.port));
+    REQUIRE(client.send("request"));  // never answered
+    CHECK(eventually([&] { return rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 1; }));
 
     std::atomic<bool> drained{false};
     auto started = Clock::now();

@@ -18,6 +18,10 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kBufferBytes = 16 * 1024;
+// While a backend drains: a connection whose last bytes went to the client and that has been
+// quiet this long is between requests (an idle keep-alive), and is closed rather than waited for.
+constexpr auto kIdleQuiet = std::chrono::milliseconds(50);
+constexpr auto kDrainCheck = std::chrono::milliseconds(20);
 
 class Connection;
 
@@ -54,6 +58,8 @@ struct TcpProxy::State : std::enable_shared_from_this<TcpProxy::State> {
     Backend* pick(const std::vector<int>& tried);
     void accept_next();
     void connection_left_backend(int backend_id);
+    void close_idle(int backend_id);
+    void check_drain(int backend_id);
     void finish_drain(int backend_id);
     void shut_down();
 };
@@ -98,6 +104,12 @@ public:
 
     // The backend was forgotten while this connection used it: no count to give back.
     void forget_backend() { backend_id_ = -1; }
+
+    // Between requests: its last bytes went to the client, and nothing moved for `quiet`.
+    bool idle(std::chrono::steady_clock::duration quiet) const {
+        return phase_ == Phase::splicing && !awaiting_reply_ &&
+               std::chrono::steady_clock::now() - last_activity_ >= quiet;
+    }
 
 private:
     enum class Phase { parked, connecting, splicing, closed };
@@ -187,6 +199,8 @@ private:
             return;
         }
         if (ec) return fail(&from == &backend_);
+        awaiting_reply_ = &to == &backend_;  // bytes to the backend ask; bytes to the client answer
+        last_activity_ = std::chrono::steady_clock::now();
         asio::async_write(to, asio::buffer(pump.buffer.data(), n),
                           [self = shared_from_this(), &from, &to, &pump](const error_code& wec, std::size_t) {
                               if (self->phase_ != Phase::splicing) return;
@@ -215,6 +229,8 @@ private:
     std::vector<int> tried_;
     Pump upstream_;    // client to backend
     Pump downstream_;  // backend to client
+    bool awaiting_reply_ = false;
+    std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace
@@ -252,6 +268,28 @@ void TcpProxy::State::connection_left_backend(int backend_id) {
     if (!backend) return;
     --backend->open;
     if (backend->draining && backend->open == 0) finish_drain(backend_id);
+}
+
+// Idle keep-alive connections of a draining backend are closed; those in the middle of a request
+// finish first (up to the drain timeout).
+void TcpProxy::State::close_idle(int backend_id) {
+    std::vector<Connection*> idle;
+    for (Connection* connection : connections)
+        if (connection->backend_id() == backend_id && connection->idle(kIdleQuiet)) idle.push_back(connection);
+    for (Connection* connection : idle) connection->close();  // leaves the backend: may finish the drain
+}
+
+void TcpProxy::State::check_drain(int backend_id) {
+    Backend* backend = find(backend_id);
+    if (!backend || !backend->draining) return;
+    close_idle(backend_id);
+    if (!find(backend_id)) return;  // the last one closed finished the drain
+    auto timer = std::make_shared<asio::steady_timer>(io, kDrainCheck);
+    timer->async_wait([weak = weak_from_this(), backend_id, timer](const error_code& ec) {
+        auto state = weak.lock();
+        if (ec || !state || state->closed) return;
+        state->check_drain(backend_id);
+    });
 }
 
 // Forgets a draining backend: closes what is still open to it, then reports (on the loop).
@@ -360,12 +398,14 @@ void TcpProxy::drain_backend(int id, Duration timeout, std::function<void()> on_
     backend->on_drained = std::move(on_drained);
     if (backend->drain_timer) backend->drain_timer->cancel();
     if (backend->open == 0) return state_->finish_drain(id);
+    if (timeout.count() == 0) return state_->finish_drain(id);
     backend->drain_timer = std::make_shared<asio::steady_timer>(state_->io, timeout);
     backend->drain_timer->async_wait([weak = state_->weak_from_this(), id](const error_code& ec) {
         auto state = weak.lock();
         if (ec || !state || state->closed) return;
         state->finish_drain(id);
     });
+    state_->check_drain(id);
 }
 
 std::size_t TcpProxy::backend_count() const {

@@ -41,7 +41,8 @@ public:
 
     // New connections may go to this backend (id chosen by the caller, unique per proxy).
     void add_backend(int id, int port);
-    // No new connections go to it; open ones carry on. `on_drained` runs (on the loop) when
+    // No new connections go to it; idle keep-alive ones (last bytes to the client, quiet 50 ms)
+    // are closed, those in the middle of a request carry on. `on_drained` runs (on the loop) when
     // its last connection closes or after `timeout`, whichever is first; then the remaining
     // connections to it are closed.
     void drain_backend(int id, Duration timeout, std::function<void()> on_drained);
