@@ -55,6 +55,13 @@ void print_status_table(const StatusReply& reply) {
         if (artifacts) std::cout << pad(s.artifact_digest.empty() ? "-" : s.artifact_digest.substr(0, 15), 17);
         std::cout << (s.last_error.empty() ? "-" : s.last_error) << "\n";
     }
+    // A service that is down shows why, as its own last lines said it (as Tilt does).
+    for (const auto& s : reply.services) {
+        if (s.crash_lines.empty() || s.state == ServiceState::ready || s.state == ServiceState::completed) continue;
+        std::cout << "\n" << s.name << ": last output of the crashed replica\n";
+        const std::size_t first = s.crash_lines.size() > 10 ? s.crash_lines.size() - 10 : 0;
+        for (std::size_t i = first; i < s.crash_lines.size(); ++i) std::cout << "  | " << s.crash_lines[i] << "\n";
+    }
     std::cout << "policy: " << reply.policy << "\n";
 }
 

@@ -16,11 +16,13 @@ constexpr std::array<const char*, 6> kPalette{"\033[36m", "\033[35m", "\033[33m"
 constexpr const char* kReset = "\033[0m";
 constexpr const char* kRed = "\033[31m";
 constexpr std::array kStates{ServiceState::stopped, ServiceState::building, ServiceState::starting,
-                             ServiceState::ready,   ServiceState::degraded, ServiceState::crashed};
+                             ServiceState::ready,   ServiceState::degraded, ServiceState::crashed,
+                             ServiceState::completed};
 
 const char* state_colour(ServiceState state) {
     switch (state) {
-        case ServiceState::ready: return "\033[32m";
+        case ServiceState::ready:
+        case ServiceState::completed: return "\033[32m";
         case ServiceState::crashed: return "\033[1;31m";
         case ServiceState::degraded: return "\033[33m";
         case ServiceState::building:
@@ -96,6 +98,7 @@ void StatusBoard::apply_to_row(const RuntimeEvent& event) {
                 enter_state(row, *state);
                 if (!why.empty() && (*state == ServiceState::crashed || *state == ServiceState::degraded))
                     row.last_error = why;
+                if (*state == ServiceState::ready || *state == ServiceState::completed) row.last_error.clear();
             }
             break;
         case RuntimeEventKind::action:  // the runtime has no "building" state of its own: its build action is it
@@ -185,7 +188,7 @@ void StatusBoard::update(const std::vector<ServiceStatus>& services) {
             if (r.routed && r.health != "unhealthy") ++row.ready;
         row.port = s.port;
         row.restarts = s.restarts;
-        if (!s.last_error.empty()) row.last_error = s.last_error;
+        row.last_error = s.last_error;  // a recovered service shows no stale error
     }
 }
 

@@ -170,8 +170,16 @@ int up_command(const Options& options, const ToolDefaults& tool) {
 
     int received = 0;
     sigwait(&signals, &received);
-    printer.print(RuntimeEvent{RuntimeEventKind::state, "", std::string("got ") + strsignal(received) + ", stopping",
+    printer.print(RuntimeEvent{RuntimeEventKind::state, "",
+                               std::string("got ") + strsignal(received) +
+                                   ", stopping (cancelling work in flight; again to kill everything now)",
                                0, false, {}});
+    const SecondSignal force(signals, [&printer, &runtime](int again) {
+        printer.print(RuntimeEvent{RuntimeEventKind::state, "",
+                                   std::string("got ") + strsignal(again) + " again, killing every replica", 0,
+                                   false, {}});
+        (*runtime)->kill_all();
+    });
     subscribers.detach();
     http->api.reset();
     server->reset();

@@ -16,7 +16,7 @@
   const FEED_CAP = 300;        // activity entries kept
   const TOKEN_KEY = 'tandem.token';
   const SERVICE_ACTIONS = ['trigger', 'restart', 'reset'];
-  const STATES = ['building', 'starting', 'ready', 'degraded', 'crashed', 'stopped'];
+  const STATES = ['building', 'starting', 'ready', 'degraded', 'crashed', 'completed', 'stopped'];
 
   const $ = (id) => document.getElementById(id);
   const stats = {
@@ -296,7 +296,7 @@
     $('role-chip').hidden = !role || !token();
     $('role').textContent = role || '';
     const services = status.services || [];
-    const ready = services.filter((s) => s.state === 'ready').length;
+    const ready = services.filter((s) => s.state === 'ready' || s.state === 'completed').length;
     document.title = (status.tool || 'tandem') + ' · ' + ready + '/' + services.length + ' ready';
 
     const counts = {};

@@ -48,7 +48,8 @@ json service_json(const ServiceStatus& s) {
 
 ServiceState state_from_name(const std::string& name) {
     constexpr std::array kStates{ServiceState::stopped, ServiceState::building, ServiceState::starting,
-                                 ServiceState::ready,   ServiceState::degraded, ServiceState::crashed};
+                                 ServiceState::ready,   ServiceState::degraded, ServiceState::crashed,
+                             ServiceState::completed};
     for (ServiceState state : kStates)
         if (name == to_string(state)) return state;
     return ServiceState::stopped;

@@ -47,6 +47,14 @@ Status read_port(ParsedService& service, const Field& field, const yaml::Where& 
     return Ok{};
 }
 
+Status read_job(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto job = yaml::read_bool(field.value, where);
+    if (!job) return job.error();
+    service.spec.job = *job;
+    service.source.job = yaml::location(field.value, where.file);
+    return Ok{};
+}
+
 Status read_replicas(ParsedService& service, const Field& field, const yaml::Where& where) {
     auto replicas = yaml::read_int(field.value, where, 1, 100);
     if (!replicas) return replicas.error();
@@ -175,6 +183,7 @@ const std::vector<ServiceKey>& service_keys() {
         {"watch", read_watch_key, true},
         {"reset", read_reset_key, true},
         {"stop_grace", read_stop_grace, true},
+        {"job", read_job, false},
         {"overrides", read_overrides, false},
     };
     return keys;

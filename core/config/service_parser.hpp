@@ -14,6 +14,7 @@ namespace tandem::config {
 // cross-checks (ports, ${services.X.port}, depends_on) can point at them after overrides.
 struct ServiceSource {
     SourceLocation port;                     // the `port:` value (empty when not written)
+    SourceLocation job;                      // the `job:` value (empty when not written)
     std::vector<SourceLocation> env;         // one per ServiceSpec::env entry, its value
     std::vector<SourceLocation> depends_on;  // one per ServiceSpec::depends_on entry
     Fields overrides;                        // `overrides:`, policy set name -> body (validated)

@@ -154,6 +154,7 @@ std::string fingerprint(const ServiceSpec& service) {
     add_build(form, service.build);
     form.add("workdir", service.workdir);
     form.add("stop_grace", service.stop_grace.count());
+    if (service.job) form.add("job", 1);  // absent when false: existing fingerprints stay the same
     return "sha256:" + sha256_hex(form.text());
 }
 

@@ -127,9 +127,29 @@ Status check_duplicate_ports(const ParsedSpec& parsed) {
     return Ok{};
 }
 
+// A job runs once to completion: nothing connects to it, one copy runs, and its exit code is
+// its health.
+Status check_jobs(const ParsedSpec& parsed) {
+    for (std::size_t i = 0; i < parsed.spec.services.size(); ++i) {
+        const ServiceSpec& service = parsed.spec.services[i];
+        if (!service.job) continue;
+        std::string conflict;
+        if (service.port != 0) conflict = "port";
+        else if (service.replicas != 1) conflict = "replicas";
+        else if (service.health) conflict = "health";
+        if (conflict.empty()) continue;
+        return make_error(ErrorCode::invalid_value,
+                          "'services." + service.name + "': a job (job: true) runs once to completion and cannot have '" +
+                              conflict + "' (its exit code 0 is its success)",
+                          parsed.sources[i].job);
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 Status check_spec(const ParsedSpec& parsed) {
+    if (auto status = check_jobs(parsed); !status) return status;
     if (auto status = check_depends_on_names(parsed); !status) return status;
     if (auto status = CycleFinder(parsed).run(); !status) return status;
     if (auto status = check_port_references(parsed); !status) return status;

@@ -50,6 +50,10 @@ struct ReconcileLoop::State {
     Status last = Ok{};
     Clock::time_point last_change{};
     bool after_cancel = false;  // the last pass was cancelled: let the burst that did it finish
+    // The last pass left services it should run down or waiting for a dependency: look again
+    // soon (a re-check pass starts what can start now, it replaces nothing).
+    bool recheck = false;
+    std::string reported;  // the last "waiting"/"not serving" sentence, said once per change
     Stats stats;
     std::thread worker;
 
@@ -57,7 +61,8 @@ struct ReconcileLoop::State {
         if (on_event) on_event(e);
     }
     void run();
-    void pass(Pending work);
+    void pass(Pending work, bool recheck_only = false);
+    void report(const Plan& plan, const Status& outcome, long long ms);
     bool reload_if_changed(std::set<std::string>& paths);
     bool overtakes_build(const std::vector<std::string>& paths) const;
     void settle(Pending& work, const Status& outcome);
@@ -97,7 +102,57 @@ void ReconcileLoop::State::settle(Pending& work, const Status& outcome) {
     work.resets.clear();
 }
 
-void ReconcileLoop::State::pass(Pending work) {
+namespace {
+
+// What a re-check pass may do: start services that do not run (a dependency came up, a failed
+// wave left them out). Replacing a running service is left to a change, a trigger or a reset.
+void keep_starts_only(Plan& plan, const Observed& observed) {
+    for (Wave& wave : plan.waves)
+        std::erase_if(wave.steps, [&](const Step& step) { return observed.services.count(step.service) > 0; });
+    std::erase_if(plan.waves, [](const Wave& wave) { return wave.steps.empty(); });
+}
+
+// The services in the spec that run but do not serve: "cache (crashed: replica 3 exited with code 1)".
+std::vector<std::string> not_serving(const Spec& spec, const Observed& observed) {
+    std::vector<std::string> out;
+    for (const ServiceSpec& service : spec.services) {
+        auto it = observed.services.find(service.name);
+        if (it == observed.services.end() || it->second.serving()) continue;
+        out.push_back(service.name + " (" + to_string(it->second.state) +
+                      (it->second.last_error.empty() ? "" : ": " + it->second.last_error) + ")");
+    }
+    return out;
+}
+
+}  // namespace
+
+// After a pass: "up to date" only when every service it should run serves and nothing waits;
+// otherwise what does not serve and what waits, said once until it changes.
+void ReconcileLoop::State::report(const Plan& plan, const Status& outcome, long long ms) {
+    Spec spec;
+    {
+        std::lock_guard lock(mutex);
+        spec = project.spec;
+    }
+    std::string text;
+    for (const Waiting& w : plan.waiting) text += (text.empty() ? "" : "; ") + w.service + " waits: " + w.reason;
+    const auto down = not_serving(spec, runtime->observe());
+    for (const auto& d : down) text += (text.empty() ? "not serving: " : "; not serving: ") + d;
+    std::lock_guard lock(mutex);
+    recheck = !text.empty() || !outcome;
+    if (text.empty()) {
+        reported.clear();
+        if (outcome && !plan.empty())
+            emit(event(RuntimeEventKind::state,
+                       "up to date (" + std::to_string(plan.action_count()) + " actions in " + std::to_string(ms) + " ms)"));
+        return;
+    }
+    if (text == reported) return;
+    reported = text;
+    emit(event(RuntimeEventKind::state, text));
+}
+
+void ReconcileLoop::State::pass(Pending work, bool recheck_only) {
     reload_if_changed(work.paths);
     PlanRequest request;
     request.changed_paths.assign(work.paths.begin(), work.paths.end());
@@ -112,7 +167,9 @@ void ReconcileLoop::State::pass(Pending work) {
         spec = project.spec;
         policy = project.policy;
     }
-    auto plan = make_plan(spec, runtime->observe(), policy, request);
+    const Observed observed = runtime->observe();
+    auto plan = make_plan(spec, observed, policy, request);
+    if (plan && recheck_only) keep_starts_only(*plan, observed);
     if (!plan) {
         emit(event(RuntimeEventKind::failure, plan.error().to_string()));
         settle(work, plan.error());
@@ -121,6 +178,7 @@ void ReconcileLoop::State::pass(Pending work) {
     }
     if (plan->empty()) {
         settle(work, Ok{});
+        report(*plan, Ok{}, 0);
         return;
     }
     {
@@ -134,7 +192,7 @@ void ReconcileLoop::State::pass(Pending work) {
     const auto started = Clock::now();
     const Status outcome = runtime->apply(spec, policy, *plan);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
     building.clear();
     if (!outcome && outcome.error().code == ErrorCode::cancelled) {
         // Do it again with what came since: the paths and requests go back in the queue.
@@ -148,8 +206,8 @@ void ReconcileLoop::State::pass(Pending work) {
     ++stats.passes;
     last = outcome;
     settle(work, outcome);
-    if (outcome) emit(event(RuntimeEventKind::state, "up to date (" + std::to_string(plan->action_count()) +
-                                                         " actions in " + std::to_string(ms) + " ms)"));
+    lock.unlock();
+    report(*plan, outcome, ms);
 }
 
 // After a cancelled pass, wait until the changes stop coming (kQuiet without one, at most
@@ -157,11 +215,24 @@ void ReconcileLoop::State::pass(Pending work) {
 // one per batch. The first change of a burst is still acted on at once.
 constexpr auto kQuiet = std::chrono::milliseconds(50);
 constexpr auto kSettleLimit = std::chrono::milliseconds(1000);
+// How often a loop whose last pass left services down or waiting looks again.
+constexpr auto kRecheck = std::chrono::milliseconds(250);
 
 void ReconcileLoop::State::run() {
     std::unique_lock lock(mutex);
     for (;;) {
-        wake.wait(lock, [this] { return stopping || !pending.empty(); });
+        const auto has_work = [this] { return stopping || !pending.empty(); };
+        if (!recheck) wake.wait(lock, has_work);
+        else if (!wake.wait_for(lock, kRecheck, has_work)) {
+            // Nothing new came: look again at what the last pass left down or waiting.
+            running_pass = true;
+            lock.unlock();
+            pass(Pending{}, true);
+            lock.lock();
+            running_pass = false;
+            if (pending.empty()) idle.notify_all();
+            continue;
+        }
         if (after_cancel) {
             after_cancel = false;
             const auto limit = Clock::now() + kSettleLimit;

@@ -119,8 +119,15 @@ const char* to_string(ActionKind kind) {
     return "unknown";
 }
 
+std::string waiting_lines(const Plan& plan) {
+    std::string out;
+    for (const Waiting& w : plan.waiting) out += "waiting: " + w.service + " starts once " + w.reason + "\n";
+    return out;
+}
+
 std::string format_table(const Plan& plan) {
-    if (plan.empty()) return "nothing to do: the running services match the spec\n";
+    if (plan.empty() && plan.waiting.empty()) return "nothing to do: the running services match the spec\n";
+    if (plan.empty()) return waiting_lines(plan);
     std::vector<std::vector<std::vector<Row>>> waves;  // wave -> step -> rows
     std::array<std::size_t, 4> widths{};
     for (const Wave& wave : plan.waves) {
@@ -138,7 +145,7 @@ std::string format_table(const Plan& plan) {
         for (const auto& step_rows : waves[w])
             for (const Row& row : step_rows) out += format_row(row, widths);
     }
-    return out;
+    return out + waiting_lines(plan);
 }
 
 }  // namespace tandem

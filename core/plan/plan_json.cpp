@@ -59,6 +59,9 @@ std::string to_json(const Plan& plan, int indent) {
         }
         waves.push_back(Json{{"steps", std::move(steps)}});
     }
+    Json waiting = Json::array();
+    for (const Waiting& w : plan.waiting)
+        waiting.push_back(Json{{"service", w.service}, {"dependency", w.dependency}, {"reason", w.reason}});
     Json out{{"policy", plan.policy},
              {"revision", plan.revision},
              {"bootstrap", plan.bootstrap},
@@ -66,7 +69,8 @@ std::string to_json(const Plan& plan, int indent) {
              {"max_parallel", plan.max_parallel},
              {"audit_path", plan.audit_path ? Json(*plan.audit_path) : Json(nullptr)},
              {"history_keep", plan.history_keep},
-             {"waves", std::move(waves)}};
+             {"waves", std::move(waves)},
+             {"waiting", std::move(waiting)}};
     // Paths and env values need not be UTF-8; replace bad bytes rather than throw.
     return out.dump(indent, ' ', false, Json::error_handler_t::replace);
 }

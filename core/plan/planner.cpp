@@ -112,6 +112,35 @@ void add_requests(PendingSteps& pending, const PlanInputs& in) {
     }
 }
 
+// New services whose dependency runs but does not serve are held back, and so is whatever
+// depends on them: starting them on top of nothing only makes them crash. The plan says why.
+std::vector<Waiting> hold_dependents(PendingSteps& pending, const PlanInputs& in) {
+    std::vector<Waiting> waiting;
+    std::map<std::string, std::string> held;  // service -> why
+    for (const ServiceSpec* service : dependency_order(in.spec)) {
+        auto step = pending.find(service->name);
+        if (step == pending.end() || step->second.running || !step->second.launch) continue;
+        for (const std::string& dependency : service->depends_on) {
+            std::string why;
+            if (auto it = held.find(dependency); it != held.end()) {
+                why = "'" + dependency + "' waits too: " + it->second;
+            } else {
+                const auto observed = in.observed.services.find(dependency);
+                const auto dependency_step = pending.find(dependency);
+                const bool relaunched = dependency_step != pending.end() && dependency_step->second.launch;
+                if (observed == in.observed.services.end() || relaunched || observed->second.serving()) continue;
+                why = "'" + dependency + "' is " + to_string(observed->second.state) +
+                      (observed->second.last_error.empty() ? "" : ": " + observed->second.last_error);
+            }
+            held.emplace(service->name, why);
+            waiting.push_back(Waiting{service->name, dependency, why});
+            pending.erase(step);
+            break;
+        }
+    }
+    return waiting;
+}
+
 std::vector<Step> stops_of_removed(const Spec& spec, const Observed& observed, const PlanRequest& request) {
     std::vector<Step> stops;
     if (!request.only.empty()) return stops;  // a limited plan touches only what it names
@@ -149,6 +178,7 @@ Result<Plan> make_plan(const Spec& spec, const Observed& observed, const PolicyS
     const PlanInputs inputs{spec, observed, request};
     add_spec_differences(pending, inputs, policy, scope, decision->bootstrap);
     add_requests(pending, inputs);
+    auto waiting = hold_dependents(pending, inputs);
 
     std::vector<Step> steps;
     for (const auto& [name, step] : pending)
@@ -158,6 +188,7 @@ Result<Plan> make_plan(const Spec& spec, const Observed& observed, const PolicyS
     fill_header(plan, policy, request);
     plan.bootstrap = decision->bootstrap;
     plan.incident = decision->incident;
+    plan.waiting = std::move(waiting);
     plan.waves = arrange_waves(spec, stops_of_removed(spec, observed, request), std::move(steps),
                                policy.updates.max_parallel);
     return plan;

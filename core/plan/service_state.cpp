@@ -11,6 +11,7 @@ const char* to_string(ServiceState state) {
         case ServiceState::ready: return "ready";
         case ServiceState::degraded: return "degraded";
         case ServiceState::crashed: return "crashed";
+        case ServiceState::completed: return "completed";
     }
     return "unknown";
 }

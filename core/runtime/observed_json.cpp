@@ -10,7 +10,8 @@ namespace tandem {
 namespace {
 
 constexpr std::array kStates{ServiceState::stopped, ServiceState::building, ServiceState::starting,
-                             ServiceState::ready,   ServiceState::degraded, ServiceState::crashed};
+                             ServiceState::ready,   ServiceState::degraded, ServiceState::crashed,
+                             ServiceState::completed};
 
 Error bad_field(const std::string& file, const std::string& field, const std::string& what) {
     return make_error(ErrorCode::invalid_value, "'" + field + "': " + what, SourceLocation{file, 0, 0});
@@ -23,7 +24,7 @@ Result<ObservedService> service_from_json(const nlohmann::json& j, const std::st
     s.name = name;
     for (const auto& [key, value] : j.items()) {
         const std::string field = at + "." + key;
-        if (key == "fingerprint" || key == "artifact_digest" || key == "state") {
+        if (key == "fingerprint" || key == "artifact_digest" || key == "state" || key == "last_error") {
             if (!value.is_string()) return bad_field(file, field, "expected a string");
         } else if (key == "replicas" || key == "healthy") {
             if (!value.is_number_integer() || value.get<long long>() < 0)
@@ -31,12 +32,13 @@ Result<ObservedService> service_from_json(const nlohmann::json& j, const std::st
         } else {
             return make_error(ErrorCode::unknown_key,
                               "unknown field '" + field +
-                                  "' (known: fingerprint, artifact_digest, replicas, healthy, state)",
+                                  "' (known: fingerprint, artifact_digest, replicas, healthy, state, last_error)",
                               SourceLocation{file, 0, 0});
         }
     }
     s.fingerprint = j.value("fingerprint", "");
     s.artifact_digest = j.value("artifact_digest", "");
+    s.last_error = j.value("last_error", "");
     s.replicas = j.value("replicas", 1);
     s.healthy = j.value("healthy", s.replicas);
     const std::string state = j.value("state", "ready");
@@ -89,6 +91,7 @@ std::string to_json(const Observed& observed, int indent) {
         services[name] = {{"fingerprint", s.fingerprint}, {"artifact_digest", s.artifact_digest},
                           {"replicas", s.replicas},       {"healthy", s.healthy},
                           {"state", to_string(s.state)}};
+        if (!s.last_error.empty()) services[name]["last_error"] = s.last_error;
     }
     return nlohmann::json{{"revision", observed.revision}, {"services", services}}.dump(indent);
 }

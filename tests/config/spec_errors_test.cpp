@@ -279,3 +279,27 @@ TEST_CASE("an error about an empty value points at its key, not at the next line
         "version: 1\nservices:\n  api:\n    run: a\n    health:\n      tcp: true\n      interval:\n      timeout: 1s\n");
     check_at(interval, ErrorCode::invalid_value, 7, 7);
 }
+
+TEST_CASE("a job cannot have a port, replicas or a health probe, and the error points at job:") {
+    const Error port = parse_error("version: 1\nservices:\n  migrate:\n    run: ./migrate\n    job: true\n    port: 8080\n");
+    check_at(port, ErrorCode::invalid_value, 5, 10);
+    CHECK(port.message.find("'services.migrate': a job (job: true) runs once to completion and cannot have 'port'") == 0);
+    const Error replicas = parse_error("version: 1\nservices:\n  m:\n    run: ./m\n    replicas: 2\n    job: true\n");
+    CHECK(replicas.message.find("cannot have 'replicas'") != std::string::npos);
+    const Error health = parse_error("version: 1\nservices:\n  m:\n    job: true\n    run: ./m\n    health: {tcp: true}\n");
+    CHECK(health.message.find("cannot have 'health'") != std::string::npos);
+    const Error not_bool = parse_error("version: 1\nservices:\n  m:\n    run: ./m\n    job: sometimes\n");
+    check_at(not_bool, ErrorCode::invalid_value, 5, 10);
+}
+
+TEST_CASE("job: true parses and changes the fingerprint, job: false leaves it as it was") {
+    auto job = config::parse_spec("version: 1\nservices:\n  m:\n    run: ./m\n    job: true\n", "tandem.yaml");
+    auto plain = config::parse_spec("version: 1\nservices:\n  m:\n    run: ./m\n    job: false\n", "tandem.yaml");
+    auto unset = config::parse_spec("version: 1\nservices:\n  m:\n    run: ./m\n", "tandem.yaml");
+    REQUIRE(job.ok());
+    REQUIRE(plain.ok());
+    REQUIRE(unset.ok());
+    CHECK(job->spec.services[0].job);
+    CHECK(fingerprint(job->spec.services[0]) != fingerprint(unset->spec.services[0]));
+    CHECK(fingerprint(plain->spec.services[0]) == fingerprint(unset->spec.services[0]));
+}

@@ -42,7 +42,7 @@ inline Observed running(const Spec& spec, const std::vector<std::string>& names)
         const ServiceSpec* s = spec.find(name);
         REQUIRE(s != nullptr);
         observed.services[name] =
-            ObservedService{name, fingerprint(spec, *s), "", s->replicas, s->replicas, ServiceState::ready};
+            ObservedService{name, fingerprint(spec, *s), "", s->replicas, s->replicas, ServiceState::ready, ""};
     }
     return observed;
 }

@@ -135,7 +135,7 @@ TEST_CASE("format_table: an empty plan says there is nothing to do") {
 TEST_CASE("to_json: the header and every field that applies to each kind") {
     const Json json = Json::parse(tandem::to_json(wip_update()));
     CHECK(keys(json) == std::set<std::string>{"policy", "revision", "bootstrap", "incident", "max_parallel",
-                                              "audit_path", "history_keep", "waves"});
+                                              "audit_path", "history_keep", "waves", "waiting"});
     CHECK(json["policy"] == "wip");
     CHECK(json["revision"] == "");
     CHECK(json["bootstrap"] == false);

@@ -119,7 +119,7 @@ TEST_CASE("planner: only restricts the plan to the named services and their depe
 
     // A service removed from the spec is not stopped by a limited plan.
     Observed observed = running(spec, {"db", "cache", "api", "web"});
-    observed.services["legacy"] = tandem::ObservedService{"legacy", "x", "", 1, 1, tandem::ServiceState::ready};
+    observed.services["legacy"] = tandem::ObservedService{"legacy", "x", "", 1, 1, tandem::ServiceState::ready, ""};
     observed.services["api"].fingerprint = "old";
     observed.services["web"].fingerprint = "old";
     CHECK(layout(plan_ok(spec, observed, request)) == std::vector<std::vector<std::string>>{{"api"}});
@@ -163,7 +163,7 @@ TEST_CASE("planner: services that run as their spec says are left alone") {
 TEST_CASE("planner: a service removed from the spec is stopped in the first wave") {
     const Spec spec = spec_of({service("db"), built("api", {"db"})});
     Observed observed = running(spec, {"db", "api"});
-    observed.services["legacy"] = tandem::ObservedService{"legacy", "x", "", 2, 2, tandem::ServiceState::ready};
+    observed.services["legacy"] = tandem::ObservedService{"legacy", "x", "", 2, 2, tandem::ServiceState::ready, ""};
 
     const tandem::Step stop = single_step(plan_ok(spec, observed));
     CHECK(stop.service == "legacy");

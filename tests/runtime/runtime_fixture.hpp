@@ -4,6 +4,7 @@
 #pragma once
 
 #include "support/free_port.hpp"
+#include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 
 #include <tandem/plan.hpp>
@@ -11,6 +12,12 @@
 #include <tandem/runtime.hpp>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -79,6 +86,39 @@ inline std::string service_yaml(const std::string& name, int port, const std::st
     return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
            version + extra_args + "]\n    port: " + std::to_string(port) + "\n    replicas: " + std::to_string(replicas) +
            "\n    stop_grace: 2s\n    health:\n      http: /healthz\n      interval: 100ms\n" + more;
+}
+
+// Running, and not a zombie waiting for a parent (or init) to reap it.
+inline bool alive(pid_t pid) {
+    if (kill(pid, 0) != 0) return false;
+    const std::string stat = tandem::test::read_text("/proc/" + std::to_string(pid) + "/stat");
+    const auto close_paren = stat.rfind(')');
+    return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
+}
+
+// devloop up on `dir`, its output to `dir/devloop.out` (or discarded); returns its pid.
+inline pid_t start_devloop(const std::filesystem::path& dir, bool keep_output = false) {
+    const std::string out = keep_output ? (dir / "devloop.out").string() : std::string("/dev/null");
+    const pid_t engine = fork();
+    if (engine == 0) {
+        const int sink = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(sink, 1);
+        dup2(sink, 2);
+        const std::string file = (dir / "tandem.yaml").string();
+        execl(TANDEM_DEVLOOP, TANDEM_DEVLOOP, "up", "-f", file.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    return engine;
+}
+
+// The pids the engine recorded in the state directory, and the grandchildren's from pid files.
+inline std::vector<pid_t> recorded_pids(const std::filesystem::path& dir) {
+    std::vector<pid_t> pids;
+    const auto state = nlohmann::json::parse(tandem::test::read_text(dir / ".tandem/replicas.json"));
+    for (const auto& r : state["replicas"]) pids.push_back(r["pid"].get<pid_t>());
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+        if (entry.path().extension() == ".pid") pids.push_back(std::atoi(tandem::test::read_text(entry.path()).c_str()));
+    return pids;
 }
 
 }  // namespace tandem::test

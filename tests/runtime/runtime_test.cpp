@@ -34,17 +34,6 @@ using tandem::test::http_get;
 using tandem::test::TempDir;
 using namespace tandem::test;  // the runtime fixture
 
-namespace {
-
-// Running, and not a zombie waiting for a parent (or init) to reap it.
-bool alive(pid_t pid) {
-    if (kill(pid, 0) != 0) return false;
-    const std::string stat = tandem::test::read_text("/proc/" + std::to_string(pid) + "/stat");
-    const auto close_paren = stat.rfind(')');
-    return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
-}
-
-}  // namespace
 
 TEST_CASE("a service comes up behind its proxy, dependencies first, and stop_all leaves no process") {
     const int db_port = free_port(), api_port = free_port();
@@ -159,33 +148,6 @@ TEST_CASE("a crashing replica is restarted with backoff and its crash is kept fo
     CHECK(eventually([&] { return http_get(port, "/version", 300ms).has_value(); }, 5000ms));
 }
 
-namespace {
-
-// devloop up on `dir`, its output discarded; returns its pid.
-pid_t start_devloop(const fs::path& dir) {
-    const pid_t engine = fork();
-    if (engine == 0) {
-        const int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        const std::string file = (dir / "tandem.yaml").string();
-        execl(TANDEM_DEVLOOP, TANDEM_DEVLOOP, "up", "-f", file.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    return engine;
-}
-
-// The pids the engine recorded in the state directory, and the grandchildren's from pid files.
-std::vector<pid_t> recorded_pids(const fs::path& dir) {
-    std::vector<pid_t> pids;
-    const auto state = nlohmann::json::parse(tandem::test::read_text(dir / ".tandem/replicas.json"));
-    for (const auto& r : state["replicas"]) pids.push_back(r["pid"].get<pid_t>());
-    for (const auto& entry : fs::directory_iterator(dir))
-        if (entry.path().extension() == ".pid") pids.push_back(std::atoi(tandem::test::read_text(entry.path()).c_str()));
-    return pids;
-}
-
-}  // namespace
 
 TEST_CASE("replicas left by an engine killed with SIGKILL are stopped by the next engine") {
     const int port = free_port();
@@ -230,7 +192,9 @@ TEST_CASE("a replica that keeps crashing is restarted after doubling delays") {
                     "wip");  // wip: backoff from 100ms, doubling
     Events events;
     auto runtime = start_runtime(project.dir.path(), events);
-    REQUIRE(plan_and_apply(*runtime, project.loaded).ok());
+    // Its start succeeds or fails depending on whether the crash beats its readiness: either
+    // way the crashes that follow are restarted with the same backoff.
+    (void)plan_and_apply(*runtime, project.loaded);
     auto restarts = [&] {
         std::vector<std::string> out;
         for (const auto& t : events.texts("flaky"))

@@ -9,7 +9,8 @@
 
 namespace tandem {
 
-enum class ServiceState { stopped, building, starting, ready, degraded, crashed };
+// completed: a job (job: true) whose run exited 0.
+enum class ServiceState { stopped, building, starting, ready, degraded, crashed, completed };
 
 const char* to_string(ServiceState state);
 
@@ -20,6 +21,13 @@ struct ObservedService {
     int replicas = 0;             // replicas running
     int healthy = 0;              // replicas passing their health probe
     ServiceState state = ServiceState::stopped;
+    std::string last_error;       // why it is not ready, when it is not
+
+    // Whether what depends on it can start: it serves (some replicas may be unhealthy).
+    // A job serves once it has completed.
+    bool serving() const {
+        return state == ServiceState::ready || state == ServiceState::degraded || state == ServiceState::completed;
+    }
 };
 
 struct Observed {

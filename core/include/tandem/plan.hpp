@@ -68,12 +68,21 @@ struct Wave {
     std::vector<Step> steps;
 };
 
+// A service the plan does not start yet: a dependency runs but does not serve (it crashed, or
+// failed its health gate and is being tried again). A later plan starts it once it does.
+struct Waiting {
+    std::string service;
+    std::string dependency;
+    std::string reason;  // "'cache' is crashed: replica 3 was not healthy within 30s"
+};
+
 struct Plan {
     std::string policy;     // the policy set's name
     std::string revision;   // the revision planned for, if known
     bool bootstrap = false; // everything comes up from nothing
     bool incident = false;  // the bootstrap needed an explicit flag: recorded as an incident
     std::vector<Wave> waves;
+    std::vector<Waiting> waiting;  // new services held back until their dependencies serve
     int max_parallel = 0;   // steps of one wave run at most this many at once (0: all)
     std::optional<std::string> audit_path;  // where the executor records the update, if audited
     int history_keep = 0;   // revisions kept for rollback

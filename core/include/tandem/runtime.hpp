@@ -130,6 +130,9 @@ public:
     std::vector<ServiceStatus> status() const;
     std::vector<std::string> logs(const std::string& service, std::size_t count) const;
     void stop_all();  // every service, each with its grace period; blocks until all are gone
+    // SIGKILL to every replica's process group now, from any thread: a stop_all() under way
+    // returns once they are reaped (a second Ctrl+C).
+    void kill_all();
 
     struct State;
 

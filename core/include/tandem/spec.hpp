@@ -78,6 +78,10 @@ struct ServiceSpec {
     std::vector<WatchRule> watch;
     std::optional<ResetSpec> reset;
     Duration stop_grace{5000};  // SIGTERM, then SIGKILL after this long
+    // A one-shot job (a migration, an initdb): runs to completion once per release or change;
+    // it has completed when it exits 0, and what depends on it starts only then. No port,
+    // replicas or health.
+    bool job = false;
     SourceLocation location;    // where the service's mapping starts
 };
 

@@ -17,6 +17,9 @@ SupervisionRules supervision_rules(const Action& action, const PolicySet& policy
         rules.wait_for_health = true;
     }
     rules.on_crash = action.on_crash;
+    // Whoever applies plans reverts a crash within the automatic revert's window; later crashes
+    // are restarted like any other.
+    if (policy.auto_revert.enabled) rules.revert_window = policy.auto_revert.window;
     rules.backoff_initial = policy.crash.backoff_initial;
     rules.backoff_max = policy.crash.backoff_max;
     rules.stable_after = policy.crash.stable_after;

@@ -152,6 +152,7 @@ Observed ProcessRuntime::observe() const {
             o.replicas = static_cast<int>(s.replicas.size());
             for (const auto& r : s.replicas) o.healthy += r.health == "healthy" ? 1 : 0;
             o.state = s.state;
+            if (!o.serving()) o.last_error = s.last_error;
             observed.services.emplace(name, o);
         }
         return observed;
@@ -182,6 +183,12 @@ std::vector<std::string> ProcessRuntime::logs(const std::string& service, std::s
     std::vector<std::string> out;
     for (const auto& line : state_->logs->tail(service, count)) out.push_back(format_log_line(line));
     return out;
+}
+
+void ProcessRuntime::kill_all() {
+    asio::post(state_->io, [this] {
+        for (auto& [name, supervisor] : state_->services) supervisor->kill();
+    });
 }
 
 void ProcessRuntime::stop_all() {

@@ -14,7 +14,9 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
                                       std::function<void()> became_ready) {
     const int id = replica.id;
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    auto probe = make_probe(io_, spec, replica.port, release_->cwd, release_->env);
+    // An exec probe runs like the replica: its env, PORT, and ${port} as the replica's own port.
+    const HealthSpec probe_for = probe_spec(spec, replica.port);
+    auto probe = make_probe(io_, probe_for, replica.port, release_->cwd, launch_spec(*release_, replica.port).env);
     replica.monitor = std::make_shared<HealthMonitor>(
         io_, spec, std::move(probe), [weak, id, became_ready, port_check_only](Health h, const ProbeOutcome& last) {
             auto self = weak.lock();
@@ -31,7 +33,10 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
             if (h == Health::healthy) {
                 it->second->was_healthy = true;
                 if (!it->second->ready) became_ready();
-                else if (self->status_.state == ServiceState::degraded) self->set_state(ServiceState::ready);
+                else if (self->status_.state == ServiceState::degraded) {
+                    self->status_.last_error.clear();  // recovered: no stale error
+                    self->set_state(ServiceState::ready);
+                }
             } else if (h == Health::unhealthy) {
                 self->status_.last_error = "replica " + std::to_string(id) + " unhealthy: " + last.detail;
                 if (it->second->ready) self->set_state(ServiceState::degraded, self->status_.last_error);
@@ -50,29 +55,37 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
     replica.monitor->start();
 }
 
+// Ready: the running rollout learns of it (if it waits for readiness), a replica it routed
+// early goes behind the proxy now, and a replica restarted after a crash goes straight back.
+void ServiceSupervisor::replica_became_ready(int id) {
+    auto it = replicas_.find(id);
+    if (it == replicas_.end() || it->second->ready || it->second->stopping) return;
+    Replica& r = *it->second;
+    r.ready = true;
+    if (r.gate) r.gate->cancel();
+    if (r.route_wanted) route(id);
+    if (r.in_rollout && rollout_ && rollout_->state() == RolloutState::running) {
+        rollout_->replica_ready(id);
+        finish_rollout_if_done();
+    } else if (!r.in_rollout && !r.routed) {
+        route(id);
+        const bool checked = release_->service.health || r.port != 0;
+        set_state(ServiceState::ready, "replica " + std::to_string(id) + (checked ? " is back" : " restarted"));
+        status_.last_error.clear();
+        status_.crash_lines.clear();
+    }
+}
+
+// A replica is ready once its probe passes, or without a probe once its port accepts a
+// connection, or at once when it has neither; only then does it take traffic, under every
+// policy. Whether the rollout waits for that is the policy's (wait_for_health).
 void ServiceSupervisor::watch_health(Replica& replica) {
     const int id = replica.id;
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    // Ready: the running rollout learns of it; a replica restarted after a crash goes straight
-    // back behind the proxy.
     auto became_ready = [weak, id] {
-        auto self = weak.lock();
-        if (!self) return;
-        auto it = self->replicas_.find(id);
-        if (it == self->replicas_.end() || it->second->ready || it->second->stopping) return;
-        Replica& r = *it->second;
-        r.ready = true;
-        if (r.gate) r.gate->cancel();
-        if (r.in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
-            self->rollout_->replica_ready(id);
-            self->finish_rollout_if_done();
-        } else if (!r.in_rollout) {
-            self->route(id);
-            self->set_state(ServiceState::ready, "replica " + std::to_string(id) + " is back");
-        }
+        if (auto self = weak.lock()) self->replica_became_ready(id);
     };
-    // A service with a port but no probe is still only routed once its port accepts a
-    // connection: the proxy never hands a client to a replica that is not listening yet.
+    if (release_->service.job) return;  // a job is done when it exits 0 (job_completed), however long it runs
     const auto& health = release_->service.health;
     std::optional<HealthSpec> port_open;
     if (!health && replica.port != 0) {
@@ -81,32 +94,49 @@ void ServiceSupervisor::watch_health(Replica& replica) {
         port_open->interval = Duration(2);
         port_open->failure_threshold = std::numeric_limits<int>::max();
     }
-    if (health || port_open) start_monitor(replica, health ? *health : *port_open, !health, became_ready);
-    const bool gated = health ? rules_.wait_for_health : port_open.has_value();
+    const bool checked = health || port_open;
+    if (checked) start_monitor(replica, health ? *health : *port_open, !health, became_ready);
+    else asio::post(io_, became_ready);
+    const bool gated = checked && (health ? rules_.wait_for_health : true);
     if (!gated) {
-        asio::post(io_, became_ready);
+        // The rollout goes on without waiting; the replica is routed once it is ready.
+        if (replica.in_rollout)
+            asio::post(io_, [weak, id] {
+                auto self = weak.lock();
+                if (!self || !self->rollout_ || self->rollout_->state() != RolloutState::running) return;
+                auto it = self->replicas_.find(id);
+                if (it == self->replicas_.end() || it->second->stopping || !it->second->in_rollout) return;
+                self->rollout_->replica_ready(id);
+                self->finish_rollout_if_done();
+            });
         return;
     }
-    if (rules_.rollout.gate_timeout.count() > 0) {
-        replica.gate = std::make_unique<asio::steady_timer>(io_, rules_.rollout.gate_timeout);
-        replica.gate->async_wait([weak, id](const boost::system::error_code& ec) {
-            auto self = weak.lock();
-            if (ec || !self) return;
-            auto it = self->replicas_.find(id);
-            if (it == self->replicas_.end() || it->second->ready) return;
-            const std::string why = "replica " + std::to_string(id) + " was not healthy within " +
-                                    format_duration(self->rules_.rollout.gate_timeout);
-            self->status_.last_error = why;
-            ++self->status_.errors.failed_gates;
-            self->emit(RuntimeEventKind::failure, why, id);
-            if (it->second->in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
-                self->rollout_->replica_failed(id, why);
-                self->finish_rollout_if_done();
-            } else {
-                self->stop_replica(id, false);
-            }
-        });
-    }
+    if (rules_.rollout.gate_timeout.count() > 0) start_gate(replica);
+}
+
+// A gated replica that is not ready within the gate timeout fails (its rollout, or it is stopped).
+void ServiceSupervisor::start_gate(Replica& replica) {
+    const int id = replica.id;
+    std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
+    replica.gate = std::make_unique<asio::steady_timer>(io_, rules_.rollout.gate_timeout);
+    replica.gate->async_wait([weak, id](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self) return;
+        auto it = self->replicas_.find(id);
+        if (it == self->replicas_.end() || it->second->ready) return;
+        const std::string why = "replica " + std::to_string(id) + " was not healthy within " +
+                                format_duration(self->rules_.rollout.gate_timeout);
+        self->status_.last_error = why;
+        ++self->status_.errors.failed_gates;
+        self->emit(RuntimeEventKind::failure, why, id);
+        if (it->second->in_rollout && self->rollout_ && self->rollout_->state() == RolloutState::running) {
+            self->rollout_->replica_failed(id, why);
+            self->finish_rollout_if_done();
+        } else {
+            self->stop_replica(id, false);
+            self->schedule_restart(std::chrono::steady_clock::now());
+        }
+    });
 }
 
 }  // namespace tandem::process

@@ -19,7 +19,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
     return text;
 }
 
-// How a replica of `release` on `port` (0: none) is launched: ${port} expanded, PORT set.
+}  // namespace
+
 LaunchSpec launch_spec(const Release& release, int port) {
     const std::string port_text = std::to_string(port);
     LaunchSpec launch;
@@ -34,7 +35,11 @@ LaunchSpec launch_spec(const Release& release, int port) {
     return launch;
 }
 
-}  // namespace
+HealthSpec probe_spec(const HealthSpec& health, int port) {
+    HealthSpec spec = health;
+    for (auto& arg : spec.command) arg = replace_all(arg, "${port}", std::to_string(port));
+    return spec;
+}
 
 ServiceSupervisor::ServiceSupervisor(asio::io_context& io, std::string name, SupervisorHooks hooks)
     : io_(io), name_(std::move(name)), hooks_(std::move(hooks)) {
@@ -91,7 +96,12 @@ void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules
     }
     if (!backoff_ || rules.backoff_initial != rules_.backoff_initial || rules.backoff_max != rules_.backoff_max)
         backoff_.emplace(rules.backoff_initial, rules.backoff_max, rules.stable_after);
+    abort_rollout();
+    restart_timer_.reset();  // the new release replaces whatever a pending restart would start
+    previous_ = std::move(release_);
+    previous_target_ = target_;
     release_ = std::move(release);
+    target_ = replicas;
     rules_ = rules;
     stopping_ = false;
     status_.fingerprint = release_->fingerprint;
@@ -107,6 +117,17 @@ void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules
     set_state(ServiceState::starting);
     rollout_->begin();
     finish_rollout_if_done();
+}
+
+// A rollout that has not ended is dropped: it starts nothing more, and whoever waits for it
+// hears that it was cancelled.
+void ServiceSupervisor::abort_rollout() {
+    if (!rollout_ || rollout_->state() != RolloutState::running) return;
+    rollout_.reset();
+    if (auto done = std::exchange(rollout_done_, {}))
+        asio::post(io_, [done, name = name_] {
+            done(make_error(ErrorCode::cancelled, name + ": the rollout was cancelled"));
+        });
 }
 
 // The release's own check before a replica of it starts (its artifact verified again); a
@@ -126,6 +147,7 @@ Status ServiceSupervisor::check_release(const Release& release, int id) {
 }
 
 std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
+    if (stopping_) return std::nullopt;  // nothing new starts once the service is being stopped
     const int id = next_replica_id++;
     if (!check_release(release, id)) return std::nullopt;
     int port = 0;
@@ -162,6 +184,7 @@ std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
     replica->port = port;
     replica->child = *child;
     replica->fingerprint = release.fingerprint;
+    replica->digest = release.artifact_digest;
     replica->started = std::chrono::steady_clock::now();
     const auto now = std::chrono::system_clock::now();
     replica->record = ReplicaRecord{name_, id, (*child)->pid(), process_start_ticks((*child)->pid()), port,
@@ -195,9 +218,15 @@ int ServiceSupervisor::start_replica() {
     return *id;
 }
 
+// A replica takes connections only once it is ready; one the rollout routes earlier (a policy
+// that does not wait for health) is routed the moment it becomes ready.
 void ServiceSupervisor::route(int id) {
     auto it = replicas_.find(id);
-    if (it == replicas_.end() || it->second->routed) return;
+    if (it == replicas_.end() || it->second->routed || it->second->stopping) return;
+    if (!it->second->ready) {
+        it->second->route_wanted = true;
+        return;
+    }
     if (proxy_ && it->second->port) proxy_->add_backend(id, it->second->port);
     it->second->routed = true;
 }
@@ -245,58 +274,16 @@ void ServiceSupervisor::stop_replica(int id, bool drain) {
     }
 }
 
-void ServiceSupervisor::replica_exited(int id, const ExitStatus& status) {
-    auto it = replicas_.find(id);
-    if (it == replicas_.end() || it->second->stopping) return;  // stop_replica's callback takes it from here
-    handle_crash(*it->second, status);
-}
-
-void ServiceSupervisor::handle_crash(Replica& replica, const ExitStatus& exit) {
-    const int id = replica.id;
-    const auto ran_since = replica.started;
-    ++status_.errors.crashes;
-    status_.last_error = "replica " + std::to_string(id) + " " + exit.describe();
-    status_.crash_lines.clear();
-    if (hooks_.logs)
-        for (const auto& line : hooks_.logs->tail(name_, 10)) status_.crash_lines.push_back(line.text);
-    emit(RuntimeEventKind::crash, status_.last_error, id);
-    if (replica.monitor) replica.monitor->stop();
-    if (replica.gate) replica.gate->cancel();
-    if (replica.routed && proxy_) proxy_->drain_backend(id, Duration(0), [] {});
-    const bool in_rollout = replica.in_rollout;
-    replicas_.erase(id);
-    if (hooks_.replicas_changed) hooks_.replicas_changed();
-
-    if (rollout_ && rollout_->state() == RolloutState::running) {
-        rollout_->replica_failed(id, status_.last_error);
-        finish_rollout_if_done();
-        if (in_rollout) return;
-    }
-    if (stopping_ || !release_) return;
-    set_state(ServiceState::crashed, status_.last_error);
-    if (rules_.on_crash == CrashAction::revert) {
-        emit(RuntimeEventKind::failure, "crash.on_crash is revert: not restarting; the release should be reverted");
-        return;
-    }
-    const Duration delay = backoff_->next_delay(ran_since, std::chrono::steady_clock::now());
-    ++status_.restarts;
-    emit(RuntimeEventKind::state, "restarting in " + format_duration(delay) + " (crash " +
-                                      std::to_string(backoff_->consecutive_crashes()) + ")");
-    auto timer = std::make_shared<asio::steady_timer>(io_, delay);
-    std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    timer->async_wait([weak, timer](const boost::system::error_code& ec) {
-        auto self = weak.lock();
-        if (ec || !self || self->stopping_ || !self->release_) return;
-        if (self->rollout_ && self->rollout_->state() == RolloutState::running) return;  // a rollout replaces it
-        self->spawn_replica(*self->release_);
-    });
-}
-
 void ServiceSupervisor::finish_rollout_if_done() {
     if (!rollout_ || rollout_->state() == RolloutState::running || !rollout_done_) return;
     const bool ok = rollout_->state() == RolloutState::succeeded;
-    // New replicas that the failed rollout left starting never take traffic.
-    if (!ok) {
+    rolled_out_ = std::chrono::steady_clock::now();
+    if (ok) {
+        previous_.reset();
+        status_.last_error.clear();
+        status_.crash_lines.clear();
+    } else {
+        // New replicas that the failed rollout left starting never take traffic.
         std::vector<int> leftovers;
         for (auto& [id, replica] : replicas_)
             if (replica->in_rollout && !replica->routed) leftovers.push_back(id);
@@ -304,15 +291,44 @@ void ServiceSupervisor::finish_rollout_if_done() {
         status_.last_error = rollout_->error();
     }
     for (auto& [id, replica] : replicas_) replica->in_rollout = false;
-    set_state(ok ? ServiceState::ready : ServiceState::degraded, ok ? "" : rollout_->error());
     auto done = std::exchange(rollout_done_, {});
-    if (ok) done(Ok{});
-    else done(make_error(ErrorCode::source, name_ + ": " + rollout_->error()));
+    if (ok) {
+        set_state(release_->service.job ? ServiceState::completed : ServiceState::ready);
+        done(Ok{});
+        return;
+    }
+    const std::string error = rollout_->error();
+    if (alive_replicas() > 0) {
+        keep_previous_release();
+    } else {
+        set_state(ServiceState::crashed, error);
+        if (rules_.on_crash == CrashAction::restart) schedule_restart(std::chrono::steady_clock::now());  // a failed start is tried again
+    }
+    done(make_error(ErrorCode::source, name_ + ": " + error));
+}
+
+// A failed rollout that left replicas of the previous release serving: the service is what
+// they run, so status, observe() and crash restarts speak of the previous release.
+void ServiceSupervisor::keep_previous_release() {
+    if (previous_) {
+        release_ = std::move(previous_);
+        target_ = previous_target_;
+        previous_.reset();
+    }
+    status_.fingerprint = release_->fingerprint;
+    status_.artifact_digest = release_->artifact_digest;
+    bool serving = false;
+    for (const auto& [id, replica] : replicas_) serving = serving || (replica->routed && !replica->stopping);
+    set_state(serving ? ServiceState::ready : ServiceState::degraded,
+              "the previous release serves: " + status_.last_error);
+    if (alive_replicas() < target_ && rules_.on_crash == CrashAction::restart) schedule_restart(std::chrono::steady_clock::now());
 }
 
 void ServiceSupervisor::stop(std::function<void()> done) {
     stopping_ = true;
     stop_done_ = std::move(done);
+    abort_rollout();
+    restart_timer_.reset();
     if (replicas_.empty()) {
         close_proxy();
         set_state(ServiceState::stopped);
@@ -321,7 +337,12 @@ void ServiceSupervisor::stop(std::function<void()> done) {
     }
     std::vector<int> ids;
     for (auto& [id, replica] : replicas_) ids.push_back(id);
-    for (int id : ids) stop_replica(id, false);
+    for (int id : ids) stop_replica(id, false);  // those already stopping just finish
+}
+
+void ServiceSupervisor::kill() {
+    for (auto& [id, replica] : replicas_)
+        if (replica->child) replica->child->kill();
 }
 
 ServiceStatus ServiceSupervisor::status() const {

@@ -35,11 +35,23 @@ struct Release {
     std::function<Status()> verify;
 };
 
+// How a replica of `release` on `port` (0: none) is launched: ${port} expanded, PORT set
+// (unless env sets it), the release's env and workdir.
+LaunchSpec launch_spec(const Release& release, int port);
+
+// The service's probe for a replica on `port`: ${port} in an exec probe's command expanded.
+HealthSpec probe_spec(const HealthSpec& health, int port);
+
 // The policy's rules for one rollout and for crashes afterwards.
 struct SupervisionRules {
     RolloutParams rollout;
-    bool wait_for_health = true;  // replicas count as ready only once healthy (if the service has a probe)
+    // The rollout waits until a new replica is ready before it counts it as done (a replica
+    // takes traffic only once ready either way: its probe passed, or its port accepts connections).
+    bool wait_for_health = true;
     CrashAction on_crash = CrashAction::restart;
+    // Under on_crash: revert, a crash this long after the rollout is reverted (by whoever applies
+    // plans); a later one is restarted with backoff like under on_crash: restart.
+    Duration revert_window{0};
     Duration backoff_initial{100}, backoff_max{10000}, stable_after{30000};
 };
 
@@ -58,8 +70,13 @@ public:
     // Replaces whatever runs with `replicas` replicas of `release` (a fresh start when none
     // runs). `done` gets the outcome once the rollout has succeeded or failed.
     void roll_out(Release release, int replicas, SupervisionRules rules, std::function<void(Status)> done);
-    // Stops every replica (each with the service's grace period) and closes the proxy.
+    // Stops every replica (each with the service's grace period) and closes the proxy. A
+    // rollout under way ends at once (its `done` gets a cancelled error) and starts nothing more;
+    // no restart is pending afterwards.
     void stop(std::function<void()> done);
+    // SIGKILL to every replica's process group now (a forced stop; stop()'s `done` still runs
+    // once they are gone).
+    void kill();
 
     ServiceStatus status() const;
     std::vector<ReplicaRecord> records() const;
@@ -78,12 +95,23 @@ private:
     Status check_release(const Release& release, int id);
     std::optional<int> spawn_replica(const Release& release);
     void watch_health(Replica& replica);
+    void start_gate(Replica& replica);
     void start_monitor(Replica& replica, const HealthSpec& spec, bool port_check_only,
                        std::function<void()> became_ready);
+    void replica_became_ready(int id);
     void replica_exited(int id, const ExitStatus& status);
     void handle_crash(Replica& replica, const ExitStatus& status);
+    void job_completed(Replica& replica);
+    void record_crash(const Replica& replica, const ExitStatus& exit);
+    bool crash_is_reverted() const;
+    // `ran_since`: when the replica that is missing started (a failed start: now).
+    void schedule_restart(std::chrono::steady_clock::time_point ran_since);
+    void restart_missing();
+    int alive_replicas() const;
     void stop_replica(int id, bool drain);
     void finish_rollout_if_done();
+    void keep_previous_release();
+    void abort_rollout();
     void set_state(ServiceState state, const std::string& why = {});
     void emit(RuntimeEventKind kind, const std::string& text, int replica = 0, bool is_stderr = false);
 
@@ -93,7 +121,12 @@ private:
     std::unique_ptr<TcpProxy> proxy_;
     std::map<int, std::unique_ptr<Replica>> replicas_;
     std::optional<Release> release_;
+    int target_ = 0;                     // replicas of release_ that should run
+    std::optional<Release> previous_;    // what ran before the rollout under way, and how many
+    int previous_target_ = 0;
     SupervisionRules rules_;
+    std::chrono::steady_clock::time_point rolled_out_;  // when the last rollout ended
+    std::unique_ptr<asio::steady_timer> restart_timer_;  // the one pending restart, if any
     std::unique_ptr<Rollout> rollout_;
     std::function<void(Status)> rollout_done_;
     std::optional<Backoff> backoff_;
@@ -111,11 +144,13 @@ struct ServiceSupervisor::Replica {
     std::unique_ptr<asio::steady_timer> gate;
     Health health = Health::unknown;
     bool was_healthy = false;  // passed its probe once: failures from then on count as errors
-    bool ready = false;
+    bool ready = false;         // its probe passed (or its port accepts connections, or it has neither)
+    bool route_wanted = false;  // the rollout routed it before it was ready: route once it is
     bool routed = false;
     bool stopping = false;
     bool in_rollout = false;  // started by the running rollout
     std::string fingerprint;
+    std::string digest;
     std::chrono::steady_clock::time_point started;
     ReplicaRecord record;
 };
