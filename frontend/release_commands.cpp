@@ -2,6 +2,7 @@
 // audit read the state directory, so they work whether an engine runs or not.
 #include "frontend/release_commands.hpp"
 
+#include "frontend/engine_location.hpp"
 #include "frontend/output.hpp"
 #include "frontend/remote_commands.hpp"
 
@@ -50,14 +51,27 @@ int print_outcome(const json& outcome, const Options& options) {
 }
 
 std::string audit_log_path(const Options& options) {
-    return options.audit_log ? *options.audit_log : (release_state_dir(options) / "audit.jsonl").string();
+    return options.audit_log ? *options.audit_log : (locate_release_state(options).state_dir / "audit.jsonl").string();
+}
+
+// " (looked for .shipper in /a/b, /a, /; give --state-dir DIR)" when the state directory was
+// searched for and not found; "" otherwise.
+std::string where_looked(const EngineLocation& where) {
+    std::error_code ec;
+    if (where.checked.empty() || std::filesystem::exists(where.state_dir, ec)) return {};
+    std::string dirs;
+    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+    return " (looked for .shipper/ in " + dirs + "; give --state-dir DIR)";
 }
 
 int audit_verify(const Options& options, const ToolDefaults& tool) {
     const auto path = audit_log_path(options);
-    if (!std::filesystem::exists(path))
-        return report_error(make_error(ErrorCode::io, "no audit log at " + path + " (see --state-dir, --audit-log)"),
+    if (!std::filesystem::exists(path)) {
+        const std::string looked = options.audit_log ? "" : where_looked(locate_release_state(options));
+        return report_error(make_error(ErrorCode::io, "no audit log at " + path +
+                                                          (looked.empty() ? " (see --state-dir, --audit-log)" : looked)),
                             options, tool);
+    }
     const AuditVerification result = AuditLog::verify(path);
     if (options.output == OutputFormat::json)
         std::cout << json{{"ok", result.ok}, {"records", result.records}, {"bad_line", result.bad_line},
@@ -132,7 +146,8 @@ int diff_command(const Options& options, const ToolDefaults& tool) {
 }
 
 int history_command(const Options& options, const ToolDefaults& tool) {
-    const auto file = release_state_dir(options) / "releases.json";
+    const EngineLocation state = locate_release_state(options);
+    const auto file = state.state_dir / "releases.json";
     auto history = ReleaseHistory::load(file);
     if (!history) return report_error(history.error(), options, tool);
     if (options.output == OutputFormat::json) {
@@ -140,7 +155,7 @@ int history_command(const Options& options, const ToolDefaults& tool) {
         return 0;
     }
     if (history->releases.empty()) {
-        std::cout << "nothing deployed yet (" << file.string() << ")\n";
+        std::cout << "nothing deployed yet (" << file.string() << ")" << where_looked(state) << "\n";
         return 0;
     }
     std::cout << "  " << pad("COMMIT", 13) << pad("DEPLOYED", 25) << pad("HOW", 10) << pad("BY", 28) << "SUBJECT\n";

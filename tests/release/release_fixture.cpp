@@ -1,6 +1,11 @@
 // The release tests' shared fixture.
 #include "release/release_fixture.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 namespace tandem::test {
@@ -126,6 +131,27 @@ std::vector<AuditRecord> audit_records(const std::filesystem::path& state_dir) {
     auto records = AuditLog::read(state_dir / "audit.jsonl");
     REQUIRE_MESSAGE(records.ok(), records.error().to_string());
     return *records;
+}
+
+pid_t start_program(const std::filesystem::path& cwd, std::vector<std::string> argv, const std::filesystem::path& log) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(out, 1);
+        dup2(out, 2);
+        if (chdir(cwd.c_str()) != 0) _exit(126);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+void stop_program(pid_t pid) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
 }
 
 }  // namespace tandem::test

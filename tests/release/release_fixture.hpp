@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -82,5 +83,10 @@ struct FirstRelease {
 std::string served_version(int port);
 
 std::vector<AuditRecord> audit_records(const std::filesystem::path& state_dir);
+
+// `argv` (argv[0] a path) started in the background in `cwd`, its output appended to `log`.
+pid_t start_program(const std::filesystem::path& cwd, std::vector<std::string> argv, const std::filesystem::path& log);
+// SIGTERM, then waits for it to exit.
+void stop_program(pid_t pid);
 
 }  // namespace tandem::test

@@ -1,0 +1,62 @@
+// What the audit log says is what happened: who asked for a change, and which files each
+// service runs from.
+#include "release/release_fixture.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace tandem;
+using namespace tandem::test;
+
+namespace {
+
+std::string user_name() {
+    const passwd* entry = getpwuid(geteuid());
+    return entry ? entry->pw_name : "uid " + std::to_string(geteuid());
+}
+
+CommandResult shipper(const fs::path& state, std::vector<std::string> args) {
+    args.insert(args.begin(), TANDEM_SHIPPER);
+    args.push_back("--state-dir");
+    args.push_back(state.string());
+    return run_command(args);
+}
+
+const AuditRecord* last_of(const std::vector<AuditRecord>& records, const std::string& event) {
+    for (auto it = records.rbegin(); it != records.rend(); ++it)
+        if (it->entry.event == event) return &*it;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("a rollback from the CLI over the HTTP API is audited as the local user, not the API token") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    const fs::path log = state.path() / "shipper.log";
+    const pid_t engine = start_program(state.path(),
+                                       {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
+                                        state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "0"},
+                                       log);
+    auto deployed = [&](const std::string& commit) {
+        return eventually([&] { return shipper(state.path(), {"history"}).out.find("* " + commit.substr(0, 12)) !=
+                                       std::string::npos; },
+                          30000ms);
+    };
+    REQUIRE_MESSAGE(deployed(first), read_text(log));
+    const auto second = upstream.commit({{"version.txt", "v2\n"}}, "second");
+    REQUIRE_MESSAGE(deployed(second), read_text(log));
+    REQUIRE(fs::exists(state.path() / "api.json"));  // so the CLI goes through the HTTP API
+    const auto rolled = shipper(state.path(), {"rollback", first.substr(0, 12)});
+    CHECK_MESSAGE(rolled.exit_code == 0, rolled.err);
+    const auto records = audit_records(state.path());
+    const AuditRecord* rollback = last_of(records, "rollback");
+    REQUIRE(rollback);
+    CHECK_MESSAGE(rollback->entry.actor.find("by user " + user_name() + " ") != std::string::npos, rollback->entry.actor);
+    CHECK(rollback->entry.actor.find("local-cli") == std::string::npos);
+    stop_program(engine);
+}
