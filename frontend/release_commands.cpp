@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace tandem::cli {
@@ -158,13 +159,19 @@ int history_command(const Options& options, const ToolDefaults& tool) {
         std::cout << "nothing deployed yet (" << file.string() << ")" << where_looked(state) << "\n";
         return 0;
     }
-    std::cout << "  " << pad("COMMIT", 13) << pad("DEPLOYED", 25) << pad("HOW", 10) << pad("BY", 28) << "SUBJECT\n";
-    for (const auto& r : history->releases) {
-        const bool current = r.commit == history->deployed;
-        std::cout << (current ? "* " : "  ") << pad(short_id(r.commit), 13) << pad(format_utc(r.deployed), 25)
-                  << pad(r.how, 10) << pad(r.actor.substr(0, 27), 28) << r.subject;
+    std::cout << "  " << pad("COMMIT", 13) << pad("WHEN", 25) << pad("HOW", 10) << pad("BY", 28) << "SUBJECT\n";
+    // Kept releases and rejected commits, newest first: what ran, and what was tried and why not.
+    std::vector<const ReleaseRecord*> rows;
+    for (const auto& r : history->releases) rows.push_back(&r);
+    for (const auto& r : history->rejections)
+        if (!history->find(r.commit)) rows.push_back(&r);
+    std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->deployed > b->deployed; });
+    for (const ReleaseRecord* r : rows) {
+        const bool current = r->commit == history->deployed;
+        std::cout << (current ? "* " : "  ") << pad(short_id(r->commit), 13) << pad(format_utc(r->deployed), 25)
+                  << pad(r->how, 10) << pad(r->actor.substr(0, 27), 28) << r->subject;
         if (current && history->pinned) std::cout << "  [pinned until a newer commit]";
-        if (auto it = history->rejected.find(r.commit); it != history->rejected.end()) std::cout << "  [" << it->second << "]";
+        if (auto it = history->rejected.find(r->commit); it != history->rejected.end()) std::cout << "  [" << it->second << "]";
         std::cout << "\n";
     }
     return 0;
@@ -186,7 +193,14 @@ bool print_release_status(const std::string& release_json, const Options&) {
     if (j.value("pinned", false)) std::cout << "  [pinned by a rollback until a newer commit arrives]";
     std::cout << "\n";
     const std::string head = j.value("head", "");
-    if (!head.empty() && head != deployed) std::cout << "head:       " << short_id(head) << " (not deployed)\n";
+    const std::string rejected = j.value("head_rejected", "");
+    if (!head.empty() && head != deployed)
+        std::cout << "head:       " << short_id(head)
+                  << (!rejected.empty()             ? " rejected: " + rejected
+                      : j.value("pinned", false)    ? " (held by the rollback pin)"
+                      : j.value("busy", false)      ? " (deploying)"
+                                                    : " (not deployed yet)")
+                  << "\n";
     if (!j.value("revert_window_ends", "").empty())
         std::cout << "watching:   errors until " << j.value("revert_window_ends", "") << " (auto revert)\n";
     if (j.value("busy", false)) std::cout << "busy:       a change is under way\n";

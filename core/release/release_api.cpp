@@ -123,6 +123,8 @@ ReleaseStatus ReleaseLoop::status() const {
     status.policy = state_->deployed_project ? state_->deployed_project->policy.name
                                              : state_->options.project.policy.value_or(state_->options.project.default_policy);
     status.head = state_->head;
+    if (auto it = state_->history.rejected.find(status.head); it != state_->history.rejected.end())
+        status.head_rejected = it->second;
     status.deployed = state_->history.deployed;
     if (const auto* record = state_->history.find(state_->history.deployed)) status.deployed_subject = record->subject;
     status.pinned = state_->history.pinned;
@@ -185,6 +187,7 @@ std::string to_json(const ReleaseStatus& status, int indent) {
                      {"ref", status.ref},
                      {"policy", status.policy},
                      {"head", status.head},
+                     {"head_rejected", status.head_rejected},
                      {"deployed", status.deployed},
                      {"deployed_subject", status.deployed_subject},
                      {"pinned", status.pinned},

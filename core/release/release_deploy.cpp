@@ -41,6 +41,13 @@ Result<Prepared> prepare(ReleaseLoop::State& s, const DeployTarget& target) {
     return Prepared{*snapshot, std::move(*project)};
 }
 
+// Marks the target's commit as rejected (`why`), with its record for history; the caller holds the mutex.
+void reject(ReleaseLoop::State& s, const DeployTarget& target, const std::string& why, const PolicySet& policy) {
+    s.history.reject(ReleaseRecord{target.commit.id, target.commit.author, target.commit.subject,
+                                   std::chrono::system_clock::now(), target.actor, "rejected", {}},
+                     why, policy.history.keep);
+}
+
 AuditEntry base_entry(const DeployTarget& target, const std::string& previous) {
     AuditEntry entry;
     entry.event = target.event;
@@ -64,7 +71,7 @@ ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const E
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
         if (needs_flag) s.bootstrap_refused = target.commit.id;
-        else if (!target.kept) s.history.rejected[target.commit.id] = "refused: " + error.to_string();
+        else if (!target.kept) reject(s, target, "refused: " + error.to_string(), policy);
     }
     s.emit(RuntimeEventKind::failure, "refused commit " + target.commit.short_id() + ": " + error.to_string());
     auto recorded = s.record(policy, std::move(entry));
@@ -275,7 +282,7 @@ ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target,
     {
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
-        if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+        if (!target.kept) reject(s, target, entry.message, policy);
     }
     auto recorded = s.record(policy, entry);
     (void)s.save_history();
@@ -325,7 +332,7 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     else {
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
-        if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+        if (!target.kept) reject(s, target, entry.message, policy);
     }
     auto recorded = s.record(policy, entry);
     (void)s.save_history();

@@ -36,6 +36,7 @@ struct ReleaseStatus {
     std::string repository, ref;
     std::string policy;
     std::string head;          // the newest commit of `ref` fetched
+    std::string head_rejected; // why `head` is not deployed when it was rejected ("reverted: ..."); "" otherwise
     std::string deployed;      // the commit running; "" before the first deploy
     std::string deployed_subject;
     bool pinned = false;       // a rollback pinned `deployed` until a newer commit arrives
