@@ -16,9 +16,12 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <mutex>
 
 namespace tandem::cli {
@@ -62,6 +65,40 @@ private:
     std::mutex mutex_;
 };
 
+// The https token: --token-file, else $SHIPPER_GIT_TOKEN; surrounding blanks and newlines trimmed.
+Result<std::string> git_token(const Options& options) {
+    std::string token;
+    if (options.token_file) {
+        std::ifstream in(*options.token_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        if (!in) return make_error(ErrorCode::io, "--token-file: cannot read " + *options.token_file);
+        token = text.str();
+    } else if (const char* env = std::getenv("SHIPPER_GIT_TOKEN")) {
+        token = env;
+    }
+    const auto first = token.find_first_not_of(" \t\r\n");
+    token = first == std::string::npos ? std::string{} : token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+    if (options.token_file && token.empty())
+        return make_error(ErrorCode::invalid_value, "--token-file: " + *options.token_file + " is empty");
+    return token;
+}
+
+// --ssh-key, --known-hosts, the token and --fetch-timeout; a named file that is missing is an error.
+Result<FetchOptions> fetch_options(const Options& options) {
+    FetchOptions fetch;
+    for (const auto& [flag, value] : {std::pair{"--ssh-key", &options.ssh_key}, std::pair{"--known-hosts", &options.known_hosts}})
+        if (*value && !std::filesystem::is_regular_file(**value))
+            return make_error(ErrorCode::io, std::string(flag) + ": no such file: " + **value);
+    if (options.ssh_key) fetch.ssh_key = std::filesystem::absolute(*options.ssh_key);
+    if (options.known_hosts) fetch.known_hosts = std::filesystem::absolute(*options.known_hosts);
+    auto token = git_token(options);
+    if (!token) return token.error();
+    fetch.token = std::move(*token);
+    if (options.fetch_timeout) fetch.timeout = *options.fetch_timeout;
+    return fetch;
+}
+
 ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& tool) {
     ReleaseLoop::Options loop;
     loop.repository = *options.repo;
@@ -87,7 +124,10 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     if (options.allowed_signers && !std::filesystem::is_regular_file(*options.allowed_signers))
         return report_error(make_error(ErrorCode::io, "--allowed-signers: no such file: " + *options.allowed_signers),
                             options, tool);
-    const ReleaseLoop::Options loop_settings = loop_options(options, tool);
+    auto fetch = fetch_options(options);
+    if (!fetch) return report_error(fetch.error(), options, tool);
+    ReleaseLoop::Options loop_settings = loop_options(options, tool);
+    loop_settings.fetch = std::move(*fetch);
 
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask

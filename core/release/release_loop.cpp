@@ -59,7 +59,7 @@ namespace {
 
 // Fetches, resolves the followed ref, and deploys its commit if it is new and not held back.
 Result<ReleaseOutcome> follow(ReleaseLoop::State& s, const std::string& actor) {
-    auto fetched = s.mirror->fetch();
+    auto fetched = s.mirror->fetch(s.options.fetch);
     auto head = fetched ? s.mirror->resolve(s.options.ref) : Result<CommitInfo>(fetched.error());
     if (!head) {
         {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <tandem/error.hpp>
+#include <tandem/git_mirror.hpp>
 #include <tandem/plan.hpp>
 #include <tandem/project.hpp>
 #include <tandem/release_history.hpp>
@@ -60,6 +61,7 @@ public:
         Duration poll{2000};              // fetch this often; 0: only on sync()
         bool bootstrap = false;           // allow bringing everything up from nothing
         std::optional<std::filesystem::path> allowed_signers;  // deploy only commits signed by these
+        FetchOptions fetch;               // ssh key, known hosts, https token, fetch timeout
     };
     using EventHandler = std::function<void(const RuntimeEvent&)>;
 
