@@ -4,6 +4,7 @@
 #include "release/release_state.hpp"
 
 #include "plan/actions.hpp"
+#include "release/release_sources.hpp"
 
 #include <tandem/plan.hpp>
 
@@ -212,7 +213,7 @@ Result<Rollout> plan_rollout(ReleaseLoop::State& s, const DeployTarget& target, 
     if (target.kept) {
         rollout.artifacts = target.kept->artifacts;
         for (const auto& [service, digest] : rollout.artifacts)
-            if (!s.store->contains(digest))
+            if (const ServiceSpec* spec = project.spec.find(service); spec && spec->build && !s.store->contains(digest))
                 return make_error(ErrorCode::io, "the artifact " + digest + " of '" + service + "' at commit " +
                                                      target.commit.short_id() + " is no longer in the store");
     } else {
@@ -307,16 +308,18 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     if (!rollout) return not_rolled_out(s, target, policy, rollout.error(), started);
     if (rollout->plan.bootstrap && target.event == "deploy") entry.event = "bootstrap";
     entry.incident = rollout->plan.incident;
-    entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);
     entry.build_ms = rollout->build_ms;
     auto root = prepare_release_dir(s, target, *prepared, *rollout);
-    Status applied = root ? Status(Ok{}) : Status(root.error());
+    const auto snapshot_root = (prepared->snapshot / s.options.project_dir).lexically_normal();
+    Status applied = root ? attach_source_digests(rollout->plan, prepared->project.spec, snapshot_root, *root,
+                                                  rollout->artifacts)
+                          : Status(root.error());
+    entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);
     const auto rollout_started = Clock::now();
     if (applied) {
         ApplyOptions where;
         where.root = *root;
-        ArtifactStore* store = &*s.store;
-        where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
+        where.verify_artifact = start_check(*s.store, prepared->project.spec, snapshot_root, *root);
         applied = s.runtime->apply(prepared->project.spec, policy, rollout->plan, where);
     }
     entry.rollout_ms = ms_since(rollout_started);

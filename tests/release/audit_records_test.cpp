@@ -2,6 +2,9 @@
 // service runs from.
 #include "release/release_fixture.hpp"
 
+#include <fstream>
+#include <map>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -59,4 +62,31 @@ TEST_CASE("a rollback from the CLI over the HTTP API is audited as the local use
     CHECK_MESSAGE(rollback->entry.actor.find("by user " + user_name() + " ") != std::string::npos, rollback->entry.actor);
     CHECK(rollback->entry.actor.find("local-cli") == std::string::npos);
     stop_program(engine);
+}
+
+TEST_CASE_FIXTURE(FirstRelease, "every service's audit record names the digest of the files it runs from, checked before each start") {
+    const std::string nothing = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const auto records = audit_records(state.path());
+    REQUIRE(!records.empty());
+    std::map<std::string, std::string> digests;
+    for (const auto& change : records.front().entry.services) digests[change.service] = change.new_digest;
+    REQUIRE(digests.size() == 3);
+    for (const auto& [service, digest] : digests) {
+        CAPTURE(service);
+        CHECK(digest.rfind("sha256:", 0) == 0);
+        CHECK(digest != nothing);
+    }
+    CHECK(digests["worker"] != digests["web"]);
+    const ReleaseStatus status = engine.status();
+    const ReleaseRecord* kept = status.history.find(first);
+    REQUIRE(kept);
+    CHECK(kept->artifacts.at("worker") == digests["worker"]);  // kept for rollback
+
+    // A committed file of worker's workdir changed behind shipper's back: the restart is refused.
+    const fs::path release_file = state.path() / "releases" / first / "version.txt";
+    fs::permissions(release_file, fs::perms::owner_write, fs::perm_options::add);
+    { std::ofstream(release_file) << "tampered\n"; }
+    auto restarted = engine.loop->trigger("worker", "test");
+    REQUIRE_FALSE(restarted.ok());
+    CHECK_MESSAGE(restarted.error().message.find("were modified") != std::string::npos, restarted.error().message);
 }

@@ -21,7 +21,9 @@ struct ReleaseRecord {
     std::chrono::system_clock::time_point deployed;
     std::string actor;     // who deployed it: "poll", "sync command", "rollback by user root", ...
     std::string how;       // "deploy", "rollback", "revert", "recover", "bootstrap"
-    std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (services with a build)
+    // service -> "sha256:...": a built service's artifact in the store; for the others, the digest
+    // of the committed files of their workdir in the release directory (release_sources.hpp)
+    std::map<std::string, std::string> artifacts;
 };
 
 struct ReleaseHistory {
