@@ -138,14 +138,20 @@ int run_command(const Options& options, const ToolDefaults& tool) {
         printer.print(e);
         subscribers.publish(e);
     };
+    std::atomic<ReleaseLoop*> auditing{nullptr};  // the loop audits the supervisor's crash restarts
+    auto on_runtime_event = [&on_event, &auditing](const RuntimeEvent& e) {
+        on_event(e);
+        if (ReleaseLoop* loop = auditing.load()) loop->runtime_event(e);
+    };
     RuntimeOptions runtime_options;
     runtime_options.project_root = loop_settings.state_dir / "releases";
     runtime_options.state_dir = loop_settings.state_dir / "runtime";
-    auto runtime = ProcessRuntime::start(runtime_options, on_event);
+    auto runtime = ProcessRuntime::start(runtime_options, on_runtime_event);
     if (!runtime) return report_error(runtime.error(), options, tool);
 
     auto loop = ReleaseLoop::start(loop_settings, **runtime, on_event);
     if (!loop) return report_error(loop.error(), options, tool);
+    auditing = loop->get();
     ReleaseControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
     auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
@@ -170,6 +176,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     subscribers.detach();
     http->api.reset();
     server->reset();
+    auditing = nullptr;
     loop->reset();
     (*runtime)->stop_all();
     return 0;

@@ -153,6 +153,28 @@ Status ReleaseLoop::audit_denied(const std::string& what) {
     return state_->record(state_->current_policy(), std::move(entry));
 }
 
+void ReleaseLoop::runtime_event(const RuntimeEvent& event) {
+    auto restart = state_->crash_restarts.feed(event);
+    if (!restart) return;
+    AuditEntry entry;
+    entry.event = "restart";
+    entry.actor = "supervisor";
+    entry.outcome = restart->started ? "succeeded" : "failed";
+    entry.message = "crash restart: " + restart->story;
+    std::string digest;
+    {
+        std::lock_guard lock(state_->mutex);
+        const auto from = state_->history.running_from.find(restart->service);
+        entry.commit = from != state_->history.running_from.end() ? from->second : state_->history.deployed;
+        if (const ReleaseRecord* record = state_->history.find(entry.commit))
+            if (auto it = record->artifacts.find(restart->service); it != record->artifacts.end()) digest = it->second;
+    }
+    entry.services.push_back(AuditServiceChange{restart->service, digest, digest, "restart"});
+    if (auto recorded = state_->record(state_->current_policy(), std::move(entry)); !recorded)
+        state_->emit(RuntimeEventKind::failure, "the audit record of a crash restart of " + restart->service +
+                                                    " failed: " + recorded.error().to_string());
+}
+
 std::optional<int> ReleaseLoop::api_port() const {
     std::lock_guard lock(state_->mutex);
     return state_->deployed_project ? state_->deployed_project->spec.api_port : std::nullopt;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -89,4 +90,36 @@ TEST_CASE_FIXTURE(FirstRelease, "every service's audit record names the digest o
     auto restarted = engine.loop->trigger("worker", "test");
     REQUIRE_FALSE(restarted.ok());
     CHECK_MESSAGE(restarted.error().message.find("were modified") != std::string::npos, restarted.error().message);
+}
+
+TEST_CASE("a crash restart the supervisor carries out on its own is recorded in the audit log") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const auto first = upstream.commit(
+        {{"tandem.yaml", project_yaml(port, {}, "    crash:\n      on_crash: restart\n")}, {"version.txt", "v1\n"}}, "first");
+    Engine engine(upstream.path(), state.path());
+    REQUIRE(engine.deployed(first));
+    REQUIRE(eventually([&] { return !engine.status().revert_window_ends; }, 10000ms));
+    pid_t worker = 0;
+    for (const auto& service : engine.runtime->status())
+        if (service.name == "worker" && !service.replicas.empty()) worker = service.replicas.front().pid;
+    REQUIRE(worker > 0);
+    kill(worker, SIGKILL);
+
+    auto restart_record = [&]() -> std::optional<AuditRecord> {
+        for (const auto& r : audit_records(state.path()))
+            if (r.entry.event == "restart" && r.entry.actor == "supervisor") return r;
+        return std::nullopt;
+    };
+    REQUIRE(eventually([&] { return restart_record().has_value(); }, 15000ms));
+    const AuditRecord record = *restart_record();
+    CHECK(record.entry.outcome == "succeeded");
+    CHECK(record.entry.commit == first);
+    REQUIRE(record.entry.services.size() == 1);
+    CHECK(record.entry.services.front().service == "worker");
+    CHECK(record.entry.services.front().new_digest.rfind("sha256:", 0) == 0);
+    CHECK_MESSAGE(record.entry.message.find("restarting in") != std::string::npos, record.entry.message);
+    CHECK(record.entry.message.find("started") != std::string::npos);
+    CHECK(AuditLog::verify(state.path() / "audit.jsonl").ok);
 }

@@ -89,7 +89,10 @@ Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::pat
     RuntimeOptions options;
     options.project_root = state_dir / "releases";
     options.state_dir = state_dir / "runtime";
-    auto started = ProcessRuntime::start(options, [this](const RuntimeEvent& e) { events.add(e); });
+    auto started = ProcessRuntime::start(options, [this](const RuntimeEvent& e) {
+        events.add(e);
+        if (ReleaseLoop* following = auditing.load()) following->runtime_event(e);  // as shipper run does
+    });
     REQUIRE_MESSAGE(started.ok(), started.error().to_string());
     runtime = std::move(*started);
     ReleaseLoop::Options loop_options;
@@ -103,9 +106,11 @@ Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::pat
     auto loop_started = ReleaseLoop::start(loop_options, *runtime, [this](const RuntimeEvent& e) { events.add(e); });
     REQUIRE_MESSAGE(loop_started.ok(), loop_started.error().to_string());
     loop = std::move(*loop_started);
+    auditing = loop.get();
 }
 
 Engine::~Engine() {
+    auditing = nullptr;
     loop.reset();
     if (runtime) runtime->stop_all();
 }

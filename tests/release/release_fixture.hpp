@@ -14,6 +14,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,7 @@ struct Engine {
     EngineEvents events;
     std::unique_ptr<ProcessRuntime> runtime;
     std::unique_ptr<ReleaseLoop> loop;
+    std::atomic<ReleaseLoop*> auditing{nullptr};  // runtime events go to it once it runs
 
     Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap = true,
            Duration poll = Duration(100), std::optional<std::filesystem::path> allowed_signers = std::nullopt);

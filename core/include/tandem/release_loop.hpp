@@ -88,6 +88,11 @@ public:
     // "refused") when the policy audits. Safe from any thread.
     Status audit_denied(const std::string& what);
 
+    // Feed every runtime event here (shipper run does): a crash restart the supervisor carries
+    // out on its own is audited (event "restart", actor "supervisor") once the new replica
+    // started or failed to. Safe from any thread.
+    void runtime_event(const RuntimeEvent& event);
+
     ReleaseStatus status() const;
     std::vector<AccessRole> access_roles() const;  // the deployed project's `access.roles`
     std::optional<int> api_port() const;           // the deployed project's `access.port`, if set
