@@ -42,7 +42,7 @@ TEST_CASE("a rollback from the CLI over the HTTP API is audited as the local use
     const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     const fs::path log = state.path() / "shipper.log";
-    const pid_t engine = start_program(state.path(),
+    BackgroundProgram engine(state.path(),
                                        {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
                                         state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "0"},
                                        log);
@@ -62,7 +62,7 @@ TEST_CASE("a rollback from the CLI over the HTTP API is audited as the local use
     REQUIRE(rollback);
     CHECK_MESSAGE(rollback->entry.actor.find("by user " + user_name() + " ") != std::string::npos, rollback->entry.actor);
     CHECK(rollback->entry.actor.find("local-cli") == std::string::npos);
-    stop_program(engine);
+    engine.stop();
 }
 
 TEST_CASE_FIXTURE(FirstRelease, "every service's audit record names the digest of the files it runs from, checked before each start") {

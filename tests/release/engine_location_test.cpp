@@ -22,7 +22,7 @@ TEST_CASE("shipper status and history from a subdirectory find the engine run in
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     fs::create_directories(top.path() / "deploy/a/b");
     const fs::path deploy = top.path() / "deploy";
-    const pid_t engine = start_program(deploy,
+    BackgroundProgram engine(deploy,
                                   {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--poll", "100ms",
                                    "--bootstrap", "--http-port", "0"},
                                   top.path() / "shipper.log");
@@ -39,7 +39,7 @@ TEST_CASE("shipper status and history from a subdirectory find the engine run in
     CHECK(contains(history.out, "* " + first.substr(0, 12)));
     const auto verified = run_command({TANDEM_SHIPPER, "audit", "verify"}, inside);
     CHECK_MESSAGE(verified.exit_code == 0, verified.err);
-    stop_program(engine);
+    engine.stop();
 }
 
 TEST_CASE("shipper and devloop status with no engine anywhere above name every directory they checked") {
@@ -64,11 +64,11 @@ TEST_CASE("devloop status from a subdirectory of the project finds devloop up's 
     project.write("tandem.yaml", "version: 1\nservices:\n  api:\n    run: [" + std::string(TANDEM_TEST_SERVICE) +
                                      ", --port, \"${port}\"]\n    port: " + std::to_string(port) + "\n");
     fs::create_directories(project.path() / "src/deep");
-    const pid_t engine = start_program(project.path(), {TANDEM_DEVLOOP, "up", "--http-port", "off"}, project.path() / "up.log");
+    BackgroundProgram engine(project.path(), {TANDEM_DEVLOOP, "up", "--http-port", "off"}, project.path() / "up.log");
     auto served_from_inside = [&] {
         const auto result = run_command({TANDEM_DEVLOOP, "status", "-o", "json"}, project.path() / "src/deep");
         return result.exit_code == 0 && contains(result.out, "\"api\"");
     };
     CHECK_MESSAGE(eventually(served_from_inside, 20000ms), read_text(project.path() / "up.log"));
-    stop_program(engine);
+    engine.stop();
 }

@@ -45,7 +45,7 @@ TEST_CASE("shipper run abandons a fetch from a remote that never answers, report
     SilentServer silent;
     TempDir state;
     const std::string url = "http://127.0.0.1:" + std::to_string(silent.port()) + "/repo.git";
-    const pid_t engine = start_program(state.path(),
+    BackgroundProgram engine(state.path(),
                                        {TANDEM_SHIPPER, "run", "--repo", url, "--state-dir", state.path().string(),
                                         "--poll", "200ms", "--fetch-timeout", "1s", "--http-port", "0"},
                                        state.path() / "shipper.log");
@@ -56,7 +56,7 @@ TEST_CASE("shipper run abandons a fetch from a remote that never answers, report
     const auto status = shipper(state.path(), {"status"});              // and the engine still answers
     CHECK(status.exit_code == 0);
     CHECK(contains(status.out, "last error: "));
-    stop_program(engine);
+    engine.stop();
 }
 
 TEST_CASE("shipper follows an https repository that needs a token, from a file or the environment, and never shows it") {
@@ -78,7 +78,7 @@ TEST_CASE("shipper follows an https repository that needs a token, from a file o
                                       state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "0"};
         if (from_environment) ::setenv("SHIPPER_GIT_TOKEN", token.c_str(), 1);
         else argv.insert(argv.end(), {"--token-file", token_file.string()});
-        const pid_t engine = start_program(state.path(), argv, state.path() / "shipper.log");
+        BackgroundProgram engine(state.path(), argv, state.path() / "shipper.log");
         ::unsetenv("SHIPPER_GIT_TOKEN");
         REQUIRE_MESSAGE(eventually([&] { return release_of(state.path()).value("deployed", "") == first; }, 30000ms),
                         read_text(state.path() / "shipper.log"));
@@ -91,7 +91,7 @@ TEST_CASE("shipper follows an https repository that needs a token, from a file o
             const auto result = shipper(state.path(), command);
             outputs += result.out + result.err;
         }
-        stop_program(engine);
+        engine.stop();
         CHECK_FALSE(contains(outputs, token));
         CHECK(files_containing(state.path(), token).empty());  // log, audit, history, mirror, api.json, ...
         CHECK(files_containing(state.path(), "eC1hY2Nlc3MtdG9rZW46dG9rLThjMmY0MWQ5ZTctbXVzdC1ub3QtbGVhaw").empty());  // as basic auth

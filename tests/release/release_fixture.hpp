@@ -91,4 +91,22 @@ pid_t start_program(const std::filesystem::path& cwd, std::vector<std::string> a
 // SIGTERM, then waits for it to exit.
 void stop_program(pid_t pid);
 
+// A program started by start_program and stopped by stop_program when the test ends, however
+// it ends (a failed REQUIRE included), so that no engine outlives its test.
+class BackgroundProgram {
+public:
+    BackgroundProgram(const std::filesystem::path& cwd, std::vector<std::string> argv, const std::filesystem::path& log)
+        : pid_(start_program(cwd, std::move(argv), log)) {}
+    ~BackgroundProgram() { stop(); }
+    BackgroundProgram(const BackgroundProgram&) = delete;
+    BackgroundProgram& operator=(const BackgroundProgram&) = delete;
+    void stop() {
+        if (pid_ > 0) stop_program(pid_);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+};
+
 }  // namespace tandem::test

@@ -42,7 +42,7 @@ TEST_CASE("after an automatic revert status shows the serving release as ready a
     const int port = free_port();
     const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
     const fs::path log = state.path() / "shipper.log";
-    const pid_t engine = start_program(state.path(),
+    BackgroundProgram engine(state.path(),
                                        {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
                                         state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "0"},
                                        log);
@@ -79,5 +79,5 @@ TEST_CASE("after an automatic revert status shows the serving release as ready a
     CHECK(contains(history.out, " rejected "));
     CHECK(contains(history.out, "[reverted: its rollout failed]"));
     CHECK(contains(history.out, "breaks health"));
-    stop_program(engine);
+    engine.stop();
 }
