@@ -99,8 +99,16 @@ Result<FetchOptions> fetch_options(const Options& options) {
     return fetch;
 }
 
-ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& tool) {
+// The loop's settings from the options; a missing --repo or a named file that is not there is an error.
+Result<ReleaseLoop::Options> loop_options(const Options& options, const ToolDefaults& tool) {
+    if (!options.repo)
+        return make_error(ErrorCode::usage, "run follows a git repository: give it with --repo URL_OR_PATH");
+    if (options.allowed_signers && !std::filesystem::is_regular_file(*options.allowed_signers))
+        return make_error(ErrorCode::io, "--allowed-signers: no such file: " + *options.allowed_signers);
+    auto fetch = fetch_options(options);
+    if (!fetch) return fetch.error();
     ReleaseLoop::Options loop;
+    loop.fetch = std::move(*fetch);
     loop.repository = *options.repo;
     loop.ref = options.ref.value_or("main");
     const std::filesystem::path file(options.file);
@@ -118,16 +126,9 @@ ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& to
 }  // namespace
 
 int run_command(const Options& options, const ToolDefaults& tool) {
-    if (!options.repo)
-        return report_error(make_error(ErrorCode::usage, "run follows a git repository: give it with --repo URL_OR_PATH"),
-                            options, tool);
-    if (options.allowed_signers && !std::filesystem::is_regular_file(*options.allowed_signers))
-        return report_error(make_error(ErrorCode::io, "--allowed-signers: no such file: " + *options.allowed_signers),
-                            options, tool);
-    auto fetch = fetch_options(options);
-    if (!fetch) return report_error(fetch.error(), options, tool);
-    ReleaseLoop::Options loop_settings = loop_options(options, tool);
-    loop_settings.fetch = std::move(*fetch);
+    auto settings = loop_options(options, tool);
+    if (!settings) return report_error(settings.error(), options, tool);
+    const ReleaseLoop::Options loop_settings = std::move(*settings);
 
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
