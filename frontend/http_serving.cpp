@@ -1,6 +1,9 @@
 // The front-ends' start-up of the HTTP API.
 #include "frontend/http_serving.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -34,6 +37,17 @@ Result<std::string> random_token() {
     return token;
 }
 
+// The engine's own user: the owner of api.json, the only user (with root) who can read the
+// local token in it.
+std::string engine_user() {
+    passwd entry{};
+    passwd* found = nullptr;
+    char buffer[1024];
+    const uid_t uid = ::geteuid();
+    if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found) return found->pw_name;
+    return "uid " + std::to_string(uid);
+}
+
 }  // namespace
 
 Result<ServedApi> serve_http(const Options& options, const ToolDefaults& tool, ControlHandler& engine,
@@ -62,7 +76,7 @@ Result<ServedApi> serve_http(const Options& options, const ToolDefaults& tool, C
     auto local = random_token();
     if (!local) return local.error();
     const bool no_tokens = http.tokens.empty();
-    http.tokens.push_back(ApiToken{"local-cli", "admin", *local});
+    http.tokens.push_back(ApiToken{"local-cli", "admin", *local, engine_user()});
     auto api = HttpApi::start(http, engine);
     if (!api && !chosen) {
         if (serving.say)

@@ -51,6 +51,15 @@ const std::map<std::string, Setter>& valued_options() {
         t["--ref"] = [](Options& o, const std::string& v) -> Status { o.ref = v; return Ok{}; };
         t["--state-dir"] = [](Options& o, const std::string& v) -> Status { o.state_dir = v; return Ok{}; };
         t["--allowed-signers"] = [](Options& o, const std::string& v) -> Status { o.allowed_signers = v; return Ok{}; };
+        t["--ssh-key"] = [](Options& o, const std::string& v) -> Status { o.ssh_key = v; return Ok{}; };
+        t["--known-hosts"] = [](Options& o, const std::string& v) -> Status { o.known_hosts = v; return Ok{}; };
+        t["--token-file"] = [](Options& o, const std::string& v) -> Status { o.token_file = v; return Ok{}; };
+        t["--fetch-timeout"] = [](Options& o, const std::string& v) -> Status {
+            auto timeout = parse_duration(v);
+            if (!timeout || timeout->count() <= 0) return usage("--fetch-timeout takes a duration like 60s or 500ms, not '" + v + "'");
+            o.fetch_timeout = *timeout;
+            return Ok{};
+        };
         t["--audit-log"] = [](Options& o, const std::string& v) -> Status { o.audit_log = v; return Ok{}; };
         t["--poll"] = [](Options& o, const std::string& v) -> Status {
             auto interval = parse_duration(v);
@@ -170,6 +179,11 @@ std::string options_help(const ToolDefaults& tool) {
                   "      --poll DURATION    run: fetch this often (default: 2s; 0: only on sync)\n"
                   "      --allowed-signers FILE  run: deploy only commits whose SSH signature verifies against FILE\n"
                   "                         (ssh-keygen's allowed signers format)\n"
+                  "      --ssh-key FILE     run: the private key for ssh:// and user@host:path URLs (default: the ssh\n"
+                  "                         agent, $SSH_AUTH_SOCK, or ssh's default keys)\n"
+                  "      --known-hosts FILE run: the trusted ssh host keys (default: ~/.ssh/known_hosts); others are refused\n"
+                  "      --token-file FILE  run: an https access token, sent as basic auth (default: $SHIPPER_GIT_TOKEN)\n"
+                  "      --fetch-timeout DURATION  run: abandon a fetch that takes longer (default: 60s)\n"
                   "      --audit-log FILE   audit verify|show: the log to read (default: STATE_DIR/audit.jsonl)\n"
                   "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n"
                 : "") +

@@ -27,6 +27,10 @@ struct Options {
     std::optional<std::string> state_dir;        // --state-dir (shipper run and its commands)
     std::optional<std::chrono::milliseconds> poll;  // --poll DURATION (shipper run)
     std::optional<std::string> allowed_signers;  // --allowed-signers FILE (shipper run)
+    std::optional<std::string> ssh_key;          // --ssh-key FILE (shipper run: ssh URLs)
+    std::optional<std::string> known_hosts;      // --known-hosts FILE (shipper run: ssh URLs)
+    std::optional<std::string> token_file;       // --token-file FILE (shipper run: https token)
+    std::optional<std::chrono::milliseconds> fetch_timeout;  // --fetch-timeout DURATION (shipper run)
     std::optional<std::string> audit_log;        // --audit-log FILE (audit verify|show)
     std::optional<int> http_port;                // --http-port N (0: any free port); -1 for `off`
     std::optional<std::string> api_tokens;       // --api-tokens FILE

@@ -2,6 +2,7 @@
 // audit read the state directory, so they work whether an engine runs or not.
 #include "frontend/release_commands.hpp"
 
+#include "frontend/engine_location.hpp"
 #include "frontend/output.hpp"
 #include "frontend/remote_commands.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace tandem::cli {
@@ -50,14 +52,27 @@ int print_outcome(const json& outcome, const Options& options) {
 }
 
 std::string audit_log_path(const Options& options) {
-    return options.audit_log ? *options.audit_log : (release_state_dir(options) / "audit.jsonl").string();
+    return options.audit_log ? *options.audit_log : (locate_release_state(options).state_dir / "audit.jsonl").string();
+}
+
+// " (looked for .shipper in /a/b, /a, /; give --state-dir DIR)" when the state directory was
+// searched for and not found; "" otherwise.
+std::string where_looked(const EngineLocation& where) {
+    std::error_code ec;
+    if (where.checked.empty() || std::filesystem::exists(where.state_dir, ec)) return {};
+    std::string dirs;
+    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+    return " (looked for .shipper/ in " + dirs + "; give --state-dir DIR)";
 }
 
 int audit_verify(const Options& options, const ToolDefaults& tool) {
     const auto path = audit_log_path(options);
-    if (!std::filesystem::exists(path))
-        return report_error(make_error(ErrorCode::io, "no audit log at " + path + " (see --state-dir, --audit-log)"),
+    if (!std::filesystem::exists(path)) {
+        const std::string looked = options.audit_log ? "" : where_looked(locate_release_state(options));
+        return report_error(make_error(ErrorCode::io, "no audit log at " + path +
+                                                          (looked.empty() ? " (see --state-dir, --audit-log)" : looked)),
                             options, tool);
+    }
     const AuditVerification result = AuditLog::verify(path);
     if (options.output == OutputFormat::json)
         std::cout << json{{"ok", result.ok}, {"records", result.records}, {"bad_line", result.bad_line},
@@ -132,7 +147,8 @@ int diff_command(const Options& options, const ToolDefaults& tool) {
 }
 
 int history_command(const Options& options, const ToolDefaults& tool) {
-    const auto file = release_state_dir(options) / "releases.json";
+    const EngineLocation state = locate_release_state(options);
+    const auto file = state.state_dir / "releases.json";
     auto history = ReleaseHistory::load(file);
     if (!history) return report_error(history.error(), options, tool);
     if (options.output == OutputFormat::json) {
@@ -140,16 +156,22 @@ int history_command(const Options& options, const ToolDefaults& tool) {
         return 0;
     }
     if (history->releases.empty()) {
-        std::cout << "nothing deployed yet (" << file.string() << ")\n";
+        std::cout << "nothing deployed yet (" << file.string() << ")" << where_looked(state) << "\n";
         return 0;
     }
-    std::cout << "  " << pad("COMMIT", 13) << pad("DEPLOYED", 25) << pad("HOW", 10) << pad("BY", 28) << "SUBJECT\n";
-    for (const auto& r : history->releases) {
-        const bool current = r.commit == history->deployed;
-        std::cout << (current ? "* " : "  ") << pad(short_id(r.commit), 13) << pad(format_utc(r.deployed), 25)
-                  << pad(r.how, 10) << pad(r.actor.substr(0, 27), 28) << r.subject;
+    std::cout << "  " << pad("COMMIT", 13) << pad("WHEN", 25) << pad("HOW", 10) << pad("BY", 28) << "SUBJECT\n";
+    // Kept releases and rejected commits, newest first: what ran, and what was tried and why not.
+    std::vector<const ReleaseRecord*> rows;
+    for (const auto& r : history->releases) rows.push_back(&r);
+    for (const auto& r : history->rejections)
+        if (!history->find(r.commit)) rows.push_back(&r);
+    std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->deployed > b->deployed; });
+    for (const ReleaseRecord* r : rows) {
+        const bool current = r->commit == history->deployed;
+        std::cout << (current ? "* " : "  ") << pad(short_id(r->commit), 13) << pad(format_utc(r->deployed), 25)
+                  << pad(r->how, 10) << pad(r->actor.substr(0, 27), 28) << r->subject;
         if (current && history->pinned) std::cout << "  [pinned until a newer commit]";
-        if (auto it = history->rejected.find(r.commit); it != history->rejected.end()) std::cout << "  [" << it->second << "]";
+        if (auto it = history->rejected.find(r->commit); it != history->rejected.end()) std::cout << "  [" << it->second << "]";
         std::cout << "\n";
     }
     return 0;
@@ -171,7 +193,14 @@ bool print_release_status(const std::string& release_json, const Options&) {
     if (j.value("pinned", false)) std::cout << "  [pinned by a rollback until a newer commit arrives]";
     std::cout << "\n";
     const std::string head = j.value("head", "");
-    if (!head.empty() && head != deployed) std::cout << "head:       " << short_id(head) << " (not deployed)\n";
+    const std::string rejected = j.value("head_rejected", "");
+    if (!head.empty() && head != deployed)
+        std::cout << "head:       " << short_id(head)
+                  << (!rejected.empty()             ? " rejected: " + rejected
+                      : j.value("pinned", false)    ? " (held by the rollback pin)"
+                      : j.value("busy", false)      ? " (deploying)"
+                                                    : " (not deployed yet)")
+                  << "\n";
     if (!j.value("revert_window_ends", "").empty())
         std::cout << "watching:   errors until " << j.value("revert_window_ends", "") << " (auto revert)\n";
     if (j.value("busy", false)) std::cout << "busy:       a change is under way\n";

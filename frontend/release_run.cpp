@@ -16,9 +16,12 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <mutex>
 
 namespace tandem::cli {
@@ -62,8 +65,50 @@ private:
     std::mutex mutex_;
 };
 
-ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& tool) {
+// The https token: --token-file, else $SHIPPER_GIT_TOKEN; surrounding blanks and newlines trimmed.
+Result<std::string> git_token(const Options& options) {
+    std::string token;
+    if (options.token_file) {
+        std::ifstream in(*options.token_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        if (!in) return make_error(ErrorCode::io, "--token-file: cannot read " + *options.token_file);
+        token = text.str();
+    } else if (const char* env = std::getenv("SHIPPER_GIT_TOKEN")) {
+        token = env;
+    }
+    const auto first = token.find_first_not_of(" \t\r\n");
+    token = first == std::string::npos ? std::string{} : token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+    if (options.token_file && token.empty())
+        return make_error(ErrorCode::invalid_value, "--token-file: " + *options.token_file + " is empty");
+    return token;
+}
+
+// --ssh-key, --known-hosts, the token and --fetch-timeout; a named file that is missing is an error.
+Result<FetchOptions> fetch_options(const Options& options) {
+    FetchOptions fetch;
+    for (const auto& [flag, value] : {std::pair{"--ssh-key", &options.ssh_key}, std::pair{"--known-hosts", &options.known_hosts}})
+        if (*value && !std::filesystem::is_regular_file(**value))
+            return make_error(ErrorCode::io, std::string(flag) + ": no such file: " + **value);
+    if (options.ssh_key) fetch.ssh_key = std::filesystem::absolute(*options.ssh_key);
+    if (options.known_hosts) fetch.known_hosts = std::filesystem::absolute(*options.known_hosts);
+    auto token = git_token(options);
+    if (!token) return token.error();
+    fetch.token = std::move(*token);
+    if (options.fetch_timeout) fetch.timeout = *options.fetch_timeout;
+    return fetch;
+}
+
+// The loop's settings from the options; a missing --repo or a named file that is not there is an error.
+Result<ReleaseLoop::Options> loop_options(const Options& options, const ToolDefaults& tool) {
+    if (!options.repo)
+        return make_error(ErrorCode::usage, "run follows a git repository: give it with --repo URL_OR_PATH");
+    if (options.allowed_signers && !std::filesystem::is_regular_file(*options.allowed_signers))
+        return make_error(ErrorCode::io, "--allowed-signers: no such file: " + *options.allowed_signers);
+    auto fetch = fetch_options(options);
+    if (!fetch) return fetch.error();
     ReleaseLoop::Options loop;
+    loop.fetch = std::move(*fetch);
     loop.repository = *options.repo;
     loop.ref = options.ref.value_or("main");
     const std::filesystem::path file(options.file);
@@ -81,13 +126,9 @@ ReleaseLoop::Options loop_options(const Options& options, const ToolDefaults& to
 }  // namespace
 
 int run_command(const Options& options, const ToolDefaults& tool) {
-    if (!options.repo)
-        return report_error(make_error(ErrorCode::usage, "run follows a git repository: give it with --repo URL_OR_PATH"),
-                            options, tool);
-    if (options.allowed_signers && !std::filesystem::is_regular_file(*options.allowed_signers))
-        return report_error(make_error(ErrorCode::io, "--allowed-signers: no such file: " + *options.allowed_signers),
-                            options, tool);
-    const ReleaseLoop::Options loop_settings = loop_options(options, tool);
+    auto settings = loop_options(options, tool);
+    if (!settings) return report_error(settings.error(), options, tool);
+    const ReleaseLoop::Options loop_settings = std::move(*settings);
 
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
@@ -98,14 +139,20 @@ int run_command(const Options& options, const ToolDefaults& tool) {
         printer.print(e);
         subscribers.publish(e);
     };
+    std::atomic<ReleaseLoop*> auditing{nullptr};  // the loop audits the supervisor's crash restarts
+    auto on_runtime_event = [&on_event, &auditing](const RuntimeEvent& e) {
+        on_event(e);
+        if (ReleaseLoop* loop = auditing.load()) loop->runtime_event(e);
+    };
     RuntimeOptions runtime_options;
     runtime_options.project_root = loop_settings.state_dir / "releases";
     runtime_options.state_dir = loop_settings.state_dir / "runtime";
-    auto runtime = ProcessRuntime::start(runtime_options, on_event);
+    auto runtime = ProcessRuntime::start(runtime_options, on_runtime_event);
     if (!runtime) return report_error(runtime.error(), options, tool);
 
     auto loop = ReleaseLoop::start(loop_settings, **runtime, on_event);
     if (!loop) return report_error(loop.error(), options, tool);
+    auditing = loop->get();
     ReleaseControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
     auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
@@ -138,6 +185,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     subscribers.detach();
     http->api.reset();
     server->reset();
+    auditing = nullptr;
     loop->reset();
     (*runtime)->stop_all();
     return 0;

@@ -3,6 +3,7 @@
 #include "frontend/remote_commands.hpp"
 
 #include "frontend/api_client.hpp"
+#include "frontend/engine_location.hpp"
 #include "frontend/output.hpp"
 #include "frontend/release_commands.hpp"
 
@@ -79,24 +80,16 @@ int run_action(const ControlRequest& request, const std::string& done, const Opt
 
 int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
                 const std::function<void(const std::string&)>& on_line) {
-    auto client = ControlClient::connect(control_socket_path(options, tool));
+    const EngineLocation engine = locate_engine(options, tool);
+    if (!engine.running) return report_error(no_engine_found(engine, tool), options, tool);
+    auto client = ControlClient::connect(engine.state_dir / "control.sock");
     if (!client) return report_error(client.error(), options, tool);
     if (auto status = client->call(request, on_line); !status) return report_error(status.error(), options, tool);
     return 0;
 }
 
 std::filesystem::path control_socket_path(const Options& options, const ToolDefaults& tool) {
-    // shipper run keeps its socket in its state directory; `up` in the project's .tandem/.
-    if (options.state_dir) return release_state_dir(options) / "control.sock";
-    const auto dir = std::filesystem::path(options.file).parent_path();
-    const auto root = std::filesystem::absolute(dir.empty() ? std::filesystem::path(".") : dir).lexically_normal();
-    const auto project_socket = root / ".tandem" / "control.sock";
-    const auto release_socket = release_state_dir(options) / "control.sock";
-    std::error_code ec;
-    if (tool.default_source == SourceKind::git &&
-        (std::filesystem::exists(release_socket, ec) || !std::filesystem::exists(project_socket, ec)))
-        return release_socket;
-    return project_socket;
+    return locate_engine(options, tool).state_dir / "control.sock";
 }
 
 std::optional<ApiClient> engine_api(const Options& options, const ToolDefaults& tool) {

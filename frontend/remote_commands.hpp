@@ -13,8 +13,8 @@
 
 namespace tandem::cli {
 
-// The running engine's socket: with --state-dir (or for shipper, when .shipper/control.sock
-// exists) shipper run's in its state directory; otherwise `up`'s in <project dir>/.tandem/.
+// The running engine's socket: in --state-dir, or in the nearest .shipper/ or .tandem/ above
+// the project directory (see locate_engine).
 std::filesystem::path control_socket_path(const Options& options, const ToolDefaults& tool);
 
 // Connects, sends, and hands every reply line to `on_line`; an error is reported and its exit code returned.

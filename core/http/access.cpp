@@ -31,6 +31,7 @@ bool Caller::may(std::string_view action) const {
 }
 
 std::string Caller::actor(std::string_view remote) const {
+    if (!user.empty()) return "user " + user + " (local CLI, http from " + std::string(remote) + ")";
     return "http " + (token.empty() ? std::string("anonymous") : token) + " from " + std::string(remote);
 }
 
@@ -59,14 +60,17 @@ Result<AccessControl> AccessControl::make(const HttpApiOptions& options) {
 }
 
 Result<Caller> AccessControl::identify(std::string_view secret) const {
-    if (!required_) return Caller{"", "admin", {"*"}};
-    if (secret.empty()) return make_error(ErrorCode::policy_denied, "no token");
     // Every token is compared, each in constant time, so the time says nothing about which matched.
     const ApiToken* found = nullptr;
     for (const ApiToken& token : tokens_)
-        if (equal_in_constant_time(secret, token.secret) && !found) found = &token;
+        if (!secret.empty() && equal_in_constant_time(secret, token.secret) && !found) found = &token;
+    if (!required_) {
+        if (!found) return Caller{"", "admin", {"*"}, ""};
+        return Caller{found->name, "admin", {"*"}, found->user};
+    }
+    if (secret.empty()) return make_error(ErrorCode::policy_denied, "no token");
     if (!found) return make_error(ErrorCode::policy_denied, "unknown token");
-    return Caller{found->name, found->role, roles_.find(found->role)->second};
+    return Caller{found->name, found->role, roles_.find(found->role)->second, found->user};
 }
 
 }  // namespace tandem::http

@@ -15,9 +15,11 @@ struct Caller {
     std::string token;                 // the token's name; "" when no token is required
     std::string role;                  // "admin" when no token is required
     std::vector<std::string> actions;  // what the role grants; "*" grants everything
+    std::string user;                  // the local user the token acts for (ApiToken::user), or ""
 
     bool may(std::string_view action) const;
-    // "http alice from 127.0.0.1", "http anonymous from ::1": the actor of audit records.
+    // The actor of audit records: "http alice from 127.0.0.1", "http anonymous from ::1", or for
+    // a token that acts for a local user "user ada (local CLI, http from 127.0.0.1)".
     std::string actor(std::string_view remote) const;
 };
 
@@ -29,7 +31,7 @@ public:
 
     bool required() const { return required_; }
     // The caller that sent `secret` ("" when it sent none). Without require_token, an admin
-    // whatever it sent. The error (policy_denied) says why: "no token", "unknown token".
+    // whatever it sent (named after its token when it sent a known one). The error (policy_denied) says why: "no token", "unknown token".
     Result<Caller> identify(std::string_view secret) const;
 
 private:

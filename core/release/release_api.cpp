@@ -123,6 +123,8 @@ ReleaseStatus ReleaseLoop::status() const {
     status.policy = state_->deployed_project ? state_->deployed_project->policy.name
                                              : state_->options.project.policy.value_or(state_->options.project.default_policy);
     status.head = state_->head;
+    if (auto it = state_->history.rejected.find(status.head); it != state_->history.rejected.end())
+        status.head_rejected = it->second;
     status.deployed = state_->history.deployed;
     if (const auto* record = state_->history.find(state_->history.deployed)) status.deployed_subject = record->subject;
     status.pinned = state_->history.pinned;
@@ -149,6 +151,28 @@ Status ReleaseLoop::audit_denied(const std::string& what) {
     entry.outcome = "refused";
     entry.message = what;
     return state_->record(state_->current_policy(), std::move(entry));
+}
+
+void ReleaseLoop::runtime_event(const RuntimeEvent& event) {
+    auto restart = state_->crash_restarts.feed(event);
+    if (!restart) return;
+    AuditEntry entry;
+    entry.event = "restart";
+    entry.actor = "supervisor";
+    entry.outcome = restart->started ? "succeeded" : "failed";
+    entry.message = "crash restart: " + restart->story;
+    std::string digest;
+    {
+        std::lock_guard lock(state_->mutex);
+        const auto from = state_->history.running_from.find(restart->service);
+        entry.commit = from != state_->history.running_from.end() ? from->second : state_->history.deployed;
+        if (const ReleaseRecord* record = state_->history.find(entry.commit))
+            if (auto it = record->artifacts.find(restart->service); it != record->artifacts.end()) digest = it->second;
+    }
+    entry.services.push_back(AuditServiceChange{restart->service, digest, digest, "restart"});
+    if (auto recorded = state_->record(state_->current_policy(), std::move(entry)); !recorded)
+        state_->emit(RuntimeEventKind::failure, "the audit record of a crash restart of " + restart->service +
+                                                    " failed: " + recorded.error().to_string());
 }
 
 std::optional<int> ReleaseLoop::api_port() const {
@@ -185,6 +209,7 @@ std::string to_json(const ReleaseStatus& status, int indent) {
                      {"ref", status.ref},
                      {"policy", status.policy},
                      {"head", status.head},
+                     {"head_rejected", status.head_rejected},
                      {"deployed", status.deployed},
                      {"deployed_subject", status.deployed_subject},
                      {"pinned", status.pinned},

@@ -4,6 +4,7 @@
 #include "release/release_state.hpp"
 
 #include "plan/actions.hpp"
+#include "release/release_sources.hpp"
 
 #include <tandem/plan.hpp>
 
@@ -41,6 +42,13 @@ Result<Prepared> prepare(ReleaseLoop::State& s, const DeployTarget& target) {
     return Prepared{*snapshot, std::move(*project)};
 }
 
+// Marks the target's commit as rejected (`why`), with its record for history; the caller holds the mutex.
+void reject(ReleaseLoop::State& s, const DeployTarget& target, const std::string& why, const PolicySet& policy) {
+    s.history.reject(ReleaseRecord{target.commit.id, target.commit.author, target.commit.subject,
+                                   std::chrono::system_clock::now(), target.actor, "rejected", {}},
+                     why, policy.history.keep);
+}
+
 AuditEntry base_entry(const DeployTarget& target, const std::string& previous) {
     AuditEntry entry;
     entry.event = target.event;
@@ -64,7 +72,7 @@ ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const E
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
         if (needs_flag) s.bootstrap_refused = target.commit.id;
-        else if (!target.kept) s.history.rejected[target.commit.id] = "refused: " + error.to_string();
+        else if (!target.kept) reject(s, target, "refused: " + error.to_string(), policy);
     }
     s.emit(RuntimeEventKind::failure, "refused commit " + target.commit.short_id() + ": " + error.to_string());
     auto recorded = s.record(policy, std::move(entry));
@@ -205,7 +213,7 @@ Result<Rollout> plan_rollout(ReleaseLoop::State& s, const DeployTarget& target, 
     if (target.kept) {
         rollout.artifacts = target.kept->artifacts;
         for (const auto& [service, digest] : rollout.artifacts)
-            if (!s.store->contains(digest))
+            if (const ServiceSpec* spec = project.spec.find(service); spec && spec->build && !s.store->contains(digest))
                 return make_error(ErrorCode::io, "the artifact " + digest + " of '" + service + "' at commit " +
                                                      target.commit.short_id() + " is no longer in the store");
     } else {
@@ -275,7 +283,7 @@ ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target,
     {
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
-        if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+        if (!target.kept) reject(s, target, entry.message, policy);
     }
     auto recorded = s.record(policy, entry);
     (void)s.save_history();
@@ -300,16 +308,18 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     if (!rollout) return not_rolled_out(s, target, policy, rollout.error(), started);
     if (rollout->plan.bootstrap && target.event == "deploy") entry.event = "bootstrap";
     entry.incident = rollout->plan.incident;
-    entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);
     entry.build_ms = rollout->build_ms;
     auto root = prepare_release_dir(s, target, *prepared, *rollout);
-    Status applied = root ? Status(Ok{}) : Status(root.error());
+    const auto snapshot_root = (prepared->snapshot / s.options.project_dir).lexically_normal();
+    Status applied = root ? attach_source_digests(rollout->plan, prepared->project.spec, snapshot_root, *root,
+                                                  rollout->artifacts)
+                          : Status(root.error());
+    entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);
     const auto rollout_started = Clock::now();
     if (applied) {
         ApplyOptions where;
         where.root = *root;
-        ArtifactStore* store = &*s.store;
-        where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
+        where.verify_artifact = start_check(*s.store, prepared->project.spec, snapshot_root, *root);
         applied = s.runtime->apply(prepared->project.spec, policy, rollout->plan, where);
     }
     entry.rollout_ms = ms_since(rollout_started);
@@ -325,7 +335,7 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     else {
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
-        if (!target.kept) s.history.rejected[target.commit.id] = entry.message;
+        if (!target.kept) reject(s, target, entry.message, policy);
     }
     auto recorded = s.record(policy, entry);
     (void)s.save_history();

@@ -43,9 +43,12 @@ Result<ReleaseRecord> record_from_json(const json& j, const std::filesystem::pat
 json history_json(const ReleaseHistory& h) {
     json releases = json::array();
     for (const auto& r : h.releases) releases.push_back(record_json(r));
+    json rejections = json::array();
+    for (const auto& r : h.rejections) rejections.push_back(record_json(r));
     return json{{"version", kHistoryVersion}, {"deployed", h.deployed},       {"previous", h.previous},
                 {"pinned", h.pinned},         {"pinned_head", h.pinned_head}, {"rejected", h.rejected},
-                {"running_from", h.running_from}, {"releases", releases}};
+                {"running_from", h.running_from}, {"releases", releases},
+                {"rejections", rejections}};
 }
 
 }  // namespace
@@ -66,6 +69,15 @@ void ReleaseHistory::add(ReleaseRecord record, int keep) {
     releases.insert(releases.begin(), std::move(record));
     const auto limit = static_cast<std::size_t>(std::max(keep, 1));  // the deployed one is always known
     if (releases.size() > limit) releases.resize(limit);
+}
+
+void ReleaseHistory::reject(ReleaseRecord record, const std::string& why, int keep) {
+    rejected[record.commit] = why;
+    record.how = "rejected";
+    std::erase_if(rejections, [&](const ReleaseRecord& r) { return r.commit == record.commit; });
+    rejections.insert(rejections.begin(), std::move(record));
+    const auto limit = static_cast<std::size_t>(std::max(keep, 1));
+    if (rejections.size() > limit) rejections.resize(limit);
 }
 
 Result<ReleaseHistory> ReleaseHistory::load(const std::filesystem::path& file) {
@@ -94,6 +106,11 @@ Result<ReleaseHistory> ReleaseHistory::load(const std::filesystem::path& file) {
             auto record = record_from_json(item, file);
             if (!record) return record.error();
             h.releases.push_back(std::move(*record));
+        }
+        for (const auto& item : j.value("rejections", json::array())) {
+            auto record = record_from_json(item, file);
+            if (!record) return record.error();
+            h.rejections.push_back(std::move(*record));
         }
         return h;
     } catch (const json::exception& e) {

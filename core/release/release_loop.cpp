@@ -1,6 +1,7 @@
 // The harness loop's worker: fetch on an interval or on request, deploy the newest commit
 // when it is new (so commits that arrive during a rollout coalesce), watch the window after a
 // rollout, and carry out rollbacks, resets and restarts in the same queue, one at a time.
+#include "release/release_sources.hpp"
 #include "release/release_state.hpp"
 
 #include <tandem/git_tree.hpp>
@@ -59,7 +60,7 @@ namespace {
 
 // Fetches, resolves the followed ref, and deploys its commit if it is new and not held back.
 Result<ReleaseOutcome> follow(ReleaseLoop::State& s, const std::string& actor) {
-    auto fetched = s.mirror->fetch();
+    auto fetched = s.mirror->fetch(s.options.fetch);
     auto head = fetched ? s.mirror->resolve(s.options.ref) : Result<CommitInfo>(fetched.error());
     if (!head) {
         {
@@ -142,8 +143,8 @@ Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& 
     }
     ApplyOptions where;
     where.root = (s.workspace.release_dir(s.history.deployed) / s.options.project_dir).lexically_normal();
-    ArtifactStore* store = &*s.store;
-    where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
+    const auto snapshot_root = (s.workspace.snapshots() / s.history.deployed / s.options.project_dir).lexically_normal();
+    where.verify_artifact = release::start_check(*s.store, project.spec, snapshot_root, where.root);
     const auto started = Clock::now();
     auto applied = s.runtime->apply(project.spec, project.policy, *plan, where);
     entry.rollout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();

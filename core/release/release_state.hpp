@@ -3,6 +3,7 @@
 // threads read (status) and the job queue.
 #pragma once
 
+#include "release/crash_restarts.hpp"
 #include "release/release_workspace.hpp"
 #include "release/revert_watch.hpp"
 
@@ -53,6 +54,7 @@ struct ReleaseLoop::State {
     std::uint64_t deploys = 0, audit_records = 0;
     std::string bootstrap_refused;  // a head refused for want of --bootstrap: not retried by polls
     release::RevertWatch watch;
+    release::CrashRestarts crash_restarts;  // fed from the runtime's thread (runtime_event)
     std::thread worker;
 
     explicit State(const Options& o) : options(o), workspace(o.state_dir) {}

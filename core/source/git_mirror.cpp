@@ -3,6 +3,7 @@
 #include <tandem/git_mirror.hpp>
 
 #include "source/commit_signature.hpp"
+#include "source/git_fetch.hpp"
 #include "source/libgit2.hpp"
 #include "source/relative_path.hpp"
 #include "source/snapshot_writer.hpp"
@@ -155,24 +156,11 @@ Result<GitMirror> GitMirror::open(const fs::path& mirror_dir, const std::string&
     return GitMirror(std::move(state));
 }
 
-Status GitMirror::fetch() {
-    Remote remote;
-    if (git_remote_lookup(&remote.ptr, state_->repo.ptr, kRemote) != 0)
-        return make_error(ErrorCode::source, "the git mirror at '" + state_->path.string() +
-                                                 "' has no origin: " + last_git_error() + " (open it again)");
-    char* specs[] = {const_cast<char*>(kBranchSpec), const_cast<char*>(kTagSpec)};
-    const git_strarray refspecs{specs, 2};
-    git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
-    options.prune = GIT_FETCH_PRUNE;
-    options.update_fetchhead = 0;
-    if (git_remote_fetch(remote.ptr, &refspecs, &options, "tandem: fetch") != 0) {
-        if (is_missing_path(state_->url))
-            return make_error(ErrorCode::source, "cannot fetch from " + state_->url +
-                                                     ": there is no repository at that path (check the path)");
-        return make_error(ErrorCode::source, "cannot fetch from " + state_->url + ": " + last_git_error() +
-                                                 " (check that the URL is right and reachable)");
-    }
-    return Ok{};
+Status GitMirror::fetch(const FetchOptions& options) {
+    if (is_missing_path(state_->url))
+        return make_error(ErrorCode::source, "cannot fetch from " + state_->url +
+                                                 ": there is no repository at that path (check the path)");
+    return detail::fetch_with_git(state_->path, state_->url, options);
 }
 
 Result<CommitInfo> GitMirror::resolve(const std::string& ref) const {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 
 extern char** environ;
@@ -45,17 +46,50 @@ std::string read_back(int fd) {
     }
 }
 
-// Starts the program; 0 or the errno of the failure.
-int spawn(const std::vector<std::string>& argv, const MemoryFile (&streams)[3], pid_t& pid) {
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
+// Our environment with `extra` ("NAME=value") added, a name given in `extra` replacing ours.
+std::vector<std::string> merged_environment(const std::vector<std::string>& extra) {
+    std::vector<std::string> out;
+    for (char** entry = environ; entry && *entry; ++entry) {
+        const std::string_view text(*entry);
+        const std::string_view name = text.substr(0, text.find('='));
+        bool replaced = false;
+        for (const auto& e : extra) replaced = replaced || e.compare(0, name.size() + 1, std::string(name) + "=") == 0;
+        if (!replaced) out.emplace_back(text);
+    }
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
+}
+
+std::vector<char*> pointers(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+// Starts the program; 0 or the errno of the failure. With `own_group`, in a new process group.
+int spawn(const std::vector<std::string>& argv, const MemoryFile (&streams)[3], pid_t& pid, char** envp,
+          bool own_group) {
+    std::vector<char*> args = pointers(argv);
     posix_spawn_file_actions_t actions;
     if (const int rc = posix_spawn_file_actions_init(&actions); rc != 0) return rc;
+    posix_spawnattr_t attributes;
+    if (const int rc = posix_spawnattr_init(&attributes); rc != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return rc;
+    }
     int rc = 0;
     for (int target = 0; target < 3 && rc == 0; ++target)
         rc = posix_spawn_file_actions_adddup2(&actions, streams[target].fd, target);
-    if (rc == 0) rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    // Signals blocked on the engine's threads (SIGINT, SIGTERM) are not blocked in the program.
+    sigset_t none;
+    sigemptyset(&none);
+    const short flags = static_cast<short>(POSIX_SPAWN_SETSIGMASK | (own_group ? POSIX_SPAWN_SETPGROUP : 0));
+    if (rc == 0) rc = posix_spawnattr_setflags(&attributes, flags);
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+    if (rc == 0 && own_group) rc = posix_spawnattr_setpgroup(&attributes, 0);
+    if (rc == 0) rc = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), envp);
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return rc;
 }
@@ -66,9 +100,30 @@ ProgramOutput not_run(int error_number) {
     return result;
 }
 
+// Waits for `pid`; past `deadline`, kills its process group and reaps it. -1: waitpid failed.
+int wait_for(pid_t pid, std::optional<std::chrono::steady_clock::time_point> deadline, bool& timed_out) {
+    int status = 0;
+    for (;;) {
+        const pid_t done = ::waitpid(pid, &status, deadline ? WNOHANG : 0);
+        if (done == pid) return status;
+        if (done < 0 && errno != EINTR) return -1;
+        if (done == 0 && std::chrono::steady_clock::now() >= *deadline) {
+            timed_out = true;
+            ::killpg(pid, SIGKILL);
+            deadline.reset();  // now wait for it to go
+        } else if (done == 0) {
+            ::usleep(10'000);
+        }
+    }
+}
+
 }  // namespace
 
 ProgramOutput run_program(const std::vector<std::string>& argv, std::string_view input) {
+    return run_program(argv, input, ProgramLimits{});
+}
+
+ProgramOutput run_program(const std::vector<std::string>& argv, std::string_view input, const ProgramLimits& limits) {
     ProgramOutput result;
     const MemoryFile streams[3];  // stdin, stdout, stderr
     for (const auto& stream : streams)
@@ -76,12 +131,17 @@ ProgramOutput run_program(const std::vector<std::string>& argv, std::string_view
     if (argv.empty()) return not_run(EINVAL);
     if (!fill(streams[0].fd, input)) return not_run(errno ? errno : EIO);
 
+    const std::vector<std::string> environment = merged_environment(limits.environment);
+    std::vector<char*> envp = pointers(environment);
+    const bool own_group = limits.timeout.has_value();
     pid_t pid = 0;
-    if (const int rc = spawn(argv, streams, pid); rc != 0) return not_run(rc);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return not_run(errno);
-    }
+    if (const int rc = spawn(argv, streams, pid, limits.environment.empty() ? environ : envp.data(), own_group); rc != 0)
+        return not_run(rc);
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (limits.timeout) deadline = std::chrono::steady_clock::now() + *limits.timeout;
+    const int status = wait_for(pid, deadline, result.timed_out);
+    if (status < 0) return not_run(errno);
+    if (own_group) ::killpg(pid, SIGKILL);  // nothing it started outlives it
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     result.out = read_back(streams[1].fd);
     result.err = read_back(streams[2].fd);

@@ -29,9 +29,9 @@ inline ServiceStatus fake_service(const std::string& name, int port) {
 
 // The tokens of the auth tests: one per built-in role.
 inline std::vector<ApiToken> role_tokens() {
-    return {{"grafana", "viewer", "viewer-secret"},
-            {"ci", "deployer", "deployer-secret"},
-            {"alice", "admin", "admin-secret"}};
+    return {{"grafana", "viewer", "viewer-secret", ""},
+            {"ci", "deployer", "deployer-secret", ""},
+            {"alice", "admin", "admin-secret", ""}};
 }
 
 inline HttpHeaders bearer(const std::string& secret) { return {{"Authorization", "Bearer " + secret}}; }

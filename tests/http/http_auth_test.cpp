@@ -70,7 +70,7 @@ TEST_CASE("an admin's reset goes to the engine, which has the last word") {
 TEST_CASE("a project role grants its own actions") {
     HttpApiOptions options = strict();
     options.roles = {tandem::AccessRole{"ops", {"status", "trigger"}, {}}};
-    options.tokens.push_back({"bob", "ops", "ops-secret"});
+    options.tokens.push_back({"bob", "ops", "ops-secret", ""});
     ApiFixture f(options);
     CHECK(f.post("/api/v1/services/api/trigger", "", bearer("ops-secret"))->status == 200);
     CHECK(f.get("/api/v1/services/api/logs", bearer("ops-secret"))->status == 403);
@@ -118,7 +118,7 @@ TEST_CASE("start refuses a role granting \"*\" under deny_wildcards, and a token
     CHECK(refused.error().message.find("role 'ops'") != std::string::npos);
 
     HttpApiOptions unknown = strict();
-    unknown.tokens.push_back({"eve", "superuser", "eve-secret"});
+    unknown.tokens.push_back({"eve", "superuser", "eve-secret", ""});
     auto bad_token = tandem::HttpApi::start(unknown, engine);
     REQUIRE_FALSE(bad_token);
     CHECK(bad_token.error().code == ErrorCode::unknown_reference);

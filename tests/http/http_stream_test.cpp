@@ -78,7 +78,7 @@ TEST_CASE("log events reach only streams whose role may read logs") {
     tandem::HttpApiOptions options;
     options.require_token = true;
     options.roles = {tandem::AccessRole{"watcher", {"status"}, {}}};
-    options.tokens = {{"board", "watcher", "board-secret"}, {"alice", "admin", "admin-secret"}};
+    options.tokens = {{"board", "watcher", "board-secret", ""}, {"alice", "admin", "admin-secret", ""}};
     ApiFixture f(options);
     RawConnection watcher(f.port), admin(f.port);
     open_stream(watcher, "/api/v1/events?access_token=board-secret");

@@ -1,6 +1,11 @@
 // The release tests' shared fixture.
 #include "release/release_fixture.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 namespace tandem::test {
@@ -84,7 +89,10 @@ Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::pat
     RuntimeOptions options;
     options.project_root = state_dir / "releases";
     options.state_dir = state_dir / "runtime";
-    auto started = ProcessRuntime::start(options, [this](const RuntimeEvent& e) { events.add(e); });
+    auto started = ProcessRuntime::start(options, [this](const RuntimeEvent& e) {
+        events.add(e);
+        if (ReleaseLoop* following = auditing.load()) following->runtime_event(e);  // as shipper run does
+    });
     REQUIRE_MESSAGE(started.ok(), started.error().to_string());
     runtime = std::move(*started);
     ReleaseLoop::Options loop_options;
@@ -98,9 +106,11 @@ Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::pat
     auto loop_started = ReleaseLoop::start(loop_options, *runtime, [this](const RuntimeEvent& e) { events.add(e); });
     REQUIRE_MESSAGE(loop_started.ok(), loop_started.error().to_string());
     loop = std::move(*loop_started);
+    auditing = loop.get();
 }
 
 Engine::~Engine() {
+    auditing = nullptr;
     loop.reset();
     if (runtime) runtime->stop_all();
 }
@@ -126,6 +136,27 @@ std::vector<AuditRecord> audit_records(const std::filesystem::path& state_dir) {
     auto records = AuditLog::read(state_dir / "audit.jsonl");
     REQUIRE_MESSAGE(records.ok(), records.error().to_string());
     return *records;
+}
+
+pid_t start_program(const std::filesystem::path& cwd, std::vector<std::string> argv, const std::filesystem::path& log) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(out, 1);
+        dup2(out, 2);
+        if (chdir(cwd.c_str()) != 0) _exit(126);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+void stop_program(pid_t pid) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
 }
 
 }  // namespace tandem::test

@@ -14,10 +14,12 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,7 @@ struct Engine {
     EngineEvents events;
     std::unique_ptr<ProcessRuntime> runtime;
     std::unique_ptr<ReleaseLoop> loop;
+    std::atomic<ReleaseLoop*> auditing{nullptr};  // runtime events go to it once it runs
 
     Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap = true,
            Duration poll = Duration(100), std::optional<std::filesystem::path> allowed_signers = std::nullopt);
@@ -82,5 +85,28 @@ struct FirstRelease {
 std::string served_version(int port);
 
 std::vector<AuditRecord> audit_records(const std::filesystem::path& state_dir);
+
+// `argv` (argv[0] a path) started in the background in `cwd`, its output appended to `log`.
+pid_t start_program(const std::filesystem::path& cwd, std::vector<std::string> argv, const std::filesystem::path& log);
+// SIGTERM, then waits for it to exit.
+void stop_program(pid_t pid);
+
+// A program started by start_program and stopped by stop_program when the test ends, however
+// it ends (a failed REQUIRE included), so that no engine outlives its test.
+class BackgroundProgram {
+public:
+    BackgroundProgram(const std::filesystem::path& cwd, std::vector<std::string> argv, const std::filesystem::path& log)
+        : pid_(start_program(cwd, std::move(argv), log)) {}
+    ~BackgroundProgram() { stop(); }
+    BackgroundProgram(const BackgroundProgram&) = delete;
+    BackgroundProgram& operator=(const BackgroundProgram&) = delete;
+    void stop() {
+        if (pid_ > 0) stop_program(pid_);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+};
 
 }  // namespace tandem::test

@@ -22,6 +22,23 @@ struct CommitInfo {
     std::string short_id() const { return id.substr(0, 12); }
 };
 
+// How a fetch reaches a remote that needs more than a path or a public URL, and how long it may
+// take. The fetch runs in a `git fetch` child process (libgit2 1.5 has no timeout, and a call
+// blocked in it cannot be abandoned): at the deadline its process group is killed.
+struct FetchOptions {
+    std::chrono::milliseconds timeout{60000};  // then the fetch is killed and reported
+    // ssh:// and scp-like (user@host:path) URLs: this private key; "" = the ssh agent
+    // (SSH_AUTH_SOCK) or ssh's own default keys.
+    std::filesystem::path ssh_key;
+    // The hosts whose keys are trusted ("" = ~/.ssh/known_hosts): an unknown or changed host key
+    // refuses the fetch.
+    std::filesystem::path known_hosts;
+    // http(s) URLs: sent as basic auth ("x-access-token:TOKEN", as GitHub, GitLab and Gitea
+    // accept) on every request, through git's environment, never on a command line; never
+    // printed: errors have it replaced by "***".
+    std::string token;
+};
+
 class GitMirror {
 public:
     // Opens the bare mirror at `mirror_dir`, creating it (and its parents) if missing, and
@@ -36,8 +53,9 @@ public:
     const std::filesystem::path& path() const;
 
     // Fetches every branch and tag of origin into the mirror (branches deleted there are
-    // pruned). Errors name the URL and libgit2's reason.
-    Status fetch();
+    // pruned). Errors (ErrorCode::source) name the URL and git's reason; a fetch past
+    // options.timeout is killed, and its error says so.
+    Status fetch(const FetchOptions& options = {});
 
     // A branch, a tag (annotated or not), or a commit id (full or abbreviated) of the mirror,
     // peeled to its commit. A branch name is looked up before a tag of the same name.

@@ -29,6 +29,9 @@ struct ApiToken {
     std::string name;    // for the audit record: "ci", "alice"
     std::string role;    // "viewer", "deployer", "admin", or a role of the project's `access.roles`
     std::string secret;  // what the client sends: "Authorization: Bearer <secret>"
+    // The local user a request bearing this token acts for, when only that user can hold it
+    // (the engine's per-run token in STATE/api.json, mode 0600): the audit names the user.
+    std::string user;
 };
 
 // Reads tokens from a file: one per line, "NAME ROLE SECRET"; blank lines and lines starting

@@ -21,7 +21,9 @@ struct ReleaseRecord {
     std::chrono::system_clock::time_point deployed;
     std::string actor;     // who deployed it: "poll", "sync command", "rollback by user root", ...
     std::string how;       // "deploy", "rollback", "revert", "recover", "bootstrap"
-    std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (services with a build)
+    // service -> "sha256:...": a built service's artifact in the store; for the others, the digest
+    // of the committed files of their workdir in the release directory (release_sources.hpp)
+    std::map<std::string, std::string> artifacts;
 };
 
 struct ReleaseHistory {
@@ -32,10 +34,16 @@ struct ReleaseHistory {
     std::map<std::string, std::string> rejected;  // commit -> why (reverted, refused): never deployed again
     std::vector<ReleaseRecord> releases;  // newest first, at most the policy's history.keep
     std::map<std::string, std::string> running_from;  // service -> the commit whose release directory it runs in
+    // The commits tried and rejected (how "rejected", `deployed` the time of the attempt), newest
+    // first, at most history.keep: what `shipper history` shows beside the kept releases.
+    std::vector<ReleaseRecord> rejections;
 
     const ReleaseRecord* find(const std::string& commit_or_prefix) const;
     // Adds `record` first (an earlier record of the same commit moves up) and keeps `keep`.
     void add(ReleaseRecord record, int keep);
+    // Marks `record.commit` as not to be deployed again because of `why`, and keeps its record
+    // among the `keep` newest rejections.
+    void reject(ReleaseRecord record, const std::string& why, int keep);
 
     static Result<ReleaseHistory> load(const std::filesystem::path& file);  // a missing file: empty
     Status save(const std::filesystem::path& file) const;                  // temp file, fsync, rename

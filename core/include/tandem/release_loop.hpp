@@ -8,6 +8,7 @@
 #pragma once
 
 #include <tandem/error.hpp>
+#include <tandem/git_mirror.hpp>
 #include <tandem/plan.hpp>
 #include <tandem/project.hpp>
 #include <tandem/release_history.hpp>
@@ -36,6 +37,7 @@ struct ReleaseStatus {
     std::string repository, ref;
     std::string policy;
     std::string head;          // the newest commit of `ref` fetched
+    std::string head_rejected; // why `head` is not deployed when it was rejected ("reverted: ..."); "" otherwise
     std::string deployed;      // the commit running; "" before the first deploy
     std::string deployed_subject;
     bool pinned = false;       // a rollback pinned `deployed` until a newer commit arrives
@@ -59,6 +61,7 @@ public:
         Duration poll{2000};              // fetch this often; 0: only on sync()
         bool bootstrap = false;           // allow bringing everything up from nothing
         std::optional<std::filesystem::path> allowed_signers;  // deploy only commits signed by these
+        FetchOptions fetch;               // ssh key, known hosts, https token, fetch timeout
     };
     using EventHandler = std::function<void(const RuntimeEvent&)>;
 
@@ -84,6 +87,11 @@ public:
     // Records an API request refused for want of a token or role (event "auth", outcome
     // "refused") when the policy audits. Safe from any thread.
     Status audit_denied(const std::string& what);
+
+    // Feed every runtime event here (shipper run does): a crash restart the supervisor carries
+    // out on its own is audited (event "restart", actor "supervisor") once the new replica
+    // started or failed to. Safe from any thread.
+    void runtime_event(const RuntimeEvent& event);
 
     ReleaseStatus status() const;
     std::vector<AccessRole> access_roles() const;  // the deployed project's `access.roles`

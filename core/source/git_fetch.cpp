@@ -1,0 +1,118 @@
+// `git fetch` as a child process. libgit2 1.5 cannot time a fetch out (its server timeouts
+// arrived in 1.7) and a thread blocked inside it cannot be stopped, while a child process can
+// be killed at the deadline with everything it started (ssh, git-remote-https). OpenSSH then
+// brings the agent, known_hosts checking and ~/.ssh/config as users know them.
+#include "source/git_fetch.hpp"
+
+#include "source/program_output.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace tandem::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string base64(std::string_view bytes) {
+    static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+        std::uint32_t chunk = 0;
+        for (std::size_t k = 0; k < 3; ++k)
+            chunk = (chunk << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+        for (std::size_t k = 0; k < 4; ++k) out += k <= n ? kDigits[(chunk >> (18 - 6 * k)) & 63] : '=';
+    }
+    return out;
+}
+
+std::string basic_auth(const std::string& token) { return base64("x-access-token:" + token); }
+
+// A word for the shell that runs GIT_SSH_COMMAND.
+std::string quoted(const std::string& word) {
+    std::string out = "'";
+    for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+fs::path default_known_hosts() {
+    const char* home = std::getenv("HOME");
+    return fs::path(home ? home : "/") / ".ssh/known_hosts";
+}
+
+std::string ssh_command(const FetchOptions& options) {
+    const fs::path known = options.known_hosts.empty() ? default_known_hosts() : options.known_hosts;
+    const auto seconds = std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(options.timeout).count());
+    std::string command = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null"
+                          " -o UserKnownHostsFile=" + quoted(known.string()) +
+                          " -o ConnectTimeout=" + std::to_string(seconds);
+    if (!options.ssh_key.empty()) command += " -o IdentitiesOnly=yes -i " + quoted(options.ssh_key.string());
+    return command;
+}
+
+std::vector<std::string> environment(const FetchOptions& options) {
+    std::vector<std::string> env{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=", "LC_ALL=C",
+                                 "GIT_SSH_COMMAND=" + ssh_command(options)};
+    if (!options.token.empty()) {
+        env.push_back("GIT_CONFIG_COUNT=1");
+        env.push_back("GIT_CONFIG_KEY_0=http.extraHeader");
+        env.push_back("GIT_CONFIG_VALUE_0=Authorization: Basic " + basic_auth(options.token));
+    }
+    return env;
+}
+
+// git's own words, one line: its "fatal:"/"error:" lines, joined.
+std::string reason(const std::string& err) {
+    std::string out;
+    std::size_t start = 0;
+    while (start < err.size()) {
+        const std::size_t end = std::min(err.find('\n', start), err.size());
+        std::string line = err.substr(start, end - start);
+        start = end + 1;
+        if (line.empty()) continue;
+        out += (out.empty() ? "" : "; ") + line;
+    }
+    return out.empty() ? "git fetch failed without a message" : out;
+}
+
+std::string format_seconds(std::chrono::milliseconds d) {
+    return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+std::string redact(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (const std::string& s : {secret, basic_auth(secret)})
+        for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at)) text.replace(at, s.size(), "***");
+    return text;
+}
+
+Status fetch_with_git(const fs::path& mirror, const std::string& url, const FetchOptions& options) {
+    const std::vector<std::string> argv{"git", "--git-dir=" + mirror.string(), "-c", "credential.helper=",
+                                        "fetch", "--prune", "--no-write-fetch-head", "--quiet", "origin"};
+    const ProgramOutput run = run_program(argv, {}, ProgramLimits{environment(options), options.timeout});
+    if (run.start_error != 0)
+        return make_error(ErrorCode::source, "cannot run git to fetch from " + url + " (" +
+                                                 std::strerror(run.start_error) + "): install git (Debian's git package)");
+    if (run.timed_out)
+        return make_error(ErrorCode::source, "fetching from " + url + " took longer than " +
+                                                 format_seconds(options.timeout) +
+                                                 " (--fetch-timeout): abandoned; the next poll tries again");
+    if (run.exit_code == 0) return Ok{};
+    const std::string why = redact(reason(run.err), options.token);
+    if (why.find("Host key verification failed") != std::string::npos)
+        return make_error(ErrorCode::source,
+                          "cannot fetch from " + url + ": the server's ssh host key is not in " +
+                              (options.known_hosts.empty() ? default_known_hosts() : options.known_hosts).string() +
+                              " (or does not match it); refused. Check the host, then add its key (ssh-keyscan) or "
+                              "give --known-hosts FILE");
+    return make_error(ErrorCode::source, "cannot fetch from " + url + ": " + why +
+                                             " (check that the URL is right and reachable, and its credentials)");
+}
+
+}  // namespace tandem::detail

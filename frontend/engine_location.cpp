@@ -1,0 +1,75 @@
+// Finding the engine's state directory by walking up from the project directory.
+#include "frontend/engine_location.hpp"
+
+namespace tandem::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool present(const fs::path& path) {
+    std::error_code ec;
+    return fs::exists(path, ec);
+}
+
+fs::path project_start(const Options& options) {
+    const auto dir = fs::path(options.file).parent_path();
+    fs::path start = fs::absolute(dir.empty() ? fs::path(".") : dir).lexically_normal();
+    if (!start.has_filename() && start.has_relative_path()) start = start.parent_path();  // "/a/b/" -> "/a/b"
+    return start;
+}
+
+}  // namespace
+
+EngineLocation find_engine(const fs::path& start, const std::string& name) {
+    EngineLocation found;
+    std::optional<fs::path> records;
+    for (fs::path dir = start;; dir = dir.parent_path()) {
+        found.checked.push_back(dir);
+        if (present(dir / name / "control.sock")) {
+            found.state_dir = dir / name;
+            found.running = true;
+            return found;
+        }
+        if (!records && present(dir / name)) records = dir / name;
+        if (!dir.has_relative_path()) break;  // the root
+    }
+    found.state_dir = records.value_or(start / name);
+    return found;
+}
+
+EngineLocation locate_release_state(const Options& options) {
+    if (options.state_dir) {
+        const auto dir = fs::absolute(*options.state_dir).lexically_normal();
+        return EngineLocation{dir, present(dir / "control.sock"), {}};
+    }
+    return find_engine(project_start(options), ".shipper");
+}
+
+EngineLocation locate_engine(const Options& options, const ToolDefaults& tool) {
+    const bool git = tool.default_source == SourceKind::git;
+    EngineLocation release;
+    if (options.state_dir || git) {
+        release = locate_release_state(options);
+        if (release.running || options.state_dir) return release;
+    }
+    // devloop's engine, which shipper's commands reach too (`shipper up` keeps it in .tandem/).
+    EngineLocation project = find_engine(project_start(options), ".tandem");
+    return !git || project.running ? project : release;
+}
+
+Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool) {
+    const bool git = tool.default_source == SourceKind::git;
+    if (where.checked.empty())
+        return make_error(ErrorCode::io, "no engine is running for this state directory (no socket at " +
+                                             (where.state_dir / "control.sock").string() + "): start one with " +
+                                             (git ? "`shipper run`" : "`devloop up`"));
+    std::string dirs;
+    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+    const std::string names = git ? ".shipper/control.sock (or .tandem/control.sock)" : ".tandem/control.sock";
+    return make_error(ErrorCode::io, "no engine is running for this project: no " + names + " in " + dirs +
+                                         " (start one with " + (git ? "`shipper run`" : "`devloop up`") +
+                                         ", or give --state-dir DIR)");
+}
+
+}  // namespace tandem::cli
