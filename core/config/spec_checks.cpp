@@ -1,9 +1,11 @@
-// Checks that need every service at once: depends_on names and cycles, port references, ports.
+// Checks that need every service at once (depends_on names and cycles, port references, ports)
+// or all of one service's keys (the ${state.NAME} it uses are the ones it declares).
 #include "config/spec_parser.hpp"
 #include "config/variables.hpp"
 
 #include "support/suggest.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace tandem::config {
@@ -127,12 +129,48 @@ Status check_duplicate_ports(const ParsedSpec& parsed) {
     return Ok{};
 }
 
+// Each text of `service` that may hold ${state.NAME}, with where it was written.
+std::vector<std::pair<const std::string*, SourceLocation>> state_texts(const ServiceSpec& service,
+                                                                       const ServiceSource& source) {
+    std::vector<std::pair<const std::string*, SourceLocation>> texts;
+    for (const auto& arg : service.run.argv) texts.emplace_back(&arg, service.run.location);
+    for (std::size_t e = 0; e < service.env.size(); ++e)
+        texts.emplace_back(&service.env[e].second, e < source.env.size() ? source.env[e] : service.location);
+    if (service.health)
+        for (const auto& arg : service.health->command) texts.emplace_back(&arg, service.health->location);
+    if (service.reset) texts.emplace_back(&service.reset->command, service.reset->location);
+    for (const auto& rule : service.watch) texts.emplace_back(&rule.command, rule.location);
+    if (service.build) texts.emplace_back(&service.build->command, service.build->location);
+    return texts;
+}
+
+Status check_state_references(const ParsedSpec& parsed) {
+    for (std::size_t i = 0; i < parsed.spec.services.size(); ++i) {
+        const ServiceSpec& service = parsed.spec.services[i];
+        for (const auto& [text, location] : state_texts(service, parsed.sources[i])) {
+            for (const auto& variable : scan_variables(*text).variables) {
+                const auto name = referenced_state(variable.name);
+                if (!name || std::find(service.state.begin(), service.state.end(), *name) != service.state.end())
+                    continue;
+                return make_error(ErrorCode::unknown_reference,
+                                  "'services." + service.name + "': '${" + variable.name + "}' names state '" + *name +
+                                      "', which the service does not declare (add it: 'state: [" + *name + "]')" +
+                                      did_you_mean(*name, std::vector<std::string_view>(service.state.begin(),
+                                                                                        service.state.end())),
+                                  location);
+            }
+        }
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 Status check_spec(const ParsedSpec& parsed) {
     if (auto status = check_depends_on_names(parsed); !status) return status;
     if (auto status = CycleFinder(parsed).run(); !status) return status;
     if (auto status = check_port_references(parsed); !status) return status;
+    if (auto status = check_state_references(parsed); !status) return status;
     return check_duplicate_ports(parsed);
 }
 
