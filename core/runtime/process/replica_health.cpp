@@ -14,7 +14,7 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
                                       std::function<void()> became_ready) {
     const int id = replica.id;
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    auto probe = make_probe(io_, spec, replica.port, release_->cwd, release_->env);
+    auto probe = make_probe(io_, spec, replica.port, release_->cwd, release_->env, release_->user);
     replica.monitor = std::make_shared<HealthMonitor>(
         io_, spec, std::move(probe), [weak, id, became_ready, port_check_only](Health h, const ProbeOutcome& last) {
             auto self = weak.lock();
