@@ -1,5 +1,5 @@
 // `state:` (persistent named directories, `${state.NAME}`) and `user:` in tandem.yaml: what
-// they read into, every mistake with its location, and how the paths are filled in.
+// they read into and how the paths are filled in (their errors: spec_errors_test.cpp).
 #include <doctest/doctest.h>
 
 #include "config/spec_parser.hpp"
@@ -20,21 +20,6 @@ ServiceSpec parsed_service(std::string_view text, const std::string& name = "db"
     REQUIRE(service);
     return *service;
 }
-
-Error parse_error(std::string_view text) {
-    auto parsed = config::parse_spec(text, "tandem.yaml");
-    REQUIRE_FALSE(parsed.ok());
-    return parsed.error();
-}
-
-void check_at(const Error& error, ErrorCode code, int line, int column) {
-    INFO(error.to_string());
-    CHECK(error.code == code);
-    CHECK(error.location.line == line);
-    CHECK(error.location.column == column);
-}
-
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -61,72 +46,6 @@ TEST_CASE("${state.NAME} may appear wherever a command or env value is written, 
         "    watch:\n      - paths: [schema.sql]\n        action: run\n        command: ./migrate ${state.data}\n"
         "    state: [data]\n");
     CHECK(db.run.argv[2] == "${state.data}");  // kept as written: the engine knows the path
-}
-
-TEST_CASE("${state.NAME} of a state the service does not declare is an error at the text that names it") {
-    SUBCASE("in run") {
-        const Error error = parse_error("version: 1\nservices:\n  db:\n    run: pg -D ${state.pgdat}\n    state: [pgdata]\n");
-        check_at(error, ErrorCode::unknown_reference, 4, 10);
-        CHECK(error.message ==
-              "'services.db': '${state.pgdat}' names state 'pgdat', which the service does not declare (add it: "
-              "'state: [pgdat]') (did you mean 'pgdata'?)");
-    }
-    SUBCASE("in env") {
-        const Error error = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    env:\n      DIR: ${state.data}\n");
-        check_at(error, ErrorCode::unknown_reference, 6, 12);
-    }
-    SUBCASE("in an exec probe") {
-        const Error error =
-            parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    health:\n      exec: ls ${state.data}\n");
-        check_at(error, ErrorCode::unknown_reference, 6, 7);
-    }
-    SUBCASE("in reset") {
-        const Error error = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    reset: rm -rf ${state.data}/*\n");
-        check_at(error, ErrorCode::unknown_reference, 5, 12);
-    }
-    SUBCASE("in a watch command") {
-        const Error error = parse_error(
-            "version: 1\nservices:\n  db:\n    run: ./db\n    watch:\n      - paths: [a]\n        action: run\n"
-            "        command: ./m ${state.data}\n");
-        check_at(error, ErrorCode::unknown_reference, 6, 9);
-    }
-    SUBCASE("in build.command") {
-        const Error error =
-            parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    build:\n      command: ./b ${state.data}\n");
-        check_at(error, ErrorCode::unknown_reference, 6, 7);
-    }
-    SUBCASE("declared by another service only") {
-        const Error error = parse_error(
-            "version: 1\nservices:\n  db:\n    run: ./db\n    state: [data]\n  job:\n    run: ./m ${state.data}\n");
-        check_at(error, ErrorCode::unknown_reference, 7, 10);
-        CHECK(contains(error.message, "'services.job'"));
-    }
-}
-
-TEST_CASE("state names are checked: the name rule, and no name twice") {
-    const Error bad = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    state: [data, Pg/Data]\n");
-    check_at(bad, ErrorCode::invalid_value, 5, 19);
-    CHECK(bad.message == "'services.db.state': state name 'Pg/Data' must be lowercase letters, digits, '-' and '_', "
-                         "starting with a letter or digit");
-    const Error twice = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    state: [data, data]\n");
-    check_at(twice, ErrorCode::duplicate, 5, 19);
-    CHECK(twice.message == "'services.db.state': 'data' is listed twice");
-    const Error dots = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    state: ..\n");
-    check_at(dots, ErrorCode::invalid_value, 5, 12);
-}
-
-TEST_CASE("an unknown user is an error naming services.X.user where it is written") {
-    const Error error = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    user: no-such-user-of-tandem\n");
-    check_at(error, ErrorCode::invalid_value, 5, 11);
-    CHECK(error.message == "'services.db.user': no user 'no-such-user-of-tandem' on this machine (create it, e.g. "
-                           "useradd --system no-such-user-of-tandem)");
-    const Error uid = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    user: 4000000000\n");
-    check_at(uid, ErrorCode::invalid_value, 5, 11);
-    CHECK(contains(uid.message, "no user has uid 4000000000"));
-    const Error in_override = parse_error(
-        "version: 1\nservices:\n  db:\n    run: ./db\n    overrides:\n      harness:\n        user: nobody-at-all\n");
-    check_at(in_override, ErrorCode::invalid_value, 7, 15);
-    CHECK(contains(in_override.message, "'services.db.overrides.harness.user'"));
 }
 
 TEST_CASE("state paths: ${state.NAME} becomes an absolute path under the state root, everywhere") {
