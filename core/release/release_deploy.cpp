@@ -120,6 +120,7 @@ Result<std::map<std::string, std::string>> build_artifacts(ReleaseLoop::State& s
     plan.waves.push_back(builds);
     ApplyOptions where;
     where.root = *dir / s.options.project_dir;
+    where.state_root = s.workspace.state_root();
     if (auto built = s.runtime->apply(spec, prepared.project.policy, plan, where); !built) {
         s.workspace.remove_build_dir(target.commit.id);
         return built.error();
@@ -308,6 +309,7 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     if (applied) {
         ApplyOptions where;
         where.root = *root;
+        where.state_root = s.workspace.state_root();
         ArtifactStore* store = &*s.store;
         where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
         applied = s.runtime->apply(prepared->project.spec, policy, rollout->plan, where);

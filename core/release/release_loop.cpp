@@ -142,6 +142,7 @@ Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& 
     }
     ApplyOptions where;
     where.root = (s.workspace.release_dir(s.history.deployed) / s.options.project_dir).lexically_normal();
+    where.state_root = s.workspace.state_root();
     ArtifactStore* store = &*s.store;
     where.verify_artifact = [store](const std::string&, const std::string& digest) { return store->verify(digest); };
     const auto started = Clock::now();
