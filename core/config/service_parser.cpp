@@ -185,6 +185,7 @@ Status read_user(ParsedService& service, const Field& field, const yaml::Where& 
     auto user = find_system_user(*name);
     if (!user) return yaml::invalid(field.value, where, user.error().message);
     service.spec.user = std::move(*name);
+    service.source.user = yaml::location(field.value, where.file);
     return Ok{};
 }
 

@@ -4,6 +4,7 @@
 #include "config/variables.hpp"
 
 #include "support/suggest.hpp"
+#include "support/system_user.hpp"
 
 #include <algorithm>
 #include <map>
@@ -164,6 +165,30 @@ Status check_state_references(const ParsedSpec& parsed) {
     return Ok{};
 }
 
+// Services that share a state run as one user: each start gives the directory to its
+// service's user, so two users would take it from each other.
+Status check_state_owners(const ParsedSpec& parsed) {
+    const auto& services = parsed.spec.services;
+    std::map<std::string, std::pair<std::size_t, uid_t>> owners;  // state -> first service with a user, its uid
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        if (services[i].user.empty()) continue;
+        auto user = find_system_user(services[i].user);
+        if (!user) continue;  // reported when the key was read
+        for (const auto& name : services[i].state) {
+            auto [owner, inserted] = owners.emplace(name, std::make_pair(i, user->uid));
+            if (inserted || owner->second.second == user->uid) continue;
+            const ServiceSpec& other = services[owner->second.first];
+            return make_error(ErrorCode::invalid_value,
+                              "'services." + services[i].name + ".user': '" + services[i].name + "' runs as '" +
+                                  services[i].user + "' but shares state '" + name + "' with '" + other.name +
+                                  "', which runs as '" + other.user +
+                                  "' (a state directory has one owner: give both services the same user)",
+                              parsed.sources[i].user);
+        }
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 Status check_spec(const ParsedSpec& parsed) {
@@ -171,6 +196,7 @@ Status check_spec(const ParsedSpec& parsed) {
     if (auto status = CycleFinder(parsed).run(); !status) return status;
     if (auto status = check_port_references(parsed); !status) return status;
     if (auto status = check_state_references(parsed); !status) return status;
+    if (auto status = check_state_owners(parsed); !status) return status;
     return check_duplicate_ports(parsed);
 }
 

@@ -345,3 +345,18 @@ TEST_CASE("an unknown user is an error naming services.X.user where it is writte
     check_at(in_override, ErrorCode::invalid_value, 7, 15);
     CHECK(in_override.message.find("'services.db.overrides.harness.user'") != std::string::npos);
 }
+
+TEST_CASE("services that share a state must run as the same user") {
+    const Error error = parse_error(
+        "version: 1\nservices:\n  db:\n    run: ./db\n    state: [pgdata]\n    user: root\n"
+        "  migrate:\n    run: ./m\n    state: [pgdata]\n    user: nobody\n");
+    check_at(error, ErrorCode::invalid_value, 10, 11);
+    CHECK(error.message == "'services.migrate.user': 'migrate' runs as 'nobody' but shares state 'pgdata' with 'db', "
+                           "which runs as 'root' (a state directory has one owner: give both services the same user)");
+    // The same user written two ways, or a service that runs as the engine's user, is fine.
+    CHECK(config::parse_spec("version: 1\nservices:\n  db:\n    run: ./db\n    state: [pgdata]\n    user: root\n"
+                             "  migrate:\n    run: ./m\n    state: [pgdata]\n    user: 0\n  admin:\n    run: ./a\n"
+                             "    state: [pgdata]\n",
+                             "tandem.yaml")
+              .ok());
+}
