@@ -110,7 +110,7 @@ TEST_CASE("state: a directory under the state dir, in every command, kept across
     CHECK(lines_of(data / "starts") == 2);
 }
 
-TEST_CASE("state: a service with state and no reset command is reset by emptying it; a policy that denies resets touches nothing") {
+TEST_CASE("state: a service with state and no reset command is reset by emptying it, and a policy that denies resets touches nothing") {
     const std::string services =
         "  cache:\n"
         "    run: test -f ${state.cache}/warm || date > ${state.cache}/warm; exec sleep 600\n"
@@ -143,7 +143,7 @@ TEST_CASE("state: a service with state and no reset command is reset by emptying
     }
 }
 
-TEST_CASE("user: replicas, exec probes, reset and watch commands run as the user; the build as the engine's") {
+TEST_CASE("user: replicas, exec probes, reset and watch commands run as the user, the build as the engine user") {
     const auto user = test_user();
     if (!user) {
         MESSAGE("skipped: running a service as another user needs root");
