@@ -120,7 +120,7 @@ const std::vector<Command>& commands() {
         {"status", "", "show the running engine's services (from a second terminal)", status_command},
         {"logs", "SERVICE", "print a service's recent log lines; -f keeps following them", logs_command},
         {"down", "", "stop the running engine and every service it started", down_command},
-        {"reset", "SERVICE", "run the service's reset command in the running engine", reset_command},
+        {"reset", "SERVICE", "stop the service, empty its state, run its reset command, start it", reset_command},
         {"trigger", "SERVICE", "rebuild and restart the service in the running engine", trigger_command},
         {"sync", "", "make the running engine fetch now and deploy the newest commit; waits for the outcome",
          sync_command, true},

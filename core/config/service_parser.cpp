@@ -4,6 +4,10 @@
 #include "config/service_fields.hpp"
 #include "config/variables.hpp"
 
+#include "support/system_user.hpp"
+
+#include <algorithm>
+
 namespace tandem::config {
 
 namespace {
@@ -62,15 +66,17 @@ Status read_replicas(ParsedService& service, const Field& field, const yaml::Whe
     return Ok{};
 }
 
-// Only ${port} and ${services.NAME.port}; whether NAME exists is checked with the whole spec.
+// Only ${port}, ${services.NAME.port} and ${state.NAME}; whether NAME exists is checked with
+// the whole spec.
 Status check_variables(const YAML::Node& value, const yaml::Where& where) {
     const VariableScan scan = scan_variables(value.Scalar());
     if (scan.unclosed) return yaml::invalid(value, where, "'${' without a closing '}'");
     for (const auto& variable : scan.variables) {
-        if (variable.name == kOwnPortVariable || referenced_service(variable.name)) continue;
+        if (variable.name == kOwnPortVariable || referenced_service(variable.name) || referenced_state(variable.name))
+            continue;
         return make_error(ErrorCode::unknown_reference,
                           "'" + where.path + "': unknown variable '${" + variable.name +
-                              "}' (the variables are ${port} and ${services.NAME.port})",
+                              "}' (the variables are ${port}, ${services.NAME.port} and ${state.NAME})",
                           yaml::location(value, where.file));
     }
     return Ok{};
@@ -150,6 +156,47 @@ Status read_reset_key(ParsedService& service, const Field& field, const yaml::Wh
     return Ok{};
 }
 
+bool is_state_name(const std::string& name) {
+    if (name.empty()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '_' || c == '-'));
+        if (!allowed) return false;
+    }
+    return true;
+}
+
+Status read_state(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto names = yaml::read_string_list(field.value, where, /*allow_scalar=*/true);
+    if (!names) return names.error();
+    std::vector<std::string> state;
+    for (std::size_t i = 0; i < names->size(); ++i) {
+        const YAML::Node item = field.value.IsSequence() ? field.value[i] : field.value;
+        const std::string& name = (*names)[i];
+        if (!is_state_name(name))
+            return yaml::invalid(item, where,
+                                 "state name '" + name +
+                                     "' must be lowercase letters, digits, '-' and '_', starting with a letter or digit");
+        if (std::find(state.begin(), state.end(), name) != state.end())
+            return make_error(ErrorCode::duplicate, "'" + where.path + "': '" + name + "' is listed twice",
+                              yaml::location(item, where.file));
+        state.push_back(name);
+    }
+    service.spec.state = std::move(state);
+    return Ok{};
+}
+
+// Looked up now, so that a typo is an error at its line rather than a failed start later.
+Status read_user(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto name = yaml::read_string(field.value, where);
+    if (!name) return name.error();
+    auto user = find_system_user(*name);
+    if (!user) return yaml::invalid(field.value, where, user.error().message);
+    service.spec.user = std::move(*name);
+    service.source.user = yaml::location(field.value, where.file);
+    return Ok{};
+}
+
 Status read_stop_grace(ParsedService& service, const Field& field, const yaml::Where& where) {
     auto grace = yaml::read_duration(field.value, where);
     if (!grace) return grace.error();
@@ -182,6 +229,8 @@ const std::vector<ServiceKey>& service_keys() {
         {"depends_on", read_depends_on, false},
         {"watch", read_watch_key, true},
         {"reset", read_reset_key, true},
+        {"state", read_state, true},
+        {"user", read_user, true},
         {"stop_grace", read_stop_grace, true},
         {"job", read_job, false},
         {"overrides", read_overrides, false},

@@ -17,6 +17,7 @@ struct ServiceSource {
     SourceLocation job;                      // the `job:` value (empty when not written)
     std::vector<SourceLocation> env;         // one per ServiceSpec::env entry, its value
     std::vector<SourceLocation> depends_on;  // one per ServiceSpec::depends_on entry
+    SourceLocation user;                     // the `user:` value (empty when not written)
     Fields overrides;                        // `overrides:`, policy set name -> body (validated)
     yaml::Where where;                       // file and key path of the service ("services.api")
 };

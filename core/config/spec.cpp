@@ -1,4 +1,4 @@
-// The functions of spec.hpp: lookup, dependency order, env expansion and fingerprints.
+// The functions of spec.hpp: lookup, dependency order, env and state expansion, fingerprints.
 #include <tandem/spec.hpp>
 
 #include "config/variables.hpp"
@@ -63,18 +63,24 @@ std::optional<std::string> variable_value(const Spec& spec, const std::string& n
     return std::nullopt;
 }
 
-std::string expand_value(const Spec& spec, const std::string& text, int replica_port) {
+// `text` with each variable that `value_of` knows replaced; the others left as written.
+template <class ValueOf>
+std::string substitute(const std::string& text, ValueOf value_of) {
     const config::VariableScan scan = config::scan_variables(text);
     std::string out;
     std::size_t copied = 0;
     for (const auto& variable : scan.variables) {
         out.append(text, copied, variable.offset - copied);
-        if (auto value = variable_value(spec, variable.name, replica_port)) out += *value;
+        if (std::optional<std::string> value = value_of(variable.name)) out += *value;
         else out.append(text, variable.offset, variable.length);
         copied = variable.offset + variable.length;
     }
     out.append(text, copied);
     return out;
+}
+
+std::string expand_value(const Spec& spec, const std::string& text, int replica_port) {
+    return substitute(text, [&](const std::string& name) { return variable_value(spec, name, replica_port); });
 }
 
 // A canonical, unambiguous serialization: every field is "tag=length:bytes;".
@@ -135,6 +141,36 @@ std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, co
     return out;
 }
 
+std::filesystem::path state_path(const std::filesystem::path& state_root, std::string_view name) {
+    std::error_code ignored;  // without a working directory, the path stays as given
+    std::filesystem::path root = std::filesystem::absolute(state_root, ignored);
+    if (root.empty()) root = state_root;
+    return (root / name).lexically_normal();
+}
+
+std::string expand_state(const std::string& text, const ServiceSpec& service, const std::filesystem::path& state_root) {
+    return substitute(text, [&](const std::string& variable) -> std::optional<std::string> {
+        const auto name = config::referenced_state(variable);
+        if (!name || std::find(service.state.begin(), service.state.end(), *name) == service.state.end())
+            return std::nullopt;
+        return state_path(state_root, *name).string();
+    });
+}
+
+ServiceSpec with_state_paths(ServiceSpec service, const std::filesystem::path& state_root) {
+    if (service.state.empty()) return service;
+    const ServiceSpec names = service;
+    auto expand = [&](std::string& text) { text = expand_state(text, names, state_root); };
+    for (auto& arg : service.run.argv) expand(arg);
+    for (auto& [key, value] : service.env) expand(value);
+    if (service.health)
+        for (auto& arg : service.health->command) expand(arg);
+    if (service.reset) expand(service.reset->command);
+    for (auto& rule : service.watch) expand(rule.command);
+    if (service.build) expand(service.build->command);
+    return service;
+}
+
 std::string fingerprint(const ServiceSpec& service) {
     // Watch rules, reset and depends_on are left out: they do not change a running replica.
     CanonicalForm form;
@@ -153,6 +189,9 @@ std::string fingerprint(const ServiceSpec& service) {
     add_health(form, service.health);
     add_build(form, service.build);
     form.add("workdir", service.workdir);
+    // Written only when set, so that services without them keep the digests they had.
+    if (!service.state.empty()) form.add("state", service.state);
+    if (!service.user.empty()) form.add("user", service.user);
     form.add("stop_grace", service.stop_grace.count());
     if (service.job) form.add("job", 1);  // absent when false: existing fingerprints stay the same
     return "sha256:" + sha256_hex(form.text());

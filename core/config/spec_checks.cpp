@@ -1,9 +1,12 @@
-// Checks that need every service at once: depends_on names and cycles, port references, ports.
+// Checks that need every service at once (depends_on names and cycles, port references, ports)
+// or all of one service's keys (the ${state.NAME} it uses are the ones it declares).
 #include "config/spec_parser.hpp"
 #include "config/variables.hpp"
 
 #include "support/suggest.hpp"
+#include "support/system_user.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace tandem::config {
@@ -146,6 +149,65 @@ Status check_jobs(const ParsedSpec& parsed) {
     return Ok{};
 }
 
+// Each text of `service` that may hold ${state.NAME}, with where it was written.
+std::vector<std::pair<const std::string*, SourceLocation>> state_texts(const ServiceSpec& service,
+                                                                       const ServiceSource& source) {
+    std::vector<std::pair<const std::string*, SourceLocation>> texts;
+    for (const auto& arg : service.run.argv) texts.emplace_back(&arg, service.run.location);
+    for (std::size_t e = 0; e < service.env.size(); ++e)
+        texts.emplace_back(&service.env[e].second, e < source.env.size() ? source.env[e] : service.location);
+    if (service.health)
+        for (const auto& arg : service.health->command) texts.emplace_back(&arg, service.health->location);
+    if (service.reset) texts.emplace_back(&service.reset->command, service.reset->location);
+    for (const auto& rule : service.watch) texts.emplace_back(&rule.command, rule.location);
+    if (service.build) texts.emplace_back(&service.build->command, service.build->location);
+    return texts;
+}
+
+Status check_state_references(const ParsedSpec& parsed) {
+    for (std::size_t i = 0; i < parsed.spec.services.size(); ++i) {
+        const ServiceSpec& service = parsed.spec.services[i];
+        for (const auto& [text, location] : state_texts(service, parsed.sources[i])) {
+            for (const auto& variable : scan_variables(*text).variables) {
+                const auto name = referenced_state(variable.name);
+                if (!name || std::find(service.state.begin(), service.state.end(), *name) != service.state.end())
+                    continue;
+                return make_error(ErrorCode::unknown_reference,
+                                  "'services." + service.name + "': '${" + variable.name + "}' names state '" + *name +
+                                      "', which the service does not declare (add it: 'state: [" + *name + "]')" +
+                                      did_you_mean(*name, std::vector<std::string_view>(service.state.begin(),
+                                                                                        service.state.end())),
+                                  location);
+            }
+        }
+    }
+    return Ok{};
+}
+
+// Services that share a state run as one user: each start gives the directory to its
+// service's user, so two users would take it from each other.
+Status check_state_owners(const ParsedSpec& parsed) {
+    const auto& services = parsed.spec.services;
+    std::map<std::string, std::pair<std::size_t, uid_t>> owners;  // state -> first service with a user, its uid
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        if (services[i].user.empty()) continue;
+        auto user = find_system_user(services[i].user);
+        if (!user) continue;  // reported when the key was read
+        for (const auto& name : services[i].state) {
+            auto [owner, inserted] = owners.emplace(name, std::make_pair(i, user->uid));
+            if (inserted || owner->second.second == user->uid) continue;
+            const ServiceSpec& other = services[owner->second.first];
+            return make_error(ErrorCode::invalid_value,
+                              "'services." + services[i].name + ".user': '" + services[i].name + "' runs as '" +
+                                  services[i].user + "' but shares state '" + name + "' with '" + other.name +
+                                  "', which runs as '" + other.user +
+                                  "' (a state directory has one owner: give both services the same user)",
+                              parsed.sources[i].user);
+        }
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 Status check_spec(const ParsedSpec& parsed) {
@@ -153,6 +215,8 @@ Status check_spec(const ParsedSpec& parsed) {
     if (auto status = check_depends_on_names(parsed); !status) return status;
     if (auto status = CycleFinder(parsed).run(); !status) return status;
     if (auto status = check_port_references(parsed); !status) return status;
+    if (auto status = check_state_references(parsed); !status) return status;
+    if (auto status = check_state_owners(parsed); !status) return status;
     return check_duplicate_ports(parsed);
 }
 

@@ -32,7 +32,8 @@ struct ParsedSpec {
 Result<ParsedSpec> parse_spec(std::string_view text, const std::string& file);
 
 // The checks that need the whole spec: depends_on names and cycles, ${services.X.port}
-// references, duplicate ports. Run again after overrides change ports or env.
+// references, ${state.NAME} declared by the service that uses it, one user per shared state,
+// duplicate ports. Run again after overrides change ports, env, state or user.
 Status check_spec(const ParsedSpec& parsed);
 
 }  // namespace tandem::config

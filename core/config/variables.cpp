@@ -1,4 +1,4 @@
-// Finding and naming the `${...}` variables of env values.
+// Finding and naming the `${...}` variables of env values and commands.
 #include "config/variables.hpp"
 
 namespace tandem::config {
@@ -25,6 +25,12 @@ std::optional<std::string> referenced_service(std::string_view name) {
     if (name.substr(0, prefix.size()) != prefix || name.substr(name.size() - suffix.size()) != suffix)
         return std::nullopt;
     return std::string(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+}
+
+std::optional<std::string> referenced_state(std::string_view name) {
+    constexpr std::string_view prefix = "state.";
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return std::nullopt;
+    return std::string(name.substr(prefix.size()));
 }
 
 }  // namespace tandem::config

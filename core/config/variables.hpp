@@ -1,4 +1,5 @@
-// The `${...}` variables of env values: `${port}` and `${services.NAME.port}`.
+// The `${...}` variables of env values and commands: `${port}`, `${services.NAME.port}` and
+// `${state.NAME}`.
 #pragma once
 
 #include <optional>
@@ -24,6 +25,9 @@ VariableScan scan_variables(std::string_view text);
 
 // "api" for "services.api.port"; nothing for any other name.
 std::optional<std::string> referenced_service(std::string_view name);
+
+// "pgdata" for "state.pgdata"; nothing for any other name.
+std::optional<std::string> referenced_state(std::string_view name);
 
 inline constexpr std::string_view kOwnPortVariable = "port";
 

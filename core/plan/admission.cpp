@@ -57,9 +57,9 @@ Status check_resets(const Spec& spec, const PolicySet& policy, const PlanRequest
     }
     for (const std::string& name : request.reset) {
         const ServiceSpec* service = spec.find(name);
-        if (service && service->reset) continue;
+        if (service && (service->reset || !service->state.empty())) continue;
         return make_error(ErrorCode::invalid_value,
-                          "cannot reset '" + name + "': its spec has no `reset:` command to run",
+                          "cannot reset '" + name + "': its spec has no `reset:` command to run and no `state:` to empty",
                           service ? service->location : SourceLocation{});
     }
     return Ok{};

@@ -81,9 +81,11 @@ Step to_step(const PendingStep& pending, const Spec& spec, const PolicySet& poli
     step.service = service.name;
     if (pending.build)
         step.actions.push_back(build_action(service, policy, join(pending.build_reasons), pending.paths));
-    if (pending.reset_command)
+    if (pending.reset_command) {
         step.actions.push_back(
             command_action(ActionKind::reset, service, *pending.reset_command, "reset requested", {}));
+        step.actions.back().state = service.state;
+    }
     for (const RunCommand& run : pending.runs)
         step.actions.push_back(
             command_action(ActionKind::run, service, run.command, describe_changes(run.paths), run.paths));

@@ -20,7 +20,7 @@ struct PendingStep {
     std::string artifact_digest;
     bool build = false;
     bool launch = false;
-    std::optional<std::string> reset_command;
+    std::optional<std::string> reset_command;  // a reset was requested: its command ("" for none, state only)
     std::vector<RunCommand> runs;
     std::vector<std::string> sync_paths;
     std::vector<std::string> paths;  // changed paths behind the build and the launch

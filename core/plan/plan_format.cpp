@@ -40,8 +40,10 @@ std::string header(const Plan& plan) {
 std::string what(const Action& action) {
     switch (action.kind) {
         case ActionKind::build:
-        case ActionKind::run:
-        case ActionKind::reset: return action.command;
+        case ActionKind::run: return action.command;
+        case ActionKind::reset:
+            if (action.state.empty()) return action.command;
+            return "empty " + join(action.state, ", ") + (action.command.empty() ? "" : "; " + action.command);
         case ActionKind::start: return plural(action.replicas, "replica", "replicas");
         case ActionKind::replace:
             return plural(action.replicas, "replica", "replicas") +

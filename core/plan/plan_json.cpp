@@ -28,6 +28,7 @@ Json action_json(const Action& action) {
     Json out{{"kind", to_string(action.kind)}, {"service", action.service}, {"reason", action.reason}};
     if (has_command(action.kind)) out["command"] = action.command;
     if (!action.paths.empty()) out["paths"] = action.paths;
+    if (!action.state.empty()) out["state"] = action.state;
     if (action.kind == ActionKind::build) {
         out["cancellable"] = action.cancellable;
         out["immutable"] = action.immutable;

@@ -98,7 +98,7 @@ void add_requests(PendingSteps& pending, const PlanInputs& in) {
         pending_for(pending, *in.spec.find(name), in).add_rebuild("triggered");
     for (const std::string& name : in.request.reset) {
         const ServiceSpec& reset = *in.spec.find(name);
-        pending_for(pending, reset, in).add_reset(reset.reset->command);
+        pending_for(pending, reset, in).add_reset(reset.reset ? reset.reset->command : std::string());
         // Whatever runs on top of the wiped service restarts against its new state.
         std::set<std::string> affected{name};
         for (const ServiceSpec* service : dependency_order(in.spec)) {

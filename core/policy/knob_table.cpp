@@ -147,7 +147,8 @@ std::vector<KnobRow> make_knob_rows() {
             seed::from_scratch),
         choice_knob<Permission>("database.reset", [](auto& s) -> auto& { return s.database.reset; },
             permission_names(),
-            "running a service's reset command: allow, or deny with a clear error and nothing touched",
+            "resetting a service (emptying its state directories, running its reset command): allow, or deny "
+            "with a clear error and nothing touched",
             seed::reset_database),
         bool_knob("updates.live", [](auto& s) -> auto& { return s.updates.live; },
             "watch rules may sync files or restart without a rebuild; false rebuilds on every change",

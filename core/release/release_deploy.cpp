@@ -128,6 +128,7 @@ Result<std::map<std::string, std::string>> build_artifacts(ReleaseLoop::State& s
     plan.waves.push_back(builds);
     ApplyOptions where;
     where.root = *dir / s.options.project_dir;
+    where.state_root = s.workspace.state_root();
     if (auto built = s.runtime->apply(spec, prepared.project.policy, plan, where); !built) {
         s.workspace.remove_build_dir(target.commit.id);
         return built.error();
@@ -319,8 +320,15 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     if (applied) {
         ApplyOptions where;
         where.root = *root;
+        where.state_root = s.workspace.state_root();
         where.verify_artifact = start_check(*s.store, prepared->project.spec, snapshot_root, *root);
         applied = s.runtime->apply(prepared->project.spec, policy, rollout->plan, where);
+    }
+    // A release is deployed when everything in it runs: a service held back because a
+    // dependency does not serve makes the rollout a failure (and, under auto_revert, a revert).
+    if (applied && !rollout->plan.waiting.empty()) {
+        const Waiting& held = rollout->plan.waiting.front();
+        applied = make_error(ErrorCode::source, "'" + held.service + "' did not start: " + held.reason);
     }
     entry.rollout_ms = ms_since(rollout_started);
     entry.total_ms = ms_since(started);

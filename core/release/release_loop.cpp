@@ -143,6 +143,7 @@ Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& 
     }
     ApplyOptions where;
     where.root = (s.workspace.release_dir(s.history.deployed) / s.options.project_dir).lexically_normal();
+    where.state_root = s.workspace.state_root();
     const auto snapshot_root = (s.workspace.snapshots() / s.history.deployed / s.options.project_dir).lexically_normal();
     where.verify_artifact = release::start_check(*s.store, project.spec, snapshot_root, where.root);
     const auto started = Clock::now();

@@ -1,6 +1,6 @@
 // The directories of shipper's state: the bare mirror, one read-only snapshot per commit,
 // scratch build directories, one release directory per deployed commit (the snapshot's files
-// with build outputs linked from the store) and the artifact store.
+// with build outputs linked from the store), the artifact store and the services' state.
 #pragma once
 
 #include <tandem/error.hpp>
@@ -22,6 +22,9 @@ public:
     std::filesystem::path history_file() const { return state_dir_ / "releases.json"; }
     std::filesystem::path control_socket() const { return state_dir_ / "control.sock"; }
     std::filesystem::path release_dir(const std::string& commit) const { return state_dir_ / "releases" / commit; }
+    // The services' `state:` directories: beside the releases, never in one, so that data
+    // outlives every deploy and rollback.
+    std::filesystem::path state_root() const { return state_dir_ / "state"; }
 
     // A writable copy of `snapshot` to build in, made afresh (a leftover of an interrupted build is removed).
     Result<std::filesystem::path> fresh_build_dir(const std::string& commit, const std::filesystem::path& snapshot) const;

@@ -183,12 +183,12 @@ TEST_CASE("${services.X.port} must name a service with a port") {
     CHECK(error.message == "'services.web.env.API': '${services.api.port}': service 'api' has no port (give it 'port:')");
 }
 
-TEST_CASE("a variable other than ${port} and ${services.NAME.port} is named in the error") {
+TEST_CASE("a variable other than ${port}, ${services.NAME.port} and ${state.NAME} is named in the error") {
     const Error error = parse_error("version: 1\nservices:\n  api:\n    run: a\n    env:\n      HOME_DIR: ${HOME}/x\n");
     check_at(error, ErrorCode::unknown_reference, 6, 17);
     CHECK(error.message ==
-          "'services.api.env.HOME_DIR': unknown variable '${HOME}' (the variables are ${port} and "
-          "${services.NAME.port})");
+          "'services.api.env.HOME_DIR': unknown variable '${HOME}' (the variables are ${port}, "
+          "${services.NAME.port} and ${state.NAME})");
 
     const Error unclosed = parse_error("version: 1\nservices:\n  api:\n    run: a\n    env: {A: \"${port\"}\n");
     check_at(unclosed, ErrorCode::invalid_value, 5, 14);
@@ -302,4 +302,85 @@ TEST_CASE("job: true parses and changes the fingerprint, job: false leaves it as
     CHECK(job->spec.services[0].job);
     CHECK(fingerprint(job->spec.services[0]) != fingerprint(unset->spec.services[0]));
     CHECK(fingerprint(plain->spec.services[0]) == fingerprint(unset->spec.services[0]));
+}
+
+TEST_CASE("${state.NAME} of a state the service does not declare is an error at the text that names it") {
+    SUBCASE("in run") {
+        const Error error = parse_error("version: 1\nservices:\n  db:\n    run: pg -D ${state.pgdat}\n    state: [pgdata]\n");
+        check_at(error, ErrorCode::unknown_reference, 4, 10);
+        CHECK(error.message ==
+              "'services.db': '${state.pgdat}' names state 'pgdat', which the service does not declare (add it: "
+              "'state: [pgdat]') (did you mean 'pgdata'?)");
+    }
+    SUBCASE("in env") {
+        const Error error = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    env:\n      DIR: ${state.data}\n");
+        check_at(error, ErrorCode::unknown_reference, 6, 12);
+    }
+    SUBCASE("in an exec probe") {
+        const Error error =
+            parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    health:\n      exec: ls ${state.data}\n");
+        check_at(error, ErrorCode::unknown_reference, 6, 7);
+    }
+    SUBCASE("in reset") {
+        const Error error = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    reset: rm -rf ${state.data}/*\n");
+        check_at(error, ErrorCode::unknown_reference, 5, 12);
+    }
+    SUBCASE("in a watch command") {
+        const Error error = parse_error(
+            "version: 1\nservices:\n  db:\n    run: ./db\n    watch:\n      - paths: [a]\n        action: run\n"
+            "        command: ./m ${state.data}\n");
+        check_at(error, ErrorCode::unknown_reference, 6, 9);
+    }
+    SUBCASE("in build.command") {
+        const Error error =
+            parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    build:\n      command: ./b ${state.data}\n");
+        check_at(error, ErrorCode::unknown_reference, 6, 7);
+    }
+    SUBCASE("declared by another service only") {
+        const Error error = parse_error(
+            "version: 1\nservices:\n  db:\n    run: ./db\n    state: [data]\n  job:\n    run: ./m ${state.data}\n");
+        check_at(error, ErrorCode::unknown_reference, 7, 10);
+        CHECK(error.message.find("'services.job'") != std::string::npos);
+    }
+}
+
+TEST_CASE("state names are checked: the name rule, and no name twice") {
+    const Error bad = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    state: [data, Pg/Data]\n");
+    check_at(bad, ErrorCode::invalid_value, 5, 19);
+    CHECK(bad.message == "'services.db.state': state name 'Pg/Data' must be lowercase letters, digits, '-' and '_', "
+                         "starting with a letter or digit");
+    const Error twice = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    state: [data, data]\n");
+    check_at(twice, ErrorCode::duplicate, 5, 19);
+    CHECK(twice.message == "'services.db.state': 'data' is listed twice");
+    const Error dots = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    state: ..\n");
+    check_at(dots, ErrorCode::invalid_value, 5, 12);
+}
+
+TEST_CASE("an unknown user is an error naming services.X.user where it is written") {
+    const Error error = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    user: no-such-user-of-tandem\n");
+    check_at(error, ErrorCode::invalid_value, 5, 11);
+    CHECK(error.message == "'services.db.user': no user 'no-such-user-of-tandem' on this machine (create it, e.g. "
+                           "useradd --system no-such-user-of-tandem)");
+    const Error uid = parse_error("version: 1\nservices:\n  db:\n    run: ./db\n    user: 4000000000\n");
+    check_at(uid, ErrorCode::invalid_value, 5, 11);
+    CHECK(uid.message.find("no user has uid 4000000000") != std::string::npos);
+    const Error in_override = parse_error(
+        "version: 1\nservices:\n  db:\n    run: ./db\n    overrides:\n      harness:\n        user: nobody-at-all\n");
+    check_at(in_override, ErrorCode::invalid_value, 7, 15);
+    CHECK(in_override.message.find("'services.db.overrides.harness.user'") != std::string::npos);
+}
+
+TEST_CASE("services that share a state must run as the same user") {
+    const Error error = parse_error(
+        "version: 1\nservices:\n  db:\n    run: ./db\n    state: [pgdata]\n    user: root\n"
+        "  migrate:\n    run: ./m\n    state: [pgdata]\n    user: nobody\n");
+    check_at(error, ErrorCode::invalid_value, 10, 11);
+    CHECK(error.message == "'services.migrate.user': 'migrate' runs as 'nobody' but shares state 'pgdata' with 'db', "
+                           "which runs as 'root' (a state directory has one owner: give both services the same user)");
+    // The same user written two ways, or a service that runs as the engine's user, is fine.
+    CHECK(config::parse_spec("version: 1\nservices:\n  db:\n    run: ./db\n    state: [pgdata]\n    user: root\n"
+                             "  migrate:\n    run: ./m\n    state: [pgdata]\n    user: 0\n  admin:\n    run: ./a\n"
+                             "    state: [pgdata]\n",
+                             "tandem.yaml")
+              .ok());
 }

@@ -236,7 +236,29 @@ TEST_CASE("planner: resetting a service without a reset command is refused") {
     request.reset = {"api"};
     const tandem::Error error = plan_error(spec, running(spec, {"db", "api"}), request);
     CHECK(error.code == tandem::ErrorCode::invalid_value);
-    CHECK(error.message == "cannot reset 'api': its spec has no `reset:` command to run");
+    CHECK(error.message == "cannot reset 'api': its spec has no `reset:` command to run and no `state:` to empty");
+}
+
+TEST_CASE("planner: a service with state and no reset command may be reset: the reset empties its state") {
+    ServiceSpec db = service("db");
+    db.state = {"pgdata", "wal"};
+    const Spec spec = spec_of({db, service("api", {"db"})});
+    PlanRequest request;
+    request.reset = {"db"};
+    const Plan plan = plan_ok(spec, running(spec, {"db", "api"}), request);
+    REQUIRE(layout(plan) == std::vector<std::vector<std::string>>{{"db"}, {"api"}});
+    CHECK(kinds(plan.waves[0].steps[0]) == Kinds{ActionKind::reset, ActionKind::replace});
+    const Action& reset = plan.waves[0].steps[0].actions[0];
+    CHECK(reset.command.empty());
+    CHECK(reset.state == std::vector<std::string>{"pgdata", "wal"});
+    CHECK(tandem::format_table(plan).find("empty pgdata, wal") != std::string::npos);
+    CHECK(tandem::to_json(plan, -1).find(R"("state":["pgdata","wal"])") != std::string::npos);
+
+    // With a command too, the plan says both.
+    db.reset = tandem::ResetSpec{"initdb ${state.pgdata}", {}};
+    const Spec with_command = spec_of({db});
+    const Plan both = plan_ok(with_command, running(with_command, {"db"}), request);
+    CHECK(tandem::format_table(both).find("empty pgdata, wal; initdb ${state.pgdata}") != std::string::npos);
 }
 
 TEST_CASE("planner: a denied reset is refused before any other work is planned") {

@@ -21,7 +21,7 @@ enum class ActionKind {
     stop,     // stop a service that is no longer desired
     sync,     // files changed that the running service reads itself: nothing to restart
     run,      // run a watch rule's command, then restart
-    reset,    // run the service's reset command (wipes its state)
+    reset,    // stop the service, empty its state directories, run its reset command (if any)
 };
 
 const char* to_string(ActionKind kind);
@@ -41,6 +41,7 @@ struct Action {
     std::string reason;   // why, in a phrase a user reads: "src/main.c changed", "new service"
     std::string command;  // build / run / reset: the shell command
     std::vector<std::string> paths;  // the changed paths that caused it, if any
+    std::vector<std::string> state;  // reset: the state directories it empties (`state:`)
     int replicas = 0;     // start / replace: how many
     std::optional<RolloutParams> rollout;  // replace
     // Knob-derived obligations the executor must honour for this action.

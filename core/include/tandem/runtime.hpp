@@ -90,7 +90,9 @@ std::string to_json(const RuntimeEvent& event);
 
 struct RuntimeOptions {
     std::filesystem::path project_root;  // where services and builds run (each in its workdir)
-    std::filesystem::path state_dir;     // logs and the record of running replicas
+    // Logs, the record of running replicas, and (under state/) the services' `state:`
+    // directories unless a plan's ApplyOptions::state_root puts them elsewhere.
+    std::filesystem::path state_dir;
     std::size_t log_ring_lines = 5000;   // per service, in memory
     std::size_t log_file_bytes = 10 * 1024 * 1024;  // per service file, before it rotates
 };
@@ -100,6 +102,10 @@ struct ApplyOptions {
     // Builds, commands and replicas run here (each in its service's workdir); empty means
     // RuntimeOptions::project_root. Shipper passes the release directory of a commit.
     std::filesystem::path root;
+    // Where the services' `state:` directories live (`${state.NAME}` is state_root/NAME); empty
+    // means RuntimeOptions::state_dir / "state". Never inside `root` when that is read-only:
+    // shipper passes `<its state dir>/state`, outside every release.
+    std::filesystem::path state_root;
     // Called before every start of a replica of a service whose action carries an
     // artifact_digest (crash restarts included); an error refuses the start and is reported.
     // It is kept with the service's replicas after apply() returns, and called on the

@@ -4,6 +4,7 @@
 #include <tandem/error.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,6 +78,14 @@ struct ServiceSpec {
     std::vector<std::string> depends_on;
     std::vector<WatchRule> watch;
     std::optional<ResetSpec> reset;
+    // Names of the project's persistent directories this service uses (`state: [pgdata]`):
+    // each lives under the engine's state root, outside every release, shared by the services
+    // that name it, and is `${state.NAME}` in run, env, health.exec, reset, watch commands and
+    // build.command. A reset empties them.
+    std::vector<std::string> state;
+    // The user its replicas, probes, reset and watch commands run as (a name or a numeric
+    // uid); empty: the engine's own. The build runs as the engine's user.
+    std::string user;
     Duration stop_grace{5000};  // SIGTERM, then SIGKILL after this long
     // A one-shot job (a migration, an initdb): runs to completion once per release or change;
     // it has completed when it exits 0, and what depends on it starts only then. No port,
@@ -114,8 +123,18 @@ std::vector<const ServiceSpec*> dependency_order(const Spec& spec);
 std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, const ServiceSpec& service,
                                                             int replica_port = 0);
 
+// Where the state directory `name` lives under `state_root`.
+std::filesystem::path state_path(const std::filesystem::path& state_root, std::string_view name);
+
+// `text` with each `${state.NAME}` of a state the service declares replaced by its absolute
+// path under `state_root`; everything else as written.
+std::string expand_state(const std::string& text, const ServiceSpec& service, const std::filesystem::path& state_root);
+// The service with expand_state applied to run, env values, health.exec, reset, watch
+// commands and build.command: what its processes run once the engine's state root is known.
+ServiceSpec with_state_paths(ServiceSpec service, const std::filesystem::path& state_root);
+
 // A stable digest of everything that defines a running service (run, env, port, replicas,
-// health, build, workdir, stop_grace). Two services with the same fingerprint need no update.
+// health, build, workdir, state, user, stop_grace). Two services with the same fingerprint need no update.
 std::string fingerprint(const ServiceSpec& service);
 // The same with env's ${services.NAME.port} expanded from `spec`, so that a service whose env
 // names another's port gets a new fingerprint when that port changes.

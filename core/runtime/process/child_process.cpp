@@ -213,20 +213,28 @@ void ChildProcess::State::advance() {
 namespace {
 
 struct ExecFailure {
-    int stage = 0;  // 0: chdir, 1: exec
+    enum Stage { user, chdir, exec } stage = user;
     int error = 0;
 };
 
+// The engine's environment, then the user's HOME, USER and LOGNAME, then launch.env: a later
+// one replaces an earlier one of the same name.
 std::vector<std::string> merged_environment(const LaunchSpec& launch) {
+    auto added = launch.user ? user_environment(*launch.user) : std::vector<std::pair<std::string, std::string>>{};
+    for (const auto& [key, value] : launch.env) {
+        auto same = std::find_if(added.begin(), added.end(), [&key = key](const auto& kv) { return kv.first == key; });
+        if (same != added.end()) added.erase(same);
+        added.emplace_back(key, value);
+    }
     std::vector<std::string> entries;
     for (char** entry = environ; entry && *entry; ++entry) {
         const std::string_view text(*entry);
         const auto name = text.substr(0, text.find('='));
         bool replaced = false;
-        for (const auto& [key, value] : launch.env) replaced = replaced || key == name;
+        for (const auto& [key, value] : added) replaced = replaced || key == name;
         if (!replaced) entries.emplace_back(text);
     }
-    for (const auto& [key, value] : launch.env) entries.push_back(key + "=" + value);
+    for (const auto& [key, value] : added) entries.push_back(key + "=" + value);
     return entries;
 }
 
@@ -254,11 +262,15 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)  // kernels before 5.11
         for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     ExecFailure failure;
-    if (launch.cwd.empty() || ::chdir(launch.cwd.c_str()) == 0) {
-        failure.stage = 1;
-        ::execvpe(argv[0], argv, envp);
+    failure.error = launch.user ? become_user(*launch.user) : 0;
+    if (failure.error == 0) {
+        failure.stage = ExecFailure::chdir;
+        if (launch.cwd.empty() || ::chdir(launch.cwd.c_str()) == 0) {
+            failure.stage = ExecFailure::exec;
+            ::execvpe(argv[0], argv, envp);
+        }
+        failure.error = errno;
     }
-    failure.error = errno;
     [[maybe_unused]] auto written = ::write(status_fd, &failure, sizeof failure);
     ::_exit(127);
 }
@@ -317,7 +329,13 @@ Result<std::shared_ptr<ChildProcess>> ChildProcess::spawn(asio::io_context& io, 
     if (failure) {
         close_all();
         ::waitpid(pid, nullptr, 0);  // not registered with the reaper yet: ours alone to wait for
-        if (failure->stage == 0) return spawn_error(launch, "cannot change to " + launch.cwd.string() + " to start", failure->error);
+        switch (failure->stage) {
+            case ExecFailure::user:
+                return spawn_error(launch, "cannot become user '" + launch.user->name + "' to start", failure->error);
+            case ExecFailure::chdir:
+                return spawn_error(launch, "cannot change to " + launch.cwd.string() + " to start", failure->error);
+            case ExecFailure::exec: break;
+        }
         return spawn_error(launch, "cannot start", failure->error);
     }
 

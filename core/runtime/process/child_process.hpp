@@ -4,6 +4,7 @@
 #pragma once
 
 #include "runtime/process/asio.hpp"
+#include "support/system_user.hpp"
 
 #include <tandem/error.hpp>
 #include <tandem/spec.hpp>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +28,9 @@ struct LaunchSpec {
     std::vector<std::string> argv;                            // argv[0] is looked up in PATH
     std::vector<std::pair<std::string, std::string>> env;     // added to (or replacing) the engine's own
     std::filesystem::path cwd;                                // empty: the engine's
+    // Run as this user (its groups, then its uid, set in the child before exec; HOME, USER and
+    // LOGNAME from it unless `env` sets them); empty: as the engine's user.
+    std::optional<SystemUser> user;
 };
 
 struct ExitStatus {

@@ -211,8 +211,14 @@ struct ExecCheck : std::enable_shared_from_this<ExecCheck> {
 class ExecProbe : public HealthProbe {
 public:
     ExecProbe(asio::io_context& io, const HealthSpec& spec, std::filesystem::path cwd,
-              std::vector<std::pair<std::string, std::string>> env)
-        : io_(io), spec_(spec), cwd_(std::move(cwd)), env_(std::move(env)) {}
+              std::vector<std::pair<std::string, std::string>> env, std::optional<SystemUser> user)
+        : io_(io), spec_(spec), cwd_(std::move(cwd)), env_(std::move(env)), user_(std::move(user)) {
+        if (!user_) return;
+        auto defaults = user_environment(*user_);  // unless env sets them
+        for (auto& entry : defaults)
+            if (std::none_of(env_.begin(), env_.end(), [&](const auto& kv) { return kv.first == entry.first; }))
+                env_.push_back(std::move(entry));
+    }
 
     void check(std::function<void(ProbeOutcome)> done) override {
         if (spec_.command.empty()) return post(std::move(done), "no command to run");
@@ -220,7 +226,7 @@ public:
         std::string cwd = cwd_.string();
         int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         pid_t pid = ::fork();
-        if (pid == 0) run_child(image, cwd, devnull);
+        if (pid == 0) run_child(image, cwd, devnull, user_ ? &*user_ : nullptr);
         if (devnull >= 0) ::close(devnull);
         if (pid < 0) return post(std::move(done), std::string("fork failed: ") + std::strerror(errno));
         ::setpgid(pid, pid);  // also in the child: whichever runs first
@@ -230,7 +236,7 @@ public:
     }
 
 private:
-    [[noreturn]] static void run_child(ExecImage& image, const std::string& cwd, int devnull) {
+    [[noreturn]] static void run_child(ExecImage& image, const std::string& cwd, int devnull, const SystemUser* user) {
         ::setpgid(0, 0);
         if (devnull >= 0) {
             ::dup2(devnull, STDIN_FILENO);
@@ -240,6 +246,7 @@ private:
         // None of the engine's sockets may reach the probe command.
         if (::close_range(3, ~0U, 0) != 0)
             for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+        if (user && become_user(*user) != 0) ::_exit(126);
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
         environ = image.envp.data();
         ::execvp(image.argv[0], image.argv.data());
@@ -254,17 +261,19 @@ private:
     HealthSpec spec_;
     std::filesystem::path cwd_;
     std::vector<std::pair<std::string, std::string>> env_;
+    std::optional<SystemUser> user_;
 };
 
 }  // namespace
 
 std::unique_ptr<HealthProbe> make_probe(asio::io_context& io, const HealthSpec& spec, int port,
                                         const std::filesystem::path& cwd,
-                                        const std::vector<std::pair<std::string, std::string>>& env) {
+                                        const std::vector<std::pair<std::string, std::string>>& env,
+                                        const std::optional<SystemUser>& user) {
     switch (spec.kind) {
         case ProbeKind::tcp: return std::make_unique<TcpProbe>(io, spec.timeout, port);
         case ProbeKind::http: return std::make_unique<HttpProbe>(io, spec, port);
-        case ProbeKind::exec: return std::make_unique<ExecProbe>(io, spec, cwd, env);
+        case ProbeKind::exec: return std::make_unique<ExecProbe>(io, spec, cwd, env, user);
     }
     return std::make_unique<TcpProbe>(io, spec.timeout, port);
 }

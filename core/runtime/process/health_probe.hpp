@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/process/asio.hpp"
+#include "support/system_user.hpp"
 
 #include <tandem/spec.hpp>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace tandem::process {
@@ -27,10 +29,12 @@ public:
     virtual void check(std::function<void(ProbeOutcome)> done) = 0;
 };
 
-// `port` is the replica's own (private) port; exec probes run in `cwd` with `env` added.
+// `port` is the replica's own (private) port; exec probes run in `cwd` with `env` added, as
+// `user` when given.
 std::unique_ptr<HealthProbe> make_probe(asio::io_context& io, const HealthSpec& spec, int port,
                                         const std::filesystem::path& cwd,
-                                        const std::vector<std::pair<std::string, std::string>>& env);
+                                        const std::vector<std::pair<std::string, std::string>>& env,
+                                        const std::optional<SystemUser>& user = std::nullopt);
 
 enum class Health { unknown, healthy, unhealthy };
 const char* to_string(Health health);

@@ -52,7 +52,10 @@ PlanExecution::PlanExecution(ExecutionContext context, Spec spec, PolicySet poli
     : context_(std::move(context)), spec_(std::move(spec)), policy_(std::move(policy)), plan_(std::move(plan)),
       done_(std::move(done)) {}
 
-void PlanExecution::begin() { start_wave(); }
+void PlanExecution::begin() {
+    if (auto status = set_up_services(); !status) failure_ = status.error();
+    start_wave();
+}
 
 void PlanExecution::cancel() {
     if (cancelled_) return;
@@ -136,8 +139,8 @@ void PlanExecution::run_action(const Step& step, std::size_t index) {
            std::string(to_string(action.kind)) + (action.reason.empty() ? "" : " (" + action.reason + ")"));
     switch (action.kind) {
         case ActionKind::build:
-        case ActionKind::run:
-        case ActionKind::reset: run_command(action, next); return;
+        case ActionKind::run: run_command(action, next); return;
+        case ActionKind::reset: reset_service(action, next); return;
         case ActionKind::start:
         case ActionKind::replace: roll_out(action, next); return;
         case ActionKind::stop: {
@@ -161,16 +164,19 @@ void PlanExecution::roll_out(const Action& action, std::function<void(Status)> d
         return;
     }
     auto supervisor = context_.supervisor(action.service);
-    supervisor->roll_out(release_for(action, spec_, *service, context_), action.replicas,
-                         supervision_rules(action, policy_), std::move(done));
+    Release release = release_for(action, spec_, *service, context_);
+    if (const ServiceSetup* setup = setup_of(action.service)) apply_setup(release, *setup);
+    supervisor->roll_out(std::move(release), action.replicas, supervision_rules(action, policy_), std::move(done));
 }
 
 void PlanExecution::run_command(const Action& action, std::function<void(Status)> done) {
     const ServiceSpec* service = spec_.find(action.service);
+    const ServiceSetup* setup = setup_of(action.service);
     LaunchSpec launch;
-    launch.argv = {"/bin/sh", "-c", action.command};
+    launch.argv = {"/bin/sh", "-c", service ? expand_state(action.command, *service, context_.state_root) : action.command};
     launch.cwd = (context_.project_root / (service ? service->workdir : std::string("."))).lexically_normal();
-    if (service) launch.env = expand_env(spec_, *service);
+    if (setup) launch.env = setup->env;
+    if (setup && action.kind != ActionKind::build) launch.user = setup->user;  // the build writes the engine's artifact
     auto self = shared_from_this();
     const std::string name = action.service;
     const std::string what = to_string(action.kind);

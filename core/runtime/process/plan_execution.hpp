@@ -5,6 +5,7 @@
 
 #include "runtime/process/asio.hpp"
 #include "runtime/process/log_store.hpp"
+#include "runtime/process/service_setup.hpp"
 #include "runtime/process/service_supervisor.hpp"
 
 #include <tandem/plan.hpp>
@@ -23,6 +24,7 @@ namespace tandem::process {
 struct ExecutionContext {
     asio::io_context* io = nullptr;
     std::filesystem::path project_root;  // this plan's: ApplyOptions::root, or the runtime's
+    std::filesystem::path state_root;    // where `state:` directories live: ApplyOptions::state_root, or the runtime's
     // ApplyOptions::verify_artifact: checks a service's artifact before each replica starts.
     std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
     LogStore* logs = nullptr;
@@ -47,6 +49,12 @@ private:
     void step_finished(const Status& status);
     void run_command(const Action& action, std::function<void(Status)> done);
     void roll_out(const Action& action, std::function<void(Status)> done);
+    // Every service the plan touches: its user looked up, its state directories made.
+    Status set_up_services();
+    // Stops the service's replicas, empties its state directories, then runs its reset command
+    // (if it has one); the step's next action starts it again.
+    void reset_service(const Action& action, std::function<void(Status)> done);
+    const ServiceSetup* setup_of(const std::string& service) const;
 
     ExecutionContext context_;
     Spec spec_;
@@ -59,6 +67,7 @@ private:
     std::optional<Error> failure_;
     bool cancelled_ = false;
     std::vector<std::shared_ptr<ChildProcess>> commands_;  // builds and commands, alive until they exit
+    std::map<std::string, ServiceSetup> setups_;           // by service, made by begin()
 };
 
 // The replica rules one action carries, from the action and the policy set.

@@ -14,9 +14,10 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
                                       std::function<void()> became_ready) {
     const int id = replica.id;
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    // An exec probe runs like the replica: its env, PORT, and ${port} as the replica's own port.
+    // An exec probe runs like the replica: its env, PORT, its user, and ${port} as the replica's own port.
     const HealthSpec probe_for = probe_spec(spec, replica.port);
-    auto probe = make_probe(io_, probe_for, replica.port, release_->cwd, launch_spec(*release_, replica.port).env);
+    auto probe = make_probe(io_, probe_for, replica.port, release_->cwd, launch_spec(*release_, replica.port).env,
+                            release_->user);
     replica.monitor = std::make_shared<HealthMonitor>(
         io_, spec, std::move(probe), [weak, id, became_ready, port_check_only](Health h, const ProbeOutcome& last) {
             auto self = weak.lock();

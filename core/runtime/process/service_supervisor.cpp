@@ -32,6 +32,7 @@ LaunchSpec launch_spec(const Release& release, int port) {
     }
     if (port != 0 && !has_port_variable) launch.env.emplace_back("PORT", port_text);
     launch.cwd = release.cwd;
+    launch.user = release.user;
     return launch;
 }
 

@@ -28,6 +28,7 @@ struct Release {
     ServiceSpec service;
     std::vector<std::pair<std::string, std::string>> env;  // ${services.X.port} expanded, ${port} not yet
     std::filesystem::path cwd;
+    std::optional<SystemUser> user;  // `user:`: its replicas and their exec probes run as this user
     std::string fingerprint;
     std::string artifact_digest;  // the stored artifact it runs ("sha256:..."); empty if none
     // Checked before every start of a replica, crash restarts included; an error refuses the
