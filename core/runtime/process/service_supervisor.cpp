@@ -290,8 +290,6 @@ void ServiceSupervisor::finish_rollout_if_done() {
             if (replica->in_rollout && !replica->routed) leftovers.push_back(id);
         for (int id : leftovers) stop_replica(id, false);
         status_.last_error = rollout_->error();
-    } else {
-        status_.last_error.clear();  // what serves now came up healthy: an earlier failure is over (a revert's)
     }
     for (auto& [id, replica] : replicas_) replica->in_rollout = false;
     auto done = std::exchange(rollout_done_, {});
