@@ -29,4 +29,11 @@ Status RuntimeControl::down() {
     return Ok{};
 }
 
+ControlHandler::ServiceRefusals RuntimeControl::refusals_of(const Spec& spec) {
+    ServiceRefusals refused;
+    for (const auto& service : spec.services)
+        if (!service.reset) refused[service.name]["reset"] = service.name + " has no reset command (add `reset:` to it in tandem.yaml)";
+    return refused;
+}
+
 }  // namespace tandem

@@ -7,6 +7,7 @@
 #include "support/temp_dir.hpp"
 
 #include <tandem/ignore.hpp>
+#include <tandem/loop_control.hpp>
 #include <tandem/reconcile_loop.hpp>
 #include <tandem/runtime.hpp>
 #include <tandem/watch.hpp>
@@ -141,4 +142,13 @@ TEST_CASE("a checkout-like burst of 200 files through the real watcher gives one
     CHECK(reconciles <= 2);
     const std::string builds = read_text(s.dir.path() / "builds.log");
     CHECK(std::count(builds.begin(), builds.end(), '\n') <= 2);
+}
+
+TEST_CASE("the loop's control refuses a reset for a service whose spec has no reset command") {
+    Session s("version: 1\nservices:\n" + service("db", "    reset: 'true'\n") + service("api", ""));
+    tandem::LoopControl control(*s.runtime, *s.loop, [] {});
+    const auto refused = control.refused_service_actions();
+    CHECK(refused.count("db") == 0);
+    REQUIRE(refused.count("api") == 1);
+    CHECK(refused.at("api").at("reset") == "api has no reset command (add `reset:` to it in tandem.yaml)");
 }
