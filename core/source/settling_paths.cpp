@@ -72,8 +72,10 @@ SettlingPaths::Verdict SettlingPaths::judge(const std::string& path, const Held&
         else known_.erase(path);
         return Verdict::deliver;
     }
+    // Open for writing: only its IN_CLOSE_WRITE (or its removal) settles it, however long that
+    // takes; a file a running program keeps appending to is never a change of its own.
+    if (held.open) return Verdict::hold;
     const bool overdue = now - held.since >= kLimit;
-    if (held.open && !overdue) return Verdict::hold;
     const auto known = known_.find(path);
     if (now_sig && known != known_.end()) {
         if (!held.content && known->second == *now_sig) return Verdict::drop;
@@ -112,9 +114,9 @@ std::vector<std::string> SettlingPaths::take(Clock::time_point now) {
 std::optional<SettlingPaths::Clock::time_point> SettlingPaths::deadline() const {
     if (held_.empty()) return std::nullopt;
     if (git_locked_since_) return *git_locked_since_ + kLockLimit;
-    auto due = Clock::time_point::max();
+    std::optional<Clock::time_point> due;
     for (const auto& [path, held] : held_)
-        due = std::min(due, held.open ? held.since + kLimit : std::min(last_event_ + kQuiet, held.since + kLimit));
+        if (!held.open) due = std::min(due.value_or(Clock::time_point::max()), std::min(last_event_ + kQuiet, held.since + kLimit));
     return due;
 }
 

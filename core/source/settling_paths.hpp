@@ -25,7 +25,7 @@ public:
     enum class Touch { modified, written, attributes, appeared, removed };
 
     // How long a file that appeared or disappeared waits for the events that may follow it,
-    // and how long at most anything is held.
+    // and how long at most such a file is held (a file open for writing waits for its close).
     static constexpr auto kQuiet = std::chrono::milliseconds(50);
     static constexpr auto kLimit = std::chrono::milliseconds(1000);
     static constexpr auto kLockLimit = std::chrono::milliseconds(10000);
@@ -45,7 +45,7 @@ public:
     // The paths that have settled, each once, in the order first seen; the others stay held.
     // Files that appeared or disappeared count once no event came for kQuiet.
     std::vector<std::string> take(Clock::time_point now);
-    // When take() would deliver more without a new event; nullopt when nothing is held.
+    // When take() would deliver more without a new event; nullopt when nothing held would.
     std::optional<Clock::time_point> deadline() const;
 
 private:

@@ -146,6 +146,23 @@ TEST_CASE("watcher: sed -i delivers the file alone, never its temp file, and a c
     REQUIRE(project.deliveries.wait_for({"src/app.txt"}));  // a touch does count
 }
 
+TEST_CASE("watcher: a file kept open and appended to is one change, when it is closed") {
+    WatchedProject project;
+    project.write("app.log", "");
+    project.start();
+    {
+        std::ofstream log(project.tmp.path() / "app.log", std::ios::app);
+        for (int i = 0; i < 4; ++i) {
+            log << "line " << i << std::endl;  // IN_MODIFY, no close
+            std::this_thread::sleep_for(400ms);  // longer than anything is held, all told
+        }
+        project.write("sentinel.txt");
+        REQUIRE(project.deliveries.wait_for({"sentinel.txt"}));
+        CHECK(project.deliveries.paths().count("app.log") == 0);
+    }
+    REQUIRE(project.deliveries.wait_for({"app.log"}));
+}
+
 TEST_CASE("watcher: a file in a newly created nested directory tree is delivered, and the tree is watched") {
     WatchedProject project;
     project.start();
