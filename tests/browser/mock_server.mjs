@@ -168,7 +168,7 @@ function actions() {
 function serviceActions(s) {
   const all = actions();
   const own = { trigger: all.trigger, restart: all.restart, reset: all.reset };
-  if (!s.hasReset && own.reset.allowed) own.reset = { allowed: false, reason: `${s.name} has no reset command (add \`reset:\` to it in tandem.yaml)` };
+  if (!s.hasReset && own.reset.allowed) own.reset = { allowed: false, reason: `${s.name} has no reset command and no state: (add \`reset:\` to it in tandem.yaml)` };
   return own;
 }
 

@@ -41,7 +41,7 @@ TEST_CASE("GET /api/v1/status answers the documented document: tool, policy, ser
 
 TEST_CASE("each service in the status has its own actions: Reset refused without a reset command, with the reason") {
     ApiFixture f;
-    const std::string why = "api has no reset command (add `reset:` to it in tandem.yaml)";
+    const std::string why = "api has no reset command and no state: (add `reset:` to it in tandem.yaml)";
     f.engine.service_refused = {{"api", {{"reset", why}}}};
     json status = json::parse(f.get("/api/v1/status")->body);
     const json& api = status["services"][0];

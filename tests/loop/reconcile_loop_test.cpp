@@ -144,11 +144,13 @@ TEST_CASE("a checkout-like burst of 200 files through the real watcher gives one
     CHECK(std::count(builds.begin(), builds.end(), '\n') <= 2);
 }
 
-TEST_CASE("the loop's control refuses a reset for a service whose spec has no reset command") {
-    Session s("version: 1\nservices:\n" + service("db", "    reset: 'true'\n") + service("api", ""));
+TEST_CASE("the loop's control refuses a reset for a service with neither a reset command nor state") {
+    Session s("version: 1\nservices:\n" + service("db", "    reset: 'true'\n") + service("cache", "    state: [cache]\n") +
+              service("api", ""));
     tandem::LoopControl control(*s.runtime, *s.loop, [] {});
     const auto refused = control.refused_service_actions();
     CHECK(refused.count("db") == 0);
+    CHECK(refused.count("cache") == 0);  // a reset empties its state
     REQUIRE(refused.count("api") == 1);
-    CHECK(refused.at("api").at("reset") == "api has no reset command (add `reset:` to it in tandem.yaml)");
+    CHECK(refused.at("api").at("reset") == "api has no reset command and no state: (add `reset:` to it in tandem.yaml)");
 }

@@ -62,7 +62,7 @@ public:
     // disables its buttons); the action itself still goes through every check.
     virtual std::map<std::string, std::string> refused_actions() = 0;
     // The same for one service in particular, by service then action: "reset" for a service
-    // whose spec has no reset command. None by default.
+    // whose spec has neither a reset command nor state: directories. None by default.
     using ServiceRefusals = std::map<std::string, std::map<std::string, std::string>>;
     virtual ServiceRefusals refused_service_actions() { return {}; }
 

@@ -30,7 +30,7 @@ public:
     Status down() override;
 
 protected:
-    // What `spec` rules out per service: a reset without a reset command.
+    // What `spec` rules out per service: a reset of a service with no reset command and no state.
     static ServiceRefusals refusals_of(const Spec& spec);
 
     ProcessRuntime& runtime_;
