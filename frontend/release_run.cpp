@@ -1,5 +1,6 @@
 // `shipper run`: the process runtime, the release loop that follows a git ref, and the control
 // socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
+#include "frontend/event_line_printer.hpp"
 #include "frontend/event_subscribers.hpp"
 #include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
@@ -18,7 +19,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -27,43 +27,6 @@
 namespace tandem::cli {
 
 namespace {
-
-// "17:15:56.123 api[1] | text", or without a service "17:15:56.123 shipper: text"; with
-// --output json one object per line: {"time","kind","service","replica","stderr","text"}.
-class LinePrinter {
-public:
-    explicit LinePrinter(bool json) : json_(json) {}
-
-    void print(const RuntimeEvent& e) {
-        if (json_) {
-            print_json(e);
-            return;
-        }
-        const auto now = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-        const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-        std::tm local{};
-        localtime_r(&seconds, &local);
-        char stamp[32];
-        std::snprintf(stamp, sizeof stamp, "%02d:%02d:%02d.%03d", local.tm_hour, local.tm_min, local.tm_sec,
-                      static_cast<int>(ms % 1000));
-        std::string who = e.service.empty() ? std::string("shipper:") : e.service;
-        if (!e.service.empty() && e.replica > 0) who += "[" + std::to_string(e.replica) + "]";
-        if (!e.service.empty()) who += e.kind == RuntimeEventKind::log ? " |" : ":";
-        std::lock_guard lock(mutex_);
-        (e.is_stderr && e.kind != RuntimeEventKind::log ? std::cerr : std::cout)
-            << stamp << " " << who << " " << e.text << std::endl;
-    }
-
-private:
-    void print_json(const RuntimeEvent& e) {
-        std::lock_guard lock(mutex_);
-        std::cout << to_json(e) << std::endl;
-    }
-
-    bool json_ = false;
-    std::mutex mutex_;
-};
 
 // The https token: --token-file, else $SHIPPER_GIT_TOKEN; surrounding blanks and newlines trimmed.
 Result<std::string> git_token(const Options& options) {
@@ -133,7 +96,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
 
-    LinePrinter printer(options.output == OutputFormat::json);
+    EventLinePrinter printer(std::cout, std::cerr, options.output == OutputFormat::json);
     EventSubscribers subscribers;
     auto on_event = [&printer, &subscribers](const RuntimeEvent& e) {
         printer.print(e);

@@ -113,18 +113,28 @@ void StatusBoard::apply_to_row(const RuntimeEvent& event) {
     }
 }
 
+const char* StatusBoard::colour_of(const std::string& service) const {
+    auto it = index_.find(service);
+    return it == index_.end() ? "\033[1m" : kPalette[it->second % kPalette.size()];
+}
+
+// Log lines in the one log line format (as `shipper run` and `logs` print them, the prefix
+// coloured on a terminal); the engine's own events as "api        | » ready".
 std::string StatusBoard::event_line(const RuntimeEvent& e) const {
+    if (e.kind == RuntimeEventKind::log) {
+        const std::string line = format_log_line(e);
+        if (!options_.terminal) return line + "\n";
+        const auto text_at = line.find("| ") + 2;
+        return std::string(colour_of(e.service)) + line.substr(0, text_at) + kReset + line.substr(text_at) + "\n";
+    }
     std::string name = e.service.empty() ? "tandem" : e.service;
-    if (e.replica > 0 && e.kind == RuntimeEventKind::log) name += "[" + std::to_string(e.replica) + "]";
     const std::string prefix = pad(name, name_width_ + 5) + "| ";
     const char* marker = "";
     if (e.kind == RuntimeEventKind::crash) marker = "crashed: ";
     else if (e.kind == RuntimeEventKind::failure) marker = "error: ";
-    else if (e.kind != RuntimeEventKind::log) marker = "» ";
+    else marker = "» ";
     if (!options_.terminal) return prefix + marker + e.text + "\n";
-    auto it = index_.find(e.service);
-    const char* colour = it == index_.end() ? "\033[1m" : kPalette[it->second % kPalette.size()];
-    return std::string(colour) + prefix + kReset + (is_bad(e) ? kRed : "") + marker + e.text +
+    return std::string(colour_of(e.service)) + prefix + kReset + (is_bad(e) ? kRed : "") + marker + e.text +
            (is_bad(e) ? kReset : "") + "\n";
 }
 

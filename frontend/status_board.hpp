@@ -50,6 +50,7 @@ private:
     void apply_to_row(const RuntimeEvent& event);
     void enter_state(Row& row, ServiceState state);
     std::string event_line(const RuntimeEvent& event) const;
+    const char* colour_of(const std::string& service) const;  // a service's colour on a terminal
     std::string row_line(const Row& row, int columns) const;
     std::string erase_board() const;
     std::string board() const;

@@ -198,13 +198,15 @@
 
   const busy = new Set(); // "action" or "action:service" while its request runs
 
-  function allowed(action) {
-    const a = status && status.actions && status.actions[action];
+  // The service's own verdict when it has one (a reset without a reset command), else the engine's.
+  function allowed(action, service) {
+    const svc = service && status && (status.services || []).find((s) => s.name === service);
+    const a = (svc && svc.actions && svc.actions[action]) || (status && status.actions && status.actions[action]);
     return { ok: !!(a && a.allowed), reason: (a && a.reason) || (a ? '' : 'this engine does not offer ' + action) };
   }
 
   async function runAction(action, service, body) {
-    if (!allowed(action).ok) return;
+    if (!allowed(action, service).ok) return;
     const key = service ? action + ':' + service : action;
     if (busy.has(key)) return;
     if (action === 'reset') {
@@ -317,7 +319,7 @@
   }
 
   function actionButton(action, service, label, style) {
-    const a = allowed(action);
+    const a = allowed(action, service);
     const key = service ? action + ':' + service : action;
     const running = busy.has(key);
     const testid = 'action-' + action + (service ? '-' + service : '');
@@ -474,8 +476,10 @@
     status = doc;
     render();
     if (!logs.service && doc.services.length) {
+      // The one asked for in the URL, else the first that is failing (its logs say why), else the first.
       const wanted = decodeURIComponent((location.hash.match(/logs=([^&]+)/) || [])[1] || '');
-      selectService(doc.services.some((s) => s.name === wanted) ? wanted : doc.services[0].name);
+      const failing = doc.services.find((s) => s.state === 'crashed' || s.state === 'degraded');
+      selectService(doc.services.some((s) => s.name === wanted) ? wanted : (failing || doc.services[0]).name);
     }
   }
 

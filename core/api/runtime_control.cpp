@@ -29,4 +29,13 @@ Status RuntimeControl::down() {
     return Ok{};
 }
 
+ControlHandler::ServiceRefusals RuntimeControl::refusals_of(const Spec& spec) {
+    ServiceRefusals refused;
+    for (const auto& service : spec.services)
+        if (!service.reset && service.state.empty())  // a reset empties a service's state: directories
+            refused[service.name]["reset"] =
+                service.name + " has no reset command and no state: (add `reset:` to it in tandem.yaml)";
+    return refused;
+}
+
 }  // namespace tandem

@@ -15,10 +15,14 @@ Result<std::string> read_nonempty_string(const YAML::Node& node, const yaml::Whe
     return text;
 }
 
-Result<std::vector<std::string>> read_relative_paths(const YAML::Node& node, const yaml::Where& where) {
+// Whether an empty list is a value of its own (`build.inputs: []`: no file rebuilds) or a mistake.
+enum class EmptyList { refused, allowed };
+
+Result<std::vector<std::string>> read_relative_paths(const YAML::Node& node, const yaml::Where& where,
+                                                     EmptyList empty = EmptyList::refused) {
     auto items = yaml::read_string_list(node, where, /*allow_scalar=*/true);
     if (!items) return items.error();
-    if (items->empty()) return yaml::invalid(node, where, "must name at least one path");
+    if (items->empty() && empty == EmptyList::refused) return yaml::invalid(node, where, "must name at least one path");
     std::vector<std::string> out;
     for (std::size_t i = 0; i < items->size(); ++i) {
         const YAML::Node item = node.IsSequence() ? node[i] : node;
@@ -184,7 +188,8 @@ Result<BuildSpec> read_build(const YAML::Node& node, const yaml::Where& where) {
     if (!text) return text.error();
     build.command = std::move(*text);
     if (const Field* inputs = find_field(*fields, "inputs")) {
-        auto globs = at_key_if_empty(read_relative_paths(inputs->value, where.child("inputs")), *inputs, where.file);
+        auto globs = at_key_if_empty(read_relative_paths(inputs->value, where.child("inputs"), EmptyList::allowed),
+                                     *inputs, where.file);
         if (!globs) return globs.error();
         build.inputs = std::move(*globs);
     }

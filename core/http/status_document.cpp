@@ -11,6 +11,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kActions[] = {"trigger", "restart", "reset", "sync", "rollback"};
+constexpr const char* kServiceActions[] = {"trigger", "restart", "reset"};
 
 }  // namespace
 
@@ -29,6 +30,7 @@ EngineStatus engine_status(ControlHandler& engine, std::string_view tool) {
     }
     out.document = std::move(document);
     out.refused = engine.refused_actions();
+    out.service_refused = engine.refused_service_actions();
     return out;
 }
 
@@ -45,6 +47,17 @@ std::string status_document(const EngineStatus& engine, const Caller& caller) {
     for (const char* action : kActions) actions[action] = verdict(action);
     for (const auto& [action, reason] : engine.refused)
         if (!actions.contains(action)) actions[action] = verdict(action);
+    for (auto& service : document["services"]) {
+        const auto refused = engine.service_refused.find(service.value("name", ""));
+        json own = json::object();
+        for (const char* action : kServiceActions) {
+            own[action] = actions[action];
+            if (refused == engine.service_refused.end() || !own[action].value("allowed", false)) continue;
+            if (const auto why = refused->second.find(action); why != refused->second.end())
+                own[action] = json{{"allowed", false}, {"reason", why->second}};
+        }
+        service["actions"] = std::move(own);
+    }
     document["actions"] = std::move(actions);
     document["you"] = {{"token", caller.token}, {"role", caller.role}};
     return document.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -21,6 +21,8 @@ std::map<std::string, std::string> LoopControl::refused_actions() {
     return refused;
 }
 
+ControlHandler::ServiceRefusals LoopControl::refused_service_actions() { return refusals_of(loop_.spec()); }
+
 ControlHandler::Counters LoopControl::counters() { return Counters{loop_.stats().passes, 0}; }
 
 }  // namespace tandem

@@ -325,6 +325,11 @@ PolicySet ReconcileLoop::policy() const {
     return state_->project.policy;
 }
 
+Spec ReconcileLoop::spec() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->project.spec;
+}
+
 ReconcileLoop::Stats ReconcileLoop::stats() const {
     std::lock_guard lock(state_->mutex);
     return state_->stats;

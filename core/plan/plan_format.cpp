@@ -37,13 +37,44 @@ std::string header(const Plan& plan) {
     return line + "\n" + audit + " · " + history + " · " + parallel + "\n";
 }
 
+// Display width: UTF-8 continuation bytes take no column.
+std::size_t width(const std::string& text) {
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// A cell on one line, so the columns after it stay aligned: a multi-line command's lines
+// (trimmed, blank ones dropped) joined by " ⏎ ", and anything wider than kCellWidth cut with "…".
+constexpr std::size_t kCellWidth = 60;
+
+std::string one_line(const std::string& text) {
+    std::string joined;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        const std::size_t first = text.find_first_not_of(" \t\r", start);
+        if (first < end) {
+            const std::size_t last = text.find_last_not_of(" \t\r", end - 1);
+            joined += (joined.empty() ? "" : " ⏎ ") + text.substr(first, last + 1 - first);
+        }
+        start = end + 1;
+    }
+    if (width(joined) <= kCellWidth) return joined;
+    std::size_t columns = 0, cut = 0;
+    for (; cut < joined.size(); ++cut) {
+        const bool starts_character = (static_cast<unsigned char>(joined[cut]) & 0xC0) != 0x80;
+        if (starts_character && ++columns == kCellWidth) break;  // room for the "…"
+    }
+    return joined.substr(0, cut) + "…";
+}
+
 std::string what(const Action& action) {
     switch (action.kind) {
         case ActionKind::build:
-        case ActionKind::run: return action.command;
+        case ActionKind::run: return one_line(action.command);
         case ActionKind::reset:
-            if (action.state.empty()) return action.command;
-            return "empty " + join(action.state, ", ") + (action.command.empty() ? "" : "; " + action.command);
+            if (action.state.empty()) return one_line(action.command);
+            return one_line("empty " + join(action.state, ", ") + (action.command.empty() ? "" : "; " + action.command));
         case ActionKind::start: return plural(action.replicas, "replica", "replicas");
         case ActionKind::replace:
             return plural(action.replicas, "replica", "replicas") +
@@ -86,12 +117,6 @@ std::vector<Row> rows_of(const Step& step) {
         rows.push_back(Row{step.service, to_string(action.kind), what(action), notes});
     }
     return rows;
-}
-
-// Display width: UTF-8 continuation bytes take no column.
-std::size_t width(const std::string& text) {
-    return static_cast<std::size_t>(
-        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string format_row(const Row& row, const std::array<std::size_t, 4>& widths) {

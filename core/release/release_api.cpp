@@ -186,6 +186,11 @@ std::vector<AccessRole> ReleaseLoop::access_roles() const {
 }
 PolicySet ReleaseLoop::policy() const { return state_->current_policy(); }
 
+std::optional<Spec> ReleaseLoop::deployed_spec() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->deployed_project ? std::optional<Spec>(state_->deployed_project->spec) : std::nullopt;
+}
+
 std::filesystem::path ReleaseLoop::audit_path() const {
     const PolicySet policy = state_->current_policy();
     return policy.audit.enabled ? state_->options.state_dir / policy.audit.path : std::filesystem::path{};

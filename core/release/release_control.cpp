@@ -64,6 +64,11 @@ std::map<std::string, std::string> ReleaseControl::refused_actions() {
     return refused;
 }
 
+ControlHandler::ServiceRefusals ReleaseControl::refused_service_actions() {
+    const auto spec = loop_.deployed_spec();
+    return spec ? refusals_of(*spec) : ServiceRefusals{};
+}
+
 ControlHandler::Counters ReleaseControl::counters() {
     const ReleaseStatus status = loop_.status();
     return Counters{status.deploys, status.audit_records};

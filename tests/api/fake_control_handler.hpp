@@ -57,6 +57,8 @@ public:
         return record("restart " + service, actor);
     }
     std::map<std::string, std::string> refused_actions() override { return refused; }
+    ServiceRefusals refused_service_actions() override { return service_refused; }
+    ServiceRefusals service_refused;  // what refused_service_actions() answers
     Counters counters() override { return Counters{7, 3}; }
     std::map<std::string, std::string> refused;  // what refused_actions() answers
 

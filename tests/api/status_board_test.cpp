@@ -1,6 +1,7 @@
 // The status board of `up`: plain lines when not on a terminal, a board redrawn in place on one.
 #include <doctest/doctest.h>
 
+#include "frontend/event_line_printer.hpp"
 #include "frontend/status_board.hpp"
 
 #include <sstream>
@@ -12,8 +13,14 @@ using tandem::cli::StatusBoard;
 
 namespace {
 
-RuntimeEvent event(RuntimeEventKind kind, const std::string& service, const std::string& text, int replica = 0) {
-    return RuntimeEvent{kind, service, text, replica, false, std::chrono::system_clock::now()};
+// 2026-11-25T15:04:05.123Z, plus `ms` milliseconds.
+std::chrono::system_clock::time_point at(int ms) {
+    return std::chrono::system_clock::time_point{std::chrono::milliseconds(1795619045123LL + ms)};
+}
+
+RuntimeEvent event(RuntimeEventKind kind, const std::string& service, const std::string& text, int replica = 0,
+                   std::chrono::system_clock::time_point time = std::chrono::system_clock::now()) {
+    return RuntimeEvent{kind, service, text, replica, false, time};
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -47,17 +54,17 @@ TEST_CASE("off a terminal, the board prints every event as a plain prefixed line
     std::ostringstream out;
     StatusBoard board({"store", "api"}, out);
     board.on_event(event(RuntimeEventKind::action, "api", "build (first start)"));
-    board.on_event(event(RuntimeEventKind::log, "api", "compiling", 0));
+    board.on_event(event(RuntimeEventKind::log, "api", "compiling", 0, at(0)));
     board.on_event(event(RuntimeEventKind::state, "api", "starting"));
-    board.on_event(event(RuntimeEventKind::log, "api", "listening on 8080", 2));
+    board.on_event(event(RuntimeEventKind::log, "api", "listening on 8080", 2, at(7)));
     board.on_event(event(RuntimeEventKind::crash, "api", "replica 2 exited with status 1", 2));
     board.on_event(event(RuntimeEventKind::failure, "store", "build failed: exit 2"));
     board.note("up: every service is running; Ctrl+C stops them");
     board.tick();  // nothing to redraw off a terminal
     CHECK(out.str() == "api        | » build (first start)\n"
-                       "api        | compiling\n"
+                       "2026-11-25T15:04:05.123Z api[0] out| compiling\n"
                        "api        | » starting\n"
-                       "api[2]     | listening on 8080\n"
+                       "2026-11-25T15:04:05.130Z api[2] out| listening on 8080\n"
                        "api        | crashed: replica 2 exited with status 1\n"
                        "store      | error: build failed: exit 2\n"
                        "tandem     | » up: every service is running; Ctrl+C stops them\n");
@@ -88,7 +95,7 @@ TEST_CASE("on a terminal, logs scroll above a board of one line per service, red
 
     const std::string text = out.str();
     CHECK(contains(text, "\033[2A\r\033[J"));  // up over the two board lines, then clear below
-    CHECK(contains(without_colour(text), "api[1]     | hello from api\n"));
+    CHECK(contains(without_colour(text), " api[1] out| hello from api\n"));
     CHECK_FALSE(contains(without_colour(text), "| » ready"));  // a state change redraws; it does not scroll
     const auto lines = last_board(text, 2);
     REQUIRE(lines.size() == 2);
@@ -114,4 +121,28 @@ TEST_CASE("a crash shows on the board with its error, cut to the terminal's widt
     CHECK(shown == "api     crashed   0s      0/0          replica 1~");  // 49 columns: one spare
 
     CHECK(contains(out.str(), "crashed: replica 1 exited"));  // the crash itself scrolls above as a line
+}
+
+TEST_CASE("devloop up and shipper run print a log line alike, in the format of logs and the log files") {
+    for (const bool is_stderr : {false, true}) {
+        const RuntimeEvent line{RuntimeEventKind::log, "api", "listening on 8080", 3, is_stderr, at(0)};
+        const std::string expected =
+            std::string("2026-11-25T15:04:05.123Z api[3] ") + (is_stderr ? "err" : "out") + "| listening on 8080\n";
+        CHECK(tandem::format_log_line(line) + "\n" == expected);  // what `logs` and the log files hold
+
+        std::ostringstream devloop_up;
+        StatusBoard({"api"}, devloop_up).on_event(line);
+        CHECK(devloop_up.str() == expected);
+
+        std::ostringstream terminal;
+        BoardOptions options;
+        options.terminal = true;
+        StatusBoard({"api"}, terminal, options).on_event(line);
+        CHECK(contains(without_colour(terminal.str()), expected));
+
+        std::ostringstream shipper_run, shipper_errors;
+        tandem::cli::EventLinePrinter(shipper_run, shipper_errors, false).print(line);
+        CHECK(shipper_run.str() == expected);
+        CHECK(shipper_errors.str().empty());
+    }
 }

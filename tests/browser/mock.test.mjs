@@ -179,3 +179,22 @@ test('devloop: reset asks first, then a toast; global actions are not offered', 
     await mock.stop();
   }
 });
+
+test('Reset is disabled, with the reason, on a service without a reset command; the log pane opens on the failing service', async () => {
+  const mock = await startMock({ tool: 'devloop' });
+  try {
+    const page = await newPage(browser);
+    await page.goto(mock.url);
+    await page.waitForSelector('[data-testid="service-row-worker"]');
+    const apiReset = page.locator('[data-testid="action-reset-api"]');
+    assert.equal(await apiReset.isDisabled(), true);
+    assert.match(await apiReset.getAttribute('title'), /api has no reset command/);
+    assert.equal(await page.locator('[data-testid="action-reset-store"]').isDisabled(), false);
+    assert.equal(await page.locator('[data-testid="action-trigger-api"]').isDisabled(), false);
+    // worker (the third row) is degraded: its logs say why, so the pane opens on it.
+    await page.waitForFunction(() => document.querySelector('[data-testid="log-service"]').value === 'worker');
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await mock.stop();
+  }
+});

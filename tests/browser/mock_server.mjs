@@ -72,6 +72,8 @@ for (let i = 0; i < opts.services; i++) {
     fingerprint: sha('fp:' + name),
     lastError: '',
     crashLines: [],
+    // The store (and the load test's services) have a reset command; the others do not.
+    hasReset: name === 'store' || opts.services > baseNames.length,
     updated: now(),
     errors: { crashes: 0, probe_failures: 0, failed_gates: 0, proxy_errors: 0 },
     replicaIds: Array.from({ length: replicas }, (_, r) => i * 10 + r + 1),
@@ -162,6 +164,14 @@ function actions() {
   return a;
 }
 
+// A service's own actions: the engine's, and reset refused without a reset command.
+function serviceActions(s) {
+  const all = actions();
+  const own = { trigger: all.trigger, restart: all.restart, reset: all.reset };
+  if (!s.hasReset && own.reset.allowed) own.reset = { allowed: false, reason: `${s.name} has no reset command and no state: (add \`reset:\` to it in tandem.yaml)` };
+  return own;
+}
+
 function serviceJson(s) {
   return {
     name: s.name,
@@ -181,6 +191,7 @@ function serviceJson(s) {
     crash_lines: s.crashLines,
     updated: s.updated,
     errors: s.errors,
+    actions: serviceActions(s),
   };
 }
 
@@ -476,7 +487,7 @@ async function handle(req, res) {
       return sendJson(res, 200, { service: s.name, lines });
     }
     if (req.method !== 'POST') return sendError(res, 404, 'not_found', 'use POST');
-    const a = actions()[what];
+    const a = serviceActions(s)[what];
     if (!a.allowed) return sendError(res, 403, 'policy_denied', a.reason);
     if (what === 'trigger') {
       rollout(s, { build: true });

@@ -199,3 +199,12 @@ TEST_CASE("access.port sets the HTTP API's port, and a port out of range names t
     CHECK(bad.error().location.line == 3);
     CHECK(bad.error().to_string().find("port") != std::string::npos);
 }
+
+TEST_CASE("build.inputs: [] is accepted as no inputs, while a watch rule still needs a path") {
+    const Spec spec = parse_ok("version: 1\nservices:\n  a:\n    run: x\n    build: {command: make, inputs: []}\n");
+    REQUIRE(spec.services[0].build);
+    CHECK(spec.services[0].build->inputs.empty());
+    auto rule = config::parse_spec("version: 1\nservices:\n  a:\n    run: x\n    watch: [{paths: []}]\n", "tandem.yaml");
+    REQUIRE_FALSE(rule.ok());
+    CHECK(rule.error().to_string().find("must name at least one path") != std::string::npos);
+}

@@ -39,6 +39,25 @@ TEST_CASE("GET /api/v1/status answers the documented document: tool, policy, ser
     CHECK(status["you"] == json{{"token", ""}, {"role", "admin"}});
 }
 
+TEST_CASE("each service in the status has its own actions: Reset refused without a reset command, with the reason") {
+    ApiFixture f;
+    const std::string why = "api has no reset command and no state: (add `reset:` to it in tandem.yaml)";
+    f.engine.service_refused = {{"api", {{"reset", why}}}};
+    json status = json::parse(f.get("/api/v1/status")->body);
+    const json& api = status["services"][0];
+    const json& other = status["services"][1];
+    CHECK(api["actions"]["reset"] == json{{"allowed", false}, {"reason", why}});
+    CHECK(api["actions"]["trigger"] == json{{"allowed", true}});
+    CHECK(api["actions"]["restart"] == json{{"allowed", true}});
+    CHECK(other["actions"]["reset"] == json{{"allowed", true}});
+    CHECK(status["actions"]["reset"] == json{{"allowed", true}});  // the engine-wide verdict is unchanged
+
+    f.engine.refused = {{"reset", "policy 'x' denies database.reset"}};  // the policy's reason comes first
+    status = json::parse(f.get("/api/v1/status")->body);
+    CHECK(status["services"][0]["actions"]["reset"]["reason"] == "policy 'x' denies database.reset");
+    CHECK(status["services"][1]["actions"]["reset"]["reason"] == "policy 'x' denies database.reset");
+}
+
 TEST_CASE("under a release engine the status carries its release and the deployed revision") {
     ApiFixture f;
     f.engine.release_json = R"({"deployed":"1a2b3c","head":"1a2b3c","history":{"releases":[]}})";

@@ -2,10 +2,12 @@
 // coalescing, cancellation of overtaken builds, spec reloads good and broken, resets.
 #include <doctest/doctest.h>
 
+#include "loop/loop_session.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 
 #include <tandem/ignore.hpp>
+#include <tandem/loop_control.hpp>
 #include <tandem/reconcile_loop.hpp>
 #include <tandem/runtime.hpp>
 #include <tandem/watch.hpp>
@@ -21,67 +23,9 @@ using namespace std::chrono_literals;
 using tandem::test::eventually;
 using tandem::test::http_get;
 using tandem::test::read_text;
+using tandem::test::service;
+using tandem::test::Session;
 using tandem::test::TempDir;
-
-namespace {
-
-struct Events {
-    std::mutex mutex;
-    std::vector<tandem::RuntimeEvent> seen;
-    void add(const tandem::RuntimeEvent& e) {
-        std::lock_guard lock(mutex);
-        seen.push_back(e);
-    }
-    bool any(tandem::RuntimeEventKind kind, const std::string& part) {
-        std::lock_guard lock(mutex);
-        for (const auto& e : seen)
-            if (e.kind == kind && e.text.find(part) != std::string::npos) return true;
-        return false;
-    }
-};
-
-// A running loop over a project written into a temp dir.
-struct Session {
-    TempDir dir;
-    Events events;
-    std::unique_ptr<tandem::ProcessRuntime> runtime;
-    std::unique_ptr<tandem::ReconcileLoop> loop;
-
-    Session(const std::string& yaml, const std::string& policy = "wip") {
-        dir.write("tandem.yaml", yaml);
-        tandem::RuntimeOptions options;
-        options.project_root = dir.path();
-        options.state_dir = dir.path() / ".tandem";
-        auto started = tandem::ProcessRuntime::start(options, [this](const tandem::RuntimeEvent& e) { events.add(e); });
-        REQUIRE_MESSAGE(started.ok(), started.error().to_string());
-        runtime = std::move(*started);
-        tandem::ReconcileLoop::Options loop_options;
-        loop_options.root = dir.path();
-        loop_options.project.policy = policy;
-        loop_options.bootstrap = true;
-        auto made = tandem::ReconcileLoop::start(loop_options, *runtime, [this](const tandem::RuntimeEvent& e) { events.add(e); });
-        REQUIRE_MESSAGE(made.ok(), made.error().to_string());
-        loop = std::move(*made);
-        auto first = loop->wait_idle();
-        REQUIRE_MESSAGE(first.ok(), first.error().to_string());
-    }
-    ~Session() {
-        loop.reset();
-        runtime->stop_all();
-    }
-    int replica_id(const std::string& service) {
-        for (const auto& s : runtime->status())
-            if (s.name == service && !s.replicas.empty()) return s.replicas.front().id;
-        return 0;
-    }
-};
-
-std::string service(const std::string& name, const std::string& extra) {
-    return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
-           name + "]\n    port: 0\n" + extra;
-}
-
-}  // namespace
 
 TEST_CASE("a save restarts exactly the service whose watch rule it matches") {
     Session s("version: 1\nservices:\n" + service("a", "    watch: [{paths: [a/**], action: restart}]\n") +
@@ -198,4 +142,15 @@ TEST_CASE("a checkout-like burst of 200 files through the real watcher gives one
     CHECK(reconciles <= 2);
     const std::string builds = read_text(s.dir.path() / "builds.log");
     CHECK(std::count(builds.begin(), builds.end(), '\n') <= 2);
+}
+
+TEST_CASE("the loop's control refuses a reset for a service with neither a reset command nor state") {
+    Session s("version: 1\nservices:\n" + service("db", "    reset: 'true'\n") + service("cache", "    state: [cache]\n") +
+              service("api", ""));
+    tandem::LoopControl control(*s.runtime, *s.loop, [] {});
+    const auto refused = control.refused_service_actions();
+    CHECK(refused.count("db") == 0);
+    CHECK(refused.count("cache") == 0);  // a reset empties its state
+    REQUIRE(refused.count("api") == 1);
+    CHECK(refused.at("api").at("reset") == "api has no reset command and no state: (add `reset:` to it in tandem.yaml)");
 }

@@ -256,3 +256,19 @@ TEST_CASE("to_json and format_table of a real harness plan") {
     CHECK(wip["audit_path"].is_null());
     CHECK(wip["waves"][0]["steps"][0]["actions"][0]["env"] == Json{{"POSTGRES_PASSWORD", "hunter2"}});
 }
+
+TEST_CASE("format_table: a multi-line build command (build: |) is one line, cut when long, and the columns stay aligned") {
+    Plan plan;
+    plan.policy = "wip";
+    Action multi = build("api", false, false, "bootstrap");
+    multi.command = "set -e\n  npm ci\n\nnpm run build\n";  // what `build: |` gives, indented lines and all
+    Action long_one = build("web", false, false, "bootstrap");
+    long_one.command = "python3 -m pip install --no-cache-dir --requirement requirements.txt\ncp -r static out/\n";
+    plan.waves = {tandem::Wave{{tandem::Step{"api", {multi}}, tandem::Step{"web", {long_one}}}}};
+    CHECK(tandem::format_table(plan) ==
+          "plan for policy 'wip'\n"
+          "audit: off · history: none · all updates at once\n"
+          "wave 1\n"
+          "  api  build  set -e ⏎ npm ci ⏎ npm run build                               (bootstrap)\n"
+          "  web  build  python3 -m pip install --no-cache-dir --requirement require…  (bootstrap)\n");
+}

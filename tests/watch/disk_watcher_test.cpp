@@ -1,5 +1,6 @@
 // DiskWatcher with real files: saves, new nested directories, moves, deletes, ignored files,
 // ignore-file edits, bursts, and the inotify watch limit (simulated through a private seam).
+#include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 
 #include "source/watched_directories.hpp"
@@ -9,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cerrno>
@@ -123,6 +125,42 @@ TEST_CASE("watcher: a save is delivered at once, as its relative path, in one ba
     CHECK(latency < 1s);
     CHECK(project.deliveries.paths() == std::set<std::string>{"src/main.c"});
     CHECK(project.deliveries.problems().empty());
+}
+
+TEST_CASE("watcher: sed -i delivers the file alone, never its temp file, and a chmod to the same mode is no change") {
+    WatchedProject project;
+    project.write("src/app.txt", "version 0\n");
+    project.start();
+    for (int i = 1; i <= 3; ++i) {
+        const auto sed = tandem::test::run_command({"sed", "-i", "s/0/" + std::to_string(i) + "/", "src/app.txt"},
+                                                   project.tmp.path());
+        REQUIRE(sed.exit_code == 0);
+    }
+    ::chmod((project.tmp.path() / "src/app.txt").c_str(), 0644);  // vim does this after a save
+    project.write("sentinel.txt");  // new files settle last: once it is in, the rest would be
+    REQUIRE(project.deliveries.wait_for({"sentinel.txt"}));
+    CHECK(project.deliveries.paths() == std::set<std::string>{"src/app.txt", "sentinel.txt"});
+
+    project.deliveries.clear();
+    REQUIRE(tandem::test::run_command({"touch", "-d", "2001-01-01", "src/app.txt"}, project.tmp.path()).exit_code == 0);
+    REQUIRE(project.deliveries.wait_for({"src/app.txt"}));  // a touch does count
+}
+
+TEST_CASE("watcher: a file kept open and appended to is one change, when it is closed") {
+    WatchedProject project;
+    project.write("app.log", "");
+    project.start();
+    {
+        std::ofstream log(project.tmp.path() / "app.log", std::ios::app);
+        for (int i = 0; i < 4; ++i) {
+            log << "line " << i << std::endl;  // IN_MODIFY, no close
+            std::this_thread::sleep_for(400ms);  // longer than anything is held, all told
+        }
+        project.write("sentinel.txt");
+        REQUIRE(project.deliveries.wait_for({"sentinel.txt"}));
+        CHECK(project.deliveries.paths().count("app.log") == 0);
+    }
+    REQUIRE(project.deliveries.wait_for({"app.log"}));
 }
 
 TEST_CASE("watcher: a file in a newly created nested directory tree is delivered, and the tree is watched") {

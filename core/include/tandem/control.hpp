@@ -61,6 +61,10 @@ public:
     // "sync", "rollback"); an action not listed is allowed. For display (the web page hides or
     // disables its buttons); the action itself still goes through every check.
     virtual std::map<std::string, std::string> refused_actions() = 0;
+    // The same for one service in particular, by service then action: "reset" for a service
+    // whose spec has neither a reset command nor state: directories. None by default.
+    using ServiceRefusals = std::map<std::string, std::map<std::string, std::string>>;
+    virtual ServiceRefusals refused_service_actions() { return {}; }
 
     struct Counters {
         std::uint64_t reconciles = 0;     // plans carried out (passes, deploys)

@@ -16,6 +16,7 @@ public:
     Status reset(const std::string& service, const std::string& actor) override;
     Status trigger(const std::string& service, const std::string& actor) override;
     std::map<std::string, std::string> refused_actions() override;
+    ServiceRefusals refused_service_actions() override;
     Counters counters() override;
 
 private:

@@ -49,6 +49,7 @@ public:
 
     std::string policy_name() const;
     PolicySet policy() const;  // the active set, as of the last (re)load of tandem.yaml
+    Spec spec() const;         // the spec, as of the last good (re)load of tandem.yaml
     Stats stats() const;
 
     struct State;

@@ -22,6 +22,7 @@ public:
     Result<std::string> diff(const std::string& revision) override;  // {"plan": ..., "table": "..."}
     Result<std::string> audit_trail(std::size_t count) override;
     std::map<std::string, std::string> refused_actions() override;
+    ServiceRefusals refused_service_actions() override;
     Counters counters() override;
 
 private:

@@ -98,6 +98,7 @@ public:
     std::optional<int> api_port() const;           // the deployed project's `access.port`, if set
     std::string policy_name() const;
     PolicySet policy() const;  // the deployed commit's set (before any deploy: the one the options name)
+    std::optional<Spec> deployed_spec() const;  // the deployed commit's spec; none before any deploy
     std::filesystem::path audit_path() const;  // "" when the policy does not audit
     // Blocks until the worker has nothing to do (the revert window may still be open).
     void wait_idle();

@@ -88,6 +88,11 @@ struct RuntimeEvent {
 // HTTP API streams.
 std::string to_json(const RuntimeEvent& event);
 
+// A log event as one line, the one format of log lines: what `devloop up` and `shipper run`
+// print, what both tools' `logs` print and what the log files hold:
+// "2026-11-25T15:04:05.123Z api[3] err| text" (UTC; an event without a time is stamped now).
+std::string format_log_line(const RuntimeEvent& event);
+
 struct RuntimeOptions {
     std::filesystem::path project_root;  // where services and builds run (each in its workdir)
     // Logs, the record of running replicas, and (under state/) the services' `state:`

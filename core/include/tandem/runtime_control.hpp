@@ -5,6 +5,7 @@
 
 #include <tandem/control.hpp>
 #include <tandem/runtime.hpp>
+#include <tandem/spec.hpp>
 
 #include <functional>
 #include <memory>
@@ -29,6 +30,9 @@ public:
     Status down() override;
 
 protected:
+    // What `spec` rules out per service: a reset of a service with no reset command and no state.
+    static ServiceRefusals refusals_of(const Spec& spec);
+
     ProcessRuntime& runtime_;
 
 private:

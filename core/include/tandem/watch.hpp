@@ -1,7 +1,10 @@
 // The disk source's watcher: inotify on every directory of the project that its ignore rules
 // do not exclude, new directories picked up as they appear, moves and deletes reported.
-// Changes are delivered as soon as the kernel reports them, batch by batch, with no fixed
-// debounce: coalescing is the caller's job (it knows when its work is running).
+// A save is delivered as one change, as soon as it has settled, with no fixed debounce: a write
+// to an existing file at once; a temp file renamed over the file (sed -i, JetBrains, mv) as the
+// rename's target alone; a file moved away and written anew (vim) once it is back; a new or
+// deleted file after 50 ms without events (it may be half of a rename); what a git checkout
+// writes, once git releases its index lock. Coalescing passes is the caller's job.
 #pragma once
 
 #include <tandem/error.hpp>

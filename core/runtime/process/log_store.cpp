@@ -2,6 +2,8 @@
 // and the store that feeds both and the live subscribers.
 #include "runtime/process/log_store.hpp"
 
+#include <tandem/runtime.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -191,3 +193,14 @@ void LogStore::unsubscribe(int id) {
 }
 
 }  // namespace tandem::process
+
+namespace tandem {
+
+std::string format_log_line(const RuntimeEvent& event) {
+    const auto time = event.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : event.time;
+    return process::format_log_line(process::LogLine{time, event.service, event.replica,
+                                                     event.is_stderr ? process::LogStream::err : process::LogStream::out,
+                                                     event.text});
+}
+
+}  // namespace tandem
