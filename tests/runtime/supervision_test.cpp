@@ -269,6 +269,7 @@ TEST_CASE("after a failed rolling rollout status and observe() report the releas
     const auto after = runtime->observe().services.at("api");
     CHECK(after.fingerprint == before.fingerprint);
     CHECK(after.state == tandem::ServiceState::ready);
+    CHECK(runtime->status().at(0).last_error.find("the previous release serves") == 0);
     CHECK(http_get(port, "/version")->body == "v1\n");
     // The old release still serves: the planner sees the new spec as not yet running.
     auto plan = tandem::make_plan(project.loaded.spec, runtime->observe(), project.loaded.policy, {});

@@ -320,8 +320,8 @@ void ServiceSupervisor::keep_previous_release() {
     status_.artifact_digest = release_->artifact_digest;
     bool serving = false;
     for (const auto& [id, replica] : replicas_) serving = serving || (replica->routed && !replica->stopping);
-    set_state(serving ? ServiceState::ready : ServiceState::degraded,
-              "the previous release serves: " + status_.last_error);
+    status_.last_error = "the previous release serves; its update failed: " + status_.last_error;
+    set_state(serving ? ServiceState::ready : ServiceState::degraded, status_.last_error);
     if (alive_replicas() < target_ && rules_.on_crash == CrashAction::restart) schedule_restart(std::chrono::steady_clock::now());
 }
 
