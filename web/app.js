@@ -394,6 +394,15 @@
     return building.has(s.name) && s.state !== 'crashed' && s.state !== 'starting' ? 'building' : s.state;
   }
 
+  // A service that is down shows the last lines its crashed replica printed, as Tilt does:
+  // the reason is usually there, not in the exit code.
+  function crashLinesHtml(s) {
+    const lines = s.crash_lines || [];
+    if (!lines.length || s.state === 'ready' || s.state === 'completed') return '';
+    return '<pre class="crash-lines" data-testid="crash-lines-' + esc(s.name) + '">' +
+      lines.slice(-5).map((l) => esc(l.length > 200 ? l.slice(0, 200) + '…' : l)).join('\n') + '</pre>';
+  }
+
   function rowHtml(s, shown) {
     const name = s.name;
     const state = STATES.includes(shown) ? shown : 'unknown';
@@ -418,7 +427,8 @@
         (errCount ? '<span class="errcount" title="' + esc(errDetail) + '">' + errCount + ' err</span>' : '') + '</span></td>' +
       '<td class="c-artifact">' + (s.artifact_digest ? '<code title="' + esc(s.artifact_digest) + '">' + esc(shortDigest(s.artifact_digest)) + '</code>'
         : '<span class="muted" title="' + esc(s.fingerprint ? 'no stored artifact; spec fingerprint ' + s.fingerprint : 'no stored artifact') + '">—</span>') + '</td>' +
-      '<td class="c-error">' + (s.last_error ? '<span class="err" data-testid="error-' + esc(name) + '" title="' + esc(errTip) + '">' + esc(s.last_error) + '</span>' : '<span class="muted">—</span>') + '</td>' +
+      '<td class="c-error">' + (s.last_error ? '<span class="err" data-testid="error-' + esc(name) + '" title="' + esc(errTip) + '">' + esc(s.last_error) + '</span>' : '<span class="muted">—</span>') +
+        crashLinesHtml(s) + '</td>' +
       '<td class="c-updated"><span data-time="' + esc(s.updated || '') + '" title="' + esc(fullTime(s.updated)) + '">' + esc(ago(s.updated)) + '</span></td>' +
       '<td class="c-actions"><div class="row-actions">' +
         actionButton('trigger', name, 'Trigger', 'primary') + actionButton('restart', name, 'Restart', '') + actionButton('reset', name, 'Reset', 'danger') +

@@ -193,6 +193,9 @@ test('Reset is disabled, with the reason, on a service without a reset command; 
     assert.equal(await page.locator('[data-testid="action-trigger-api"]').isDisabled(), false);
     // worker (the third row) is degraded: its logs say why, so the pane opens on it.
     await page.waitForFunction(() => document.querySelector('[data-testid="log-service"]').value === 'worker');
+    // ... and its row shows the crashed replica's last lines.
+    assert.match(await page.locator('[data-testid="crash-lines-worker"]').textContent(), /panic: lost the store connection/);
+    assert.equal(await page.locator('[data-testid="crash-lines-api"]').count(), 0);
     assert.deepEqual(page.problems, []);
   } finally {
     await mock.stop();
