@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash examples/shop/install-deps.sh   # the real-app tests (tests/realapp/) run examples/shop
 start=$(date +%s)
 bash scripts/build.sh
 echo "test: build took $(( $(date +%s) - start )) s"
