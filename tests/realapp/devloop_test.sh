@@ -8,7 +8,7 @@ PROJECT=$WORK/shop
 copy_example "$PROJECT"
 
 start_devloop() {
-    (cd "$PROJECT" && exec setsid "$DEVLOOP" up) >>"$WORK/engine.log" 2>&1 </dev/null &
+    (cd "$PROJECT" && exec setsid "$DEVLOOP" up --http-port 0) >>"$WORK/engine.log" 2>&1 </dev/null &
     ENGINE=$!
 }
 status_json() { (cd "$PROJECT" && "$DEVLOOP" status -o json); }

@@ -22,10 +22,13 @@ WORK=$(mktemp -d /tmp/tandem-realapp.XXXXXX)
 chmod 755 "$WORK"
 ENGINE=""   # the pid of the engine running in the background
 
+exec 3>&2   # where fail() writes, even from a check whose output `eventually` silences
 fail() {
-    echo "FAIL: $*" >&2
-    if declare -F status_json >/dev/null; then echo "--- status" >&2; status_json >&2 || true; fi
-    if [[ -f $WORK/engine.log ]]; then echo "--- engine log (last 60 lines)" >&2; tail -n 60 "$WORK/engine.log" >&2; fi
+    {
+        echo "FAIL: $*"
+        if declare -F status_json >/dev/null; then echo "--- status"; status_json || true; fi
+        if [[ -f $WORK/engine.log ]]; then echo "--- engine log (last 60 lines)"; tail -n 60 "$WORK/engine.log"; fi
+    } >&3 2>&1
     exit 1
 }
 
@@ -67,16 +70,15 @@ PY
 }
 
 # copy_example DIR: the example in DIR, its ports replaced by free ones (WEB_PORT, CACHE_PORT,
-# DB_PORT), the engine's HTTP API on any free port.
+# DB_PORT). The engines run with --http-port 0 (any free port).
 copy_example() {
     local dir=$1 ports
     mkdir -p "$dir"
     cp -r "$EXAMPLE"/. "$dir"
     rm -f "$dir/install-deps.sh"
-    read -r WEB_PORT CACHE_PORT DB_PORT HTTP_PORT <<<"$(free_ports 4)"
+    read -r WEB_PORT CACHE_PORT DB_PORT <<<"$(free_ports 3)"
     sed -i -e "s/^    port: 7480$/    port: $WEB_PORT/" -e "s/^    port: 7481$/    port: $CACHE_PORT/" \
         -e "s/^    port: 7482$/    port: $DB_PORT/" "$dir/tandem.yaml"
-    printf 'access:\n  port: %s\n' "$HTTP_PORT" >>"$dir/tandem.yaml"
     grep -q "port: $WEB_PORT" "$dir/tandem.yaml" || fail "could not move the example's ports"
 }
 

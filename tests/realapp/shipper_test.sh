@@ -15,14 +15,19 @@ git -C "$REPO" -c user.name=Ada -c user.email=ada@example.com commit -q -m "the 
 FIRST=$(git -C "$REPO" rev-parse HEAD)
 
 shipper() { "$SHIPPER" "$@" --state-dir "$STATE"; }
-release_is() {  # release_is COMMIT: deployed and nothing under way
-    shipper status -o json | $PY -c '
+status_json() { shipper status -o json; }
+release_is() {  # release_is COMMIT: deployed and nothing under way; fails the test if refused
+    local state
+    state=$(shipper status -o json | $PY -c '
 import json, sys
-r = json.load(sys.stdin).get("release", {})
-sys.exit(0 if r.get("deployed") == sys.argv[1] and not r.get("busy", True) else 1)' "$1"
+r = json.load(sys.stdin).get("release") or {}
+if r.get("deployed") == sys.argv[1] and not r.get("busy", True): print("deployed")
+elif sys.argv[1] in (r.get("history") or {}).get("rejected", {}): print(r["history"]["rejected"][sys.argv[1]])' "$1") || return 1
+    [[ $state != refused* ]] || fail "$state"
+    [[ $state == deployed ]]
 }
 
-(exec setsid "$SHIPPER" run --repo "$REPO" --ref main --state-dir "$STATE" --poll 200ms --bootstrap) \
+(exec setsid "$SHIPPER" run --repo "$REPO" --ref main --state-dir "$STATE" --poll 200ms --bootstrap --http-port 0) \
     >>"$WORK/engine.log" 2>&1 </dev/null &
 ENGINE=$!
 eventually 120 "the first commit deployed" release_is "$FIRST"
