@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # examples/shop under devloop, end to end, one scenario per CTest test:
-#   devloop_test.sh SCENARIO   (up | saves | crash | down | sigkill)
+#   devloop_test.sh SCENARIO   (up | saves | saves_harness | crash | down | sigkill)
 # with TANDEM_SOURCE_DIR and DEVLOOP set (tests/CMakeLists.txt does).
 source "$(dirname "$0")/lib.sh"
 
 PROJECT=$WORK/shop
 copy_example "$PROJECT"
 
+UP_ARGS=()
 start_devloop() {
-    (cd "$PROJECT" && exec setsid "$DEVLOOP" up --http-port 0) >>"$WORK/engine.log" 2>&1 </dev/null &
+    (cd "$PROJECT" && exec setsid "$DEVLOOP" up --http-port 0 "${UP_ARGS[@]}") >>"$WORK/engine.log" 2>&1 </dev/null &
     ENGINE=$!
 }
 status_json() { (cd "$PROJECT" && "$DEVLOOP" status -o json); }
@@ -41,19 +42,23 @@ scenario_up() {
 scenario_saves() {
     up_and_ready
     hammer_start "$WEB_PORT"
-    local i start
+    local i
     for i in $(seq 1 20); do
-        start=$(date +%s%N)
         set_version "$PROJECT" "save-$i"
         eventually 20 "save $i served" serves_version "$WEB_PORT" "save-$i"
-        echo "save $i served after $(( ($(date +%s%N) - start) / 1000000 )) ms"
     done
-    local result
-    result=$(hammer_stop)
-    echo "hammer: $result"
-    [[ $result == *" failures=0"* ]] || fail "requests failed during the saves: $result"
+    hammer_stop
+    echo "hammer: $HAMMER_RESULT"
+    [[ $HAMMER_RESULT == *" failures=0"* ]] || fail "requests failed during the saves: $HAMMER_RESULT"
     eventually 10 "web back to one replica" service_is web state=ready replicas=1
     [[ $(gunicorns) == 1 ]] || fail "$(gunicorns) gunicorn masters run, not 1"
+}
+
+# saves_harness: the same under the harness policy (rolling, health-gated), where the new
+# replica must not get traffic before it is ready either.
+scenario_saves_harness() {
+    UP_ARGS=(--policy harness --bootstrap)
+    scenario_saves
 }
 
 # crash: a SyntaxError shows in the status with its last output lines; the fix brings web back
@@ -105,7 +110,7 @@ web = [s for s in json.load(sys.stdin)["services"] if s["name"] == "web"][0]
 print(web["state"], [(r["id"], r["health"], r["routed"]) for r in web["replicas"]])')"
     local down_start=$(date +%s%N) code=0
     (cd "$PROJECT" && timeout 30 "$DEVLOOP" down) || code=$?
-    hammer_stop >/dev/null
+    hammer_stop
     wait "$slow" || true
     local took=$(( ($(date +%s%N) - down_start) / 1000000 ))
     echo "devloop down returned $code after $took ms"

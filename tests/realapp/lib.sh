@@ -116,7 +116,8 @@ sys.exit(0 if order["item"] == sys.argv[1] and order["receipt"] == f"order {sys.
 }
 
 # hammer_start PORT / hammer_stop: a client sending GET /version back to back; hammer_stop
-# prints "requests failures" and the first failures.
+# (not in a subshell: it waits for its child) sets HAMMER_RESULT to "requests=N failures=M"
+# and the first failures.
 hammer_start() {
     rm -f "$WORK/hammer.stop" "$WORK/hammer.out"
     $PY "$HERE/hammer.py" "$1" "$WORK/hammer.stop" >"$WORK/hammer.out" 2>&1 &
@@ -125,7 +126,7 @@ hammer_start() {
 hammer_stop() {
     touch "$WORK/hammer.stop"
     wait "$HAMMER" || true
-    cat "$WORK/hammer.out"
+    HAMMER_RESULT=$(cat "$WORK/hammer.out")
 }
 
 # Counts of the app's main processes under $WORK (a replica's children not counted).
