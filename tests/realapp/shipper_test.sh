@@ -47,6 +47,10 @@ order_reads "$WEB_PORT" "$ID" tea || fail "order $ID (postgres row and receipt f
 (( $(http_body "$WEB_PORT" /visits) >= 2 )) || fail "the visits in redis were lost by the deploy"
 ID2=$(place_order "$WEB_PORT" coffee) || fail "POST /orders failed after the deploy"
 
+# harness denies a reset: refused, nothing touched.
+shipper reset db >/dev/null 2>&1 && fail "shipper reset db was not refused under harness"
+order_reads "$WEB_PORT" "$ID" tea || fail "order $ID lost by a refused reset"
+
 shipper rollback "${FIRST:0:12}" || fail "shipper rollback failed"
 eventually 60 "the rollback deployed" release_is "$FIRST"
 eventually 30 "v1 serves again" serves_version "$WEB_PORT" v1
