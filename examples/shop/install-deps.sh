@@ -42,16 +42,22 @@ if ! grep -qs '^create_main_cluster *= *false' "$conf"; then
   echo "create_main_cluster = false" | $sudo tee -a "$conf" >/dev/null
 fi
 
+# A redis or postgres that ran before the install is someone else's: left alone below.
+running_before=$(pgrep -x 'redis-server|postgres' || true)
+
 echo "shop install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
 $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 
-# Whatever slipped through (a system without policy-rc.d support): stop the system daemons.
-for unit in redis-server postgresql; do
-  if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
-    $sudo systemctl stop "$unit" || true
-  fi
-done
-if pgrep -x redis-server >/dev/null 2>&1 && [ -x /etc/init.d/redis-server ]; then $sudo /etc/init.d/redis-server stop || true; fi
-if [ -x /etc/init.d/postgresql ]; then $sudo /etc/init.d/postgresql stop >/dev/null 2>&1 || true; fi
+# Whatever slipped through (a system that ignores policy-rc.d): stop the daemons the install
+# started, so that none is left running.
+if [ -z "$running_before" ] && pgrep -x 'redis-server|postgres' >/dev/null; then
+  for unit in redis-server postgresql; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+      $sudo systemctl stop "$unit" || true
+    elif [ -x "/etc/init.d/$unit" ]; then
+      $sudo "/etc/init.d/$unit" stop >/dev/null 2>&1 || true
+    fi
+  done
+fi
