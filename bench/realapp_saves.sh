@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Save to serving on a real app, one run, side by side: examples/shop's web app (Flask under
 # gunicorn, 2 workers) restarted on each save of web/app.py by devloop (a restart watch rule,
-# served through its proxy behind an http health gate), `entr -r` and `nodemon`. For each tool:
+# served through its proxy behind an http health gate; under wip, and under harness as
+# `devloop_harness`), `entr -r` and `nodemon`. For each tool:
 # 20 in-place saves 300 ms apart, the time until GET /version answers the new VERSION, and the
 # requests that failed meanwhile from a client hammering GET /version (bench/realapp_saves.py).
 # Every tool runs the same gunicorn command; a save touches only the web app, so redis and
 # postgres are not part of it. Tools run one after the other, each alone, on 127.0.0.1.
 # A benchmark, not a test; needs root (or the peers installed) for apt-get, and npm for nodemon.
 #
-#   bench/realapp_saves.sh                    # SAVES=20 PAUSE_MS=300 TOOLS="devloop entr nodemon"
+#   bench/realapp_saves.sh   # SAVES=20 PAUSE_MS=300 TOOLS="devloop devloop_harness entr nodemon"
 #   DEVLOOP_BIN=build/wip_frontend/devloop bench/realapp_saves.sh   # skip the Release build
 #   KEEP=1 bench/realapp_saves.sh             # keep the tools' logs (printed path)
 set -euo pipefail
@@ -18,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
 SAVES=${SAVES:-20}
 PAUSE_MS=${PAUSE_MS:-300}
-TOOLS=${TOOLS:-devloop entr nodemon}
+TOOLS=${TOOLS:-devloop devloop_harness entr nodemon}
 DEPS=$ROOT/bench/.deps
 PY=/usr/bin/python3   # Debian's, with Debian's flask
 
@@ -32,13 +33,13 @@ for tool in $TOOLS; do
     case $tool in
         entr) need entr entr ;;
         nodemon) need npm npm; need_npm nodemon nodemon@3 ;;
-        devloop) ;;
+        devloop|devloop_harness) ;;
         *) echo "unknown tool '$tool' in TOOLS" >&2; exit 2 ;;
     esac
 done
 
 WORK=$(mktemp -d /tmp/tandem-realapp-bench.XXXXXX)
-if [[ " $TOOLS " == *" devloop "* && -z ${DEVLOOP_BIN:-} ]]; then
+if [[ " $TOOLS " == *" devloop"* && -z ${DEVLOOP_BIN:-} ]]; then
     build_bench devloop
     DEVLOOP_BIN=$BUILD/wip_frontend/devloop
 fi
@@ -62,7 +63,7 @@ export RECEIPTS_DIR=receipts PYTHONDONTWRITEBYTECODE=1
 gunicorn_args() { echo "gunicorn -b 127.0.0.1:$1 -w 2 --graceful-timeout 3 --chdir web app:app"; }
 
 # start_TOOL DIR PORT: starts the tool in DIR (a copy of examples/shop) serving on PORT.
-start_devloop() {
+start_devloop() {  # start_devloop DIR PORT [devloop up's extra arguments]
     cat >"$1/tandem.yaml" <<YAML
 version: 1
 project: shopbench
@@ -75,9 +76,10 @@ services:
       - paths: [web/*.py]
         action: restart
 YAML
-    (cd "$1" && exec setsid "$DEVLOOP_BIN" up --http-port off) >"$1/tool.log" 2>&1 </dev/null &
+    (cd "$1" && exec setsid "$DEVLOOP_BIN" up --http-port off "${@:3}") >"$1/tool.log" 2>&1 </dev/null &
     GROUP=$! DEVLOOP=$!
 }
+start_devloop_harness() { start_devloop "$1" "$2" --policy harness --bootstrap; }
 start_entr() {
     echo web/app.py >"$1/files.txt"  # not a pipe: $! must be entr itself
     # shellcheck disable=SC2046
@@ -119,6 +121,7 @@ printf "%-24s %10s %10s %10s %8s %10s %18s\n" "tool" "median ms" "p95 ms" "max m
 for tool in $TOOLS; do
     case $tool in
         devloop) name="devloop (restart rule)" ;;
+        devloop_harness) name="devloop --policy harness" ;;
         entr) name="entr -r" ;;
         nodemon) name="nodemon" ;;
     esac
