@@ -72,7 +72,7 @@ PY
 # copy_example DIR: the example in DIR, its ports replaced by free ones (WEB_PORT, CACHE_PORT,
 # DB_PORT). The engines run with --http-port 0 (any free port).
 copy_example() {
-    local dir=$1 ports
+    local dir=$1
     mkdir -p "$dir"
     cp -r "$EXAMPLE"/. "$dir"
     rm -f "$dir/install-deps.sh"
