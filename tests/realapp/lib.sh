@@ -115,7 +115,7 @@ order = json.load(sys.stdin)
 sys.exit(0 if order["item"] == sys.argv[1] and order["receipt"] == f"order {sys.argv[2]}: {sys.argv[1]}\n" else 1)' "$3" "$2"
 }
 
-# hammer_start PORT / hammer_stop: a client sending GET /version back to back; hammer_stop
+# hammer_start PORT / hammer_stop: a client sending GET /version every 5 ms; hammer_stop
 # (not in a subshell: it waits for its child) sets HAMMER_RESULT to "requests=N failures=M"
 # and the first failures.
 hammer_start() {
