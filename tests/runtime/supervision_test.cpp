@@ -12,6 +12,9 @@
 #include <tandem/project.hpp>
 #include <tandem/runtime.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
@@ -275,4 +278,24 @@ TEST_CASE("after a failed rolling rollout status and observe() report the releas
     auto plan = tandem::make_plan(project.loaded.spec, runtime->observe(), project.loaded.policy, {});
     REQUIRE(plan.ok());
     CHECK(plan->action_count() > 0);
+}
+
+TEST_CASE("a public port that is taken fails the start and status says why") {
+    const int port = free_port();
+    const int taken = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    REQUIRE(bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(taken, 1) == 0);
+    Project project("  cache:\n    run: [" + kService + ", --port, \"${port}\"]\n    port: " + std::to_string(port) + "\n",
+                    "wip");
+    Events events;
+    auto runtime = start_runtime(project.dir.path(), events);
+    CHECK_FALSE(plan_and_apply(*runtime, project.loaded).ok());
+    const auto status = runtime->status().at(0);
+    CHECK(status.state == tandem::ServiceState::crashed);
+    CHECK_MESSAGE(status.last_error.find(std::to_string(port)) != std::string::npos, status.last_error);
+    close(taken);
 }

@@ -91,6 +91,7 @@ void ServiceSupervisor::close_proxy() {
 void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules rules,
                                  std::function<void(Status)> done) {
     if (auto status = ensure_proxy(release.service.port); !status) {
+        status_.last_error = status.error().message;  // e.g. the public port is taken: status says so
         set_state(ServiceState::crashed, status.error().message);
         asio::post(io_, [done, error = status.error()] { done(error); });
         return;
