@@ -59,6 +59,11 @@ public:
         if (prefix->seq < expected)
             return fail(line_, line_name(line_) + " is out of order (reordered): seq " + std::to_string(prefix->seq) +
                                    " after seq " + std::to_string(seq_));
+        // A crash between a record and its head write leaves one record past the head; more than
+        // one was appended behind the engine's back.
+        if (head_ && prefix->seq > head_->seq + 1)
+            return fail(line_, line_name(line_) + " (seq " + std::to_string(prefix->seq) + ") comes after the head's seq " +
+                                   std::to_string(head_->seq) + ": records were appended without the head file");
         if (prefix->prev != hash_) {
             if (line_ == 1) return fail(1, "line 1 was changed after it was written (the first record's prev must be empty)");
             return fail(line_ - 1, line_name(line_ - 1) + " was changed after it was written (its hash does not "

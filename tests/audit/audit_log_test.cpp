@@ -285,6 +285,21 @@ TEST_CASE("a crash between the record and the head write leaves a log that verif
     CHECK(AuditLog::verify(file).ok);
 }
 
+TEST_CASE_FIXTURE(FiveRecords, "verify refuses records forged after the head's seq, however well chained") {
+    // The head says seq 5. Two records appended by hand, each with the right prev: only a crash
+    // between a record and its head write leaves one record past the head, never two.
+    std::string prev = tandem::sha256_hex(lines.back());
+    for (int seq = 6; seq <= 7; ++seq) {
+        lines.push_back("{\"seq\":" + std::to_string(seq) + ",\"prev\":\"" + prev +
+                        "\",\"time\":\"2026-12-01T00:00:00Z\",\"event\":\"deploy\"}");
+        prev = tandem::sha256_hex(lines.back());
+    }
+    const auto verdict = rewrite();
+    CHECK_FALSE(verdict.ok);
+    CHECK(verdict.bad_line == 7);
+    CHECK_MESSAGE(verdict.problem.find("after the head") != std::string::npos, verdict.problem);
+}
+
 TEST_CASE("appends from 4 threads at once keep one valid chain") {
     TempDir dir;
     const auto file = dir.path() / "audit.jsonl";
