@@ -21,13 +21,6 @@ std::string user_name() {
     return entry ? entry->pw_name : "uid " + std::to_string(geteuid());
 }
 
-CommandResult shipper(const fs::path& state, std::vector<std::string> args) {
-    args.insert(args.begin(), TANDEM_SHIPPER);
-    args.push_back("--state-dir");
-    args.push_back(state.string());
-    return run_command(args);
-}
-
 const AuditRecord* last_of(const std::vector<AuditRecord>& records, const std::string& event) {
     for (auto it = records.rbegin(); it != records.rend(); ++it)
         if (it->entry.event == event) return &*it;

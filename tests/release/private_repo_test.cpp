@@ -15,18 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-CommandResult shipper(const fs::path& state, std::vector<std::string> args) {
-    args.insert(args.begin(), TANDEM_SHIPPER);
-    args.push_back("--state-dir");
-    args.push_back(state.string());
-    return run_command(args);
-}
-
-json release_of(const fs::path& state) {
-    const auto result = shipper(state, {"status", "-o", "json"});
-    const auto j = json::parse(result.out, nullptr, false);
-    return result.exit_code == 0 && j.is_object() ? j.value("release", json::object()) : json::object();
-}
+json release_of(const fs::path& state) { return shipper_status(state).value("release", json::object()); }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

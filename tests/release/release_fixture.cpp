@@ -159,4 +159,17 @@ void stop_program(pid_t pid) {
     waitpid(pid, nullptr, 0);
 }
 
+CommandResult shipper(const std::filesystem::path& state, std::vector<std::string> args) {
+    args.insert(args.begin(), TANDEM_SHIPPER);
+    args.push_back("--state-dir");
+    args.push_back(state.string());
+    return run_command(args);
+}
+
+nlohmann::json shipper_status(const std::filesystem::path& state) {
+    const auto result = shipper(state, {"status", "-o", "json"});
+    const auto j = nlohmann::json::parse(result.out, nullptr, false);
+    return result.exit_code == 0 && j.is_object() ? j : nlohmann::json::object();
+}
+
 }  // namespace tandem::test

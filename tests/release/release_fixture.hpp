@@ -13,6 +13,7 @@
 #include <tandem/runtime.hpp>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <map>
@@ -108,5 +109,10 @@ public:
 private:
     pid_t pid_ = -1;
 };
+
+// `shipper ARGS --state-dir STATE`, as a user runs it.
+CommandResult shipper(const std::filesystem::path& state, std::vector<std::string> args);
+// `shipper status -o json` of the engine on `state`: an empty object when it fails.
+nlohmann::json shipper_status(const std::filesystem::path& state);
 
 }  // namespace tandem::test

@@ -12,18 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-CommandResult shipper(const fs::path& state, std::vector<std::string> args) {
-    args.insert(args.begin(), TANDEM_SHIPPER);
-    args.push_back("--state-dir");
-    args.push_back(state.string());
-    return run_command(args);
-}
-
-json status_json(const fs::path& state) {
-    const auto result = shipper(state, {"status", "-o", "json"});
-    const auto j = json::parse(result.out, nullptr, false);
-    return result.exit_code == 0 && j.is_object() ? j : json::object();
-}
+json status_json(const fs::path& state) { return shipper_status(state); }
 
 const json* service(const json& status, const std::string& name) {
     if (!status.contains("services")) return nullptr;

@@ -38,17 +38,8 @@ pid_t start_shipper(const fs::path& upstream, const fs::path& state, const fs::p
     return pid;
 }
 
-CommandResult shipper(const fs::path& state, std::vector<std::string> args) {
-    args.insert(args.begin(), TANDEM_SHIPPER);
-    args.push_back("--state-dir");
-    args.push_back(state.string());
-    return run_command(args);
-}
-
 nlohmann::json release_status(const fs::path& state) {
-    const auto result = shipper(state, {"status", "-o", "json"});
-    if (result.exit_code != 0) return nlohmann::json::object();
-    return nlohmann::json::parse(result.out, nullptr, false).value("release", nlohmann::json::object());
+    return shipper_status(state).value("release", nlohmann::json::object());
 }
 
 bool deployed(const fs::path& state, const std::string& commit, std::chrono::milliseconds timeout) {
