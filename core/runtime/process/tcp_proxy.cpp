@@ -2,242 +2,13 @@
 // connects them round robin to a backend and splices bytes both ways until both sides are done.
 #include "runtime/process/tcp_proxy.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cstddef>
-#include <deque>
-#include <unordered_set>
-#include <utility>
-#include <vector>
+#include "runtime/process/proxy_connection.hpp"
 
 namespace tandem::process {
 
-using asio::ip::tcp;
-using boost::system::error_code;
-
-namespace {
-
-constexpr std::size_t kBufferBytes = 16 * 1024;
-// While a backend drains: a connection whose last bytes went to the client and that has been
-// quiet this long is between requests (an idle keep-alive), and is closed rather than waited for.
-constexpr auto kIdleQuiet = std::chrono::milliseconds(50);
-constexpr auto kDrainCheck = std::chrono::milliseconds(20);
-
-class Connection;
-
-struct Backend {
-    int id = 0;
-    int port = 0;
-    bool draining = false;
-    std::size_t open = 0;  // connections assigned to it (connecting or splicing)
-    std::shared_ptr<asio::steady_timer> drain_timer;
-    std::function<void()> on_drained;
-};
-
-}  // namespace
-
-struct TcpProxy::State : std::enable_shared_from_this<TcpProxy::State> {
-    State(asio::io_context& context, const Options& opts) : io(context), options(opts), acceptor(context) {}
-
-    asio::io_context& io;
-    Options options;
-    tcp::acceptor acceptor;
-    bool closed = false;
-    std::vector<Backend> backends;  // in the order they were added: the round robin's ring
-    std::size_t next_backend = 0;
-    std::deque<std::weak_ptr<Connection>> parked;  // waiting for a backend to be added
-    std::unordered_set<Connection*> connections;   // every live connection, to close them all
-    ProxyStats stats;
-
-    Backend* find(int id) {
-        for (auto& backend : backends)
-            if (backend.id == id) return &backend;
-        return nullptr;
-    }
-    // The next routable backend in round-robin order that `tried` does not hold.
-    Backend* pick(const std::vector<int>& tried);
-    void accept_next();
-    void connection_left_backend(int backend_id);
-    void close_idle(int backend_id);
-    void check_drain(int backend_id);
-    void finish_drain(int backend_id);
-    void shut_down();
-};
-
-namespace {
-
-// One client connection and, once connected, its backend: two independent one-way pumps.
-class Connection : public std::enable_shared_from_this<Connection> {
-public:
-    Connection(std::shared_ptr<TcpProxy::State> state, tcp::socket client)
-        : state_(std::move(state)), client_(std::move(client)), backend_(state_->io), timer_(state_->io) {
-        state_->connections.insert(this);
-    }
-    ~Connection() { state_->connections.erase(this); }
-
-    int backend_id() const { return backend_id_; }
-    bool parked() const { return phase_ == Phase::parked; }
-
-    void start() {
-        error_code ignored;
-        client_.set_option(tcp::no_delay(true), ignored);
-        connect_next();
-    }
-
-    // A backend exists now (or the proxy retries): leave the parking lot.
-    void unpark() {
-        if (phase_ == Phase::parked) connect_next();
-    }
-
-    // Closes both sockets now; every pending operation ends with operation_aborted.
-    void close() {
-        if (phase_ == Phase::closed) return;
-        phase_ = Phase::closed;
-        ++timer_generation_;
-        timer_.cancel();
-        error_code ignored;
-        client_.close(ignored);
-        backend_.close(ignored);
-        --state_->stats.active;
-        leave_backend();
-    }
-
-    // The backend was forgotten while this connection used it: no count to give back.
-    void forget_backend() { backend_id_ = -1; }
-
-    // Between requests: its last bytes went to the client, and nothing moved for `quiet`.
-    bool idle(std::chrono::steady_clock::duration quiet) const {
-        return phase_ == Phase::splicing && !awaiting_reply_ &&
-               std::chrono::steady_clock::now() - last_activity_ >= quiet;
-    }
-
-private:
-    enum class Phase { parked, connecting, splicing, closed };
-
-    struct Pump {
-        std::array<char, kBufferBytes> buffer;
-        bool done = false;
-    };
-
-    void connect_next() {
-        Backend* backend = state_->pick(tried_);
-        if (!backend) {
-            if (tried_.empty()) return park();
-            ++state_->stats.unserved;  // every backend failed: give up
-            return close();
-        }
-        phase_ = Phase::connecting;
-        backend_id_ = backend->id;
-        ++backend->open;
-        tried_.push_back(backend->id);
-        error_code ignored;
-        backend_.close(ignored);
-        arm_timer(state_->options.connect_timeout, [this] {
-            error_code unused;
-            backend_.close(unused);  // the pending connect ends with operation_aborted
-        });
-        tcp::endpoint to(asio::ip::address_v4::loopback(), static_cast<unsigned short>(backend->port));
-        backend_.async_connect(to, [self = shared_from_this()](const error_code& ec) { self->connected(ec); });
-    }
-
-    void park() {
-        phase_ = Phase::parked;
-        auto& parked = state_->parked;
-        if (parked.size() >= 64)  // forget the ones that timed out meanwhile
-            parked.erase(std::remove_if(parked.begin(), parked.end(), [](auto& w) { return w.expired(); }),
-                         parked.end());
-        parked.push_back(weak_from_this());
-        arm_timer(state_->options.backend_wait, [this] {
-            ++state_->stats.timed_out;
-            ++state_->stats.unserved;
-            close();
-        });
-    }
-
-    template <class OnExpiry>
-    void arm_timer(Duration after, OnExpiry on_expiry) {
-        std::uint64_t generation = ++timer_generation_;
-        timer_.expires_after(after);
-        timer_.async_wait([self = shared_from_this(), generation, on_expiry](const error_code& ec) {
-            if (ec || generation != self->timer_generation_ || self->phase_ == Phase::closed) return;
-            on_expiry();
-        });
-    }
-
-    void connected(const error_code& ec) {
-        if (phase_ != Phase::connecting) return;
-        ++timer_generation_;
-        timer_.cancel();
-        if (ec) {
-            ++state_->stats.backend_errors;
-            leave_backend();
-            return connect_next();
-        }
-        error_code ignored;
-        backend_.set_option(tcp::no_delay(true), ignored);
-        phase_ = Phase::splicing;
-        ++state_->stats.forwarded;
-        read(client_, backend_, upstream_);
-        read(backend_, client_, downstream_);
-    }
-
-    void read(tcp::socket& from, tcp::socket& to, Pump& pump) {
-        from.async_read_some(asio::buffer(pump.buffer),
-                             [self = shared_from_this(), &from, &to, &pump](const error_code& ec, std::size_t n) {
-                                 self->on_read(from, to, pump, ec, n);
-                             });
-    }
-
-    void on_read(tcp::socket& from, tcp::socket& to, Pump& pump, const error_code& ec, std::size_t n) {
-        if (phase_ != Phase::splicing) return;
-        if (ec == asio::error::eof) {
-            // Half-close: the other side learns there is no more, and may still answer.
-            pump.done = true;
-            error_code ignored;
-            to.shutdown(tcp::socket::shutdown_send, ignored);
-            if (upstream_.done && downstream_.done) close();
-            return;
-        }
-        if (ec) return fail(&from == &backend_);
-        awaiting_reply_ = &to == &backend_;  // bytes to the backend ask; bytes to the client answer
-        last_activity_ = std::chrono::steady_clock::now();
-        asio::async_write(to, asio::buffer(pump.buffer.data(), n),
-                          [self = shared_from_this(), &from, &to, &pump](const error_code& wec, std::size_t) {
-                              if (self->phase_ != Phase::splicing) return;
-                              if (wec) return self->fail(&to == &self->backend_);
-                              self->read(from, to, pump);
-                          });
-    }
-
-    void fail(bool backend_side) {
-        if (backend_side) ++state_->stats.backend_errors;
-        close();
-    }
-
-    void leave_backend() {
-        int id = std::exchange(backend_id_, -1);
-        if (id >= 0) state_->connection_left_backend(id);
-    }
-
-    std::shared_ptr<TcpProxy::State> state_;
-    tcp::socket client_;
-    tcp::socket backend_;
-    asio::steady_timer timer_;
-    std::uint64_t timer_generation_ = 0;
-    Phase phase_ = Phase::connecting;
-    int backend_id_ = -1;
-    std::vector<int> tried_;
-    Pump upstream_;    // client to backend
-    Pump downstream_;  // backend to client
-    bool awaiting_reply_ = false;
-    std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
-};
-
-}  // namespace
-
-Backend* TcpProxy::State::pick(const std::vector<int>& tried) {
+ProxyBackend* TcpProxy::State::pick(const std::vector<int>& tried) {
     for (std::size_t step = 0; step < backends.size(); ++step) {
-        Backend& candidate = backends[(next_backend + step) % backends.size()];
+        ProxyBackend& candidate = backends[(next_backend + step) % backends.size()];
         if (candidate.draining || std::find(tried.begin(), tried.end(), candidate.id) != tried.end()) continue;
         next_backend = (next_backend + step + 1) % backends.size();
         return &candidate;
@@ -258,13 +29,13 @@ void TcpProxy::State::accept_next() {
         }
         ++self->stats.accepted;
         ++self->stats.active;
-        std::make_shared<Connection>(self, std::move(client))->start();
+        std::make_shared<ProxyConnection>(self, std::move(client))->start();
         self->accept_next();
     });
 }
 
 void TcpProxy::State::connection_left_backend(int backend_id) {
-    Backend* backend = find(backend_id);
+    ProxyBackend* backend = find(backend_id);
     if (!backend) return;
     --backend->open;
     if (backend->draining && backend->open == 0) finish_drain(backend_id);
@@ -273,14 +44,14 @@ void TcpProxy::State::connection_left_backend(int backend_id) {
 // Idle keep-alive connections of a draining backend are closed; those in the middle of a request
 // finish first (up to the drain timeout).
 void TcpProxy::State::close_idle(int backend_id) {
-    std::vector<Connection*> idle;
-    for (Connection* connection : connections)
+    std::vector<ProxyConnection*> idle;
+    for (ProxyConnection* connection : connections)
         if (connection->backend_id() == backend_id && connection->idle(kIdleQuiet)) idle.push_back(connection);
-    for (Connection* connection : idle) connection->close();  // leaves the backend: may finish the drain
+    for (ProxyConnection* connection : idle) connection->close();  // leaves the backend: may finish the drain
 }
 
 void TcpProxy::State::check_drain(int backend_id) {
-    Backend* backend = find(backend_id);
+    ProxyBackend* backend = find(backend_id);
     if (!backend || !backend->draining) return;
     close_idle(backend_id);
     if (!find(backend_id)) return;  // the last one closed finished the drain
@@ -294,19 +65,19 @@ void TcpProxy::State::check_drain(int backend_id) {
 
 // Forgets a draining backend: closes what is still open to it, then reports (on the loop).
 void TcpProxy::State::finish_drain(int backend_id) {
-    auto it = std::find_if(backends.begin(), backends.end(), [&](const Backend& b) { return b.id == backend_id; });
+    auto it = std::find_if(backends.begin(), backends.end(), [&](const ProxyBackend& b) { return b.id == backend_id; });
     if (it == backends.end()) return;
-    Backend gone = std::move(*it);
+    ProxyBackend gone = std::move(*it);
     std::size_t index = static_cast<std::size_t>(it - backends.begin());
     backends.erase(it);
     if (index < next_backend) --next_backend;
     if (next_backend >= backends.size()) next_backend = 0;
     if (gone.drain_timer) gone.drain_timer->cancel();
 
-    std::vector<Connection*> stragglers;
-    for (Connection* connection : connections)
+    std::vector<ProxyConnection*> stragglers;
+    for (ProxyConnection* connection : connections)
         if (connection->backend_id() == backend_id) stragglers.push_back(connection);
-    for (Connection* connection : stragglers) {
+    for (ProxyConnection* connection : stragglers) {
         connection->forget_backend();
         connection->close();
     }
@@ -325,8 +96,8 @@ void TcpProxy::State::shut_down() {
     for (auto& backend : backends)
         if (backend.drain_timer) backend.drain_timer->cancel();
     backends.clear();
-    std::vector<std::shared_ptr<Connection>> open;
-    for (Connection* connection : connections) open.push_back(connection->shared_from_this());
+    std::vector<std::shared_ptr<ProxyConnection>> open;
+    for (ProxyConnection* connection : connections) open.push_back(connection->shared_from_this());
     for (auto& connection : open) {
         connection->forget_backend();
         connection->close();
@@ -367,10 +138,10 @@ int TcpProxy::port() const {
 }
 
 void TcpProxy::add_backend(int id, int port) {
-    if (Backend* existing = state_->find(id)) {
+    if (ProxyBackend* existing = state_->find(id)) {
         existing->port = port;
     } else {
-        Backend backend;
+        ProxyBackend backend;
         backend.id = id;
         backend.port = port;
         state_->backends.push_back(std::move(backend));
@@ -382,7 +153,7 @@ void TcpProxy::add_backend(int id, int port) {
 }
 
 void TcpProxy::drain_backend(int id, Duration timeout, std::function<void()> on_drained) {
-    Backend* backend = state_->find(id);
+    ProxyBackend* backend = state_->find(id);
     if (!backend) {
         if (on_drained) asio::post(state_->io, std::move(on_drained));
         return;
@@ -416,7 +187,7 @@ std::size_t TcpProxy::backend_count() const {
 }
 
 std::size_t TcpProxy::open_connections(int backend_id) const {
-    const Backend* backend = state_->find(backend_id);
+    const ProxyBackend* backend = state_->find(backend_id);
     return backend ? backend->open : 0;
 }
 
