@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
+  ccache          # scripts/build.sh compiles through it: a rebuild of an unchanged file is a cache hit
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libgit2-dev libfmt-dev
   nlohmann-json3-dev doctest-dev
   openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits; ssh: fetches over ssh
