@@ -84,7 +84,7 @@ TEST_CASE("the engine's own page and programs may still act: same origin, no ori
     CHECK(f.engine.calls() == std::vector<std::string>{"reset store", "trigger api", "restart api", "trigger api"});
 }
 
-TEST_CASE("a request naming another host (DNS rebinding) gets 421 and reads nothing; loopback and allowed names pass") {
+TEST_CASE("a request naming another host (DNS rebinding) gets 421 and reads nothing, while loopback and allowed names pass") {
     HttpApiOptions options;
     options.allowed_hosts = {"Dev.Example"};
     ApiFixture f(options);
