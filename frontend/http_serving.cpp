@@ -63,6 +63,11 @@ Result<ServedApi> serve_http(const Options& options, const ToolDefaults& tool, C
     http.deny_wildcards = serving.policy && serving.policy->security.deny_wildcards;
     http.roles = serving.roles;
     http.on_denied = serving.on_denied;
+    if (options.http_max_connections) http.max_connections = *options.http_max_connections;
+    if (options.http_max_connections_per_peer) http.max_connections_per_peer = *options.http_max_connections_per_peer;
+    if (options.http_header_timeout) http.header_timeout = *options.http_header_timeout;
+    if (options.http_idle_timeout) http.idle_timeout = *options.http_idle_timeout;
+    http.allowed_hosts = options.http_allowed_hosts;
     if (options.api_tokens) {
         auto tokens = load_api_tokens(*options.api_tokens);
         if (!tokens) return tokens.error();

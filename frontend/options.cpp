@@ -25,6 +25,41 @@ std::vector<std::string> split_list(const std::string& text) {
 
 using Setter = std::function<Status(Options&, const std::string&)>;
 
+// A setter of a count of at least 1 (--http-max-connections).
+Setter count_option(const std::string& name, std::optional<std::size_t> Options::*field) {
+    return [name, field](Options& o, const std::string& v) -> Status {
+        if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) == 0)
+            return usage(name + " takes a number from 1 to 999999, not '" + v + "'");
+        o.*field = std::stoul(v);
+        return Ok{};
+    };
+}
+
+// A setter of a positive duration (--http-header-timeout).
+Setter duration_option(const std::string& name, std::optional<std::chrono::milliseconds> Options::*field) {
+    return [name, field](Options& o, const std::string& v) -> Status {
+        auto duration = parse_duration(v);
+        if (!duration || duration->count() <= 0) return usage(name + " takes a duration like 10s or 500ms, not '" + v + "'");
+        o.*field = *duration;
+        return Ok{};
+    };
+}
+
+// Adds the HTTP API's limits to `t`.
+void add_http_limits(std::map<std::string, Setter>& t) {
+    t["--http-max-connections"] = count_option("--http-max-connections", &Options::http_max_connections);
+    t["--http-max-connections-per-peer"] =
+        count_option("--http-max-connections-per-peer", &Options::http_max_connections_per_peer);
+    t["--http-header-timeout"] = duration_option("--http-header-timeout", &Options::http_header_timeout);
+    t["--http-idle-timeout"] = duration_option("--http-idle-timeout", &Options::http_idle_timeout);
+    t["--http-allowed-host"] = [](Options& o, const std::string& v) -> Status {
+        if (v.empty() || v.find_first_of("/ :@,") != std::string::npos)
+            return usage("--http-allowed-host takes a host name without port or scheme (dev.example), not '" + v + "'");
+        o.http_allowed_hosts.push_back(v);
+        return Ok{};
+    };
+}
+
 // Options that take a value, by every name they answer to.
 const std::map<std::string, Setter>& valued_options() {
     static const std::map<std::string, Setter> table = [] {
@@ -83,6 +118,7 @@ const std::map<std::string, Setter>& valued_options() {
             o.webhook_secret_file = v;
             return Ok{};
         };
+        add_http_limits(t);
         t["--changed"] = [](Options& o, const std::string& v) -> Status { o.changed.push_back(v); return Ok{}; };
         t["--reset"] = [](Options& o, const std::string& v) -> Status { o.reset.push_back(v); return Ok{}; };
         t["--trigger"] = [](Options& o, const std::string& v) -> Status { o.trigger.push_back(v); return Ok{}; };
@@ -173,6 +209,13 @@ std::string options_help(const ToolDefaults& tool) {
            "      --http-port N      up/run: serve the API and web page on 127.0.0.1:N (0: any free port; off: none)\n"
            "                         (default: " + std::string(git ? "10351" : "10350") + ")\n"
            "      --api-tokens FILE  up/run: bearer tokens, one per line: NAME ROLE SECRET (needed under security.strict)\n"
+           "      --http-max-connections N  up/run: API connections open at once (default: 256; at most half the\n"
+           "                         descriptor limit)\n"
+           "      --http-max-connections-per-peer N  up/run: the same from one address (default: 32)\n"
+           "      --http-header-timeout DURATION  up/run: close a client whose request header takes longer (default: 10s)\n"
+           "      --http-idle-timeout DURATION  up/run: close a kept-alive API connection idle this long (default: 60s)\n"
+           "      --http-allowed-host NAME  up/run: a host name the API answers to beyond localhost, 127.0.0.1\n"
+           "                         and [::1] (repeatable)\n"
            "      --token SECRET     status/logs/trigger/sync/rollback: the API token (default: $TANDEM_API_TOKEN)\n" +
            std::string(git ? "      --state-dir DIR    run and its commands: mirror, snapshots, store, history, audit\n"
                   "                         (default: .shipper)\n"

@@ -36,6 +36,11 @@ struct Options {
     std::optional<std::string> api_tokens;       // --api-tokens FILE
     std::optional<std::string> token;            // --token SECRET: the CLI's bearer token for the engine's API
     std::optional<std::string> webhook_secret_file;  // --webhook-secret-file FILE
+    std::optional<std::size_t> http_max_connections;           // --http-max-connections N
+    std::optional<std::size_t> http_max_connections_per_peer;  // --http-max-connections-per-peer N
+    std::optional<std::chrono::milliseconds> http_header_timeout;  // --http-header-timeout DURATION
+    std::optional<std::chrono::milliseconds> http_idle_timeout;    // --http-idle-timeout DURATION
+    std::vector<std::string> http_allowed_hosts;  // --http-allowed-host NAME, repeatable
     bool bootstrap = false;
     std::vector<std::string> changed;  // --changed PATH, repeatable
     std::vector<std::string> reset;    // --reset SERVICE, repeatable

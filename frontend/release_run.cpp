@@ -2,6 +2,7 @@
 // socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
 #include "frontend/event_line_printer.hpp"
 #include "frontend/event_subscribers.hpp"
+#include "frontend/descriptor_limit.hpp"
 #include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
 #include "frontend/stop_signals.hpp"
@@ -93,6 +94,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     if (!settings) return report_error(settings.error(), options, tool);
     const ReleaseLoop::Options loop_settings = std::move(*settings);
 
+    raise_descriptor_limit();
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
 

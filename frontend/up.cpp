@@ -4,6 +4,7 @@
 #include "frontend/up.hpp"
 
 #include "frontend/event_subscribers.hpp"
+#include "frontend/descriptor_limit.hpp"
 #include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
 #include "frontend/stop_signals.hpp"
@@ -102,6 +103,7 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     const auto dir = std::filesystem::path(options.file).parent_path();
     const auto root = std::filesystem::absolute(dir.empty() ? std::filesystem::path(".") : dir).lexically_normal();
 
+    raise_descriptor_limit();
     // The loop thread inherits this mask, so only this thread receives the stop signals.
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);

@@ -59,11 +59,22 @@ Result<AccessControl> AccessControl::make(const HttpApiOptions& options) {
     return access;
 }
 
-Result<Caller> AccessControl::identify(std::string_view secret) const {
-    // Every token is compared, each in constant time, so the time says nothing about which matched.
+namespace {
+
+// Every token is compared, each in constant time, so the time says nothing about which matched.
+const ApiToken* find_token(const std::vector<ApiToken>& tokens, std::string_view secret) {
     const ApiToken* found = nullptr;
-    for (const ApiToken& token : tokens_)
+    for (const ApiToken& token : tokens)
         if (!secret.empty() && equal_in_constant_time(secret, token.secret) && !found) found = &token;
+    return found;
+}
+
+}  // namespace
+
+bool AccessControl::knows(std::string_view secret) const { return find_token(tokens_, secret) != nullptr; }
+
+Result<Caller> AccessControl::identify(std::string_view secret) const {
+    const ApiToken* found = find_token(tokens_, secret);
     if (!required_) {
         if (!found) return Caller{"", "admin", {"*"}, ""};
         return Caller{found->name, "admin", {"*"}, found->user};

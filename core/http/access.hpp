@@ -33,6 +33,8 @@ public:
     // The caller that sent `secret` ("" when it sent none). Without require_token, an admin
     // whatever it sent (named after its token when it sent a known one). The error (policy_denied) says why: "no token", "unknown token".
     Result<Caller> identify(std::string_view secret) const;
+    // Whether `secret` is one of the tokens' (compared in constant time).
+    bool knows(std::string_view secret) const;
 
 private:
     bool required_ = false;

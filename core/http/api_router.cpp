@@ -1,6 +1,7 @@
 // Matching a request to its route, and the tokens and roles that let it through.
 #include "http/api_router.hpp"
 
+#include "http/refusal_tally.hpp"
 #include "http/web_assets.hpp"
 
 #include <algorithm>
@@ -47,6 +48,8 @@ std::string presented_secret(const ApiRequest& request) {
     return it == request.query.end() ? std::string{} : it->second;
 }
 
+constexpr std::string_view kWebhookPath = "/api/v1/webhook/git";
+
 ApiReply asset_reply(const WebAsset& asset) {
     return ApiReply{200, std::string(asset.content_type), std::string(asset.content), {{"Cache-Control", "no-cache"}}};
 }
@@ -54,9 +57,10 @@ ApiReply asset_reply(const WebAsset& asset) {
 }  // namespace
 
 ApiRouter::ApiRouter(HttpApiOptions options, ControlHandler& engine, AccessControl access, Metrics& metrics,
-                     Background background)
+                     Background background, Refused refused)
     : options_(std::move(options)), engine_(engine), access_(std::move(access)), metrics_(metrics),
-      background_(std::move(background)) {}
+      background_(std::move(background)), refused_(std::move(refused)),
+      hosts_(options_.address, options_.allowed_hosts) {}
 
 const std::vector<ApiRouter::Route>& ApiRouter::routes() {
     static const std::vector<Route> table = {
@@ -71,12 +75,21 @@ const std::vector<ApiRouter::Route>& ApiRouter::routes() {
         {"POST", "/api/v1/sync", "sync", &ApiRouter::sync},
         {"POST", "/api/v1/rollback", "rollback", &ApiRouter::rollback},
         {"GET", "/metrics", "", &ApiRouter::metrics},
-        {"POST", "/api/v1/webhook/git", "", &ApiRouter::webhook},
+        {"POST", kWebhookPath, "", &ApiRouter::webhook},
     };
     return table;
 }
 
+std::optional<ApiReply> ApiRouter::foreign_site(const ApiRequest& request) const {
+    if (request.path == kWebhookPath) return std::nullopt;
+    if (auto why = hosts_.misdirected(request)) return refuse(request, 421, "misdirected", *why);
+    if (auto why = hosts_.cross_site(request); why && !access_.knows(presented_secret(request)))
+        return refuse(request, 403, "cross_site", *why);
+    return std::nullopt;
+}
+
 Routed ApiRouter::route(const ApiRequest& request) const {
+    if (auto refused = foreign_site(request)) return Routed::now(std::move(*refused));
     std::string allowed;  // the methods of routes with this path, for a 405
     for (const Route& route : routes()) {
         std::string service;
@@ -98,23 +111,24 @@ Routed ApiRouter::route(const ApiRequest& request) const {
 Routed ApiRouter::authorized(const ApiRequest& request, const Route& route, const std::string& service) const {
     if (route.action.empty()) return (this->*route.handle)(request, Caller{}, service);
     auto caller = access_.identify(presented_secret(request));
-    if (!caller) return Routed::now(refuse(request, 401, caller.error().message));
+    if (!caller) return Routed::now(refuse(request, 401, "unauthorized", caller.error().message));
     if (!caller->may(route.action)) {
         const std::string who = "token '" + caller->token + "' (role '" + caller->role + "')";
-        return Routed::now(refuse(request, 403, who + " may not " + std::string(route.action)));
+        return Routed::now(refuse(request, 403, "policy_denied", who + " may not " + std::string(route.action)));
     }
     return (this->*route.handle)(request, *caller, service);
 }
 
 void ApiRouter::report_denied(const ApiRequest& request, int status, const std::string& why) const {
-    if (options_.on_denied)
-        options_.on_denied(std::to_string(status) + " " + request.method + " " + request.path + " from " +
-                           request.remote + ": " + why);
+    constexpr std::size_t kMaxPath = 200;  // the rest of a long path says nothing more about who
+    if (refused_)
+        refused_(request.remote, std::to_string(status) + " " + cut_text(request.method, 16) + " " +
+                                     cut_text(request.path, kMaxPath) + " from " + request.remote + ": " + why);
 }
 
-ApiReply ApiRouter::refuse(const ApiRequest& request, int status, const std::string& why) const {
+ApiReply ApiRouter::refuse(const ApiRequest& request, int status, std::string_view code, const std::string& why) const {
     report_denied(request, status, why);
-    if (status == 403) return error_reply(403, "policy_denied", why);
+    if (status != 401) return error_reply(status, code, why);
     ApiReply reply = error_reply(401, "unauthorized", why + ": send Authorization: Bearer SECRET");
     reply.headers.emplace_back("WWW-Authenticate", "Bearer");
     return reply;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/access.hpp"
+#include "http/allowed_hosts.hpp"
 #include "http/api_message.hpp"
 #include "http/metrics.hpp"
 
@@ -39,9 +40,11 @@ class ApiRouter {
 public:
     // Runs a task on a thread of its own; false when it cannot take more now.
     using Background = std::function<bool(std::function<void()>)>;
+    // A refused request: the peer's address and what happened, for the audit (RefusalTally).
+    using Refused = std::function<void(const std::string& peer, const std::string& what)>;
 
     ApiRouter(HttpApiOptions options, ControlHandler& engine, AccessControl access, Metrics& metrics,
-              Background background);
+              Background background, Refused refused);
 
     Routed route(const ApiRequest& request) const;
 
@@ -56,8 +59,11 @@ private:
     static const std::vector<Route>& routes();
 
     Routed authorized(const ApiRequest& request, const Route& route, const std::string& service) const;
-    // 401 (with WWW-Authenticate) or 403, reported to options.on_denied.
-    ApiReply refuse(const ApiRequest& request, int status, const std::string& why) const;
+    // 401 (with WWW-Authenticate), 403 or 421, reported to `refused_`.
+    ApiReply refuse(const ApiRequest& request, int status, std::string_view code, const std::string& why) const;
+    // 421 for a Host that is not ours, 403 for a change asked for by another site's page
+    // without a token; nullopt for a request that may go on. The webhook is signed: not checked.
+    std::optional<ApiReply> foreign_site(const ApiRequest& request) const;
     void report_denied(const ApiRequest& request, int status, const std::string& why) const;
 
     Routed status(const ApiRequest&, const Caller&, const std::string&) const;
@@ -76,6 +82,8 @@ private:
     AccessControl access_;
     Metrics& metrics_;
     Background background_;
+    Refused refused_;
+    AllowedHosts hosts_;
 };
 
 }  // namespace tandem::http

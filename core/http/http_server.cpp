@@ -17,6 +17,21 @@ constexpr std::size_t kMaxBackgroundTasks = 64;
 constexpr std::chrono::milliseconds kStatusInterval{100};
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
+// A connection over a cap: a short 503 if the socket takes it at once (it never waits), then closed.
+void turn_away(HttpApi::State& state, tcp::socket& socket, const std::string& peer, const std::string& why) {
+    const std::string body = R"({"error":{"code":"busy","message":"too many connections: )" + why + "\"}}";
+    const std::string reply = "HTTP/1.1 503 Service Unavailable\r\nServer: tandem\r\nContent-Type: application/json\r\n"
+                              "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(http::asio::buffer(reply), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    state.metrics.count_request(503);
+    state.refused(peer, "503 connection from " + peer + ": " + why);
+}
+
 http::asio::awaitable<void> accept_connections(HttpApi::State& state) {
     for (;;) {
         boost::system::error_code ec;
@@ -28,7 +43,14 @@ http::asio::awaitable<void> accept_connections(HttpApi::State& state) {
             co_await pause.async_wait(http::asio::redirect_error(use_awaitable, ec));
             continue;
         }
-        http::asio::co_spawn(state.io, http::serve_connection(state, std::move(socket)), http::asio::detached);
+        const auto endpoint = socket.remote_endpoint(ec);
+        std::string peer = ec ? std::string("unknown") : endpoint.address().to_string();
+        if (auto over = state.limits.admit(peer)) {
+            turn_away(state, socket, peer, *over);
+            continue;
+        }
+        http::asio::co_spawn(state.io, http::serve_connection(state, std::move(socket), std::move(peer)),
+                             http::asio::detached);
     }
 }
 
@@ -56,10 +78,20 @@ Status listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 }  // namespace
 
 HttpApi::State::State(const HttpApiOptions& opts, ControlHandler& handler, http::AccessControl access)
-    : options(opts), engine(handler), tasks(kMaxBackgroundTasks),
-      router(opts, handler, std::move(access), metrics, [this](std::function<void()> task) {
-          return tasks.run(std::move(task));
-      }) {}
+    : options(opts), engine(handler), tasks(kMaxBackgroundTasks), refusals(opts.on_denied),
+      router(
+          opts, handler, std::move(access), metrics,
+          [this](std::function<void()> task) { return tasks.run(std::move(task)); },
+          [this](const std::string& peer, const std::string& what) { refused(peer, what); }),
+      limits(opts.max_connections, opts.max_connections_per_peer) {}
+
+void HttpApi::State::refused(const std::string& peer, const std::string& what) {
+    if (!refusals.refused(peer, what) || stopping) return;
+    refusal_window_.expires_after(http::RefusalTally::kWindow);
+    refusal_window_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) refusals.close_window();
+    });
+}
 
 void HttpApi::State::publish(const RuntimeEvent& event) {
     metrics.observe(event);
@@ -132,7 +164,9 @@ void HttpApi::State::shut_down() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     status_timer_.cancel();
+    refusal_window_.cancel();
     for (auto& [id, close] : std::exchange(connections_, {})) close();
+    refusals.close_window();  // what it counted, reported before the engine goes
 }
 
 Result<std::unique_ptr<HttpApi>> HttpApi::start(const HttpApiOptions& options, ControlHandler& engine) {

@@ -19,7 +19,7 @@ using Request = bhttp::request<bhttp::string_body>;
 
 namespace {
 
-constexpr std::chrono::seconds kIdleTimeout{60};       // between requests, and for a request's bytes
+constexpr std::chrono::seconds kBodyTimeout{30};       // for a request's body, once its header came
 constexpr std::chrono::seconds kLingerTimeout{2};      // reading what a refused client still sends
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
@@ -116,7 +116,18 @@ asio::awaitable<Routed> answer(HttpApi::State& state, const ApiRequest& request)
 
 enum class Next { another, close, stream };
 
-// Reads one request and answers it; a stream it asks for goes to `stream`.
+// Waits for the next request's first byte on a kept-alive connection: false when the client
+// sent nothing for options.idle_timeout (or went away).
+asio::awaitable<bool> next_request_begins(HttpApi::State& state, const Socket& socket, const beast::flat_buffer& buffer) {
+    if (buffer.size() > 0) co_return true;
+    Deadline deadline(socket, state.options.idle_timeout);
+    error_code ec;
+    co_await socket->async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+    co_return !ec && socket->is_open();
+}
+
+// Reads one request and answers it; a stream it asks for goes to `stream`. The header must
+// come whole within options.header_timeout (a client that trickles it is closed).
 asio::awaitable<Next> serve_request(HttpApi::State& state, const Socket& socket, beast::flat_buffer& buffer,
                                     const std::string& remote, std::optional<StreamOrder>& stream) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -124,20 +135,23 @@ asio::awaitable<Next> serve_request(HttpApi::State& state, const Socket& socket,
     parser.body_limit(state.options.max_body_bytes);
     error_code ec;
     {
-        Deadline deadline(socket, kIdleTimeout);
+        Deadline deadline(socket, state.options.header_timeout);
         co_await bhttp::async_read_header(*socket, buffer, parser, redirect_error(use_awaitable, ec));
-        const bool malformed = ec && ec != bhttp::error::end_of_stream && is_http_error(ec);
-        if (ec && !malformed && ec != bhttp::error::body_limit) co_return Next::close;  // gone, or too slow
-        const auto length = parser.content_length();
-        const bool too_large = ec == bhttp::error::body_limit || (!ec && length && *length > state.options.max_body_bytes);
-        if (too_large || ec) {
-            ApiReply reply = too_large ? error_reply(413, "too_large",
-                                                     "the body is over the limit of " +
-                                                         std::to_string(state.options.max_body_bytes) + " bytes")
-                                       : error_reply(400, "bad_request", "malformed HTTP request: " + ec.message());
-            co_await write_reply(state, socket, std::move(reply), 11, false);
-            co_return Next::close;
-        }
+    }
+    const bool malformed = ec && ec != bhttp::error::end_of_stream && is_http_error(ec);
+    if (ec && !malformed && ec != bhttp::error::body_limit) co_return Next::close;  // gone, or too slow
+    const auto length = parser.content_length();
+    const bool too_large = ec == bhttp::error::body_limit || (!ec && length && *length > state.options.max_body_bytes);
+    if (too_large || ec) {
+        ApiReply reply = too_large ? error_reply(413, "too_large",
+                                                 "the body is over the limit of " +
+                                                     std::to_string(state.options.max_body_bytes) + " bytes")
+                                   : error_reply(400, "bad_request", "malformed HTTP request: " + ec.message());
+        co_await write_reply(state, socket, std::move(reply), 11, false);
+        co_return Next::close;
+    }
+    {
+        Deadline deadline(socket, kBodyTimeout);
         if (lowercase(view(parser.get()[bhttp::field::expect])) == "100-continue")
             co_await asio::async_write(*socket, asio::buffer(kContinue), redirect_error(use_awaitable, ec));
         if (!ec) co_await bhttp::async_read(*socket, buffer, parser, redirect_error(use_awaitable, ec));
@@ -160,13 +174,16 @@ asio::awaitable<Next> serve_request(HttpApi::State& state, const Socket& socket,
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(HttpApi::State& state, tcp::socket accepted) {
+asio::awaitable<void> serve_connection(HttpApi::State& state, tcp::socket accepted, std::string remote) {
+    struct Admitted {  // counted by the accept loop; released however this ends
+        HttpApi::State& state;
+        const std::string& peer;
+        ~Admitted() { state.limits.release(peer); }
+    } admitted{state, remote};
     auto socket = std::make_shared<tcp::socket>(std::move(accepted));
     if (state.stopping) co_return;  // accepted as the server shut down: its close() missed this one
     error_code ec;
     socket->set_option(tcp::no_delay(true), ec);
-    const auto peer = socket->remote_endpoint(ec);
-    const std::string remote = ec ? std::string("unknown") : peer.address().to_string();
     const int id = state.add_connection([socket] {
         error_code ignored;
         socket->shutdown(tcp::socket::shutdown_both, ignored);
@@ -175,8 +192,10 @@ asio::awaitable<void> serve_connection(HttpApi::State& state, tcp::socket accept
     beast::flat_buffer buffer;
     std::optional<StreamOrder> stream;
     Next next = Next::another;
-    while (next == Next::another && !state.stopping)
+    for (bool first = true; next == Next::another && !state.stopping; first = false) {
+        if (!first && !co_await next_request_begins(state, socket, buffer)) break;
         next = co_await serve_request(state, socket, buffer, remote, stream);
+    }
     if (next == Next::stream) {
         state.metrics.count_request(200);
         co_await serve_stream(state, socket, std::move(*stream));

@@ -8,8 +8,10 @@
 #include "http/access.hpp"
 #include "http/api_router.hpp"
 #include "http/background_tasks.hpp"
+#include "http/connection_limits.hpp"
 #include "http/event_stream.hpp"
 #include "http/metrics.hpp"
+#include "http/refusal_tally.hpp"
 
 #include <tandem/http_api.hpp>
 
@@ -63,6 +65,7 @@ struct HttpApi::State {
     int add_connection(std::function<void()> close);  // `close` is called at shutdown
     void remove_connection(int id);
     std::string status_event(const http::Caller& caller);  // an `event: status` for a new stream
+    void refused(const std::string& peer, const std::string& what);  // to the tally, a window opened if none is
     void shut_down();
 
     HttpApiOptions options;
@@ -71,7 +74,9 @@ struct HttpApi::State {
     http::asio::io_context io;
     http::tcp::acceptor acceptor{io};
     http::BackgroundTasks tasks;  // destroyed before io: its tasks post there
+    http::RefusalTally refusals;
     http::ApiRouter router;
+    http::ConnectionLimits limits;  // server thread only
     int port = 0;           // the bound port
     bool stopping = false;  // server thread only
     std::thread thread;
@@ -83,6 +88,7 @@ private:
     std::map<int, std::function<void()>> connections_;  // server thread only
     int next_connection_ = 1;
     http::asio::steady_timer status_timer_{io};
+    http::asio::steady_timer refusal_window_{io};
     std::chrono::steady_clock::time_point last_status_;
     std::atomic<bool> status_due_{false};
     std::mutex subscribers_mutex_;
@@ -93,8 +99,9 @@ private:
 
 namespace tandem::http {
 
-// A connection's requests, one after the other (keep-alive), until it closes or the server stops.
-asio::awaitable<void> serve_connection(HttpApi::State& state, tcp::socket socket);
+// A connection's requests, one after the other (keep-alive), until it closes or the server
+// stops; `peer` is its address, admitted by state.limits (released here).
+asio::awaitable<void> serve_connection(HttpApi::State& state, tcp::socket socket, std::string peer);
 // A text/event-stream on `socket` (its header included), until the client or the server goes.
 asio::awaitable<void> serve_stream(HttpApi::State& state, Socket socket, StreamOrder order);
 

@@ -231,6 +231,13 @@ TEST_CASE("bad arguments exit 2 with a message that names them") {
     CHECK(contains(missing_value.err, "--policy needs a value"));
     auto bad_output = devloop({"plan", "--output", "yaml"}, kExample);
     CHECK(bad_output.exit_code == 2);
+    for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+             {"--http-max-connections", "0"}, {"--http-max-connections-per-peer", "many"},
+             {"--http-header-timeout", "soon"}, {"--http-idle-timeout", "-1s"}, {"--http-allowed-host", "http://x:1"}}) {
+        auto bad_limit = devloop({"up", flag, value}, kExample);
+        CHECK(bad_limit.exit_code == 2);
+        CHECK_MESSAGE(contains(bad_limit.err, flag + " takes"), bad_limit.err);
+    }
     auto help = shipper({"--help"}, kExample);
     CHECK(help.exit_code == 0);
     CHECK(contains(help.out, "plan"));

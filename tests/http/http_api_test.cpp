@@ -176,7 +176,7 @@ TEST_CASE("the web page is served from the library, typed by extension and reval
 TEST_CASE("one connection carries several requests (keep-alive)") {
     ApiFixture f;
     RawConnection connection(f.port);
-    const std::string request = "GET /api/v1/services/api/logs?tail=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string request = "GET /api/v1/services/api/logs?tail=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     REQUIRE(connection.send(request));
     REQUIRE(connection.read_until("\"service\":\"api\"}"));
     REQUIRE(connection.send(request));
@@ -217,14 +217,14 @@ TEST_CASE("a client that expects 100-continue is told to go on, and one over the
     f.engine.sync_reply = tandem::Result<std::string>(std::string(R"({"outcome":"succeeded"})"));
     RawConnection small(f.port);
     const std::string body = R"({"revision": "1a2b3c"})";
-    REQUIRE(small.send("POST /api/v1/rollback HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+    REQUIRE(small.send("POST /api/v1/rollback HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\n\r\n"));
     REQUIRE(small.read_until("HTTP/1.1 100 Continue\r\n\r\n"));
     REQUIRE(small.send(body));
     CHECK(small.read_until(R"({"outcome":"succeeded"})"));
 
     RawConnection large(f.port);
-    REQUIRE(large.send("POST /api/v1/rollback HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+    REQUIRE(large.send("POST /api/v1/rollback HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
                        "Content-Length: 1000000\r\n\r\n"));
     REQUIRE(large.read_until("\r\n\r\n"));
     CHECK(large.received().rfind("HTTP/1.1 413", 0) == 0);

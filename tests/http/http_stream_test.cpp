@@ -36,7 +36,7 @@ RuntimeEvent build_done(const std::string& service, int elapsed_ms) {
 }
 
 void open_stream(RawConnection& connection, const std::string& path) {
-    REQUIRE(connection.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(connection.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
 }
 
 }  // namespace

@@ -14,9 +14,18 @@ namespace tandem::test {
 
 namespace {
 
-int connect_loopback(int port) {
+int connect_loopback(int port, const std::string& from) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    if (!from.empty()) {
+        sockaddr_in source{};
+        source.sin_family = AF_INET;
+        if (inet_pton(AF_INET, from.c_str(), &source.sin_addr) != 1 ||
+            bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+            ::close(fd);
+            return -1;
+        }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
@@ -56,7 +65,10 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
     if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     request += "\r\n" + body;
     if (!connection.send(request) || !connection.closed_by_server(timeout)) return std::nullopt;
-    const std::string& response = connection.received();
+    return parse_http_reply(connection.received());
+}
+
+std::optional<HttpReply> parse_http_reply(const std::string& response) {
     const auto head_end = response.find("\r\n\r\n");
     if (response.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || response.size() <= 12) return std::nullopt;
     return HttpReply{std::atoi(response.substr(9, 3).c_str()), response.substr(0, head_end), response.substr(head_end + 4)};
@@ -66,7 +78,7 @@ std::optional<HttpReply> http_get(int port, const std::string& path, std::chrono
     return http_request(port, "GET", path, {}, {}, timeout);
 }
 
-RawConnection::RawConnection(int port) : fd_(connect_loopback(port)) {}
+RawConnection::RawConnection(int port, const std::string& from) : fd_(connect_loopback(port, from)) {}
 
 RawConnection::~RawConnection() { close(); }
 

@@ -28,13 +28,17 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
                                       const std::string& body = {}, const HttpHeaders& headers = {},
                                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
+// The reply in `response` (a status line, headers, a blank line, the body); nullopt if it is none.
+std::optional<HttpReply> parse_http_reply(const std::string& response);
+
 std::optional<HttpReply> http_get(int port, const std::string& path,
                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
-// A connection to 127.0.0.1:port that the test writes raw bytes to and reads as they come.
+// A connection to 127.0.0.1:port that the test writes raw bytes to and reads as they come;
+// `from` another loopback address (127.0.0.2) to come from another peer.
 class RawConnection {
 public:
-    explicit RawConnection(int port);
+    explicit RawConnection(int port, const std::string& from = {});
     ~RawConnection();
     RawConnection(const RawConnection&) = delete;
     RawConnection& operator=(const RawConnection&) = delete;

@@ -17,6 +17,7 @@
 #include <tandem/runtime.hpp>
 #include <tandem/spec.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,8 +51,24 @@ struct HttpApiOptions {
     std::vector<AccessRole> roles;
     std::string webhook_secret;          // empty: the webhook answers 404
     std::size_t max_body_bytes = 64 * 1024;
-    // A request refused for want of a (good) token or role, for the audit log: "401 GET
-    // /api/v1/status from 127.0.0.1: no token". Called on a server thread.
+    // Connections open at once, in all and from one peer address; more are refused at accept
+    // (a 503, then closed). The total is further held to half the soft RLIMIT_NOFILE, so that
+    // API clients never take the descriptors fetches, builds and replicas need.
+    std::size_t max_connections = 256;
+    std::size_t max_connections_per_peer = 32;
+    // A request's header must arrive whole this long after the connection opens (or after its
+    // first byte, on a kept-alive connection), and a kept-alive connection idle this long is closed.
+    std::chrono::milliseconds header_timeout{10000};
+    std::chrono::milliseconds idle_timeout{60000};
+    // Host names (with or without ":port") the API answers to beyond localhost, 127.0.0.1, [::1]
+    // and `address`: a request naming another host gets 421 (DNS rebinding). Also the origins
+    // (http://NAME:PORT) a state-changing request may come from.
+    std::vector<std::string> allowed_hosts;
+    // A request refused for want of a (good) token or role, or for its Host or Origin, for the
+    // audit log: "401 GET /api/v1/status from 127.0.0.1: no token". Refusals are aggregated per
+    // peer and minute (docs/http-api.md): the first of a peer is reported, the rest counted and
+    // reported as one "N more refusals from PEER in the last 60s" when the minute ends or the
+    // API stops. Called on the server's thread.
     std::function<void(const std::string& what)> on_denied;
 };
 
