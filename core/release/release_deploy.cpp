@@ -4,6 +4,7 @@
 #include "release/release_state.hpp"
 
 #include "plan/actions.hpp"
+#include "release/interrupted_deploys.hpp"
 #include "release/release_sources.hpp"
 
 #include <tandem/plan.hpp>
@@ -297,6 +298,7 @@ ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target,
 }  // namespace
 
 ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
+    const DeployingMark under_way(s, target.commit.id);
     const auto started = Clock::now();
     const PolicySet before = s.current_policy();
     auto prepared = prepare(s, target);

@@ -48,7 +48,8 @@ json history_json(const ReleaseHistory& h) {
     return json{{"version", kHistoryVersion}, {"deployed", h.deployed},       {"previous", h.previous},
                 {"pinned", h.pinned},         {"pinned_head", h.pinned_head}, {"rejected", h.rejected},
                 {"running_from", h.running_from}, {"releases", releases},
-                {"rejections", rejections}};
+                {"rejections", rejections}, {"deploying", h.deploying},
+                {"interrupted_commit", h.interrupted_commit}, {"interrupted_deploys", h.interrupted_deploys}};
 }
 
 }  // namespace
@@ -102,6 +103,9 @@ Result<ReleaseHistory> ReleaseHistory::load(const std::filesystem::path& file) {
         h.pinned_head = j.value("pinned_head", "");
         h.rejected = j.value("rejected", std::map<std::string, std::string>{});
         h.running_from = j.value("running_from", std::map<std::string, std::string>{});
+        h.deploying = j.value("deploying", "");
+        h.interrupted_commit = j.value("interrupted_commit", "");
+        h.interrupted_deploys = j.value("interrupted_deploys", 0);
         for (const auto& item : j.at("releases")) {
             auto record = record_from_json(item, file);
             if (!record) return record.error();

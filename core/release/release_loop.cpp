@@ -1,6 +1,7 @@
 // The harness loop's worker: fetch on an interval or on request, deploy the newest commit
 // when it is new (so commits that arrive during a rollout coalesce), watch the window after a
 // rollout, and carry out rollbacks, resets and restarts in the same queue, one at a time.
+#include "release/interrupted_deploys.hpp"
 #include "release/release_sources.hpp"
 #include "release/release_state.hpp"
 
@@ -164,6 +165,11 @@ Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& 
 // stored artifacts: a recovery of a known state, not a bootstrap from nothing.
 void recover(ReleaseLoop::State& s) {
     if (s.history.deployed.empty() || !s.runtime->observe().empty()) return;
+    if (auto it = s.history.rejected.find(s.history.deployed); it != s.history.rejected.end()) {
+        s.emit(RuntimeEventKind::failure, "the deployed release " + s.history.deployed.substr(0, 12) +
+                                              " is not restored: " + it->second);
+        return;
+    }
     const ReleaseRecord* record = s.history.find(s.history.deployed);
     auto commit = s.mirror->commit(s.history.deployed);
     if (!record || !commit) {
@@ -191,6 +197,7 @@ void ReleaseLoop::State::run() {
         std::lock_guard lock(mutex);
         busy = true;  // status says so while the deployed release is being restored
     }
+    release::count_interrupted_deploy(*this);  // before anything is deployed again
     recover(*this);
     bool first = true;  // the first fetch happens at once, with or without polling
     auto next_poll = Clock::now();

@@ -55,6 +55,7 @@ struct ReleaseLoop::State {
     std::string bootstrap_refused;  // a head refused for want of --bootstrap: not retried by polls
     release::RevertWatch watch;
     release::CrashRestarts crash_restarts;  // fed from the runtime's thread (runtime_event)
+    int deploys_under_way = 0;  // the worker's: a revert deploys inside a deploy (interrupted_deploys.hpp)
     std::thread worker;
 
     explicit State(const Options& o) : options(o), workspace(o.state_dir) {}

@@ -117,6 +117,19 @@ int wait_for(pid_t pid, std::optional<std::chrono::steady_clock::time_point> dea
     }
 }
 
+// After SIGKILL to the group: its members whose parent died are reparented to us when the
+// engine is a child subreaper (as shipper and devloop are), and would stay zombies, one set per
+// timed-out fetch, unless reaped here. Bounded: a member stuck in uninterruptible sleep is left.
+void reap_group(pid_t pgid) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (;;) {
+        while (::waitpid(-pgid, nullptr, WNOHANG) > 0) {
+        }
+        if (::kill(-pgid, 0) != 0 || std::chrono::steady_clock::now() >= deadline) return;
+        ::usleep(10'000);
+    }
+}
+
 }  // namespace
 
 ProgramOutput run_program(const std::vector<std::string>& argv, std::string_view input) {
@@ -141,7 +154,10 @@ ProgramOutput run_program(const std::vector<std::string>& argv, std::string_view
     if (limits.timeout) deadline = std::chrono::steady_clock::now() + *limits.timeout;
     const int status = wait_for(pid, deadline, result.timed_out);
     if (status < 0) return not_run(errno);
-    if (own_group) ::killpg(pid, SIGKILL);  // nothing it started outlives it
+    if (own_group) {
+        ::killpg(pid, SIGKILL);  // nothing it started outlives it
+        reap_group(pid);
+    }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     result.out = read_back(streams[1].fd);
     result.err = read_back(streams[2].fd);

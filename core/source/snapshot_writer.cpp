@@ -5,6 +5,7 @@
 #include "support/read_only_tree.hpp"
 
 #include "source/libgit2.hpp"
+#include "source/tree_bounds.hpp"
 #include "source/tree_walk.hpp"
 
 #include <fcntl.h>
@@ -180,6 +181,8 @@ Result<fs::path> write_snapshot(git_repository* repo, const git_commit* commit, 
     Tree tree;
     if (git_commit_tree(&tree.ptr, commit) != 0)
         return make_error(ErrorCode::source, "commit " + short_id + " has no tree: " + last_git_error() + " (fetch again)");
+    // Before anything walks the tree (the writer below recurses per directory).
+    if (auto bounded = check_tree_bounds(repo, tree.ptr, id); !bounded) return bounded.error();
     auto temporary = make_temporary_dir(snapshots_dir, id);
     if (!temporary) return temporary.error();
 

@@ -14,7 +14,8 @@ namespace tandem::detail {
 
 // Writes the tree of `commit` to `snapshots_dir/<full id>/` (files 0444 or 0555, directories
 // 0555) through a temporary directory beside it, and returns the snapshot directory. An
-// existing snapshot is returned as it is; a refused or failed one leaves nothing behind.
+// existing snapshot is returned as it is; a refused or failed one leaves nothing behind. A tree
+// beyond the TreeBounds (tree_bounds.hpp) is refused before anything of it is read further.
 Result<std::filesystem::path> write_snapshot(git_repository* repo, const git_commit* commit,
                                              const std::filesystem::path& snapshots_dir);
 

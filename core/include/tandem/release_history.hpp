@@ -37,6 +37,13 @@ struct ReleaseHistory {
     // The commits tried and rejected (how "rejected", `deployed` the time of the attempt), newest
     // first, at most history.keep: what `shipper history` shows beside the kept releases.
     std::vector<ReleaseRecord> rejections;
+    // The commit a deploy is under way for, written (durably) before the deploy starts and
+    // cleared when it ends: an engine that finds it set at start died during that deploy.
+    std::string deploying;
+    // The commit the last engines died deploying, and how many engines in a row did; cleared
+    // when a deploy of it ends, or when it is refused for it.
+    std::string interrupted_commit;
+    int interrupted_deploys = 0;
 
     const ReleaseRecord* find(const std::string& commit_or_prefix) const;
     // Adds `record` first (an earlier record of the same commit moves up) and keeps `keep`.

@@ -247,7 +247,7 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 
 // In the forked child: only async-signal-safe calls until exec.
 [[noreturn]] void exec_child(const LaunchSpec& launch, char** argv, char** envp, int devnull, int out_fd,
-                             int err_fd, int status_fd) {
+                             int err_fd, int status_fd, pid_t engine) {
     ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -263,6 +263,11 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
         for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     ExecFailure failure;
     failure.error = launch.user ? become_user(*launch.user) : 0;
+    // After become_user: a change of credentials clears the parent-death signal. An engine that
+    // died before this line is no longer our parent.
+    if (failure.error == 0 && launch.die_with_engine &&
+        (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != engine))
+        ::_exit(127);
     if (failure.error == 0) {
         failure.stage = ExecFailure::chdir;
         if (launch.cwd.empty() || ::chdir(launch.cwd.c_str()) == 0) {
@@ -314,13 +319,14 @@ Result<std::shared_ptr<ChildProcess>> ChildProcess::spawn(asio::io_context& io, 
         close_all();
         return spawn_error(launch, "cannot create pipes to start", error_number);
     }
+    const pid_t engine = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         const int error_number = errno;
         close_all();
         return spawn_error(launch, "cannot fork to start", error_number);
     }
-    if (pid == 0) exec_child(launch, argv.data(), envp.data(), devnull, out_pipe[1], err_pipe[1], status_pipe[1]);
+    if (pid == 0) exec_child(launch, argv.data(), envp.data(), devnull, out_pipe[1], err_pipe[1], status_pipe[1], engine);
 
     ::setpgid(pid, pid);  // also in the child: whichever runs first, the group exists before exec
     for (int* fd : {&out_pipe[1], &err_pipe[1], &status_pipe[1], &devnull}) close_fd(*fd);

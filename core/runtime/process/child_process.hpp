@@ -31,6 +31,10 @@ struct LaunchSpec {
     // Run as this user (its groups, then its uid, set in the child before exec; HOME, USER and
     // LOGNAME from it unless `env` sets them); empty: as the engine's user.
     std::optional<SystemUser> user;
+    // SIGKILL the child when the engine's thread that started it ends (PR_SET_PDEATHSIG): for
+    // commands, which are worthless without the engine. Only the child itself; its group is
+    // stopped by the next start's sweep (runtime_state.hpp).
+    bool die_with_engine = false;
 };
 
 struct ExitStatus {

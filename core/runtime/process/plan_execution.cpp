@@ -188,15 +188,27 @@ void PlanExecution::run_command(const Action& action, std::function<void(Status)
     };
     const bool build = action.kind == ActionKind::build;
     if (build && context_.building) context_.building(name, true);
-    auto on_exit = [self, done, name, what, build, command = action.command](ExitStatus status) {
+    auto started = std::make_shared<pid_t>(0);
+    auto on_exit = [self, done, name, what, build, started, command = action.command](ExitStatus status) {
         if (build && self->context_.building) self->context_.building(name, false);
+        if (*started > 0 && self->context_.command_ended) self->context_.command_ended(*started);
         if (status.clean()) done(Ok{});
         else done(make_error(ErrorCode::source, what + " of '" + name + "' " + status.describe() + ": " + command));
     };
+    launch.die_with_engine = true;  // a replica outlives the engine until the next start; a command need not
     auto child = ChildProcess::spawn(*context_.io, launch, on_line, on_exit);
     if (!child) {
         asio::post(*context_.io, [done, error = child.error()] { done(error); });
         return;
+    }
+    *started = (*child)->pid();
+    if (context_.command_started) {
+        ReplicaRecord record;
+        record.service = name;
+        record.pid = *started;
+        record.start_ticks = process_start_ticks(*started);
+        record.kind = what;
+        context_.command_started(record);
     }
     commands_.push_back(*child);  // alive until the plan is done; a ChildProcess kills its group when destroyed
 }

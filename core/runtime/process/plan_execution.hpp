@@ -33,6 +33,9 @@ struct ExecutionContext {
     std::function<std::shared_ptr<ServiceSupervisor>(const std::string&)> supervisor;
     std::function<void(const std::string&)> forget;  // a stopped service's supervisor
     std::function<void(const std::string&, bool)> building;  // a service's build started / ended
+    // A command (build, run, reset) started / ended: recorded with the replicas (runtime_state.hpp).
+    std::function<void(const ReplicaRecord&)> command_started;
+    std::function<void(pid_t)> command_ended;
 };
 
 class PlanExecution : public std::enable_shared_from_this<PlanExecution> {

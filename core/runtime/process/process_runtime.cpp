@@ -26,6 +26,7 @@ struct ProcessRuntime::State {
     std::map<std::string, std::shared_ptr<ServiceSupervisor>> services;
     std::weak_ptr<PlanExecution> execution;  // the plan apply() is carrying out
     std::map<std::string, int> building;     // services whose build runs now (status shows them building)
+    std::map<pid_t, ReplicaRecord> commands; // builds, run actions and resets running now, recorded with the replicas
 
     void emit(const RuntimeEvent& event) const {
         if (on_event) on_event(event);
@@ -47,6 +48,7 @@ struct ProcessRuntime::State {
             auto some = supervisor->records();
             records.insert(records.end(), some.begin(), some.end());
         }
+        for (const auto& [pid, record] : commands) records.push_back(record);
         if (auto saved = state_file->save(records); !saved)
             emit(RuntimeEvent{RuntimeEventKind::failure, "", saved.error().to_string(), 0, true,
                               std::chrono::system_clock::now()});
@@ -82,11 +84,13 @@ Result<std::unique_ptr<ProcessRuntime>> ProcessRuntime::start(const RuntimeOptio
 
     auto recorded = state->state_file->load();
     if (!recorded) return recorded.error();
-    for (const auto& record : stop_leftovers(*recorded, Duration(5000)))
+    for (const auto& record : stop_leftovers(*recorded, Duration(5000))) {
+        const std::string what = record.kind.empty() ? "replica " + std::to_string(record.replica) : "the " + record.kind;
         state->emit(RuntimeEvent{RuntimeEventKind::state, record.service,
-                                 "stopped replica " + std::to_string(record.replica) + " (pid " +
-                                     std::to_string(record.pid) + ") left running by an engine that did not stop",
+                                 "stopped " + what + " (pid " + std::to_string(record.pid) +
+                                     ") left running by an engine that did not stop",
                                  record.replica, false, std::chrono::system_clock::now()});
+    }
     if (auto cleared = state->state_file->save({}); !cleared) return cleared.error();
 
     become_subreaper();
@@ -122,6 +126,13 @@ Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Pl
             int& count = state_->building[name];
             count += started ? 1 : -1;
             if (count <= 0) state_->building.erase(name);
+        };
+        context.command_started = [this](const ReplicaRecord& record) {
+            state_->commands[record.pid] = record;
+            state_->persist();
+        };
+        context.command_ended = [this](pid_t pid) {
+            if (state_->commands.erase(pid) > 0) state_->persist();
         };
         context.forget = [this](const std::string& name) {
             state_->services.erase(name);

@@ -36,7 +36,7 @@ nlohmann::json to_json(const ReplicaRecord& record) {
     return nlohmann::json{{"service", record.service},       {"replica", record.replica},
                           {"pid", record.pid},               {"start_ticks", record.start_ticks},
                           {"port", record.port},             {"artifact", record.artifact},
-                          {"started_at", record.started_at}};
+                          {"started_at", record.started_at}, {"kind", record.kind}};
 }
 
 // Throws nlohmann::json exceptions on a missing field or a wrong type; load() turns them into an Error.
@@ -49,6 +49,7 @@ ReplicaRecord record_from_json(const nlohmann::json& item) {
     record.port = item.value("port", 0);
     record.artifact = item.value("artifact", std::string{});
     record.started_at = item.value("started_at", std::string{});
+    record.kind = item.value("kind", std::string{});
     return record;
 }
 

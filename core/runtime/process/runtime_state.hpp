@@ -1,4 +1,4 @@
-// What the runtime started, recorded in the state directory so that an engine that was killed
+// What the runtime started (replicas, and the commands plans run), recorded in the state directory so that an engine that was killed
 // and started again finds its leftovers (by pid, process group and start time, so a reused pid
 // is never mistaken for one of ours) and stops them cleanly: no duplicates, no orphans.
 #pragma once
@@ -22,6 +22,9 @@ struct ReplicaRecord {
     int port = 0;                    // its private port (0: none)
     std::string artifact;            // what it runs ("sha256:..." or a path), may be empty
     std::string started_at;          // ISO 8601, for people
+    // "" for a replica; for a command a plan runs (a build, a `run` action, a reset), its kind:
+    // recorded the same way so that a killed engine's next start stops it too.
+    std::string kind;
 };
 
 // The start time of a process, from /proc/PID/stat; 0 if it does not exist.
