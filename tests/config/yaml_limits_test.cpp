@@ -149,7 +149,7 @@ TEST_CASE("a policy file of aliases is bounded like tandem.yaml") {
     check_at_alias(error, policy, "policies/mine.yaml", "16 MiB");
 }
 
-TEST_CASE("a YAML file over 1 MiB is refused before it is parsed; the bundled example is well within every limit") {
+TEST_CASE("a YAML file over 1 MiB is refused before it is parsed, and the bundled example is well within every limit") {
     const std::string padding = "# " + std::string(1024 * 1024, '-') + "\n";
     const Error error = refused(project_with("    run: [app]\n") + padding);
     CHECK(error.location.file == "tandem.yaml");
