@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <bit>
 #include <charconv>
 
 namespace tandem::http {
@@ -164,9 +163,8 @@ ApiReply ApiRouter::refuse_replay(const ApiRequest& request, const RecentDeliver
     const auto ago = std::chrono::duration_cast<std::chrono::milliseconds>(replay.since_first);
     const std::string what = "webhook: replay of " + (replay.id.empty() ? "a delivery" : "delivery " + replay.id) +
                              " accepted " + format_duration(ago) + " ago";
-    // A record per doubling: a flood of replays adds a few lines to the audit log, not one each.
-    if (std::has_single_bit(replay.replays))
-        report_denied(request, 409, what + " (replay " + std::to_string(replay.replays) + ")");
+    // Through the refusal tally like every refusal: a flood of replays is one record per peer and minute.
+    report_denied(request, 409, what + " (replay " + std::to_string(replay.replays) + ")");
     return error_reply(409, "replayed", what + ": not acted on again");
 }
 

@@ -78,7 +78,7 @@ private:
     Routed rollback(const ApiRequest&, const Caller&, const std::string&) const;
     Routed metrics(const ApiRequest&, const Caller&, const std::string&) const;
     Routed webhook(const ApiRequest&, const Caller&, const std::string&) const;
-    // 409 for a push delivery accepted before; audited on its 1st, 2nd, 4th, 8th... replay.
+    // 409 for a push delivery accepted before, reported as a refusal.
     ApiReply refuse_replay(const ApiRequest& request, const RecentDeliveries::Replay& replay) const;
 
     HttpApiOptions options_;
