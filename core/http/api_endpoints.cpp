@@ -5,6 +5,9 @@
 #include "api/control_protocol.hpp"
 #include "http/status_document.hpp"
 #include "http/webhook.hpp"
+#include "support/sha256.hpp"
+
+#include <tandem/duration.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -144,10 +147,25 @@ Routed ApiRouter::webhook(const ApiRequest& request, const Caller&, const std::s
     }
     if (verdict == WebhookVerdict::ping) return Routed::now(json_reply(200, R"({"pong":true})"));
     if (verdict == WebhookVerdict::other) return Routed::now(json_reply(200, R"({"ignored":true})"));
+    // The signature covers the body only, so the body's digest is what a replay cannot change.
+    const std::string digest = sha256_hex(request.body);
+    if (auto replay = deliveries_->admit(webhook_delivery_id(request), digest, RecentDeliveries::Clock::now()))
+        return Routed::now(refuse_replay(request, *replay));
     ControlHandler& engine = engine_;
-    if (!background_([&engine] { (void)engine.sync("webhook"); }))
+    if (!background_([&engine] { (void)engine.sync("webhook"); })) {
+        deliveries_->forget(digest);  // not acted on: the sender's retry is not a replay
         return Routed::now(error_reply(503, "busy", "too many requests under way: try again"));
+    }
     return Routed::now(json_reply(202, R"({"accepted":true})"));
+}
+
+ApiReply ApiRouter::refuse_replay(const ApiRequest& request, const RecentDeliveries::Replay& replay) const {
+    const auto ago = std::chrono::duration_cast<std::chrono::milliseconds>(replay.since_first);
+    const std::string what = "webhook: replay of " + (replay.id.empty() ? "a delivery" : "delivery " + replay.id) +
+                             " accepted " + format_duration(ago) + " ago";
+    // Through the refusal tally like every refusal: a flood of replays is one record per peer and minute.
+    report_denied(request, 409, what + " (replay " + std::to_string(replay.replays) + ")");
+    return error_reply(409, "replayed", what + ": not acted on again");
 }
 
 }  // namespace tandem::http

@@ -60,7 +60,8 @@ ApiRouter::ApiRouter(HttpApiOptions options, ControlHandler& engine, AccessContr
                      Background background, Refused refused)
     : options_(std::move(options)), engine_(engine), access_(std::move(access)), metrics_(metrics),
       background_(std::move(background)), refused_(std::move(refused)),
-      hosts_(options_.address, options_.allowed_hosts) {}
+      hosts_(options_.address, options_.allowed_hosts),
+      deliveries_(std::make_shared<RecentDeliveries>(options_.webhook_replay_window, options_.webhook_deliveries_kept)) {}
 
 const std::vector<ApiRouter::Route>& ApiRouter::routes() {
     static const std::vector<Route> table = {

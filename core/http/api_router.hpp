@@ -7,11 +7,13 @@
 #include "http/allowed_hosts.hpp"
 #include "http/api_message.hpp"
 #include "http/metrics.hpp"
+#include "http/webhook_deliveries.hpp"
 
 #include <tandem/control.hpp>
 #include <tandem/http_api.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -76,6 +78,8 @@ private:
     Routed rollback(const ApiRequest&, const Caller&, const std::string&) const;
     Routed metrics(const ApiRequest&, const Caller&, const std::string&) const;
     Routed webhook(const ApiRequest&, const Caller&, const std::string&) const;
+    // 409 for a push delivery accepted before, reported as a refusal.
+    ApiReply refuse_replay(const ApiRequest& request, const RecentDeliveries::Replay& replay) const;
 
     HttpApiOptions options_;
     ControlHandler& engine_;
@@ -84,6 +88,7 @@ private:
     Background background_;
     Refused refused_;
     AllowedHosts hosts_;
+    std::shared_ptr<RecentDeliveries> deliveries_;
 };
 
 }  // namespace tandem::http

@@ -5,6 +5,8 @@
 
 #include <tandem/http_api.hpp>
 
+#include <cctype>
+
 namespace tandem {
 
 std::string hub_signature(std::string_view secret, std::string_view body) {
@@ -23,6 +25,18 @@ WebhookVerdict check_webhook(std::string_view secret, const ApiRequest& request)
     // A sender that names no event is taken at its (signed) word: a push.
     if (event.empty() || event == "push") return WebhookVerdict::push;
     return WebhookVerdict::other;
+}
+
+std::string webhook_delivery_id(const ApiRequest& request) {
+    std::string id = request.header("x-github-delivery");
+    if (id.empty()) id = request.header("x-gitea-delivery");
+    if (id.empty()) id = request.header("x-gogs-delivery");
+    std::string kept;
+    for (char c : id) {
+        if (kept.size() == 100) break;
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') kept += c;
+    }
+    return kept;
 }
 
 }  // namespace http

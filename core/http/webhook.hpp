@@ -3,6 +3,7 @@
 
 #include "http/api_message.hpp"
 
+#include <string>
 #include <string_view>
 
 namespace tandem::http {
@@ -17,5 +18,10 @@ enum class WebhookVerdict {
 
 // Checks `request` against `secret` (not empty): the signature first, whatever the event.
 WebhookVerdict check_webhook(std::string_view secret, const ApiRequest& request);
+
+// The sender's id of this delivery (X-GitHub-Delivery, X-Gitea-Delivery, X-Gogs-Delivery), kept
+// to letters, digits, '-', '_' and '.' and 100 characters; "" when there is none. Not covered by
+// the signature: a replayer can change it, so replays are recognised by the body as well.
+std::string webhook_delivery_id(const ApiRequest& request);
 
 }  // namespace tandem::http

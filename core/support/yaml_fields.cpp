@@ -3,6 +3,7 @@
 
 #include <tandem/duration.hpp>
 #include "support/suggest.hpp"
+#include "support/yaml_limits.hpp"
 
 #include <limits>
 
@@ -24,12 +25,17 @@ std::string shown(const Where& where) { return where.path.empty() ? "the documen
 
 }  // namespace
 
+Error syntax_error(const YAML::Exception& e, const std::string& file) {
+    SourceLocation at{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    return make_error(ErrorCode::syntax, "invalid YAML: " + e.msg, at);
+}
+
 Result<YAML::Node> parse(std::string_view text, const std::string& file) {
+    if (auto bounded = check_limits(text, file); !bounded) return bounded.error();
     try {
         return YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        SourceLocation at{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
-        return make_error(ErrorCode::syntax, "invalid YAML: " + e.msg, at);
+        return syntax_error(e, file);
     }
 }
 

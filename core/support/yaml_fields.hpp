@@ -14,8 +14,13 @@
 
 namespace tandem::yaml {
 
-// One document of `text`; a syntax error names the line and column yaml-cpp stopped at.
+// One document of `text`; a syntax error names the line and column yaml-cpp stopped at. The
+// document is first checked against yaml::Limits (support/yaml_limits.hpp): a file of aliases
+// that would expand past them is refused here, before anything reads it.
 Result<YAML::Node> parse(std::string_view text, const std::string& file);
+
+// yaml-cpp's exception as an Error at the line and column it names.
+Error syntax_error(const YAML::Exception& e, const std::string& file);
 
 // Where `node` starts (1-based), or just the file when yaml-cpp has no mark for it.
 SourceLocation location(const YAML::Node& node, const std::string& file);

@@ -48,7 +48,50 @@ TEST_CASE("a signed push answers 202 and starts a sync as 'webhook'") {
     CHECK(reply->status == 202);
     REQUIRE(f.engine.wait_for_call("sync"));
     CHECK(f.engine.actors() == std::vector<std::string>{"webhook"});
-    CHECK(f.post("/api/v1/webhook/git", kPush, signed_event("push", kPush, "X-Gitea-Event"))->status == 202);
+    const std::string gitea_push = R"({"ref":"refs/heads/main","after":"4d5e6f"})";  // another push: another body
+    CHECK(f.post("/api/v1/webhook/git", gitea_push, signed_event("push", gitea_push, "X-Gitea-Event"))->status == 202);
+}
+
+TEST_CASE("a replayed push delivery answers 409, syncs nothing and is audited as a refusal") {
+    ApiFixture f(with_webhook());
+    HttpHeaders delivery = signed_event("push", kPush);
+    delivery.emplace_back("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    REQUIRE(f.post("/api/v1/webhook/git", kPush, delivery)->status == 202);
+    REQUIRE(f.engine.wait_for_call("sync"));
+
+    // The same delivery again, as captured; then with the delivery id changed (it is not signed).
+    const auto again = f.post("/api/v1/webhook/git", kPush, delivery);
+    REQUIRE(again);
+    CHECK(again->status == 409);
+    CHECK(json::parse(again->body)["error"]["code"] == "replayed");
+    HttpHeaders renamed = signed_event("push", kPush);
+    renamed.emplace_back("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000000");
+    CHECK(f.post("/api/v1/webhook/git", kPush, renamed)->status == 409);
+    for (int i = 0; i < 6; ++i) CHECK(f.post("/api/v1/webhook/git", kPush, delivery)->status == 409);
+
+    // A new push is acted on, and only it: the replays started no sync of their own.
+    const std::string next = R"({"ref":"refs/heads/main","after":"9f8e7d"})";
+    CHECK(f.post("/api/v1/webhook/git", next, signed_event("push", next))->status == 202);
+    REQUIRE(tandem::test::eventually([&] { return f.engine.actors().size() >= 2; }, std::chrono::milliseconds(5000)));
+    CHECK(f.engine.actors() == std::vector<std::string>{"webhook", "webhook"});
+    // 8 replays from one peer: the first is recorded at once, the others are counted by the
+    // refusal tally (one summary when its minute closes).
+    const auto denied = f.denied();
+    REQUIRE(denied.size() == 1);
+    CHECK(denied[0].rfind("409 POST /api/v1/webhook/git from 127.0.0.1: webhook: replay of delivery "
+                          "72d3162e-cc78-11e3-81ab-4c9367dc0958 accepted ", 0) == 0);
+    CHECK(denied[0].find("(replay 1)") != std::string::npos);
+}
+
+TEST_CASE("a push without a delivery id is recognised by its body when replayed") {
+    ApiFixture f(with_webhook());
+    CHECK(f.post("/api/v1/webhook/git", kPush, signed_event("push", kPush))->status == 202);
+    REQUIRE(f.engine.wait_for_call("sync"));
+    const auto replay = f.post("/api/v1/webhook/git", kPush, signed_event("push", kPush));
+    REQUIRE(replay);
+    CHECK(replay->status == 409);
+    CHECK(replay->body.find("replay of a delivery") != std::string::npos);
+    CHECK(f.engine.actors() == std::vector<std::string>{"webhook"});
 }
 
 TEST_CASE("a webhook with a bad or no signature answers 401 and is reported, and nothing syncs") {

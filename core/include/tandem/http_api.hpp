@@ -50,6 +50,10 @@ struct HttpApiOptions {
     // (every action): the project's `access.roles`.
     std::vector<AccessRole> roles;
     std::string webhook_secret;          // empty: the webhook answers 404
+    // A push delivery accepted within the window (the same body or delivery id) is a replay:
+    // 409, no sync. At most `webhook_deliveries_kept` are remembered (the oldest go first).
+    Duration webhook_replay_window = std::chrono::hours(24);
+    std::size_t webhook_deliveries_kept = 10'000;
     std::size_t max_body_bytes = 64 * 1024;
     // Connections open at once, in all and from one peer address; more are refused at accept
     // (a 503, then closed). The total is further held to half the soft RLIMIT_NOFILE, so that
