@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libgit2-dev libfmt-dev
   nlohmann-json3-dev doctest-dev
-  openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits; ssh: fetches over ssh
+  openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits, --checkpoint-key signs audit checkpoints; ssh: fetches over ssh
   openssh-server  # tests only: a throwaway sshd on 127.0.0.1 that shipper fetches from with a key
   python3         # tests only: a smart-HTTP git server (git http-backend) that requires a token
 )
