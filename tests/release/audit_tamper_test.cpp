@@ -106,7 +106,7 @@ TEST_CASE("shipper run signs checkpoints, and verify --checkpoints catches a tru
     const std::vector<std::string> with_checkpoints{"audit", "verify", "--checkpoints", checkpoints.string(),
                                                     "--allowed-signers", signers.string()};
     const auto clean = shipper(state.path(), with_checkpoints);
-    CHECK_MESSAGE(clean.exit_code == 0, clean.err + read_text(state.path() / "shipper.log"));
+    CHECK_MESSAGE(clean.exit_code == 0, (clean.err + read_text(state.path() / "shipper.log")));
     CHECK_MESSAGE(clean.out.find("signed checkpoint(s) match the log (newest: seq " + std::to_string(lines.size()) + ")") !=
                       std::string::npos, clean.out);
 
