@@ -128,7 +128,8 @@ const std::vector<Command>& commands() {
         {"diff", "REV", "show the plan a deploy of REV (commit, branch or tag) would carry out now", diff_command, true},
         {"rollback", "[REV]", "redeploy a kept release (default: the one before) from its artifacts, and pin it",
          rollback_command, true},
-        {"audit", "verify|show", "check the audit log's hash chain, or print its records", audit_command, true},
+        {"audit", "verify|show|repair", "check the audit log's hash chain (and its signed checkpoints), print its "
+                                      "records, or record a break", audit_command, true},
         {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
         {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
          ls_watched_command},

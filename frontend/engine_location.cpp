@@ -72,4 +72,14 @@ Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool) {
                                          ", or give --state-dir DIR)");
 }
 
+// " (looked for .shipper in /a/b, /a, /; give --state-dir DIR)" when the state directory was
+// searched for and not found; "" otherwise.
+std::string where_looked(const EngineLocation& where) {
+    std::error_code ec;
+    if (where.checked.empty() || std::filesystem::exists(where.state_dir, ec)) return {};
+    std::string dirs;
+    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+    return " (looked for .shipper/ in " + dirs + "; give --state-dir DIR)";
+}
+
 }  // namespace tandem::cli

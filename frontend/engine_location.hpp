@@ -30,6 +30,10 @@ EngineLocation locate_engine(const Options& options, const ToolDefaults& tool);
 // too: --state-dir, or the nearest `.shipper/` at or above the directory of -f.
 EngineLocation locate_release_state(const Options& options);
 
+// " (looked for .shipper/ in /a/b, /a, /; give --state-dir DIR)" when the state directory was
+// searched for and not found; "" otherwise.
+std::string where_looked(const EngineLocation& where);
+
 // "no engine is running for this project: no .shipper/control.sock in /a/b, /a, / (...)".
 Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool);
 

@@ -96,6 +96,10 @@ const std::map<std::string, Setter>& valued_options() {
             return Ok{};
         };
         t["--audit-log"] = [](Options& o, const std::string& v) -> Status { o.audit_log = v; return Ok{}; };
+        t["--reason"] = [](Options& o, const std::string& v) -> Status { o.reason = v; return Ok{}; };
+        t["--checkpoints"] = [](Options& o, const std::string& v) -> Status { o.checkpoints = v; return Ok{}; };
+        t["--checkpoint-key"] = [](Options& o, const std::string& v) -> Status { o.checkpoint_key = v; return Ok{}; };
+        t["--checkpoint-repo"] = [](Options& o, const std::string& v) -> Status { o.checkpoint_repo = v; return Ok{}; };
         t["--poll"] = [](Options& o, const std::string& v) -> Status {
             auto interval = parse_duration(v);
             if (!interval && v != "0") return usage("--poll takes a duration like 2s or 500ms (0: only on sync), not '" + v + "'");
@@ -227,7 +231,13 @@ std::string options_help(const ToolDefaults& tool) {
                   "      --known-hosts FILE run: the trusted ssh host keys (default: ~/.ssh/known_hosts); others are refused\n"
                   "      --token-file FILE  run: an https access token, sent as basic auth (default: $SHIPPER_GIT_TOKEN)\n"
                   "      --fetch-timeout DURATION  run: abandon a fetch that takes longer (default: 60s)\n"
-                  "      --audit-log FILE   audit verify|show: the log to read (default: STATE_DIR/audit.jsonl)\n"
+                  "      --audit-log FILE   audit verify|show|repair: the log (default: STATE_DIR/audit.jsonl)\n"
+                  "      --reason TEXT      audit repair: why the break is accepted (recorded in the repair record)\n"
+                  "      --checkpoints REPO audit verify: check the log against the signed checkpoints in this git\n"
+                  "                         repository (with --allowed-signers FILE: and who signed them)\n"
+                  "      --checkpoint-key FILE  run: sign checkpoints of the audit log's head with this SSH key\n"
+                  "      --checkpoint-repo DIR  run: commit them to this git repository (default:\n"
+                  "                         STATE_DIR/audit-checkpoints.git); mirror it off the machine\n"
                   "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n"
                 : "") +
            "  -h, --help             this help\n"

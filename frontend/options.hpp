@@ -31,7 +31,11 @@ struct Options {
     std::optional<std::string> known_hosts;      // --known-hosts FILE (shipper run: ssh URLs)
     std::optional<std::string> token_file;       // --token-file FILE (shipper run: https token)
     std::optional<std::chrono::milliseconds> fetch_timeout;  // --fetch-timeout DURATION (shipper run)
-    std::optional<std::string> audit_log;        // --audit-log FILE (audit verify|show)
+    std::optional<std::string> audit_log;        // --audit-log FILE (audit verify|show|repair)
+    std::optional<std::string> reason;           // --reason TEXT (audit repair)
+    std::optional<std::string> checkpoints;      // --checkpoints REPO (audit verify)
+    std::optional<std::string> checkpoint_key;   // --checkpoint-key FILE (shipper run)
+    std::optional<std::string> checkpoint_repo;  // --checkpoint-repo DIR (shipper run)
     std::optional<int> http_port;                // --http-port N (0: any free port); -1 for `off`
     std::optional<std::string> api_tokens;       // --api-tokens FILE
     std::optional<std::string> token;            // --token SECRET: the CLI's bearer token for the engine's API

@@ -1,12 +1,11 @@
-// shipper's release commands: sync, diff and rollback ask the running engine; history and
-// audit read the state directory, so they work whether an engine runs or not.
+// shipper's release commands: sync, diff and rollback ask the running engine; history reads the
+// state directory, so it works whether an engine runs or not (audit: audit_commands.cpp).
 #include "frontend/release_commands.hpp"
 
 #include "frontend/engine_location.hpp"
 #include "frontend/output.hpp"
 #include "frontend/remote_commands.hpp"
 
-#include <tandem/audit_log.hpp>
 #include <tandem/release_history.hpp>
 #include <tandem/utc_time.hpp>
 
@@ -49,59 +48,6 @@ int print_outcome(const json& outcome, const Options& options) {
         std::cout << (message.empty() ? "" : " - " + message) << "\n";
     }
     return result == "failed" || result == "refused" ? 1 : 0;
-}
-
-std::string audit_log_path(const Options& options) {
-    return options.audit_log ? *options.audit_log : (locate_release_state(options).state_dir / "audit.jsonl").string();
-}
-
-// " (looked for .shipper in /a/b, /a, /; give --state-dir DIR)" when the state directory was
-// searched for and not found; "" otherwise.
-std::string where_looked(const EngineLocation& where) {
-    std::error_code ec;
-    if (where.checked.empty() || std::filesystem::exists(where.state_dir, ec)) return {};
-    std::string dirs;
-    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
-    return " (looked for .shipper/ in " + dirs + "; give --state-dir DIR)";
-}
-
-int audit_verify(const Options& options, const ToolDefaults& tool) {
-    const auto path = audit_log_path(options);
-    if (!std::filesystem::exists(path)) {
-        const std::string looked = options.audit_log ? "" : where_looked(locate_release_state(options));
-        return report_error(make_error(ErrorCode::io, "no audit log at " + path +
-                                                          (looked.empty() ? " (see --state-dir, --audit-log)" : looked)),
-                            options, tool);
-    }
-    const AuditVerification result = AuditLog::verify(path);
-    if (options.output == OutputFormat::json)
-        std::cout << json{{"ok", result.ok}, {"records", result.records}, {"bad_line", result.bad_line},
-                          {"problem", result.problem}, {"file", path}}
-                         .dump(2)
-                  << "\n";
-    else if (result.ok) std::cout << path << ": " << result.records << " records, chain intact\n";
-    else std::cerr << tool.program << ": " << path << ":" << result.bad_line << ": " << result.problem << "\n";
-    return result.ok ? 0 : 1;
-}
-
-int audit_show(const Options& options, const ToolDefaults& tool) {
-    auto records = AuditLog::read(audit_log_path(options));
-    if (!records) return report_error(records.error(), options, tool);
-    if (options.output == OutputFormat::json) {
-        for (const auto& record : *records) std::cout << record.line << "\n";
-        return 0;
-    }
-    for (const auto& r : *records) {
-        const auto& e = r.entry;
-        std::cout << pad(std::to_string(r.seq), 6) << pad(format_utc(e.time), 25) << pad(e.event, 15) << pad(e.outcome, 10) << pad(short_id(e.commit), 13) << e.actor;
-        if (e.incident) std::cout << "  INCIDENT";
-        std::cout << "\n";
-        for (const auto& s : e.services)
-            std::cout << "      " << pad(s.service, 12) << pad(s.change, 9) << (s.old_digest.empty() ? "-" : s.old_digest.substr(0, 15))
-                      << " -> " << (s.new_digest.empty() ? "-" : s.new_digest.substr(0, 15)) << "\n";
-        if (!e.message.empty()) std::cout << "      " << e.message << "\n";
-    }
-    return 0;
 }
 
 }  // namespace
@@ -175,13 +121,6 @@ int history_command(const Options& options, const ToolDefaults& tool) {
         std::cout << "\n";
     }
     return 0;
-}
-
-int audit_command(const Options& options, const ToolDefaults& tool) {
-    const std::string what = options.operands.empty() ? "" : options.operands.front();
-    if (options.operands.size() != 1 || (what != "verify" && what != "show"))
-        return report_error(make_error(ErrorCode::usage, "audit takes `verify` or `show`"), options, tool);
-    return what == "verify" ? audit_verify(options, tool) : audit_show(options, tool);
 }
 
 bool print_release_status(const std::string& release_json, const Options&) {

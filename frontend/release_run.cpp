@@ -84,6 +84,17 @@ Result<ReleaseLoop::Options> loop_options(const Options& options, const ToolDefa
     loop.poll = options.poll.value_or(std::chrono::milliseconds(2000));
     loop.bootstrap = options.bootstrap;
     if (options.allowed_signers) loop.allowed_signers = std::filesystem::absolute(*options.allowed_signers);
+    if (options.checkpoint_repo && !options.checkpoint_key)
+        return make_error(ErrorCode::usage, "--checkpoint-repo needs --checkpoint-key FILE (the key that signs checkpoints)");
+    if (options.checkpoint_key) {
+        if (!std::filesystem::is_regular_file(*options.checkpoint_key))
+            return make_error(ErrorCode::io, "--checkpoint-key: no such file: " + *options.checkpoint_key);
+        AuditCheckpointSigning signing;
+        signing.key = std::filesystem::absolute(*options.checkpoint_key);
+        signing.repository = options.checkpoint_repo ? std::filesystem::absolute(*options.checkpoint_repo)
+                                                     : loop.state_dir / "audit-checkpoints.git";
+        loop.checkpoints = std::move(signing);
+    }
     return loop;
 }
 

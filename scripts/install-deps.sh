@@ -8,7 +8,7 @@ packages=(
   ccache          # scripts/build.sh compiles through it: a rebuild of an unchanged file is a cache hit
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libgit2-dev libfmt-dev
   nlohmann-json3-dev doctest-dev
-  openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits; ssh: fetches over ssh
+  openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits, --checkpoint-key signs audit checkpoints; ssh: fetches over ssh
   openssh-server  # tests only: a throwaway sshd on 127.0.0.1 that shipper fetches from with a key
   python3         # tests only: a smart-HTTP git server (git http-backend) that requires a token
 )

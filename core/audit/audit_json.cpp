@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::string_view kSeqKey = "{\"seq\":";
 constexpr std::string_view kPrevKey = ",\"prev\":\"";
+constexpr std::string_view kSegmentKey = "\"segment\":\"";
 constexpr std::size_t kHexDigits = 64;
 
 bool is_hex(std::string_view text) {
@@ -79,15 +80,23 @@ std::optional<LinePrefix> parse_line_prefix(std::string_view line) {
     if (rest.size() < quote + 3 || rest.substr(quote, 2) != "\",") return std::nullopt;
     prefix.prev = rest.substr(0, quote);
     if (!is_hex(prefix.prev)) return std::nullopt;
+    rest.remove_prefix(quote + 2);
+    if (rest.starts_with(kSegmentKey)) {
+        rest.remove_prefix(kSegmentKey.size());
+        if (rest.size() < kHexDigits + 3 || rest.substr(kHexDigits, 2) != "\",") return std::nullopt;
+        prefix.segment = rest.substr(0, kHexDigits);
+        if (!is_hex(prefix.segment)) return std::nullopt;
+    }
     return prefix;
 }
 
-std::string format_line(std::uint64_t seq, std::string_view prev, const AuditEntry& entry) {
+std::string format_line(std::uint64_t seq, std::string_view prev, const AuditEntry& entry, std::string_view segment) {
     // Invalid UTF-8 (a commit subject in Latin-1) is replaced, not refused: the record must be written.
     const std::string members = entry_json(entry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string line;
     line.reserve(kSeqKey.size() + 24 + kPrevKey.size() + prev.size() + members.size());
     line.append(kSeqKey).append(std::to_string(seq)).append(kPrevKey).append(prev).append("\",");
+    if (!segment.empty()) line.append(kSegmentKey).append(segment).append("\",");
     line.append(std::string_view(members).substr(1));  // members without their opening '{'
     return line;
 }
@@ -100,6 +109,7 @@ Result<AuditRecord> parse_line(std::string_view line, const std::filesystem::pat
         AuditRecord record;
         record.seq = prefix->seq;
         record.prev = std::string(prefix->prev);
+        record.segment = std::string(prefix->segment);
         record.entry = entry_from_json(nlohmann::json::parse(line));
         record.line = std::string(line);
         return record;
@@ -113,7 +123,7 @@ Result<AuditRecord> parse_line(std::string_view line, const std::filesystem::pat
 namespace tandem {
 
 std::string to_json(const AuditRecord& record) {
-    return record.line.empty() ? audit::format_line(record.seq, record.prev, record.entry) : record.line;
+    return record.line.empty() ? audit::format_line(record.seq, record.prev, record.entry, record.segment) : record.line;
 }
 
 }  // namespace tandem

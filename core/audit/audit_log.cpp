@@ -1,13 +1,17 @@
-// The audit log: appends hash-chained records, each fsynced, and repairs a torn tail on open.
+// The audit log: appends hash-chained records, each fsynced and announced in the head file first;
+// open verifies the chain and puts right what a crash left.
 #include <tandem/audit_log.hpp>
 
+#include "audit/audit_head.hpp"
 #include "audit/audit_line.hpp"
 #include "audit/line_reader.hpp"
+#include "audit/log_check.hpp"
 #include "support/durable_file.hpp"
 #include "support/sha256.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,40 +85,110 @@ Result<Tail> repair_tail(int fd, const std::filesystem::path& file) {
     return tail;
 }
 
-AuditEntry repair_entry(const std::filesystem::path& file, std::size_t torn_bytes) {
+AuditEntry repair_entry(const std::filesystem::path& file, std::size_t torn_bytes, std::optional<std::uint64_t> lost) {
     AuditEntry entry;
     entry.event = "audit_repair";
     entry.actor = "audit log open";
     entry.outcome = "succeeded";
-    entry.message = "removed " + std::to_string(torn_bytes) + " byte(s) of a record cut off at the end of " +
-                    file.string() + " (a write was interrupted, e.g. by a crash)";
+    if (torn_bytes > 0)
+        entry.message = "removed " + std::to_string(torn_bytes) + " byte(s) of a record cut off at the end of " +
+                        file.string() + " (a write was interrupted, e.g. by a crash)";
+    else
+        entry.message = "record " + std::to_string(*lost) + " was being written to " + file.string() +
+                        " when the engine stopped; none of it reached the log";
     return entry;
 }
 
+// What a crash between the head's two writes left: the announced record is in the log (the
+// head is completed), or it is not (the announcement is withdrawn); nullopt, or the lost seq.
+Result<std::optional<std::uint64_t>> settle_head(const std::filesystem::path& path, const Tail& tail) {
+    const auto file = audit::head_path(path);
+    auto head = audit::read_head(file);
+    if (!head) return head.error();
+    if (!*head || !(*head)->pending) return std::optional<std::uint64_t>();
+    const audit::HeadMark pending = *(*head)->pending;
+    const bool written = tail.seq == pending.seq && tail.hash == pending.hash;
+    const audit::Head settled{written ? pending : (*head)->last, std::nullopt};
+    if (Status status = audit::write_head(file, settled); !status) return status.error();
+    return written ? std::optional<std::uint64_t>() : std::optional<std::uint64_t>(pending.seq);
+}
+
 }  // namespace
+
+namespace audit {
+
+Result<int> open_locked(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return errno_error("open audit log", path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const bool held = errno == EWOULDBLOCK;
+        Error error = held ? make_error(ErrorCode::io, "the audit log " + path.string() +
+                                                           " is open for writing in another process (a running engine?)")
+                           : errno_error("lock", path);
+        ::close(fd);
+        return error;
+    }
+    return fd;
+}
+
+Error broken_log(const std::filesystem::path& path, const AuditVerification& found) {
+    return make_error(ErrorCode::io,
+                      "the audit log " + path.string() + " does not verify" +
+                          (found.bad_seq > 0 ? " at seq " + std::to_string(found.bad_seq) : std::string()) + ": " +
+                          found.problem +
+                          ". Nothing is appended to it until the break is on record: read it with `audit show`, then "
+                          "record the break with `audit repair --reason TEXT` (which keeps every line and starts a new "
+                          "chain segment)",
+                      SourceLocation{path.string(), static_cast<int>(found.bad_line), 0});
+}
+
+std::unique_ptr<AuditLog> AuditLogAccess::make(std::filesystem::path path, int fd, std::uint64_t seq, std::string hash,
+                                               std::uint64_t size) {
+    return std::unique_ptr<AuditLog>(new AuditLog(std::move(path), fd, seq, std::move(hash), size));
+}
+
+void AuditLogAccess::set_tail(AuditLog& log, std::uint64_t seq, std::string hash, std::uint64_t size) {
+    std::lock_guard lock(log.mutex_);
+    log.seq_ = seq;
+    log.last_hash_ = std::move(hash);
+    log.size_ = size;
+}
+
+Result<AuditRecord> AuditLogAccess::append(AuditLog& log, AuditEntry entry, const std::string& segment) {
+    std::lock_guard lock(log.mutex_);
+    return log.append_locked(std::move(entry), segment);
+}
+
+}  // namespace audit
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& path) {
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) return make_error(ErrorCode::io, "cannot create " + path.parent_path().string() + ": " + ec.message());
     const bool existed = std::filesystem::exists(path, ec);
-    const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return audit::errno_error("open audit log", path);
-    auto tail = repair_tail(fd, path);
-    Status created = existed ? Status(Ok{}) : sync_directory(path.has_parent_path() ? path.parent_path() : ".");
-    if (!tail || !created) {
-        ::close(fd);
-        return tail ? created.error() : tail.error();
-    }
-    std::unique_ptr<AuditLog> log(new AuditLog(path, fd, tail->seq, tail->hash));
-    if (tail->torn_bytes > 0) {
-        if (auto repaired = log->append(repair_entry(path, tail->torn_bytes)); !repaired) return repaired.error();
+    auto fd = audit::open_locked(path);
+    if (!fd) return fd.error();
+    std::unique_ptr<AuditLog> log(new AuditLog(path, *fd, 0, {}, 0));  // closes the file on every return
+    if (const auto found = audit::verify_log(path, true); !found.ok) return audit::broken_log(path, found);
+    auto tail = repair_tail(*fd, path);
+    if (!tail) return tail.error();
+    if (!existed)
+        if (Status created = sync_directory(path.has_parent_path() ? path.parent_path() : "."); !created) return created.error();
+    auto lost = settle_head(path, *tail);
+    if (!lost) return lost.error();
+    struct stat info {};
+    if (::fstat(*fd, &info) != 0) return audit::errno_error("stat", path);
+    log->seq_ = tail->seq;
+    log->last_hash_ = tail->hash;
+    log->size_ = static_cast<std::uint64_t>(info.st_size);
+    if (tail->torn_bytes > 0 || *lost) {
+        if (auto repaired = log->append(repair_entry(path, tail->torn_bytes, *lost)); !repaired) return repaired.error();
     }
     return log;
 }
 
-AuditLog::AuditLog(std::filesystem::path path, int fd, std::uint64_t seq, std::string last_hash)
-    : path_(std::move(path)), fd_(fd), seq_(seq), last_hash_(std::move(last_hash)) {}
+AuditLog::AuditLog(std::filesystem::path path, int fd, std::uint64_t seq, std::string last_hash, std::uint64_t size)
+    : path_(std::move(path)), fd_(fd), seq_(seq), last_hash_(std::move(last_hash)), size_(size) {}
 
 AuditLog::~AuditLog() {
     if (fd_ >= 0) ::close(fd_);
@@ -125,31 +199,46 @@ std::uint64_t AuditLog::last_seq() const {
     return seq_;
 }
 
-Result<AuditRecord> AuditLog::append(AuditEntry entry) {
-    if (entry.time == std::chrono::system_clock::time_point{}) entry.time = std::chrono::system_clock::now();
+std::string AuditLog::last_hash() const {
     std::lock_guard lock(mutex_);
-    AuditRecord record{seq_ + 1, last_hash_, std::move(entry), {}};
-    record.line = audit::format_line(record.seq, record.prev, record.entry);
+    return last_hash_;
+}
+
+Result<AuditRecord> AuditLog::append(AuditEntry entry) {
+    std::lock_guard lock(mutex_);
+    return append_locked(std::move(entry), {});
+}
+
+// The head announces the record (pending), the record is written and synced, and the head
+// names it: a record past the head that the head did not announce is a forgery.
+Result<AuditRecord> AuditLog::append_locked(AuditEntry entry, const std::string& segment) {
+    if (entry.time == std::chrono::system_clock::time_point{}) entry.time = std::chrono::system_clock::now();
     struct stat before {};
     if (::fstat(fd_, &before) != 0) return audit::errno_error("stat", path_);
+    if (static_cast<std::uint64_t>(before.st_size) != size_)
+        return make_error(ErrorCode::io, "the audit log " + path_.string() + " was changed by something else (it is " +
+                                             std::to_string(before.st_size) + " bytes; this engine wrote " +
+                                             std::to_string(size_) + "): nothing more is appended; check it with "
+                                             "`audit verify`");
+    AuditRecord record{seq_ + 1, last_hash_, segment, std::move(entry), {}};
+    record.line = audit::format_line(record.seq, record.prev, record.entry, segment);
+    const std::string hash = sha256_hex(record.line);
+    const auto head_file = audit::head_path(path_);
+    if (Status announced = audit::write_head(head_file, {{seq_, last_hash_}, audit::HeadMark{record.seq, hash}}); !announced)
+        return announced.error();
     if (Status written = write_all(fd_, record.line + '\n'); !written) {
         // Take a partial line back out, so the next record does not follow a torn one.
         [[maybe_unused]] const int ignored = ::ftruncate(fd_, before.st_size);
+        (void)audit::write_head(head_file, {{seq_, last_hash_}, std::nullopt});
         return make_error(ErrorCode::io, "cannot append audit record " + std::to_string(record.seq) + " to " +
                                              path_.string() + ": " + written.error().message);
     }
     seq_ = record.seq;
-    last_hash_ = sha256_hex(record.line);
+    last_hash_ = hash;
+    size_ = static_cast<std::uint64_t>(before.st_size) + record.line.size() + 1;
     if (::fdatasync(fd_) != 0) return audit::errno_error("fsync audit record " + std::to_string(seq_) + " of", path_);
-    if (Status head = write_head(); !head) return head.error();
+    if (Status head = audit::write_head(head_file, {{seq_, last_hash_}, std::nullopt}); !head) return head.error();
     return record;
-}
-
-// `<path>.head` = "<seq> <hash of the last line>": it catches trailing records deleted later.
-Status AuditLog::write_head() {
-    auto head = path_;
-    head += ".head";
-    return replace_file_durably(head, std::to_string(seq_) + " " + last_hash_ + "\n");
 }
 
 }  // namespace tandem

@@ -1,11 +1,12 @@
 // Checking an audit log's chain without parsing its JSON, and reading its records back.
 #include <tandem/audit_log.hpp>
 
+#include "audit/audit_head.hpp"
 #include "audit/audit_line.hpp"
 #include "audit/line_reader.hpp"
+#include "audit/log_check.hpp"
 #include "support/sha256.hpp"
 
-#include <charconv>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,44 +14,31 @@ namespace tandem {
 
 namespace {
 
-struct Head {
+using audit::Head;
+
+std::string line_name(std::size_t line) { return "line " + std::to_string(line); }
+
+// Where a segment's chain starts: before line 1, or at a repair record that follows `line`.
+struct ChainStart {
+    std::size_t line = 0;
     std::uint64_t seq = 0;
     std::string hash;
 };
 
-std::string line_name(std::size_t line) { return "line " + std::to_string(line); }
-
-// `<log>.head`: "<seq> <64 hex>\n"; nullopt when there is none.
-Result<std::optional<Head>> read_head(const std::filesystem::path& file) {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) return std::optional<Head>();
-    if (fd < 0) return audit::errno_error("open", file);
-    audit::LineReader reader(fd, file);
-    auto line = reader.next();
-    ::close(fd);
-    if (!line) return line.error();
-    Head head;
-    const std::string text = *line ? std::string((*line)->text) : std::string();
-    const auto space = text.find(' ');
-    const bool parsed = space != std::string::npos && text.size() == space + 65 &&
-                        std::from_chars(text.data(), text.data() + space, head.seq).ptr == text.data() + space;
-    if (!parsed) return make_error(ErrorCode::io, "the head file " + file.string() + " is not \"<seq> <sha256>\"");
-    head.hash = text.substr(space + 1);
-    return std::optional<Head>(head);
-}
-
-// Follows the chain line by line and keeps the first problem.
+// Follows the chain of one segment line by line and keeps the first problem.
 class ChainCheck {
 public:
-    explicit ChainCheck(std::optional<Head> head) : head_(std::move(head)) {}
-
-    // After a problem, lines are still wanted only to tell a reorder from a deletion.
-    bool wants_more() const { return result_.ok || gap_expected_ != 0; }
+    ChainCheck(const std::optional<Head>& head, bool torn_tail_allowed, ChainStart start)
+        : head_(head), torn_tail_allowed_(torn_tail_allowed), line_(start.line), seq_(start.seq),
+          hash_(std::move(start.hash)) {}
 
     void feed(const audit::Line& line) {
         ++line_;
         if (!result_.ok) return look_for_missing(line.text);
-        if (!line.whole) return fail(line_, line_name(line_) + " is torn: a write was cut off");
+        if (!line.whole) {
+            if (!torn_tail_allowed_) fail(line_, line_name(line_) + " is torn: a write was cut off");
+            return;
+        }
         const auto prefix = audit::parse_line_prefix(line.text);
         if (!prefix) return fail(line_, line_name(line_) + " is not an audit record (it must start with "
                                                            "{\"seq\":N,\"prev\":\"...\", and end with })");
@@ -58,40 +46,49 @@ public:
         if (prefix->seq > expected) return gap(expected, prefix->seq);
         if (prefix->seq < expected)
             return fail(line_, line_name(line_) + " is out of order (reordered): seq " + std::to_string(prefix->seq) +
-                                   " after seq " + std::to_string(seq_));
-        // A crash between a record and its head write leaves one record past the head; more than
-        // one was appended behind the engine's back.
-        if (head_ && prefix->seq > head_->seq + 1)
+                                   " after seq " + std::to_string(seq_), prefix->seq);
+        // Only the record the head announced as pending may follow the head's seq: that is
+        // what a crash between the record and the head's second write leaves.
+        if (head_ && prefix->seq > head_->last.seq && !(head_->pending && head_->pending->seq == prefix->seq))
             return fail(line_, line_name(line_) + " (seq " + std::to_string(prefix->seq) + ") comes after the head's seq " +
-                                   std::to_string(head_->seq) + ": records were appended without the head file");
+                                   std::to_string(head_->last.seq) + " and the head did not announce it: a record "
+                                   "appended behind the engine's back (forged)", prefix->seq);
         if (prefix->prev != hash_) {
-            if (line_ == 1) return fail(1, "line 1 was changed after it was written (the first record's prev must be empty)");
+            if (line_ == 1) return fail(1, "line 1 was changed after it was written (the first record's prev must be empty)", prefix->seq);
             return fail(line_ - 1, line_name(line_ - 1) + " was changed after it was written (its hash does not "
-                                                          "match the next record's prev)");
+                                                          "match the next record's prev)", seq_);
         }
         seq_ = prefix->seq;
         hash_ = sha256_hex(line.text);
-        if (head_ && head_->seq == seq_ && head_->hash != hash_)
-            fail(line_, line_name(line_) + " was changed after it was written (its hash does not match the head file)");
+        if (head_ && head_->last.seq == seq_ && head_->last.hash != hash_)
+            fail(line_, line_name(line_) + " was changed after it was written (its hash does not match the head file)", seq_);
+        else if (head_ && head_->pending && head_->pending->seq == seq_ && head_->pending->hash != hash_)
+            fail(line_, line_name(line_) + " (seq " + std::to_string(seq_) + ") comes after the head's seq " +
+                            std::to_string(head_->last.seq) + " and is not the record the head announced (forged)", seq_);
     }
 
+    // The result of a segment that a repair record closed: its chain alone, no head.
+    const AuditVerification& closed() const { return result_; }
+
+    // The result of the last segment, checked against the head too.
     AuditVerification finish(const std::filesystem::path& head_file) {
         if (!result_.ok) return result_;
         result_.records = line_;
         if (!head_ && seq_ >= 2)
             fail(0, "the head file " + head_file.string() + " is missing (it holds the last seq, so that deleted "
                     "records at the end show)");
-        else if (head_ && head_->seq > seq_)
+        else if (head_ && head_->last.seq > seq_)
             fail(line_ + 1, (line_ == 0 ? std::string("all records were deleted")
                                         : "records after " + line_name(line_) + " were deleted") +
-                                " (the head says seq " + std::to_string(head_->seq) + ")");
+                                " (the head says seq " + std::to_string(head_->last.seq) + ")", seq_ + 1);
         return result_;
     }
 
 private:
-    void fail(std::size_t bad_line, std::string problem) {
+    void fail(std::size_t bad_line, std::string problem, std::uint64_t bad_seq = 0) {
         result_.ok = false;
         result_.bad_line = bad_line;
+        result_.bad_seq = bad_seq;
         result_.records = bad_line > 0 ? bad_line - 1 : line_;
         result_.problem = std::move(problem);
     }
@@ -102,10 +99,11 @@ private:
         gap_seq_ = seq;
         const std::string range = seq - 1 == expected ? "record " + std::to_string(expected)
                                                       : "records " + std::to_string(expected) + ".." + std::to_string(seq - 1);
-        fail(line_, line_name(line_) + ": " + range + " missing before this line (deleted)");
+        fail(line_, line_name(line_) + ": " + range + " missing before this line (deleted)", seq);
     }
 
     void look_for_missing(std::string_view text) {
+        if (gap_expected_ == 0) return;
         const auto prefix = audit::parse_line_prefix(text);
         if (!prefix || prefix->seq != gap_expected_) return;
         result_.problem = line_name(result_.bad_line) + " is out of order (reordered): seq " + std::to_string(gap_seq_) +
@@ -113,7 +111,8 @@ private:
         gap_expected_ = 0;
     }
 
-    std::optional<Head> head_;
+    const std::optional<Head>& head_;
+    bool torn_tail_allowed_;
     std::size_t line_ = 0;
     std::uint64_t seq_ = 0;
     std::string hash_;
@@ -142,34 +141,90 @@ AuditVerification failed(std::string problem) {
     return result;
 }
 
+// Checks every segment of an open log: each repair record must hash what precedes it.
+AuditVerification check_segments(audit::LineReader& reader, const std::filesystem::path& path,
+                                  const std::optional<Head>& head, bool torn_tail_allowed) {
+    std::vector<AuditRepairedBreak> repairs;
+    std::optional<ChainCheck> check;
+    check.emplace(head, torn_tail_allowed, ChainStart{});
+    std::uint64_t offset = 0;
+    std::size_t number = 0;
+    std::string previous;  // the line before, for a repair's start
+    for (;;) {
+        auto line = reader.next();
+        if (!line) return failed(line.error().message);
+        if (!*line) break;
+        ++number;
+        const auto prefix = (*line)->whole ? audit::parse_line_prefix((*line)->text) : std::nullopt;
+        if (prefix && !prefix->segment.empty()) {
+            auto covered = audit::hash_file_prefix(path, offset);
+            if (!covered) return failed(covered.error().message);
+            if (*covered != prefix->segment) {
+                AuditVerification result = failed(line_name(number) + " (seq " + std::to_string(prefix->seq) +
+                                                   ", an audit repair): the lines before it were changed after the "
+                                                   "repair (their bytes no longer hash to what it recorded)");
+                result.bad_line = number;
+                result.bad_seq = prefix->seq;
+                result.records = number - 1;
+                return result;
+            }
+            repairs.push_back({number, prefix->seq, check->closed().problem});
+            check.emplace(head, torn_tail_allowed,
+                          ChainStart{number - 1, prefix->seq - 1, number == 1 ? "" : sha256_hex(previous)});
+        }
+        check->feed(**line);
+        offset += (*line)->text.size() + 1;
+        previous.assign((*line)->text);
+    }
+    AuditVerification result = check->finish(audit::head_path(path));
+    result.repairs = std::move(repairs);
+    return result;
+}
+
 }  // namespace
 
-AuditVerification AuditLog::verify(const std::filesystem::path& path) {
-    auto head_file = path;
-    head_file += ".head";
+namespace audit {
+
+Result<std::string> hash_file_prefix(const std::filesystem::path& path, std::uint64_t size) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error("open", path);
+    Sha256 hash;
+    std::string buffer(1 << 16, '\0');
+    while (size > 0) {
+        const ssize_t n = ::read(fd, buffer.data(), std::min<std::uint64_t>(size, buffer.size()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            return n < 0 ? Result<std::string>(errno_error("read", path))
+                         : make_error(ErrorCode::io, "cannot read " + path.string() + ": it shrank while being read");
+        }
+        hash.update(buffer.data(), static_cast<std::size_t>(n));
+        size -= static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+    return hash.hex_digest();
+}
+
+AuditVerification verify_log(const std::filesystem::path& path, bool torn_tail_allowed) {
+    const auto head_file = head_path(path);
     auto head = read_head(head_file);
     if (!head) return failed(head.error().to_string());
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
-        if (!*head) return AuditVerification{};
+        if (!*head || (*head)->last.seq == 0) return AuditVerification{};
         return failed("the log " + path.string() + " is missing, but its head file says seq " +
-                      std::to_string((*head)->seq));
+                      std::to_string((*head)->last.seq));
     }
-    if (fd < 0) return failed(audit::errno_error("open", path).message);
-    audit::LineReader reader(fd, path);
-    ChainCheck check(*head);
-    while (check.wants_more()) {
-        auto line = reader.next();
-        if (!line) {
-            ::close(fd);
-            return failed(line.error().message);
-        }
-        if (!*line) break;
-        check.feed(**line);
-    }
+    if (fd < 0) return failed(errno_error("open", path).message);
+    LineReader reader(fd, path);
+    AuditVerification result = check_segments(reader, path, *head, torn_tail_allowed);
     ::close(fd);
-    return check.finish(head_file);
+    return result;
 }
+
+}  // namespace audit
+
+AuditVerification AuditLog::verify(const std::filesystem::path& path) { return audit::verify_log(path, false); }
 
 Result<std::vector<AuditRecord>> AuditLog::read(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

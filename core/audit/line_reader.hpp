@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace tandem::audit {
@@ -70,5 +71,23 @@ private:
     std::string buffer_;
     std::size_t begin_ = 0, end_ = 0;
 };
+
+// Calls `each(line)` for every line of `file` in order (a missing file has none); an error
+// when it cannot be read.
+template <class Each>
+Status for_each_line(const std::filesystem::path& file, Each&& each) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return Ok{};
+    if (fd < 0) return errno_error("open", file);
+    LineReader reader(fd, file);
+    for (;;) {
+        auto line = reader.next();
+        if (!line || !*line) {
+            ::close(fd);
+            return line ? Status(Ok{}) : Status(line.error());
+        }
+        each(**line);
+    }
+}
 
 }  // namespace tandem::audit

@@ -31,6 +31,10 @@ Result<std::unique_ptr<ReleaseLoop>> ReleaseLoop::start(const Options& options, 
         const auto snapshot = state->workspace.snapshots() / state->history.deployed / options.project_dir;
         if (auto project = load_project(snapshot.lexically_normal(), options.project)) state->deployed_project = std::move(*project);
     }
+    if (const PolicySet policy = state->current_policy(); policy.audit.enabled) {
+        std::lock_guard audit_lock(state->audit_mutex);
+        if (Status opened = state->open_audit(policy); !opened) return opened.error();
+    }
     State* raw = state.get();
     state->worker = std::thread([raw] { raw->run(); });
     return std::unique_ptr<ReleaseLoop>(new ReleaseLoop(std::move(state)));
@@ -45,6 +49,8 @@ ReleaseLoop::~ReleaseLoop() {
     }
     state_->wake.notify_all();
     if (state_->worker.joinable()) state_->worker.join();
+    std::lock_guard audit_lock(state_->audit_mutex);
+    state_->checkpoint(1);
 }
 
 namespace {

@@ -36,22 +36,6 @@ PolicySet ReleaseLoop::State::current_policy() const {
     return named ? *named : PolicySet{};
 }
 
-Status ReleaseLoop::State::record(const PolicySet& policy, AuditEntry entry) {
-    if (!policy.audit.enabled) return Ok{};
-    const auto path = options.state_dir / policy.audit.path;
-    std::lock_guard audit_lock(audit_mutex);
-    if (!audit || audit->path() != path) {
-        auto opened = AuditLog::open(path);
-        if (!opened) return opened.error();
-        audit = std::move(*opened);
-    }
-    auto appended = audit->append(std::move(entry));
-    if (!appended) return appended.error();
-    std::lock_guard lock(mutex);
-    ++audit_records;
-    return Ok{};
-}
-
 Status ReleaseLoop::State::save_history() {
     std::lock_guard lock(mutex);
     return history.save(workspace.history_file());

@@ -40,6 +40,7 @@ struct ReleaseLoop::State {
     std::optional<ArtifactStore> store;
     std::mutex audit_mutex;           // record() runs on the worker and on API threads
     std::unique_ptr<AuditLog> audit;  // open while the policy audits
+    std::unique_ptr<AuditCheckpointWriter> checkpoints;  // with Options::checkpoints
 
     mutable std::mutex mutex;
     std::condition_variable wake, idle;
@@ -66,6 +67,12 @@ struct ReleaseLoop::State {
     // Appends to the audit log of `policy` (opening or switching it as needed); an audit that
     // cannot be written is an error: the change must not be reported done without it.
     Status record(const PolicySet& policy, AuditEntry entry);
+    // Opens the audit log of `policy` (verifying its chain) and the checkpoint writer, and
+    // checkpoints a head that moved since the last checkpoint. With audit_mutex held.
+    Status open_audit(const PolicySet& policy);
+    // Signs a checkpoint of the log's head when it is `every` records past the last one (1:
+    // whenever it moved); a failure is an event and the last error, not the change's.
+    void checkpoint(std::uint64_t every);
     Status save_history();  // with the mutex held by the caller or on the worker alone
 
     void run();  // the worker

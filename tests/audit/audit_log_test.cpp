@@ -3,6 +3,7 @@
 
 #include <tandem/audit_log.hpp>
 
+#include "support/audit_files.hpp"
 #include "support/sha256.hpp"
 #include "support/temp_dir.hpp"
 
@@ -14,7 +15,9 @@
 #include <thread>
 
 using namespace tandem;
+using tandem::test::lines_of;
 using tandem::test::read_text;
+using tandem::test::write_lines;
 using tandem::test::TempDir;
 
 namespace {
@@ -37,24 +40,20 @@ void write_records(const std::filesystem::path& file, int count) {
     for (int i = 1; i <= count; ++i) REQUIRE((*log)->append(deploy("record " + std::to_string(i))));
 }
 
-std::vector<std::string> lines_of(const std::filesystem::path& file) {
-    std::istringstream in(read_text(file));
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-void write_lines(const std::filesystem::path& file, const std::vector<std::string>& lines) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    for (const auto& line : lines) out << line << '\n';
-}
-
 // The message of a record's line with one character changed ("record 3" -> "record X").
 std::string edited(std::string line) {
     const auto at = line.find("\"message\":\"record ");
     REQUIRE(at != std::string::npos);
     line[at + std::string("\"message\":\"record ").size()] = 'X';
     return line;
+}
+
+// The head file as append() leaves it between announcing the record after `last_line` (seq
+// `seq`) and writing it: "<seq> <hash of last_line>\npending <seq+1> <hash of pending_line>".
+void write_pending_head(const std::filesystem::path& file, std::uint64_t seq, const std::string& last_line,
+                        const std::string& pending_line) {
+    std::ofstream(file.string() + ".head", std::ios::trunc)
+        << seq << " " << sha256_hex(last_line) << "\npending " << seq + 1 << " " << sha256_hex(pending_line) << "\n";
 }
 
 // A log of five records ("record 1" ... "record 5") and its lines, to tamper with.
@@ -239,6 +238,7 @@ TEST_CASE_FIXTURE(FiveRecords, "a torn last line is found by verify, and cut and
     const auto size = std::filesystem::file_size(file);
     const auto last = lines[4];
     std::filesystem::resize_file(file, size - last.size() / 2);  // a crash in the middle of the write
+    write_pending_head(file, 4, lines[3], last);                 // which the head had announced
     const std::size_t cut = last.size() + 1 - last.size() / 2;
 
     const auto torn = AuditLog::verify(file);
@@ -278,16 +278,55 @@ TEST_CASE("an empty or missing log verifies with no records, but a head without 
 TEST_CASE("a crash between the record and the head write leaves a log that verifies") {
     TempDir dir;
     const auto file = dir.path() / "audit.jsonl";
+    write_records(file, 4);
+    const auto lines = lines_of(file);
+    write_pending_head(file, 3, lines[2], lines[3]);  // the head as it is between the two writes of record 4
+    CHECK(AuditLog::verify(file).ok);
+    auto log = AuditLog::open(file);  // completes the head
+    REQUIRE(log);
+    CHECK((*log)->last_seq() == 4);
+    CHECK(read_text(file.string() + ".head") == "4 " + sha256_hex(lines[3]) + "\n");
+}
+
+TEST_CASE("a crash after the head announced a record and before it was written is put right and recorded") {
+    TempDir dir;
+    const auto file = dir.path() / "audit.jsonl";
     write_records(file, 3);
-    const auto head = read_text(file.string() + ".head");
-    write_records(file, 1);
-    std::ofstream(file.string() + ".head", std::ios::trunc) << head;  // the head of seq 3, the log at seq 4
+    const auto lines = lines_of(file);
+    write_pending_head(file, 3, lines[2], "{\"seq\":4,\"prev\":\"" + sha256_hex(lines[2]) + "\",\"event\":\"deploy\"}");
+    CHECK(AuditLog::verify(file).ok);
+    auto log = AuditLog::open(file);
+    REQUIRE(log);
+    const auto records = AuditLog::read(file);
+    REQUIRE(records);
+    REQUIRE(records->size() == 4);
+    CHECK(records->back().entry.event == "audit_repair");
+    CHECK_MESSAGE(records->back().entry.message.find("record 4 was being written") == 0, records->back().entry.message);
     CHECK(AuditLog::verify(file).ok);
 }
 
+TEST_CASE_FIXTURE(FiveRecords, "verify refuses one record forged right after the head, however well chained") {
+    // The head says seq 5 and announces nothing: a sixth record with the right prev was
+    // appended behind the engine's back, not left by a crash.
+    lines.push_back("{\"seq\":6,\"prev\":\"" + sha256_hex(lines.back()) +
+                    "\",\"time\":\"2026-12-01T00:00:00Z\",\"event\":\"deploy\"}");
+    const auto verdict = rewrite();
+    CHECK_FALSE(verdict.ok);
+    CHECK(verdict.bad_line == 6);
+    CHECK_MESSAGE(verdict.problem.find("did not announce it") != std::string::npos, verdict.problem);
+}
+
+TEST_CASE_FIXTURE(FiveRecords, "verify refuses a record past the head that is not the one the head announced") {
+    write_pending_head(file, 4, lines[3], edited(lines[4]));  // the head announced another record 5
+    const auto verdict = AuditLog::verify(file);
+    CHECK_FALSE(verdict.ok);
+    CHECK(verdict.bad_line == 5);
+    CHECK_MESSAGE(verdict.problem.find("not the record the head announced") != std::string::npos, verdict.problem);
+}
+
 TEST_CASE_FIXTURE(FiveRecords, "verify refuses records forged after the head's seq, however well chained") {
-    // The head says seq 5. Two records appended by hand, each with the right prev: only a crash
-    // between a record and its head write leaves one record past the head, never two.
+    // The head says seq 5 and announces nothing. Two records appended by hand, each with the
+    // right prev: the first is already refused (a crash leaves only a record the head announced).
     std::string prev = tandem::sha256_hex(lines.back());
     for (int seq = 6; seq <= 7; ++seq) {
         lines.push_back("{\"seq\":" + std::to_string(seq) + ",\"prev\":\"" + prev +
@@ -296,7 +335,7 @@ TEST_CASE_FIXTURE(FiveRecords, "verify refuses records forged after the head's s
     }
     const auto verdict = rewrite();
     CHECK_FALSE(verdict.ok);
-    CHECK(verdict.bad_line == 7);
+    CHECK(verdict.bad_line == 6);
     CHECK_MESSAGE(verdict.problem.find("after the head") != std::string::npos, verdict.problem);
 }
 

@@ -16,11 +16,6 @@ using namespace tandem::test;
 
 namespace {
 
-std::string user_name() {
-    const passwd* entry = getpwuid(geteuid());
-    return entry ? entry->pw_name : "uid " + std::to_string(geteuid());
-}
-
 const AuditRecord* last_of(const std::vector<AuditRecord>& records, const std::string& event) {
     for (auto it = records.rbegin(); it != records.rend(); ++it)
         if (it->entry.event == event) return &*it;

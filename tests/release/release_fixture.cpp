@@ -1,6 +1,8 @@
 // The release tests' shared fixture.
 #include "release/release_fixture.hpp"
 
+#include <pwd.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -157,6 +159,11 @@ pid_t start_program(const std::filesystem::path& cwd, std::vector<std::string> a
 void stop_program(pid_t pid) {
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
+}
+
+std::string user_name() {
+    const passwd* entry = getpwuid(geteuid());
+    return entry ? entry->pw_name : "uid " + std::to_string(geteuid());
 }
 
 CommandResult shipper(const std::filesystem::path& state, std::vector<std::string> args) {

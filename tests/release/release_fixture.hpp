@@ -110,6 +110,9 @@ private:
     pid_t pid_ = -1;
 };
 
+// This process's user name, as the engine puts it in an actor ("uid N" when it has none).
+std::string user_name();
+
 // `shipper ARGS --state-dir STATE`, as a user runs it.
 CommandResult shipper(const std::filesystem::path& state, std::vector<std::string> args);
 // `shipper status -o json` of the engine on `state`: an empty object when it fails.

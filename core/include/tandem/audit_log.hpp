@@ -1,6 +1,7 @@
 // The audit record: one JSON line per change, append-only, each line carrying the SHA-256 of
 // the line before it and a sequence number, and each fsynced before the change it describes
-// is reported done. `verify` finds an edited, deleted, reordered or torn record by its line.
+// is reported done. `verify` finds an edited, deleted, reordered, forged or torn record by its
+// line; `open` refuses a log that does not verify, until `repair` records the break.
 #pragma once
 
 #include <tandem/error.hpp>
@@ -10,10 +11,15 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tandem {
+
+namespace audit {
+struct AuditLogAccess;
+}
 
 struct AuditServiceChange {
     std::string service;
@@ -42,34 +48,58 @@ struct AuditEntry {
 struct AuditRecord {
     std::uint64_t seq = 0;   // 1, 2, 3, ... in file order
     std::string prev;        // hex SHA-256 of the previous line ("" for the first record)
+    std::string segment;     // a repair: hex SHA-256 of every byte before this line; "" otherwise
     AuditEntry entry;
     std::string line;        // the line as written (without its newline)
+};
+
+// A break in the chain that an `audit repair` record closed: the records before it form a
+// segment of their own, kept as they were and bound to the repair by the hash of their bytes.
+struct AuditRepairedBreak {
+    std::size_t line = 0;    // the repair record's line
+    std::uint64_t seq = 0;   // and its seq
+    std::string problem;     // what the chain of the segment before it shows ("" when its chain is whole)
 };
 
 struct AuditVerification {
     bool ok = true;
     std::size_t records = 0;   // whole records that passed before the first problem
     std::size_t bad_line = 0;  // 1-based line of the first problem; 0 when ok
+    std::uint64_t bad_seq = 0;  // the seq of that line's record, when it has one
     std::string problem;       // "line 7: ..." for people; empty when ok
+    std::vector<AuditRepairedBreak> repairs;  // earlier breaks closed by `audit repair`, in file order
 };
 
 class AuditLog {
 public:
-    // Opens (or creates, with its parent directories) the log at `path`. A torn last line (a
-    // write cut off by a crash) is cut away and the cut is itself recorded as an
-    // "audit_repair" record, so the chain stays whole and the loss is on record.
+    // Opens (or creates, with its parent directories) the log at `path`, locked against a
+    // second writer, after verifying its whole chain: a log that does not verify is an error
+    // naming the file, the line and what is wrong, and nothing is appended until `repair`.
+    // What a crash leaves is put right and recorded: a torn last line is cut away (an
+    // "audit_repair" record says how many bytes), and a head left pending is completed.
     static Result<std::unique_ptr<AuditLog>> open(const std::filesystem::path& path);
 
-    // Appends one record (seq and prev filled in) and fsyncs it before returning. Safe from
-    // any thread.
+    // Closes a broken chain on record: appends an "audit_repair" record by `actor` whose
+    // message says what verify found and `reason`, and which starts a new chain segment bound
+    // to every byte before it (nothing is rewritten or removed). nullopt when the log verifies
+    // (nothing to repair). An error when another process (a running engine) holds the log.
+    static Result<std::optional<AuditRecord>> repair(const std::filesystem::path& path, const std::string& actor,
+                                                     const std::string& reason);
+
+    // Appends one record (seq and prev filled in) and fsyncs it before returning: the head
+    // file announces it first ("pending") and names it after. Refused when the file changed
+    // since this object last wrote it (someone else wrote to it). Safe from any thread.
     Result<AuditRecord> append(AuditEntry entry);
 
     const std::filesystem::path& path() const { return path_; }
     std::uint64_t last_seq() const;
+    std::string last_hash() const;  // hex SHA-256 of the last record's line; "" when empty
 
     // Checks the whole chain of the file at `path`: every line a record, seq consecutive,
     // each prev the hash of the line before, the last line whole and equal to the head file
-    // (`<path>.head`, which catches deleted trailing records). Names the first bad line.
+    // (`<path>.head`, which catches deleted trailing records; a record past it passes only if
+    // the head announced it as pending). Names the first bad line. Segments closed by a
+    // repair are reported in `repairs`, and must still hash to what their repair recorded.
     static AuditVerification verify(const std::filesystem::path& path);
     // Every record of the file, in order. An unreadable line is an error naming it.
     static Result<std::vector<AuditRecord>> read(const std::filesystem::path& path);
@@ -79,14 +109,16 @@ public:
     ~AuditLog();
 
 private:
-    AuditLog(std::filesystem::path path, int fd, std::uint64_t seq, std::string last_hash);
-    Status write_head();
+    friend struct audit::AuditLogAccess;
+    AuditLog(std::filesystem::path path, int fd, std::uint64_t seq, std::string last_hash, std::uint64_t size);
+    Result<AuditRecord> append_locked(AuditEntry entry, const std::string& segment);
 
     std::filesystem::path path_;
     int fd_ = -1;
     mutable std::mutex mutex_;
     std::uint64_t seq_ = 0;
     std::string last_hash_;
+    std::uint64_t size_ = 0;  // the file's size after our last write
 };
 
 // A record as one line of JSON: its line as written (seq, prev and the entry's fields), or one

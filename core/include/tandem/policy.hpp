@@ -56,6 +56,7 @@ struct PolicySet {
     struct {
         bool enabled = false;
         std::string path = "audit.jsonl";  // relative to the state directory
+        int checkpoint_every = 10;         // records between signed checkpoints (when a key is configured)
     } audit;
     struct {
         RolloutStrategy strategy = RolloutStrategy::recreate;

@@ -7,6 +7,7 @@
 // audit log. What it may do is read from the policy set's knobs.
 #pragma once
 
+#include <tandem/audit_checkpoint.hpp>
 #include <tandem/error.hpp>
 #include <tandem/git_mirror.hpp>
 #include <tandem/plan.hpp>
@@ -62,15 +63,19 @@ public:
         bool bootstrap = false;           // allow bringing everything up from nothing
         std::optional<std::filesystem::path> allowed_signers;  // deploy only commits signed by these
         FetchOptions fetch;               // ssh key, known hosts, https token, fetch timeout
+        // Sign checkpoints of the audit log's head (at start, every `audit.checkpoint_every`
+        // records, at shutdown) and commit them to this repository; none when unset.
+        std::optional<AuditCheckpointSigning> checkpoints;
     };
     using EventHandler = std::function<void(const RuntimeEvent&)>;
 
     // Opens the mirror and the audit log, loads the history, and starts the worker: it first
     // restores the deployed revision if the engine restarted with nothing running, then
-    // follows `ref`. Errors here (a bad repository, an unreadable state directory) are returned.
+    // follows `ref`. Errors here (a bad repository, an unreadable state directory, an audit
+    // log whose chain does not verify, a checkpoint key that cannot sign) are returned.
     static Result<std::unique_ptr<ReleaseLoop>> start(const Options& options, ProcessRuntime& runtime,
                                                       EventHandler on_event);
-    ~ReleaseLoop();  // finishes the change under way (its audit record included), then stops
+    ~ReleaseLoop();  // finishes the change under way (its audit record included), checkpoints the audit log, then stops
 
     // Fetches now and deploys the newest commit if it is new; blocks until that is done.
     Result<ReleaseOutcome> sync(const std::string& actor);
