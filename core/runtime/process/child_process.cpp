@@ -3,6 +3,7 @@
 #include "runtime/process/child_process.hpp"
 
 #include "runtime/process/child_reaper.hpp"
+#include "support/inherited_limits.hpp"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -261,6 +262,7 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
     // close, so that the status pipe still reports an exec failure.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)  // kernels before 5.11
         for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    restore_inherited_descriptor_limit();
     ExecFailure failure;
     failure.error = launch.user ? become_user(*launch.user) : 0;
     // After become_user: a change of credentials clears the parent-death signal. An engine that

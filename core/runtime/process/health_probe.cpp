@@ -2,6 +2,8 @@
 // a replica's health, and the monitor that runs a probe on a schedule.
 #include "runtime/process/health_probe.hpp"
 
+#include "support/inherited_limits.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -246,6 +248,7 @@ private:
         // None of the engine's sockets may reach the probe command.
         if (::close_range(3, ~0U, 0) != 0)
             for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+        restore_inherited_descriptor_limit();
         if (user && become_user(*user) != 0) ::_exit(126);
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
         environ = image.envp.data();
