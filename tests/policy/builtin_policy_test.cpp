@@ -86,6 +86,7 @@ TEST_CASE("wip follows the WIP column of the seed table") {
     CHECK(wip.history.keep == 0);
     CHECK_FALSE(wip.auto_revert.enabled);
     CHECK_FALSE(wip.artifacts.immutable);
+    CHECK_FALSE(wip.builds.sandbox);
 }
 
 TEST_CASE("harness follows the Harness column of the seed table") {
@@ -113,6 +114,7 @@ TEST_CASE("harness follows the Harness column of the seed table") {
     CHECK(harness.auto_revert.max_errors == 5);
     CHECK(harness.auto_revert.window == Duration(120000));
     CHECK(harness.artifacts.immutable);
+    CHECK(harness.builds.sandbox);
 }
 
 TEST_CASE("knob_value prints YAML spellings") {
