@@ -209,7 +209,7 @@ TEST_CASE("build.inputs: [] is accepted as no inputs, while a watch rule still n
     CHECK(rule.error().to_string().find("must name at least one path") != std::string::npos);
 }
 
-TEST_CASE("build.network is a boolean, false unless set; another value names the key with its line") {
+TEST_CASE("build.network is a boolean, false unless set, and another value names the key with its line") {
     const Spec plain = parse_ok("version: 1\nservices:\n  a:\n    run: x\n    build: {command: make}\n");
     CHECK_FALSE(plain.services[0].build->network);
     const Spec open = parse_ok("version: 1\nservices:\n  a:\n    run: x\n    build: {command: make, network: true}\n");

@@ -250,7 +250,7 @@ TEST_CASE("to_json and format_table of a real harness plan") {
     CHECK(table.rfind("plan for policy 'harness' at revision abc123 — bootstrap (incident: explicit flag)\n", 0) == 0);
     CHECK(table.find("audit: audit.jsonl · history: 10 revisions · at most 1 update at a time\n") != std::string::npos);
     CHECK(table.find("  db   start  1 replica  on crash: revert · digest checked (bootstrap)\n") != std::string::npos);
-    CHECK(table.find("  api  build  make api   immutable, sandboxed (bootstrap)\n") != std::string::npos);
+    CHECK(table.find("  api  build  make api   immutable · sandboxed (bootstrap)\n") != std::string::npos);
     CHECK(json["waves"][1]["steps"][0]["actions"][0]["sandboxed"] == true);
 
     const Json wip = Json::parse(tandem::to_json(*tandem::make_plan(spec, {}, policy("wip"), request)));

@@ -95,7 +95,7 @@ TEST_CASE_FIXTURE(FirstRelease, "under builds.sandbox a build that writes outsid
     CHECK(served_version(port) == "v1");
 }
 
-TEST_CASE_FIXTURE(FirstRelease, "under builds.sandbox a build cannot reach a listener on the host; build.network: true lets it") {
+TEST_CASE_FIXTURE(FirstRelease, "under builds.sandbox a build cannot reach a listener on the host, and build.network: true lets it") {
     Listener listener;
     const auto closed = upstream.commit(
         {{"tandem.yaml", with_build(port, connect_to(listener.port))}, {"version.txt", "v2\n"}}, "connect");
