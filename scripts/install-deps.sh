@@ -11,6 +11,7 @@ packages=(
   openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits, --checkpoint-key signs audit checkpoints; ssh: fetches over ssh
   openssh-server  # tests only: a throwaway sshd on 127.0.0.1 that shipper fetches from with a key
   python3         # tests only: a smart-HTTP git server (git http-backend) that requires a token
+  bubblewrap      # bwrap: the sandbox of builds under the policy knob builds.sandbox (on in harness)
 )
 
 missing=()

@@ -1,6 +1,8 @@
 // Walking artifact outputs into a manifest, and the digest and differences of manifests.
 #include "artifact/manifest.hpp"
 
+#include "artifact/output_links.hpp"
+
 #include "support/sha256.hpp"
 
 #include <array>
@@ -126,9 +128,12 @@ Result<std::string> output_path(const std::string& output, const fs::path& dir) 
 
 Result<Manifest> manifest_of_outputs(const fs::path& dir, const std::vector<std::string>& outputs) {
     Manifest manifest;
+    std::vector<std::string> relatives;
     for (const auto& output : outputs) {
         auto relative = output_path(output, dir);
         if (!relative) return relative.error();
+        if (Status direct = check_no_linked_parent(dir, *relative); !direct) return direct.error();
+        relatives.push_back(*relative);
         const fs::path full = dir / *relative;
         std::error_code ec;
         if (!fs::exists(fs::symlink_status(full, ec)))
@@ -137,6 +142,7 @@ Result<Manifest> manifest_of_outputs(const fs::path& dir, const std::vector<std:
             manifest.emplace(parent.generic_string(), ManifestEntry{EntryType::directory, false, {}});
         if (Status added = add_entry(full, *relative, manifest); !added) return added.error();
     }
+    if (Status inside = check_links_stay_inside(dir, manifest, relatives); !inside) return inside.error();
     return manifest;
 }
 

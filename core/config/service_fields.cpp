@@ -180,7 +180,7 @@ Result<BuildSpec> read_build(const YAML::Node& node, const yaml::Where& where) {
         build.command = std::move(*command);
         return build;
     }
-    auto fields = read_fields(node, where, {"command", "inputs", "outputs"});
+    auto fields = read_fields(node, where, {"command", "inputs", "outputs", "network"});
     if (!fields) return fields.error();
     const Field* command = find_field(*fields, "command");
     if (!command) return missing_key(node, where, "command");
@@ -197,6 +197,11 @@ Result<BuildSpec> read_build(const YAML::Node& node, const yaml::Where& where) {
         auto paths = at_key_if_empty(read_relative_paths(outputs->value, where.child("outputs")), *outputs, where.file);
         if (!paths) return paths.error();
         build.outputs = std::move(*paths);
+    }
+    if (const Field* network = find_field(*fields, "network")) {
+        auto allowed = yaml::read_bool(network->value, where.child("network"));
+        if (!allowed) return allowed.error();
+        build.network = *allowed;
     }
     return build;
 }

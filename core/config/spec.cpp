@@ -129,6 +129,7 @@ void add_build(CanonicalForm& form, const std::optional<BuildSpec>& build) {
     form.add("build", build->command);
     form.add("build.inputs", build->inputs);
     form.add("build.outputs", build->outputs);
+    if (build->network) form.add("build.network", "true");  // absent when false: fingerprints stay as they were
 }
 
 }  // namespace

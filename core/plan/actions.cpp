@@ -62,6 +62,7 @@ Action build_action(const ServiceSpec& service, const PolicySet& policy, std::st
     if (service.build) action.command = service.build->command;
     action.cancellable = policy.updates.cancel_in_flight;
     action.immutable = policy.artifacts.immutable;
+    action.sandboxed = policy.builds.sandbox;
     return action;
 }
 

@@ -89,6 +89,7 @@ std::vector<std::string> obligations(const Action& action) {
     std::vector<std::string> notes;
     if (action.kind == ActionKind::build) {
         if (action.immutable) notes.push_back("immutable");
+        if (action.sandboxed) notes.push_back("sandboxed");
         if (action.cancellable) notes.push_back("cancellable");
     }
     if (action.kind == ActionKind::replace && action.rollout && action.rollout->strategy == RolloutStrategy::rolling) {

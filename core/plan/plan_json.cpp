@@ -32,6 +32,7 @@ Json action_json(const Action& action) {
     if (action.kind == ActionKind::build) {
         out["cancellable"] = action.cancellable;
         out["immutable"] = action.immutable;
+        out["sandboxed"] = action.sandboxed;
     }
     if (is_launch(action.kind)) {
         out["replicas"] = action.replicas;

@@ -193,6 +193,9 @@ std::vector<KnobRow> make_knob_rows() {
             "how long after a rollout errors count toward max_errors", seed::auto_revert),
         bool_knob("artifacts.immutable", [](auto& s) -> auto& { return s.artifacts.immutable; },
             "build outputs stored content-addressed and read-only, digest checked before start", seed::immutable),
+        bool_knob("builds.sandbox", [](auto& s) -> auto& { return s.builds.sandbox; },
+            "builds run in a bubblewrap sandbox: read-only filesystem but their build directory and a private "
+            "/tmp, no network unless build.network allows it", seed::security),
     };
     // clang-format on
 }

@@ -130,6 +130,7 @@ Result<std::map<std::string, std::string>> build_artifacts(ReleaseLoop::State& s
     ApplyOptions where;
     where.root = *dir / s.options.project_dir;
     where.state_root = s.workspace.state_root();
+    where.build_root = *dir;  // the whole scratch copy: a project in a subdirectory may build from its siblings
     if (auto built = s.runtime->apply(spec, prepared.project.policy, plan, where); !built) {
         s.workspace.remove_build_dir(target.commit.id);
         return built.error();

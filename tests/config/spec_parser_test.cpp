@@ -208,3 +208,17 @@ TEST_CASE("build.inputs: [] is accepted as no inputs, while a watch rule still n
     REQUIRE_FALSE(rule.ok());
     CHECK(rule.error().to_string().find("must name at least one path") != std::string::npos);
 }
+
+TEST_CASE("build.network is a boolean, false unless set, and another value names the key with its line") {
+    const Spec plain = parse_ok("version: 1\nservices:\n  a:\n    run: x\n    build: {command: make}\n");
+    CHECK_FALSE(plain.services[0].build->network);
+    const Spec open = parse_ok("version: 1\nservices:\n  a:\n    run: x\n    build: {command: make, network: true}\n");
+    CHECK(open.services[0].build->network);
+    CHECK(fingerprint(open, open.services[0]) != fingerprint(plain, plain.services[0]));  // rebuilt when it changes
+    auto bad = config::parse_spec("version: 1\nservices:\n  a:\n    run: x\n    build:\n      command: make\n"
+                                  "      network: sometimes\n",
+                                  "tandem.yaml");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().location.line == 7);
+    CHECK_MESSAGE(bad.error().to_string().find("network") != std::string::npos, bad.error().to_string());
+}

@@ -202,7 +202,7 @@ TEST_CASE("to_json: a build and a start, and the compact form") {
     const Json& actions = json["waves"][0]["steps"][0]["actions"];
     REQUIRE(actions.size() == 2);
     CHECK(keys(actions[0]) ==
-          std::set<std::string>{"kind", "service", "reason", "command", "cancellable", "immutable"});
+          std::set<std::string>{"kind", "service", "reason", "command", "cancellable", "immutable", "sandboxed"});
     CHECK(actions[0]["command"] == "make db");
     CHECK(actions[0]["immutable"] == true);
     CHECK(actions[0]["cancellable"] == false);
@@ -250,7 +250,8 @@ TEST_CASE("to_json and format_table of a real harness plan") {
     CHECK(table.rfind("plan for policy 'harness' at revision abc123 — bootstrap (incident: explicit flag)\n", 0) == 0);
     CHECK(table.find("audit: audit.jsonl · history: 10 revisions · at most 1 update at a time\n") != std::string::npos);
     CHECK(table.find("  db   start  1 replica  on crash: revert · digest checked (bootstrap)\n") != std::string::npos);
-    CHECK(table.find("  api  build  make api   immutable (bootstrap)\n") != std::string::npos);
+    CHECK(table.find("  api  build  make api   immutable · sandboxed (bootstrap)\n") != std::string::npos);
+    CHECK(json["waves"][1]["steps"][0]["actions"][0]["sandboxed"] == true);
 
     const Json wip = Json::parse(tandem::to_json(*tandem::make_plan(spec, {}, policy("wip"), request)));
     CHECK(wip["audit_path"].is_null());

@@ -182,6 +182,31 @@ TEST_CASE_FIXTURE(FirstRelease, "a commit with a symlink out of its tree is refu
     CHECK(records[1].entry.commit == evil);
 }
 
+TEST_CASE_FIXTURE(FirstRelease, "a build output symlinked out of the build directory is refused; the release stays") {
+    // The code the link points to lies outside every digest: changing it later would change
+    // what `shipper restart` runs (issue 13, defect 3).
+    TempDir outside;
+    const fs::path external = outside.path() / "svc";
+    fs::copy_file(TANDEM_TEST_SERVICE, external);
+    fs::permissions(external, fs::perms::owner_all);
+    std::string yaml = project_yaml(port);
+    const std::string build = "cp version.txt out/version";
+    REQUIRE(yaml.find(build) != std::string::npos);
+    yaml.replace(yaml.find(build), build.size(), build + " && ln -sf " + external.string() + " out/svc");
+    const auto linked = upstream.commit({{"tandem.yaml", yaml}, {"version.txt", "v2\n"}}, "link out");
+    REQUIRE(eventually([&] { return engine.status().history.rejected.count(linked) > 0; }, 30000ms));
+    const auto status = engine.status();
+    CHECK(status.deployed == first);
+    CHECK_MESSAGE(status.last_error.find("'out/svc'") != std::string::npos, status.last_error);
+    CHECK_MESSAGE(status.last_error.find(external.string()) != std::string::npos, status.last_error);
+    CHECK(served_version(port) == "v1");
+    const auto records = audit_records(state.path());
+    REQUIRE(records.size() == 2);
+    CHECK(records[1].entry.commit == linked);
+    CHECK(records[1].entry.outcome == "failed");
+    CHECK(records[1].entry.message.find(external.string()) != std::string::npos);
+}
+
 TEST_CASE_FIXTURE(FirstRelease, "a database reset is refused by the harness policy, touches nothing and is audited") {
     const int db_pid = pid_of(*engine.runtime, "db");
     auto reset = engine.loop->reset("db", "user test");

@@ -47,6 +47,7 @@ struct Action {
     // Knob-derived obligations the executor must honour for this action.
     bool cancellable = false;      // build: a newer change may cancel it
     bool immutable = false;        // build: store the output content-addressed, read-only
+    bool sandboxed = false;        // build: run in a sandbox that may write only its build directory
     bool verify_digest = false;    // start / replace: check the artifact digest before starting
     CrashAction on_crash = CrashAction::restart;  // start / replace
     bool auto_revert = false;      // replace: revert if errors exceed the window's limit

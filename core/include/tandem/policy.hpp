@@ -77,6 +77,11 @@ struct PolicySet {
     struct {
         bool immutable = false;  // content-addressed, read-only, digest checked before start
     } artifacts;
+    struct {
+        // Builds run under bubblewrap: the filesystem read-only but their build directory and a
+        // private /tmp, no network unless the service's `build.network` allows it.
+        bool sandbox = false;
+    } builds;
 };
 
 enum class KnobType { boolean, integer, duration, string, choice };

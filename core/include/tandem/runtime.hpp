@@ -111,6 +111,9 @@ struct ApplyOptions {
     // means RuntimeOptions::state_dir / "state". Never inside `root` when that is read-only:
     // shipper passes `<its state dir>/state`, outside every release.
     std::filesystem::path state_root;
+    // What a build may write under the policy knob builds.sandbox (besides a private /tmp);
+    // empty means `root`. Shipper passes the scratch copy of the commit that `root` lies in.
+    std::filesystem::path build_root;
     // Called before every start of a replica of a service whose action carries an
     // artifact_digest (crash restarts included); an error refuses the start and is reported.
     // It is kept with the service's replicas after apply() returns, and called on the

@@ -20,6 +20,7 @@ struct BuildSpec {
     std::vector<std::string> inputs;   // globs, relative to the project root; a change rebuilds
     std::vector<std::string> outputs;  // files or directories the build produces (the artifact)
     SourceLocation location;
+    bool network = false;              // `network: true`: the build may use the network under builds.sandbox
 };
 
 struct RunSpec {

@@ -1,7 +1,11 @@
 // The executor: a plan's waves, steps and actions carried out on the process runtime.
 #include "runtime/process/plan_execution.hpp"
 
+#include "runtime/process/build_sandbox.hpp"
+
 namespace tandem::process {
+
+namespace fs = std::filesystem;
 
 SupervisionRules supervision_rules(const Action& action, const PolicySet& policy) {
     SupervisionRules rules;
@@ -169,7 +173,7 @@ void PlanExecution::roll_out(const Action& action, std::function<void(Status)> d
     supervisor->roll_out(std::move(release), action.replicas, supervision_rules(action, policy_), std::move(done));
 }
 
-void PlanExecution::run_command(const Action& action, std::function<void(Status)> done) {
+LaunchSpec PlanExecution::command_launch(const Action& action) const {
     const ServiceSpec* service = spec_.find(action.service);
     const ServiceSetup* setup = setup_of(action.service);
     LaunchSpec launch;
@@ -177,6 +181,50 @@ void PlanExecution::run_command(const Action& action, std::function<void(Status)
     launch.cwd = (context_.project_root / (service ? service->workdir : std::string("."))).lexically_normal();
     if (setup) launch.env = setup->env;
     if (setup && action.kind != ActionKind::build) launch.user = setup->user;  // the build writes the engine's artifact
+    return launch;
+}
+
+void PlanExecution::run_command(const Action& action, std::function<void(Status)> done) {
+    LaunchSpec launch = command_launch(action);
+    if (action.kind == ActionKind::build && action.sandboxed) {
+        run_sandboxed(action, std::move(launch), std::move(done));
+        return;
+    }
+    spawn_command(action, std::move(launch), std::move(done));
+}
+
+void PlanExecution::run_sandboxed(const Action& action, LaunchSpec launch, std::function<void(Status)> done) {
+    const ServiceSpec* service = spec_.find(action.service);
+    std::error_code ec;
+    SandboxRules rules;
+    rules.writable = fs::absolute(context_.build_root.empty() ? context_.project_root : context_.build_root, ec)
+                         .lexically_normal();
+    rules.cwd = fs::absolute(launch.cwd, ec).lexically_normal();
+    rules.network = service && service->build && service->build->network;
+    // First the sandbox alone around /bin/true: when bubblewrap cannot make it here, the build
+    // fails with bwrap's reason, and never runs outside it.
+    LaunchSpec probe = launch;
+    probe.argv = sandboxed_argv({"/bin/true"}, rules);
+    auto reasons = std::make_shared<std::vector<std::string>>();
+    auto on_line = [reasons](LogStream stream, std::string_view text) {
+        if (stream == LogStream::err && reasons->size() < 4) reasons->emplace_back(text);
+    };
+    auto self = shared_from_this();
+    auto on_exit = [self, action, launch, rules, reasons, done](ExitStatus status) mutable {
+        if (self->cancelled_) return done(*self->failure_);
+        if (!status.clean()) return done(sandbox_failed(action.service, status, *reasons));
+        launch.argv = sandboxed_argv(launch.argv, rules);
+        self->spawn_command(action, std::move(launch), std::move(done));
+    };
+    auto child = ChildProcess::spawn(*context_.io, probe, on_line, on_exit);
+    if (!child) {
+        asio::post(*context_.io, [done, error = sandbox_unavailable(action.service, child.error())] { done(error); });
+        return;
+    }
+    commands_.push_back(*child);
+}
+
+void PlanExecution::spawn_command(const Action& action, LaunchSpec launch, std::function<void(Status)> done) {
     auto self = shared_from_this();
     const std::string name = action.service;
     const std::string what = to_string(action.kind);

@@ -25,6 +25,7 @@ struct ExecutionContext {
     asio::io_context* io = nullptr;
     std::filesystem::path project_root;  // this plan's: ApplyOptions::root, or the runtime's
     std::filesystem::path state_root;    // where `state:` directories live: ApplyOptions::state_root, or the runtime's
+    std::filesystem::path build_root;    // what a sandboxed build may write: ApplyOptions::build_root, or project_root
     // ApplyOptions::verify_artifact: checks a service's artifact before each replica starts.
     std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
     LogStore* logs = nullptr;
@@ -51,6 +52,11 @@ private:
     void run_action(const Step& step, std::size_t index);
     void step_finished(const Status& status);
     void run_command(const Action& action, std::function<void(Status)> done);
+    // A build or command's argv, working directory, env and user.
+    LaunchSpec command_launch(const Action& action) const;
+    // A build under builds.sandbox: its sandbox checked around /bin/true first, then the build in it.
+    void run_sandboxed(const Action& action, LaunchSpec launch, std::function<void(Status)> done);
+    void spawn_command(const Action& action, LaunchSpec launch, std::function<void(Status)> done);
     void roll_out(const Action& action, std::function<void(Status)> done);
     // Every service the plan touches: its user looked up, its state directories made.
     Status set_up_services();

@@ -118,6 +118,7 @@ Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Pl
         context.io = &state_->io;
         context.project_root = options.root.empty() ? state_->options.project_root : options.root;
         context.state_root = options.state_root.empty() ? state_->options.state_dir / "state" : options.state_root;
+        context.build_root = options.build_root.empty() ? context.project_root : options.build_root;
         context.verify_artifact = options.verify_artifact;
         context.logs = state_->logs.get();
         context.emit = [this](const RuntimeEvent& e) { state_->emit(e); };
