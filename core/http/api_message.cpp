@@ -37,6 +37,7 @@ int http_status(ErrorCode code) {
         case ErrorCode::dependency_cycle:
         case ErrorCode::unknown_policy:
         case ErrorCode::source: return 500;
+        case ErrorCode::timed_out: return 504;
     }
     return 500;
 }

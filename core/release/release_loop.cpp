@@ -4,6 +4,7 @@
 #include "release/interrupted_deploys.hpp"
 #include "release/release_sources.hpp"
 #include "release/release_state.hpp"
+#include "release/stalled_fetches.hpp"
 
 #include <tandem/git_tree.hpp>
 
@@ -45,7 +46,10 @@ namespace {
 
 // Fetches, resolves the followed ref, and deploys its commit if it is new and not held back.
 Result<ReleaseOutcome> follow(ReleaseLoop::State& s, const std::string& actor) {
+    if (auto held = release::skip_stalled_commit(s)) return *held;
     auto fetched = s.mirror->fetch(s.options.fetch);
+    if (!fetched && fetched.error().code == ErrorCode::timed_out) fetched = release::count_stalled_fetch(s, fetched.error());
+    else if (fetched) s.stalled_fetches = 0;
     auto head = fetched ? s.mirror->resolve(s.options.ref) : Result<CommitInfo>(fetched.error());
     if (!head) {
         {

@@ -56,6 +56,8 @@ struct ReleaseLoop::State {
     std::string bootstrap_refused;  // a head refused for want of --bootstrap: not retried by polls
     release::RevertWatch watch;
     release::CrashRestarts crash_restarts;  // fed from the runtime's thread (runtime_event)
+    std::string stalled_commit;  // the worker's: the commit whose fetches time out (stalled_fetches.hpp)
+    int stalled_fetches = 0;     // how many in a row
     int deploys_under_way = 0;  // the worker's: a revert deploys inside a deploy (interrupted_deploys.hpp)
     std::thread worker;
 

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <sstream>
 
 namespace tandem::detail {
 
@@ -100,7 +102,7 @@ Status fetch_with_git(const fs::path& mirror, const std::string& url, const Fetc
         return make_error(ErrorCode::source, "cannot run git to fetch from " + url + " (" +
                                                  std::strerror(run.start_error) + "): install git (Debian's git package)");
     if (run.timed_out)
-        return make_error(ErrorCode::source, "fetching from " + url + " took longer than " +
+        return make_error(ErrorCode::timed_out, "fetching from " + url + " took longer than " +
                                                  format_seconds(options.timeout) +
                                                  " (--fetch-timeout): abandoned; the next poll tries again");
     if (run.exit_code == 0) return Ok{};
@@ -113,6 +115,26 @@ Status fetch_with_git(const fs::path& mirror, const std::string& url, const Fetc
                               "give --known-hosts FILE");
     return make_error(ErrorCode::source, "cannot fetch from " + url + ": " + why +
                                              " (check that the URL is right and reachable, and its credentials)");
+}
+
+Result<std::string> remote_commit_with_git(const fs::path& mirror, const std::string& url, const std::string& ref,
+                                           const FetchOptions& options) {
+    const std::vector<std::string> argv{"git", "--git-dir=" + mirror.string(), "-c", "credential.helper=",
+                                        "ls-remote", "origin", ref};
+    const ProgramOutput run = run_program(argv, {}, ProgramLimits{environment(options), options.timeout});
+    if (run.start_error != 0 || run.timed_out || run.exit_code != 0)
+        return make_error(ErrorCode::source, "cannot list the refs of " + url + ": " +
+                                                 (run.timed_out ? "no answer within " + format_seconds(options.timeout)
+                                                                : redact(reason(run.err), options.token)));
+    // "<id>\t<name>" lines; a branch before a tag's commit before the tag itself.
+    const std::vector<std::string> wanted{"refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref, ref};
+    std::map<std::string, std::string> ids;
+    std::istringstream lines(run.out);
+    for (std::string line; std::getline(lines, line);)
+        if (const auto tab = line.find('\t'); tab != std::string::npos) ids[line.substr(tab + 1)] = line.substr(0, tab);
+    for (const std::string& name : wanted)
+        if (auto found = ids.find(name); found != ids.end()) return found->second;
+    return make_error(ErrorCode::unknown_reference, url + " has no branch or tag '" + ref + "'");
 }
 
 }  // namespace tandem::detail

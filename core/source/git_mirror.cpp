@@ -163,6 +163,10 @@ Status GitMirror::fetch(const FetchOptions& options) {
     return detail::fetch_with_git(state_->path, state_->url, options);
 }
 
+Result<std::string> GitMirror::remote_commit(const std::string& ref, const FetchOptions& options) const {
+    return detail::remote_commit_with_git(state_->path, state_->url, ref, options);
+}
+
 Result<CommitInfo> GitMirror::resolve(const std::string& ref) const {
     // A branch before a tag of the same name, then a full ref name, then a commit id.
     for (const std::string& name : {"refs/heads/" + ref, "refs/tags/" + ref, ref}) {

@@ -30,6 +30,7 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::source: return "source";
         case ErrorCode::usage: return "usage";
         case ErrorCode::cancelled: return "cancelled";
+        case ErrorCode::timed_out: return "timed_out";
     }
     return "error";
 }

@@ -153,4 +153,54 @@ TEST_CASE("the tree depth bound: 256 levels are materialized and 257 are refused
     CHECK(entries_naming(state.path() / "snapshots", over) == 0);
 }
 
+TEST_CASE("a commit whose fetch never finishes in time is named, refused and audited after three tries, then not fetched again") {
+    // 30,000 levels: git's own object walk (upload-pack) takes far longer than the 1 s fetch
+    // timeout (at 100,000 levels, past a minute); the mirror never receives it, so only
+    // `git ls-remote` can name it.
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    const fs::path log = state.path() / "shipper.log";
+    BackgroundProgram engine(state.path(),
+                             {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
+                              state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "off",
+                              "--fetch-timeout", "1s"},
+                             log);
+    auto release = [&] { return shipper_status(state.path()).value("release", nlohmann::json::object()); };
+    REQUIRE_MESSAGE(eventually([&] { return release().value("deployed", "") == first; }, 30000ms), read_text(log));
+
+    const std::string deep = commit_deep_tree(upstream.path(), 30000);
+    auto refusals = [&] {
+        int n = 0;
+        for (const auto& record : audit_records(state.path()))
+            n += record.entry.commit == deep && record.entry.event == "refused" &&
+                 record.entry.message.find("fetching it timed out 3 times in a row") != std::string::npos;
+        return n;
+    };
+    REQUIRE_MESSAGE(eventually([&] { return refusals() == 1; }, 90000ms), read_text(log));
+    const auto status = release();
+    CHECK(status.value("deployed", "") == first);
+    CHECK(status.value("head", "") == deep);
+    CHECK(status.value("head_rejected", "").find("timed out 3 times") != std::string::npos);
+    CHECK(read_text(log).find("1 of 3 timed-out fetches in a row") != std::string::npos);
+    CHECK(served_version(port) == "v1");
+
+    // Held back while origin's main points at it: polls ask ls-remote, fetch nothing (no more
+    // timed-out fetches in the log), refuse nothing more.
+    auto timeouts = [&] {
+        const std::string text = read_text(log);
+        int n = 0;
+        for (auto at = text.find("took longer than 1s"); at != std::string::npos; at = text.find("took longer than 1s", at + 1))
+            ++n;
+        return n;
+    };
+    const int timed_out = timeouts();
+    CHECK(timed_out >= 3);
+    std::this_thread::sleep_for(3000ms);
+    CHECK(timeouts() == timed_out);
+    CHECK(refusals() == 1);
+    engine.stop();
+}
+
 }  // namespace tandem::test

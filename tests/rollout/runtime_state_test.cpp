@@ -16,8 +16,8 @@ using tandem::process::RuntimeStateFile;
 using tandem::test::TempDir;
 
 std::vector<ReplicaRecord> two_records() {
-    ReplicaRecord api{"api", 0, 4242, 123456789012ULL, 41001, "sha256:abcdef", "2024-05-01T10:00:00Z"};
-    ReplicaRecord worker{"worker", 1, 4343, 77, 0, "", ""};
+    ReplicaRecord api{"api", 0, 4242, 123456789012ULL, 41001, "sha256:abcdef", "2024-05-01T10:00:00Z", {}};
+    ReplicaRecord worker{"worker", 1, 4343, 77, 0, "", "", {}};
     return {api, worker};
 }
 

@@ -36,6 +36,7 @@ enum class ErrorCode {
     source,              // the source of truth (git, disk) could not give a snapshot
     usage,               // a front-end was called with arguments it does not take
     cancelled,           // the work was cancelled (a newer change overtook it)
+    timed_out,           // it took longer than its deadline and was abandoned (a fetch past --fetch-timeout)
 };
 
 // A short stable name for the code ("unknown_key"), used in JSON output.

@@ -54,8 +54,11 @@ public:
 
     // Fetches every branch and tag of origin into the mirror (branches deleted there are
     // pruned). Errors (ErrorCode::source) name the URL and git's reason; a fetch past
-    // options.timeout is killed, and its error says so.
+    // options.timeout is killed, with an ErrorCode::timed_out error that says so.
     Status fetch(const FetchOptions& options = {});
+    // The commit id origin's branch or tag `ref` points at now, from `git ls-remote` (nothing
+    // is fetched): it names a commit whose fetch does not finish.
+    Result<std::string> remote_commit(const std::string& ref, const FetchOptions& options = {}) const;
 
     // A branch, a tag (annotated or not), or a commit id (full or abbreviated) of the mirror,
     // peeled to its commit. A branch name is looked up before a tag of the same name.

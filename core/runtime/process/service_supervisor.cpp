@@ -191,7 +191,7 @@ std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
     const auto now = std::chrono::system_clock::now();
     replica->record = ReplicaRecord{name_, id, (*child)->pid(), process_start_ticks((*child)->pid()), port,
                                     release.artifact_digest.empty() ? release.fingerprint : release.artifact_digest,
-                                    format_utc(now)};
+                                    format_utc(now), {}};
     Replica& ref = *replica;
     replicas_[id] = std::move(replica);
     emit(RuntimeEventKind::state, "replica " + std::to_string(id) + " started (pid " +
