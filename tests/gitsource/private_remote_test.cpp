@@ -46,7 +46,7 @@ TEST_CASE("a fetch from a remote that accepts the connection and never answers i
     REQUIRE(fetching.wait_for(30s) == std::future_status::ready);
     const Status fetched = fetching.get();
     REQUIRE_FALSE(fetched.ok());
-    CHECK(fetched.error().code == ErrorCode::source);
+    CHECK(fetched.error().code == ErrorCode::timed_out);
     CHECK(contains(fetched.error().message, url));
     CHECK(contains(fetched.error().message, "took longer than 1s"));
     CHECK(silent.accepted() >= 1);

@@ -114,12 +114,15 @@ TEST_CASE("a commit whose tree nests 3000 levels deep is refused and named and a
     CHECK(status.last_error.find("'deep/d/d/d/") != std::string::npos);
     CHECK(served_version(release.port) == "v1");
 
-    bool audited = false;
-    for (const auto& record : audit_records(release.state.path()))
-        if (record.entry.commit == deep && record.entry.outcome == "refused" &&
-            record.entry.message.find("256 levels") != std::string::npos)
-            audited = true;
-    CHECK(audited);
+    // The history is written before the audit record: wait for the record too.
+    auto audited = [&] {
+        for (const auto& record : audit_records(release.state.path()))
+            if (record.entry.commit == deep && record.entry.outcome == "refused" &&
+                record.entry.message.find("256 levels") != std::string::npos)
+                return true;
+        return false;
+    };
+    CHECK(eventually(audited, 10000ms));
     CHECK(entries_naming(release.state.path() / "snapshots", deep) == 0);  // nothing written, not even partly
 
     // Not tried again by the next polls: still one audit record of it.
