@@ -52,14 +52,14 @@ private:
         if (++entries_ > bounds_.max_entries)
             return refuse("has more than " + std::to_string(bounds_.max_entries) + " entries (the limit); the count " +
                           "crossed it at " + shown_path(name));
-        const git_filemode_t filemode = git_tree_entry_filemode(entry);
-        if (filemode == GIT_FILEMODE_TREE) {
+        const git_filemode_t kind = git_tree_entry_filemode(entry);
+        if (kind == GIT_FILEMODE_TREE) {
             if (levels_.size() > bounds_.max_depth)
                 return refuse("nests directories more than " + std::to_string(bounds_.max_depth) +
                               " levels deep (the limit) at " + shown_path(name));
             return enter(git_tree_entry_id(entry), name);
         }
-        if (filemode != GIT_FILEMODE_BLOB && filemode != GIT_FILEMODE_BLOB_EXECUTABLE && filemode != GIT_FILEMODE_LINK) return Ok{};
+        if (kind != GIT_FILEMODE_BLOB && kind != GIT_FILEMODE_BLOB_EXECUTABLE && kind != GIT_FILEMODE_LINK) return Ok{};  // a submodule
         std::size_t size = 0;
         git_object_t type = GIT_OBJECT_INVALID;
         if (git_odb_read_header(&size, &type, odb_, git_tree_entry_id(entry)) != 0)
