@@ -85,4 +85,27 @@ TEST_CASE("a build running when the engine is SIGKILLed is stopped with all its 
     runtime->stop_all();
 }
 
+TEST_CASE("an exec probe running when the engine is SIGKILLed dies with the engine") {
+    TempDir dir;
+    // A probe that hangs (its own timeout an hour away), its pid written down.
+    dir.write("tandem.yaml", "version: 1\nservices:\n"
+                             "  app:\n"
+                             "    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --version-string, app]\n"
+                             "    health:\n"
+                             "      exec: [sh, -c, 'echo $$ > probe.pid; exec sleep 300']\n"
+                             "      timeout: 1h\n");
+    const auto pid_file = dir.path() / "probe.pid";
+    KillWrittenPids cleanup{pid_file};
+    const pid_t engine = start_devloop(dir.path());
+    const bool probing = eventually([&] { return pids_in(pid_file).size() == 1; }, 20000ms);
+    ::kill(engine, SIGKILL);
+    ::waitpid(engine, nullptr, 0);
+    REQUIRE(probing);
+    const pid_t probe = pids_in(pid_file).front();
+    CHECK_MESSAGE(eventually([&] { return !alive(probe); }, 5000ms), "probe " << probe << " outlived its engine");
+    Events events;
+    auto runtime = start_runtime(dir.path(), events);  // sweeps the replica the engine left
+    runtime->stop_all();
+}
+
 }  // namespace tandem::test

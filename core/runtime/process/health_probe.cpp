@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
 #include <unistd.h>
@@ -227,8 +228,9 @@ public:
         ExecImage image = prepare_exec(spec_.command, env_);
         std::string cwd = cwd_.string();
         int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        const pid_t engine = ::getpid();
         pid_t pid = ::fork();
-        if (pid == 0) run_child(image, cwd, devnull, user_ ? &*user_ : nullptr);
+        if (pid == 0) run_child(image, cwd, devnull, user_ ? &*user_ : nullptr, engine);
         if (devnull >= 0) ::close(devnull);
         if (pid < 0) return post(std::move(done), std::string("fork failed: ") + std::strerror(errno));
         ::setpgid(pid, pid);  // also in the child: whichever runs first
@@ -238,7 +240,8 @@ public:
     }
 
 private:
-    [[noreturn]] static void run_child(ExecImage& image, const std::string& cwd, int devnull, const SystemUser* user) {
+    [[noreturn]] static void run_child(ExecImage& image, const std::string& cwd, int devnull, const SystemUser* user,
+                                       pid_t engine) {
         ::setpgid(0, 0);
         if (devnull >= 0) {
             ::dup2(devnull, STDIN_FILENO);
@@ -250,6 +253,9 @@ private:
             for (int fd = 3; fd < 4096; ++fd) ::close(fd);
         restore_inherited_descriptor_limit();
         if (user && become_user(*user) != 0) ::_exit(126);
+        // Dies with the engine (a probe that hangs must not outlive a SIGKILLed engine); after
+        // become_user, which clears it. An engine already gone is no longer our parent.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != engine) ::_exit(126);
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
         environ = image.envp.data();
         ::execvp(image.argv[0], image.argv.data());
