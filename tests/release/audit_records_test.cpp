@@ -25,15 +25,8 @@ const AuditRecord* last_of(const std::vector<AuditRecord>& records, const std::s
 }  // namespace
 
 TEST_CASE("a rollback from the CLI over the HTTP API is audited as the local user, not the API token") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    const fs::path log = state.path() / "shipper.log";
-    BackgroundProgram engine(state.path(),
-                                       {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
-                                        state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "0"},
-                                       log);
+    ShipperRun run({"--http-port", "0"});
+    auto& [upstream, state, port, first, log, engine] = run;
     auto deployed = [&](const std::string& commit) {
         return eventually([&] { return shipper(state.path(), {"history"}).out.find("* " + commit.substr(0, 12)) !=
                                        std::string::npos; },

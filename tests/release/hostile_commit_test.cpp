@@ -160,18 +160,9 @@ TEST_CASE("a commit whose fetch never finishes in time is named, refused and aud
     // 30,000 levels: git's own object walk (upload-pack) takes far longer than the 1 s fetch
     // timeout (at 100,000 levels, past a minute); the mirror never receives it, so only
     // `git ls-remote` can name it.
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    const fs::path log = state.path() / "shipper.log";
-    BackgroundProgram engine(state.path(),
-                             {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
-                              state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "off",
-                              "--fetch-timeout", "1s"},
-                             log);
-    auto release = [&] { return shipper_status(state.path()).value("release", nlohmann::json::object()); };
-    REQUIRE_MESSAGE(eventually([&] { return release().value("deployed", "") == first; }, 30000ms), read_text(log));
+    ShipperRun run({"--http-port", "off", "--fetch-timeout", "1s"});
+    auto& [upstream, state, port, first, log, engine] = run;
+    auto release = [&] { return run.release(); };
 
     const std::string deep = commit_deep_tree(upstream.path(), 30000);
     auto refusals = [&] {

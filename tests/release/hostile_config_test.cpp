@@ -25,17 +25,9 @@ std::string aliased_project(int port) {
 }  // namespace
 
 TEST_CASE("shipper refuses and audits a commit whose tandem.yaml expands past the YAML limits, and keeps serving") {
-    Upstream upstream;
-    TempDir state;
-    const int port = free_port();
-    const auto first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    const fs::path log = state.path() / "shipper.log";
-    BackgroundProgram engine(state.path(),
-                             {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
-                              state.path().string(), "--poll", "100ms", "--bootstrap"},
-                             log);
-    auto release = [&] { return shipper_status(state.path()).value("release", nlohmann::json::object()); };
-    REQUIRE_MESSAGE(eventually([&] { return release().value("deployed", "") == first; }, 30000ms), read_text(log));
+    ShipperRun run;
+    auto& [upstream, state, port, first, log, engine] = run;
+    auto release = [&] { return run.release(); };
     REQUIRE(served_version(port) == "v1");
 
     const auto hostile = upstream.commit({{"tandem.yaml", aliased_project(port)}, {"version.txt", "v2\n"}}, "aliases");

@@ -179,4 +179,21 @@ nlohmann::json shipper_status(const std::filesystem::path& state) {
     return result.exit_code == 0 && j.is_object() ? j : nlohmann::json::object();
 }
 
+namespace {
+
+std::vector<std::string> shipper_run_argv(const std::string& repository, const std::string& state,
+                                          const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{TANDEM_SHIPPER, "run",  "--repo",      repository, "--state-dir",
+                                  state,          "--poll", "100ms",     "--bootstrap"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+}  // namespace
+
+ShipperRun::ShipperRun(const std::vector<std::string>& extra)
+    : engine(state.path(), shipper_run_argv(upstream.path().string(), state.path().string(), extra), log) {
+    REQUIRE_MESSAGE(eventually([&] { return release().value("deployed", "") == first; }, std::chrono::milliseconds(30000)), read_text(log));
+}
+
 }  // namespace tandem::test

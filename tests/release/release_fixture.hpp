@@ -118,4 +118,19 @@ CommandResult shipper(const std::filesystem::path& state, std::vector<std::strin
 // `shipper status -o json` of the engine on `state`: an empty object when it fails.
 nlohmann::json shipper_status(const std::filesystem::path& state);
 
+// A real `shipper run` process (--poll 100ms --bootstrap, then `extra` flags) on a fresh
+// upstream whose first commit (web serving "v1" on `port`) it has deployed when constructed;
+// stopped when the test ends, however it ends.
+struct ShipperRun {
+    Upstream upstream;
+    TempDir state;
+    int port = free_port();
+    std::string first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    std::filesystem::path log = state.path() / "shipper.log";
+    BackgroundProgram engine;
+
+    explicit ShipperRun(const std::vector<std::string>& extra = {});
+    nlohmann::json release() const { return shipper_status(state.path()).value("release", nlohmann::json::object()); }
+};
+
 }  // namespace tandem::test
