@@ -5,7 +5,7 @@
 //   tandem_rolling_bench SERVICE_BIN PORT [RESTARTS] [FIRST_MS] [INTERVAL_MS] [STRATEGY]
 #include <tandem/plan.hpp>
 #include <tandem/project.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -28,7 +28,7 @@ void write_project(const fs::path& dir, const std::string& service, int port, in
         << "    health:\n      http: /healthz\n      interval: 100ms\n";
 }
 
-tandem::Status deploy(tandem::ProcessRuntime& runtime, const fs::path& dir) {
+tandem::Status deploy(tandem::Executor& runtime, const fs::path& dir) {
     tandem::ProjectOptions options;
     options.policy = "bench";
     auto project = tandem::load_project(dir, options);
@@ -56,10 +56,10 @@ int main(int argc, char** argv) {
 
     const fs::path dir = fs::temp_directory_path() / ("tandem-rolling-bench-" + std::to_string(port));
     fs::create_directories(dir);
-    tandem::RuntimeOptions options;
+    tandem::ExecutorOptions options;
     options.project_root = dir;
     options.state_dir = dir / ".tandem";
-    auto runtime = tandem::ProcessRuntime::start(options, [](const tandem::RuntimeEvent& e) {
+    auto runtime = tandem::Executor::start(options, [](const tandem::RuntimeEvent& e) {
         if (e.kind == tandem::RuntimeEventKind::failure || e.kind == tandem::RuntimeEventKind::crash)
             std::cerr << "bench: " << e.service << ": " << e.text << "\n";
     });

@@ -1,5 +1,5 @@
-// `shipper run`: the process runtime, the release loop that follows a git ref, and the control
-// socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
+// `shipper run`: an engine on a git source (the process runtime, the release loop that follows
+// a ref) and the control socket, until SIGINT, SIGTERM or SIGHUP; every event printed as one line.
 #include "frontend/event_line_printer.hpp"
 #include "frontend/event_subscribers.hpp"
 #include "frontend/descriptor_limit.hpp"
@@ -9,9 +9,9 @@
 #include "frontend/release_commands.hpp"
 
 #include <tandem/control.hpp>
-#include <tandem/release_control.hpp>
+#include <tandem/engine.hpp>
 #include <tandem/release_loop.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 #include <tandem/utc_time.hpp>
 
 #include <nlohmann/json.hpp>
@@ -115,29 +115,20 @@ int run_command(const Options& options, const ToolDefaults& tool) {
         printer.print(e);
         subscribers.publish(e);
     };
-    std::atomic<ReleaseLoop*> auditing{nullptr};  // the loop audits the supervisor's crash restarts
-    auto on_runtime_event = [&on_event, &auditing](const RuntimeEvent& e) {
-        on_event(e);
-        if (ReleaseLoop* loop = auditing.load()) loop->runtime_event(e);
-    };
-    RuntimeOptions runtime_options;
-    runtime_options.project_root = loop_settings.state_dir / "releases";
-    runtime_options.state_dir = loop_settings.state_dir / "runtime";
-    auto runtime = ProcessRuntime::start(runtime_options, on_runtime_event);
-    if (!runtime) return report_error(runtime.error(), options, tool);
-
-    auto loop = ReleaseLoop::start(loop_settings, **runtime, on_event);
-    if (!loop) return report_error(loop.error(), options, tool);
-    auditing = loop->get();
-    ReleaseControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
+    EngineOptions engine_options;
+    engine_options.source = loop_settings;
+    engine_options.on_down = [] { kill(getpid(), SIGTERM); };
+    auto engine = Engine::start(std::move(engine_options), on_event);
+    if (!engine) return report_error(engine.error(), options, tool);
+    RuntimeControl& handler = (*engine)->control();
     auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
     subscribers.attach(handler);
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
-    const PolicySet policy = (*loop)->policy();
-    ReleaseLoop* release = loop->get();
+    ReleaseLoop* release = (*engine)->release_loop();
+    const PolicySet policy = release->policy();
     auto http = serve_http(options, tool, handler,
-                           HttpServing{&policy, (*loop)->access_roles(), (*loop)->api_port(),
+                           HttpServing{&policy, release->access_roles(), release->api_port(),
                                        [release](const std::string& what) { (void)release->audit_denied(what); }, say});
     if (!http) return report_error(http.error(), options, tool);
     subscribers.attach(http->api.get(), loop_settings.state_dir, http->local_token);
@@ -152,18 +143,17 @@ int run_command(const Options& options, const ToolDefaults& tool) {
                                std::string("got ") + strsignal(received) +
                                    ", stopping (cancelling work in flight; again to kill everything now)",
                                0, false, {}});
-    const SecondSignal force(signals, [&printer, &runtime](int again) {
+    const SecondSignal force(signals, [&printer, &engine](int again) {
         printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                    std::string("got ") + strsignal(again) + " again, killing every replica", 0,
                                    false, {}});
-        (*runtime)->kill_all();
+        (*engine)->kill_all();
     });
     subscribers.detach();
     http->api.reset();
     server->reset();
-    auditing = nullptr;
-    loop->reset();
-    (*runtime)->stop_all();
+    (*engine)->stop_following();
+    (*engine)->executor().stop_all();
     return 0;
 }
 

@@ -49,7 +49,7 @@ void print_status_table(const StatusReply& reply) {
     for (const auto& s : reply.services) {
         int ready = 0;
         for (const auto& r : s.replicas)
-            if (r.routed && r.health != "unhealthy") ++ready;
+            if (r.routed && r.health != Health::unhealthy) ++ready;
         std::cout << pad(s.name, name_width) << pad(to_string(s.state), 10)
                   << pad(std::to_string(ready) + "/" + std::to_string(s.replicas.size()), 10)
                   << pad(s.port ? std::to_string(s.port) : "-", 7) << pad(std::to_string(s.restarts), 10);

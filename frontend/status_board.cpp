@@ -195,7 +195,7 @@ void StatusBoard::update(const std::vector<ServiceStatus>& services) {
         row.replicas = static_cast<int>(s.replicas.size());
         row.ready = 0;
         for (const auto& r : s.replicas)
-            if (r.routed && r.health != "unhealthy") ++row.ready;
+            if (r.routed && r.health != Health::unhealthy) ++row.ready;
         row.port = s.port;
         row.restarts = s.restarts;
         row.last_error = s.last_error;  // a recovered service shows no stale error

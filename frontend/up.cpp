@@ -1,5 +1,5 @@
-// `up`: plans the project against what runs, carries the plan out on the process runtime,
-// prints what happens (service-prefixed logs and state changes), and stops everything on
+// `up`: plans the project, runs an engine on its files (the process runtime, a reconcile loop,
+// the watcher), prints what happens (service-prefixed logs and state changes), and stops everything on
 // SIGINT, SIGTERM or SIGHUP.
 #include "frontend/up.hpp"
 
@@ -13,11 +13,7 @@
 
 #include <tandem/plan.hpp>
 #include <tandem/control.hpp>
-#include <tandem/ignore.hpp>
-#include <tandem/loop_control.hpp>
-#include <tandem/reconcile_loop.hpp>
-#include <tandem/runtime.hpp>
-#include <tandem/watch.hpp>
+#include <tandem/engine.hpp>
 
 #include <array>
 #include <atomic>
@@ -48,7 +44,7 @@ public:
 
     void print(const RuntimeEvent& e) { board_.on_event(e); }
 
-    void attach(const ProcessRuntime* runtime) {
+    void attach(const Executor* runtime) {
         std::lock_guard lock(runtime_mutex_);
         runtime_ = runtime;
     }
@@ -87,7 +83,7 @@ private:
 
     StatusBoard board_;
     std::mutex runtime_mutex_;
-    const ProcessRuntime* runtime_ = nullptr;
+    const Executor* runtime_ = nullptr;
     std::jthread ticker_;  // last: stops before the board it draws goes
 };
 
@@ -114,56 +110,44 @@ int up_command(const Options& options, const ToolDefaults& tool) {
         printer.print(e);
         subscribers.publish(e);
     };
-    RuntimeOptions runtime_options;
-    runtime_options.project_root = root;
-    runtime_options.state_dir = root / ".tandem";
-    auto runtime = ProcessRuntime::start(runtime_options, on_event);
-    if (!runtime) return report_error(runtime.error(), options, tool);
-    printer.attach(runtime->get());
-    // Declared after the runtime, so destroyed before it on every return path.
-    const std::unique_ptr<EventPrinter, void (*)(EventPrinter*)> detach(&printer,
-                                                                          [](EventPrinter* p) { p->attach(nullptr); });
 
     // Refusals (a bootstrap without the flag, a wildcard role) end `up` before anything starts.
+    // A new engine observes nothing running (what a killed one left is stopped first).
     PlanRequest request;
     request.bootstrap = options.bootstrap;
     request.only = options.only;
-    auto plan = make_plan(spec, (*runtime)->observe(), input->project.policy, request);
+    auto plan = make_plan(spec, Observed{}, input->project.policy, request);
     if (!plan) return report_error(plan.error(), options, tool);
     std::cout << format_table(*plan) << std::flush;
 
-    ReconcileLoop::Options loop_options;
-    loop_options.root = root;
-    loop_options.project.config_path = std::filesystem::path(options.file).filename().string();
-    loop_options.project.policy = options.policy;
-    loop_options.project.default_policy = tool.default_policy;
-    loop_options.only = options.only;
-    loop_options.bootstrap = options.bootstrap;
-    auto loop = ReconcileLoop::start(loop_options, **runtime, on_event);
-    if (!loop) return report_error(loop.error(), options, tool);
+    EngineOptions engine_options;
+    engine_options.source = DiskSource{root, true, options.only};
+    engine_options.project.config_path = std::filesystem::path(options.file).filename().string();
+    engine_options.project.policy = options.policy;
+    engine_options.project.default_policy = tool.default_policy;
+    engine_options.bootstrap = options.bootstrap;
+    engine_options.on_down = [] { kill(getpid(), SIGTERM); };
+    auto engine = Engine::start(std::move(engine_options), on_event);
+    if (!engine) return report_error(engine.error(), options, tool);
+    printer.attach(&(*engine)->executor());
+    // Declared after the engine, so destroyed before it on every return path.
+    const std::unique_ptr<EventPrinter, void (*)(EventPrinter*)> detach(&printer,
+                                                                          [](EventPrinter* p) { p->attach(nullptr); });
 
-    auto rules = IgnoreRules::load(root);
-    if (!rules) return report_error(rules.error(), options, tool);
-    auto watcher = DiskWatcher::start(
-        *rules, [&loop](std::vector<std::string> paths) { (*loop)->changed(std::move(paths)); },
-        [&printer](const Error& problem) {
-            printer.print(RuntimeEvent{RuntimeEventKind::failure, "", problem.to_string(), 0, true, {}});
-        });
-    if (!watcher) return report_error(watcher.error(), options, tool);
-
-    LoopControl handler(**runtime, **loop, [] { kill(getpid(), SIGTERM); });
-    auto server = ControlServer::start(runtime_options.state_dir / "control.sock", handler);
+    RuntimeControl& handler = (*engine)->control();
+    auto server = ControlServer::start((*engine)->state_dir() / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
     subscribers.attach(handler);
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
     auto http = serve_http(options, tool, handler, HttpServing{&input->project.policy, spec.roles, spec.api_port, say, say});
     if (!http) return report_error(http.error(), options, tool);
-    subscribers.attach(http->api.get(), runtime_options.state_dir, http->local_token);
+    subscribers.attach(http->api.get(), (*engine)->state_dir(), http->local_token);
 
     // Counted now: the thread may still be waiting when the watcher goes at shutdown.
-    const auto directories = (*watcher)->stats().directories;
-    std::thread announce([&loop, &printer, directories] {
-        if ((*loop)->wait_idle())
+    const auto directories = (*engine)->watched_directories();
+    ReconcileLoop* loop = (*engine)->reconcile_loop();
+    std::thread announce([loop, &printer, directories] {
+        if (loop->wait_idle())
             printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                        "up: watching " + std::to_string(directories) +
                                            " directories; Ctrl+C stops everything",
@@ -176,19 +160,19 @@ int up_command(const Options& options, const ToolDefaults& tool) {
                                std::string("got ") + strsignal(received) +
                                    ", stopping (cancelling work in flight; again to kill everything now)",
                                0, false, {}});
-    const SecondSignal force(signals, [&printer, &runtime](int again) {
+    const SecondSignal force(signals, [&printer, &engine](int again) {
         printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                    std::string("got ") + strsignal(again) + " again, killing every replica", 0,
                                    false, {}});
-        (*runtime)->kill_all();
+        (*engine)->kill_all();
     });
     subscribers.detach();
     http->api.reset();
     server->reset();
-    watcher->reset();
-    loop->reset();
+    // The watcher and the loop go first (the announcement's wait ends with the loop), then every service.
+    (*engine)->stop_following();
     announce.join();
-    (*runtime)->stop_all();
+    (*engine)->executor().stop_all();
     return 0;
 }
 

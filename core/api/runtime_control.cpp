@@ -5,7 +5,7 @@
 
 namespace tandem {
 
-RuntimeControl::RuntimeControl(ProcessRuntime& runtime, std::function<void()> on_down)
+RuntimeControl::RuntimeControl(Executor& runtime, std::function<void()> on_down)
     : runtime_(runtime), on_down_(std::move(on_down)), followers_(std::make_unique<LogFollowers>()) {}
 
 RuntimeControl::~RuntimeControl() = default;

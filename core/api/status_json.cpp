@@ -27,13 +27,19 @@ Clock::time_point parse_iso_time(const std::string& text) {
     return time ? *time : Clock::time_point{};
 }
 
-bool replica_ready(const ReplicaStatus& replica) { return replica.routed && replica.health != "unhealthy"; }
+bool replica_ready(const ReplicaStatus& replica) { return replica.routed && replica.health != Health::unhealthy; }
+
+Health health_from_name(const std::string& name) {
+    if (name == "healthy") return Health::healthy;
+    if (name == "unhealthy") return Health::unhealthy;
+    return Health::unknown;
+}
 
 json service_json(const ServiceStatus& s) {
     json replicas = json::array();
     int ready = 0;
     for (const auto& r : s.replicas) {
-        replicas.push_back({{"id", r.id}, {"pid", r.pid}, {"port", r.port}, {"health", r.health},
+        replicas.push_back({{"id", r.id}, {"handle", r.handle}, {"port", r.port}, {"health", to_string(r.health)},
                             {"routed", r.routed}, {"started", iso_time(r.started)}});
         if (replica_ready(r)) ++ready;
     }
@@ -62,8 +68,8 @@ ServiceStatus service_from_json(const json& j) {
     s.port = j.value("port", 0);
     s.fingerprint = j.value("fingerprint", "");
     for (const auto& r : j.value("replicas", json::array())) {
-        s.replicas.push_back(ReplicaStatus{r.value("id", 0), r.value("pid", 0), r.value("port", 0),
-                                           r.value("health", "unknown"), r.value("routed", false),
+        s.replicas.push_back(ReplicaStatus{r.value("id", 0), r.value("handle", ""), r.value("port", 0),
+                                           health_from_name(r.value("health", "unknown")), r.value("routed", false),
                                            parse_iso_time(r.value("started", ""))});
     }
     s.restarts = j.value("restarts", 0);

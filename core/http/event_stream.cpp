@@ -41,8 +41,8 @@ std::string runtime_event_json(const RuntimeEvent& event) {
     const auto time = event.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : event.time;
     json j{{"time", format_utc(time)}, {"kind", kind_name(event.kind)}, {"service", event.service},
            {"replica", event.replica}, {"stderr", event.is_stderr},     {"text", event.text}};
-    if (!event.action.empty()) j["action"] = event.action;
-    if (!event.outcome.empty()) j["outcome"] = event.outcome;
+    if (event.action) j["action"] = to_string(*event.action);
+    if (event.outcome != ActionOutcome::none) j["outcome"] = to_string(event.outcome);
     if (event.elapsed.count() >= 0) j["elapsed_ms"] = event.elapsed.count();
     return dump(j);
 }

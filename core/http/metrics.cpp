@@ -41,7 +41,7 @@ void sample(std::string& out, std::string_view name, const std::string& labels, 
 
 std::string service_label(const std::string& service) { return "service=\"" + label(service) + "\""; }
 
-bool is_rollout(const std::string& action) { return action == "start" || action == "replace"; }
+bool is_rollout(ActionKind action) { return action == ActionKind::start || action == ActionKind::replace; }
 
 }  // namespace
 
@@ -53,11 +53,11 @@ void Metrics::Histogram::add(double seconds) {
 }
 
 void Metrics::observe(const RuntimeEvent& event) {
-    if (event.outcome.empty() || event.outcome == "started") return;
-    const bool build = event.action == "build";
-    if (!build && !is_rollout(event.action)) return;
+    if (!event.action || event.outcome == ActionOutcome::none || event.outcome == ActionOutcome::started) return;
+    const bool build = *event.action == ActionKind::build;
+    if (!build && !is_rollout(*event.action)) return;
     std::lock_guard lock(mutex_);
-    if (!build) ++rollouts_[{event.service, event.outcome}];
+    if (!build) ++rollouts_[{event.service, to_string(event.outcome)}];
     if (event.elapsed.count() < 0) return;
     const double seconds = static_cast<double>(event.elapsed.count()) / 1000.0;
     (build ? builds_ : rollout_durations_)[event.service].add(seconds);
@@ -100,7 +100,7 @@ std::string Metrics::render(const std::vector<ServiceStatus>& services, const Co
     header(out, "tandem_service_ready_replicas", "gauge", "Replicas taking traffic.");
     for (const auto& s : services) {
         int ready = 0;
-        for (const auto& r : s.replicas) ready += r.routed && r.health != "unhealthy" ? 1 : 0;
+        for (const auto& r : s.replicas) ready += r.routed && r.health != Health::unhealthy ? 1 : 0;
         sample(out, "tandem_service_ready_replicas", service_label(s.name), ready);
     }
     header(out, "tandem_service_errors_total", "counter", "Errors of a service's replicas since the runtime started.");

@@ -3,7 +3,7 @@
 
 namespace tandem {
 
-LoopControl::LoopControl(ProcessRuntime& runtime, ReconcileLoop& loop, std::function<void()> on_down)
+LoopControl::LoopControl(Executor& runtime, ReconcileLoop& loop, std::function<void()> on_down)
     : RuntimeControl(runtime, std::move(on_down)), loop_(loop) {}
 
 std::string LoopControl::policy_name() { return loop_.policy_name(); }

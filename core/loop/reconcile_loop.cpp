@@ -38,7 +38,7 @@ struct Pending {
 
 struct ReconcileLoop::State {
     Options options;
-    ProcessRuntime* runtime = nullptr;
+    Executor* runtime = nullptr;
     EventHandler on_event;
     mutable std::mutex mutex;
     std::condition_variable wake, idle;
@@ -253,7 +253,7 @@ void ReconcileLoop::State::run() {
     idle.notify_all();
 }
 
-Result<std::unique_ptr<ReconcileLoop>> ReconcileLoop::start(const Options& options, ProcessRuntime& runtime,
+Result<std::unique_ptr<ReconcileLoop>> ReconcileLoop::start(const Options& options, Executor& runtime,
                                                             EventHandler on_event) {
     auto project = load_project(options.root, options.project);
     if (!project) return project.error();

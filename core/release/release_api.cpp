@@ -8,7 +8,7 @@
 
 namespace tandem {
 
-Result<std::unique_ptr<ReleaseLoop>> ReleaseLoop::start(const Options& options, ProcessRuntime& runtime,
+Result<std::unique_ptr<ReleaseLoop>> ReleaseLoop::start(const Options& options, Executor& runtime,
                                                         EventHandler on_event) {
     if (options.repository.empty()) return make_error(ErrorCode::usage, "no repository given (--repo URL_OR_PATH)");
     auto state = std::make_unique<State>(options);

@@ -7,7 +7,7 @@
 
 namespace tandem {
 
-ReleaseControl::ReleaseControl(ProcessRuntime& runtime, ReleaseLoop& loop, std::function<void()> on_down)
+ReleaseControl::ReleaseControl(Executor& runtime, ReleaseLoop& loop, std::function<void()> on_down)
     : RuntimeControl(runtime, std::move(on_down)), loop_(loop) {}
 
 std::string ReleaseControl::policy_name() { return loop_.policy_name(); }

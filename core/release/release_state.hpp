@@ -33,7 +33,7 @@ struct ReleaseJob {
 
 struct ReleaseLoop::State {
     Options options;
-    ProcessRuntime* runtime = nullptr;
+    Executor* runtime = nullptr;
     EventHandler on_event;
     release::ReleaseWorkspace workspace;
     std::optional<GitMirror> mirror;

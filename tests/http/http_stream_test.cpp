@@ -29,8 +29,8 @@ std::vector<json> events_named(const std::string& text, const std::string& name)
 
 RuntimeEvent build_done(const std::string& service, int elapsed_ms) {
     RuntimeEvent event{RuntimeEventKind::action, service, "build done", 0, false, std::chrono::system_clock::now()};
-    event.action = "build";
-    event.outcome = "succeeded";
+    event.action = tandem::ActionKind::build;
+    event.outcome = tandem::ActionOutcome::succeeded;
     event.elapsed = tandem::Duration(elapsed_ms);
     return event;
 }

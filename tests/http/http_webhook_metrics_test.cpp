@@ -30,9 +30,10 @@ HttpHeaders signed_event(const std::string& event, const std::string& body, cons
     return {{header, event}, {"X-Hub-Signature-256", tandem::hub_signature("It's a Secret to Everybody", body)}};
 }
 
-RuntimeEvent action_event(const std::string& service, const std::string& action, const std::string& outcome,
+RuntimeEvent action_event(const std::string& service, tandem::ActionKind action, tandem::ActionOutcome outcome,
                           int elapsed_ms) {
-    RuntimeEvent event{RuntimeEventKind::action, service, action + " " + outcome, 0, false, {}};
+    RuntimeEvent event{RuntimeEventKind::action, service,
+                       std::string(to_string(action)) + " " + to_string(outcome), 0, false, {}};
     event.action = action;
     event.outcome = outcome;
     event.elapsed = tandem::Duration(elapsed_ms);
@@ -126,11 +127,11 @@ TEST_CASE("without a webhook secret the webhook's path answers 404") {
 
 TEST_CASE("metrics count rollouts, time builds and rollouts, and read gauges from the engine") {
     ApiFixture f;
-    f.api->publish(action_event("api", "build", "started", -1));
-    f.api->publish(action_event("api", "build", "succeeded", 412));
-    f.api->publish(action_event("api", "replace", "started", -1));
-    f.api->publish(action_event("api", "replace", "succeeded", 1500));
-    f.api->publish(action_event("store", "start", "failed", 80));
+    f.api->publish(action_event("api", tandem::ActionKind::build, tandem::ActionOutcome::started, -1));
+    f.api->publish(action_event("api", tandem::ActionKind::build, tandem::ActionOutcome::succeeded, 412));
+    f.api->publish(action_event("api", tandem::ActionKind::replace, tandem::ActionOutcome::started, -1));
+    f.api->publish(action_event("api", tandem::ActionKind::replace, tandem::ActionOutcome::succeeded, 1500));
+    f.api->publish(action_event("store", tandem::ActionKind::start, tandem::ActionOutcome::failed, 80));
     CHECK(f.get("/nowhere")->status == 404);
     const auto reply = f.get("/metrics");
     REQUIRE(reply);
@@ -166,8 +167,8 @@ TEST_CASE("metrics count rollouts, time builds and rollouts, and read gauges fro
 
 TEST_CASE("every metric in docs/http-api.md's table is served, and none that is not documented") {
     ApiFixture f;
-    f.api->publish(action_event("api", "build", "succeeded", 412));
-    f.api->publish(action_event("api", "replace", "succeeded", 412));
+    f.api->publish(action_event("api", tandem::ActionKind::build, tandem::ActionOutcome::succeeded, 412));
+    f.api->publish(action_event("api", tandem::ActionKind::replace, tandem::ActionOutcome::succeeded, 412));
     CHECK(f.get("/api/v1/status")->status == 200);
     const std::string text = f.get("/metrics")->body;
     const std::string doc = tandem::test::read_text(std::filesystem::path(TANDEM_SOURCE_DIR) / "docs" / "http-api.md");

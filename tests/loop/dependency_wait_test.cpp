@@ -8,7 +8,7 @@
 #include "support/temp_dir.hpp"
 
 #include <tandem/reconcile_loop.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <mutex>
 
@@ -48,10 +48,10 @@ TEST_CASE("loop: a dependent waits for a dependency that failed its start, and s
                                  "  web:\n    run: [" + svc + ", --port, \"${port}\"]\n    port: " + std::to_string(web_port) +
                                  "\n    depends_on: [cache]\n");
     Texts texts;
-    tandem::RuntimeOptions options;
+    tandem::ExecutorOptions options;
     options.project_root = dir.path();
     options.state_dir = dir.path() / ".tandem";
-    auto runtime = tandem::ProcessRuntime::start(options, [&](const tandem::RuntimeEvent& e) { texts.add(e); });
+    auto runtime = tandem::Executor::start(options, [&](const tandem::RuntimeEvent& e) { texts.add(e); });
     REQUIRE(runtime.ok());
     tandem::ReconcileLoop::Options loop_options;
     loop_options.root = dir.path();

@@ -5,7 +5,7 @@
 #include "support/temp_dir.hpp"
 
 #include <tandem/reconcile_loop.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <doctest/doctest.h>
 
@@ -35,15 +35,15 @@ struct Events {
 struct Session {
     TempDir dir;
     Events events;
-    std::unique_ptr<tandem::ProcessRuntime> runtime;
+    std::unique_ptr<tandem::Executor> runtime;
     std::unique_ptr<tandem::ReconcileLoop> loop;
 
     Session(const std::string& yaml, const std::string& policy = "wip") {
         dir.write("tandem.yaml", yaml);
-        tandem::RuntimeOptions options;
+        tandem::ExecutorOptions options;
         options.project_root = dir.path();
         options.state_dir = dir.path() / ".tandem";
-        auto started = tandem::ProcessRuntime::start(options, [this](const tandem::RuntimeEvent& e) { events.add(e); });
+        auto started = tandem::Executor::start(options, [this](const tandem::RuntimeEvent& e) { events.add(e); });
         REQUIRE_MESSAGE(started.ok(), started.error().to_string());
         runtime = std::move(*started);
         tandem::ReconcileLoop::Options loop_options;

@@ -1,6 +1,8 @@
 // Tests of the health probes (tcp, http, exec) against real servers and commands, the thresholds
 // that turn results into health, and the monitor that runs a probe on a schedule.
 #include "proxy/loopback.hpp"
+#include "execute/health_monitor.hpp"
+#include "runtime/process/asio_event_loop.hpp"
 #include "runtime/process/health_probe.hpp"
 #include "support/temp_dir.hpp"
 
@@ -16,16 +18,31 @@
 using tandem::Duration;
 using tandem::HealthSpec;
 using tandem::ProbeKind;
-using tandem::process::Health;
-using tandem::process::HealthMonitor;
+using tandem::Health;
+using tandem::execute::HealthMonitor;
 using tandem::process::HealthProbe;
-using tandem::process::HealthThresholds;
-using tandem::process::ProbeOutcome;
+using tandem::execute::HealthThresholds;
+using tandem::ProbeOutcome;
+using tandem::process::AsioEventLoop;
 using namespace tandem::test;  // the helpers of this test area only
 
 namespace {
 
 using Server = LoopbackServer;
+
+// Runs `fn` on the executor's kind of loop and returns its result.
+template <class Fn>
+auto on_loop(AsioEventLoop& events, Fn fn) -> decltype(fn()) {
+    std::packaged_task<decltype(fn())()> task(std::move(fn));
+    auto result = task.get_future();
+    events.post([&task] { task(); });
+    return result.get();
+}
+
+// A monitor's check: the probe, kept alive by the check itself.
+HealthMonitor::Check check_of(std::shared_ptr<HealthProbe> probe) {
+    return [probe](std::function<void(ProbeOutcome)> done) { probe->check(std::move(done)); };
+}
 using Env = std::vector<std::pair<std::string, std::string>>;
 
 HealthSpec spec_of(ProbeKind kind, Duration timeout = Duration(1000)) {
@@ -198,20 +215,22 @@ TEST_CASE("health: a monitor reports healthy, then unhealthy when the server goe
     spec.failure_threshold = 2;
     Reports reports;
     int port = server.port();
-    auto monitor = loop.call([&] {
-        auto made = std::make_shared<HealthMonitor>(loop.io(), spec,
-                                                    tandem::process::make_probe(loop.io(), spec, port, {}, {}),
+    AsioEventLoop events;
+    events.run_thread();
+    auto monitor = on_loop(events, [&] {
+        auto made = std::make_shared<HealthMonitor>(events, spec,
+                                                    check_of(tandem::process::make_probe(events.io(), spec, port, {}, {})),
                                                     [&](Health health, const ProbeOutcome&) { reports.add(health); });
         made->start();
         return made;
     });
     CHECK(eventually([&] { return reports.seen().size() == 1; }));
-    CHECK(loop.call([&] { return monitor->health(); }) == Health::healthy);
+    CHECK(on_loop(events, [&] { return monitor->health(); }) == Health::healthy);
 
     server.stop();
     CHECK(eventually([&] { return reports.seen().size() == 2; }));
     CHECK(reports.seen() == std::vector<Health>{Health::healthy, Health::unhealthy});
-    loop.call([&] {
+    on_loop(events, [&] {
         monitor.reset();
         return 0;
     });
@@ -245,22 +264,23 @@ private:
 }  // namespace
 
 TEST_CASE("health: a monitor never runs two checks at once, and stop() from its callback silences it") {
-    LoopThread loop;
+    AsioEventLoop events;
+    events.run_thread();
     HealthSpec spec = spec_of(ProbeKind::tcp);
     spec.interval = Duration(5);  // shorter than a check
     std::atomic<int> checks{0};
     int overlap = 0;
     std::atomic<int> callbacks{0};
     std::shared_ptr<HealthMonitor> monitor;
-    loop.call([&] {
-        monitor = std::make_shared<HealthMonitor>(loop.io(), spec,
-                                                  std::make_unique<SlowProbe>(loop.io(), milliseconds(20), checks, overlap),
+    on_loop(events, [&] {
+        monitor = std::make_shared<HealthMonitor>(events, spec,
+                                                  check_of(std::make_shared<SlowProbe>(events.io(), milliseconds(20), checks, overlap)),
                                                   [&](Health, const ProbeOutcome&) { ++callbacks; });
         monitor->start();
         return 0;
     });
     CHECK(eventually([&] { return checks.load() >= 5; }));
-    CHECK(loop.call([&] { return overlap; }) == 0);
+    CHECK(on_loop(events, [&] { return overlap; }) == 0);
     CHECK(callbacks.load() == 1);  // one change: unknown -> healthy
 
     // A monitor whose first report stops it: no further check runs.
@@ -268,10 +288,10 @@ TEST_CASE("health: a monitor never runs two checks at once, and stop() from its 
     std::atomic<int> stopped_checks{0};
     int stopped_overlap = 0;
     std::shared_ptr<HealthMonitor> stopping;
-    loop.call([&] {
+    on_loop(events, [&] {
         monitor.reset();
         stopping = std::make_shared<HealthMonitor>(
-            loop.io(), spec, std::make_unique<SlowProbe>(loop.io(), milliseconds(5), stopped_checks, stopped_overlap),
+            events, spec, check_of(std::make_shared<SlowProbe>(events.io(), milliseconds(5), stopped_checks, stopped_overlap)),
             [&](Health, const ProbeOutcome&) {
                 ++after_stop;
                 stopping->stop();
@@ -284,7 +304,7 @@ TEST_CASE("health: a monitor never runs two checks at once, and stop() from its 
     std::this_thread::sleep_for(milliseconds(100));  // long enough for several intervals
     CHECK(stopped_checks.load() == checks_when_stopped);
     CHECK(after_stop.load() == 1);
-    loop.call([&] {
+    on_loop(events, [&] {
         stopping.reset();
         return 0;
     });

@@ -15,7 +15,7 @@ using namespace tandem::test;
 
 namespace {
 
-Result<std::unique_ptr<ReleaseLoop>> start_loop(const fs::path& upstream, const fs::path& state, ProcessRuntime& runtime) {
+Result<std::unique_ptr<ReleaseLoop>> start_loop(const fs::path& upstream, const fs::path& state, Executor& runtime) {
     ReleaseLoop::Options options;
     options.repository = upstream.string();
     options.state_dir = state;
@@ -39,10 +39,10 @@ TEST_CASE("shipper refuses to start on a forged audit log and audit show marks i
                                       << "\",\"time\":\"2026-12-01T00:00:00.000Z\",\"event\":\"rollback\",\"actor\":\"forger\"}\n";
     const std::string bad = "line " + std::to_string(records + 1) + " (seq " + std::to_string(records + 1) + ")";
 
-    RuntimeOptions runtime_options;
+    ExecutorOptions runtime_options;
     runtime_options.project_root = state.path() / "releases";
     runtime_options.state_dir = state.path() / "runtime";
-    auto runtime = ProcessRuntime::start(runtime_options, [](const RuntimeEvent&) {});
+    auto runtime = Executor::start(runtime_options, [](const RuntimeEvent&) {});
     REQUIRE(runtime);
     {
         auto refused = start_loop(upstream.path(), state.path(), **runtime);

@@ -36,10 +36,10 @@ TEST_CASE("a commit whose deploy kills the engine three times in a row is refuse
     struct Sweep {
         fs::path dir;
         ~Sweep() {
-            RuntimeOptions options;
+            ExecutorOptions options;
             options.project_root = dir / "releases";
             options.state_dir = dir / "runtime";
-            (void)ProcessRuntime::start(options, {});
+            (void)Executor::start(options, {});
         }
     } sweep{state.path()};
     const int port = free_port();

@@ -88,10 +88,10 @@ int EngineEvents::count(RuntimeEventKind kind, const std::string& prefix, const 
 
 Engine::Engine(const std::filesystem::path& upstream, const std::filesystem::path& state_dir, bool bootstrap,
                Duration poll, std::optional<std::filesystem::path> allowed_signers) {
-    RuntimeOptions options;
+    ExecutorOptions options;
     options.project_root = state_dir / "releases";
     options.state_dir = state_dir / "runtime";
-    auto started = ProcessRuntime::start(options, [this](const RuntimeEvent& e) {
+    auto started = Executor::start(options, [this](const RuntimeEvent& e) {
         events.add(e);
         if (ReleaseLoop* following = auditing.load()) following->runtime_event(e);  // as shipper run does
     });

@@ -10,7 +10,7 @@
 
 #include <tandem/audit_log.hpp>
 #include <tandem/release_loop.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -58,7 +58,7 @@ struct EngineEvents {
 // A shipper engine on `state_dir` following `upstream`'s main.
 struct Engine {
     EngineEvents events;
-    std::unique_ptr<ProcessRuntime> runtime;
+    std::unique_ptr<Executor> runtime;
     std::unique_ptr<ReleaseLoop> loop;
     std::atomic<ReleaseLoop*> auditing{nullptr};  // runtime events go to it once it runs
 

@@ -15,13 +15,13 @@ using namespace tandem::test;
 
 namespace {
 
-int pid_of(ProcessRuntime& runtime, const std::string& service) {
+int pid_of(Executor& runtime, const std::string& service) {
     for (const auto& s : runtime.status())
         if (s.name == service && !s.replicas.empty()) return s.replicas.front().pid;
     return 0;
 }
 
-std::string digest_of(ProcessRuntime& runtime, const std::string& service) {
+std::string digest_of(Executor& runtime, const std::string& service) {
     for (const auto& s : runtime.status())
         if (s.name == service) return s.artifact_digest;
     return {};

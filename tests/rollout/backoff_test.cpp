@@ -6,7 +6,7 @@
 namespace {
 
 using tandem::Duration;
-using tandem::process::Backoff;
+using tandem::execute::Backoff;
 using namespace std::chrono_literals;
 
 TEST_CASE("backoff doubles from the initial delay up to the cap") {

@@ -11,8 +11,8 @@ namespace {
 
 using tandem::RolloutParams;
 using tandem::RolloutStrategy;
-using tandem::process::make_rollout;
-using tandem::process::RolloutState;
+using tandem::execute::make_rollout;
+using tandem::execute::RolloutState;
 using tandem::test::FakeReplicaControl;
 
 RolloutParams recreate() {

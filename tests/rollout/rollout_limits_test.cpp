@@ -16,9 +16,9 @@ namespace {
 
 using tandem::RolloutParams;
 using tandem::RolloutStrategy;
-using tandem::process::make_rollout;
-using tandem::process::Rollout;
-using tandem::process::RolloutState;
+using tandem::execute::make_rollout;
+using tandem::execute::Rollout;
+using tandem::execute::RolloutState;
 using tandem::test::FakeReplicaControl;
 
 struct Case {

@@ -1,4 +1,4 @@
-// ProcessRuntime::apply's options end to end, with real test services: another root for one
+// Executor::apply's options end to end, with real test services: another root for one
 // plan's builds and replicas, and the artifact check before every replica start.
 #include <doctest/doctest.h>
 
@@ -138,7 +138,7 @@ TEST_CASE("the artifact digest shows in status() and observe() - the same one pl
     CHECK(runtime->status()[0].artifact_digest == kFirst);
     const auto observed = runtime->observe();
     CHECK(observed.services.at("api").artifact_digest == kFirst);
-    const int first_pid = runtime->status()[0].replicas.at(0).pid;
+    const int first_pid = pid_of(runtime->status()[0].replicas.at(0));
 
     auto same = tandem::make_plan(project.loaded.spec, observed, project.loaded.policy, with_artifact("api", kFirst));
     REQUIRE(same.ok());
@@ -150,7 +150,7 @@ TEST_CASE("the artifact digest shows in status() and observe() - the same one pl
     CHECK(verifier.call(1).second == kSecond);
     CHECK(runtime->status()[0].artifact_digest == kSecond);
     CHECK(runtime->observe().services.at("api").artifact_digest == kSecond);
-    CHECK(runtime->status()[0].replicas.at(0).pid != first_pid);
+    CHECK(pid_of(runtime->status()[0].replicas.at(0)) != first_pid);
     // wip does not gate a replace on health: the new replica may still be starting.
     CHECK(eventually([&] { auto r = http_get(port, "/version", 300ms); return r && r->body == "v1\n"; }, 5000ms));
 }

@@ -12,7 +12,7 @@ using namespace tandem::test;  // the runtime fixture, http_get, eventually
 
 namespace {
 
-tandem::ErrorCounts errors_of(tandem::ProcessRuntime& runtime) {
+tandem::ErrorCounts errors_of(tandem::Executor& runtime) {
     const auto status = runtime.status();
     REQUIRE(status.size() == 1);
     return status[0].errors;

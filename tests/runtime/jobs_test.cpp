@@ -6,7 +6,7 @@
 #include "support/http_client.hpp"
 
 #include <tandem/plan.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 using namespace std::chrono_literals;
 using namespace tandem::test;
@@ -15,7 +15,7 @@ namespace {
 
 const std::string kService = TANDEM_TEST_SERVICE;
 
-tandem::ServiceStatus status_of(tandem::ProcessRuntime& runtime, const std::string& name) {
+tandem::ServiceStatus status_of(tandem::Executor& runtime, const std::string& name) {
     for (auto& s : runtime.status())
         if (s.name == name) return s;
     return {};

@@ -10,7 +10,7 @@ using namespace tandem::test;  // the runtime fixture, http_get, eventually
 
 namespace {
 
-std::uint64_t connections_of(tandem::ProcessRuntime& runtime) {
+std::uint64_t connections_of(tandem::Executor& runtime) {
     const auto status = runtime.status();
     REQUIRE(status.size() == 1);
     return status[0].proxy_connections;

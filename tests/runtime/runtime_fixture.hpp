@@ -9,7 +9,7 @@
 
 #include <tandem/plan.hpp>
 #include <tandem/project.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -63,17 +63,17 @@ struct Events {
     }
 };
 
-inline std::unique_ptr<tandem::ProcessRuntime> start_runtime(const std::filesystem::path& root, Events& events) {
-    tandem::RuntimeOptions options;
+inline std::unique_ptr<tandem::Executor> start_runtime(const std::filesystem::path& root, Events& events) {
+    tandem::ExecutorOptions options;
     options.project_root = root;
     options.state_dir = root / ".tandem";
-    auto runtime = tandem::ProcessRuntime::start(options, [&events](const tandem::RuntimeEvent& e) { events.add(e); });
+    auto runtime = tandem::Executor::start(options, [&events](const tandem::RuntimeEvent& e) { events.add(e); });
     REQUIRE_MESSAGE(runtime.ok(), runtime.error().to_string());
     return std::move(*runtime);
 }
 
 // Plans against what the runtime observes (bootstrap allowed) and applies the plan.
-inline tandem::Status plan_and_apply(tandem::ProcessRuntime& runtime, const tandem::Project& project,
+inline tandem::Status plan_and_apply(tandem::Executor& runtime, const tandem::Project& project,
                                      tandem::PlanRequest request = {}, const tandem::ApplyOptions& options = {}) {
     request.bootstrap = true;
     auto plan = tandem::make_plan(project.spec, runtime.observe(), project.policy, request);
@@ -86,6 +86,13 @@ inline std::string service_yaml(const std::string& name, int port, const std::st
     return "  " + name + ":\n    run: [" + std::string(TANDEM_TEST_SERVICE) + ", --port, \"${port}\", --version-string, " +
            version + extra_args + "]\n    port: " + std::to_string(port) + "\n    replicas: " + std::to_string(replicas) +
            "\n    stop_grace: 2s\n    health:\n      http: /healthz\n      interval: 100ms\n" + more;
+}
+
+// The process runtime names a replica "pid N": its process (and process group).
+inline pid_t pid_of(const tandem::ReplicaStatus& replica) {
+    const std::string prefix = "pid ";
+    if (replica.handle.rfind(prefix, 0) != 0) return 0;
+    return static_cast<pid_t>(std::stol(replica.handle.substr(prefix.size())));
 }
 
 // Running, and not a zombie waiting for a parent (or init) to reap it.

@@ -70,7 +70,7 @@ TEST_CASE("a service comes up behind its proxy, dependencies first, and stop_all
 
     std::vector<pid_t> pids;
     for (const auto& s : runtime->status())
-        for (const auto& r : s.replicas) pids.push_back(r.pid);
+        for (const auto& r : s.replicas) pids.push_back(pid_of(r));
     CHECK(pids.size() == 3);
     runtime->stop_all();
     for (pid_t pid : pids) CHECK_FALSE(alive(pid));

@@ -9,7 +9,7 @@
 #include "support/test_user.hpp"
 
 #include <tandem/plan.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -31,9 +31,9 @@ int lines_of(const fs::path& file) {
     return text == "<missing>" ? 0 : static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
-int pid_of(tandem::ProcessRuntime& runtime, const std::string& service) {
+int pid_of(tandem::Executor& runtime, const std::string& service) {
     for (const auto& status : runtime.status())
-        if (status.name == service && !status.replicas.empty()) return status.replicas.front().pid;
+        if (status.name == service && !status.replicas.empty()) return tandem::test::pid_of(status.replicas.front());
     return 0;
 }
 

@@ -10,7 +10,7 @@
 
 #include <tandem/plan.hpp>
 #include <tandem/project.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -63,7 +63,7 @@ std::vector<pid_t> processes_with(const std::string& marker) {
     return pids;
 }
 
-int replica_count(tandem::ProcessRuntime& runtime, const std::string& service) {
+int replica_count(tandem::Executor& runtime, const std::string& service) {
     for (const auto& s : runtime.status())
         if (s.name == service) return static_cast<int>(s.replicas.size());
     return 0;

@@ -10,7 +10,7 @@ namespace tandem {
 class LoopControl : public RuntimeControl {
 public:
     // `on_down` is called (on a server thread) when a client asks the engine to stop.
-    LoopControl(ProcessRuntime& runtime, ReconcileLoop& loop, std::function<void()> on_down);
+    LoopControl(Executor& runtime, ReconcileLoop& loop, std::function<void()> on_down);
 
     std::string policy_name() override;
     Status reset(const std::string& service, const std::string& actor) override;

@@ -6,7 +6,7 @@
 
 #include <tandem/error.hpp>
 #include <tandem/project.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -34,7 +34,7 @@ public:
 
     // Loads the project (an error here is returned: nothing runs yet) and starts the worker,
     // whose first pass brings the project up.
-    static Result<std::unique_ptr<ReconcileLoop>> start(const Options& options, ProcessRuntime& runtime,
+    static Result<std::unique_ptr<ReconcileLoop>> start(const Options& options, Executor& runtime,
                                                         EventHandler on_event);
     ~ReconcileLoop();  // cancels work in flight and stops the worker; services keep running
 

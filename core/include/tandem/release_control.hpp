@@ -11,7 +11,7 @@ namespace tandem {
 class ReleaseControl : public RuntimeControl {
 public:
     // `on_down` is called (on a server thread) when a client asks the engine to stop.
-    ReleaseControl(ProcessRuntime& runtime, ReleaseLoop& loop, std::function<void()> on_down);
+    ReleaseControl(Executor& runtime, ReleaseLoop& loop, std::function<void()> on_down);
 
     std::string policy_name() override;
     Status reset(const std::string& service, const std::string& actor) override;

@@ -13,7 +13,7 @@
 #include <tandem/plan.hpp>
 #include <tandem/project.hpp>
 #include <tandem/release_history.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -73,7 +73,7 @@ public:
     // restores the deployed revision if the engine restarted with nothing running, then
     // follows `ref`. Errors here (a bad repository, an unreadable state directory, an audit
     // log whose chain does not verify, a checkpoint key that cannot sign) are returned.
-    static Result<std::unique_ptr<ReleaseLoop>> start(const Options& options, ProcessRuntime& runtime,
+    static Result<std::unique_ptr<ReleaseLoop>> start(const Options& options, Executor& runtime,
                                                       EventHandler on_event);
     ~ReleaseLoop();  // finishes the change under way (its audit record included), checkpoints the audit log, then stops
 

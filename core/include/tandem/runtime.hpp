@@ -1,8 +1,13 @@
-// The process runtime: the embedded default that runs a project's services as supervised
-// local processes, behind a TCP proxy per service port, and carries plans out on them.
-// Its event loop runs on a thread of its own; every call here is safe from any thread.
+// A runtime: where replicas and commands run, how traffic reaches them and how they are probed.
+// The executor (tandem/executor.hpp) carries plans out over this interface and does everything
+// else itself: rollouts, health gating, crash restarts with backoff, the revert window. The
+// process runtime (tandem/process_runtime.hpp) is one implementation; adding a runtime (Docker,
+// a cluster) means implementing `Runtime` and `EventLoop`, nothing more (docs/architecture.md).
+//
+// Also the status and event types the executor reports in, shared by every runtime.
 #pragma once
 
+#include <tandem/artifact.hpp>
 #include <tandem/error.hpp>
 #include <tandem/observed.hpp>
 #include <tandem/plan.hpp>
@@ -14,17 +19,23 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tandem {
 
+enum class Health { unknown, healthy, unhealthy };
+const char* to_string(Health health);
+
 struct ReplicaStatus {
-    int id = 0;             // unique within the runtime's life
-    int pid = 0;            // also its process group
+    int id = 0;             // unique within the engine's life
+    std::string handle;     // what its runtime calls it: "pid 4242" (a process group), a container id
     int port = 0;           // its private port (0: none)
-    std::string health;     // "unknown", "healthy", "unhealthy"
-    bool routed = false;    // the proxy sends it connections
+    Health health = Health::unknown;
+    bool routed = false;    // the runtime sends it connections
     std::chrono::system_clock::time_point started;
 };
 
@@ -62,6 +73,9 @@ enum class RuntimeEventKind {
     failure,  // an action failed
 };
 
+enum class ActionOutcome { none, started, succeeded, failed, cancelled };
+const char* to_string(ActionOutcome outcome);
+
 struct RuntimeEvent {
     RuntimeEvent() = default;
     RuntimeEvent(RuntimeEventKind kind_, std::string service_, std::string text_, int replica_ = 0,
@@ -75,11 +89,11 @@ struct RuntimeEvent {
     int replica = 0;       // for log and crash events; 0 for builds and commands
     bool is_stderr = false;
     std::chrono::system_clock::time_point time;
-    // For the action and failure events of a plan's action: which action ("build", "replace",
-    // ...), how it ended ("started", "succeeded", "failed", "cancelled") and, once it ended, how
-    // long it took. Empty / negative for other events.
-    std::string action;
-    std::string outcome;
+    // For the action and failure events of a plan's action: which action, where it is (started,
+    // then succeeded, failed or cancelled) and, once it ended, how long it took. Unset / none /
+    // negative for other events.
+    std::optional<ActionKind> action;
+    ActionOutcome outcome = ActionOutcome::none;
     Duration elapsed{-1};
 };
 
@@ -93,66 +107,120 @@ std::string to_json(const RuntimeEvent& event);
 // "2026-11-25T15:04:05.123Z api[3] err| text" (UTC; an event without a time is stamped now).
 std::string format_log_line(const RuntimeEvent& event);
 
-struct RuntimeOptions {
-    std::filesystem::path project_root;  // where services and builds run (each in its workdir)
-    // Logs, the record of running replicas, and (under state/) the services' `state:`
-    // directories unless a plan's ApplyOptions::state_root puts them elsewhere.
-    std::filesystem::path state_dir;
-    std::size_t log_ring_lines = 5000;   // per service, in memory
-    std::size_t log_file_bytes = 10 * 1024 * 1024;  // per service file, before it rotates
-};
-
-// Where and how one plan runs.
-struct ApplyOptions {
-    // Builds, commands and replicas run here (each in its service's workdir); empty means
-    // RuntimeOptions::project_root. Shipper passes the release directory of a commit.
-    std::filesystem::path root;
-    // Where the services' `state:` directories live (`${state.NAME}` is state_root/NAME); empty
-    // means RuntimeOptions::state_dir / "state". Never inside `root` when that is read-only:
-    // shipper passes `<its state dir>/state`, outside every release.
-    std::filesystem::path state_root;
-    // What a build may write under the policy knob builds.sandbox (besides a private /tmp);
-    // empty means `root`. Shipper passes the scratch copy of the commit that `root` lies in.
-    std::filesystem::path build_root;
-    // Called before every start of a replica of a service whose action carries an
-    // artifact_digest (crash restarts included); an error refuses the start and is reported.
-    // It is kept with the service's replicas after apply() returns, and called on the
-    // runtime's loop thread: what it captures must live as long as those replicas run.
-    std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
-};
-
-class ProcessRuntime {
+// Where the executor runs: one thread, its tasks in order, timers on a steady clock. A runtime
+// provides it (the process runtime runs an Asio loop; a test's fake runtime runs virtual time),
+// calls every callback it was given on it, and expects every call of its own from it.
+class EventLoop {
 public:
-    using EventHandler = std::function<void(const RuntimeEvent&)>;
+    using Task = std::function<void()>;
+    using TimerId = std::uint64_t;
 
-    // Starts the event loop. Replicas recorded in the state directory by an engine that did
-    // not stop cleanly are stopped first (reported as events), so nothing runs twice.
-    static Result<std::unique_ptr<ProcessRuntime>> start(const RuntimeOptions& options, EventHandler on_event);
-    ~ProcessRuntime();  // stops every service, then the loop
+    virtual ~EventLoop() = default;
+    // Runs `task` on the loop's thread soon, after what is queued. Safe from any thread.
+    virtual void post(Task task) = 0;
+    // Runs `task` on the loop's thread once `delay` has passed, unless cancelled first. Loop thread only.
+    virtual TimerId after(Duration delay, Task task) = 0;
+    // A timer that has not fired does not fire (one that fired or is unknown: nothing happens).
+    virtual void cancel(TimerId timer) = 0;
+    virtual std::chrono::steady_clock::time_point now() const = 0;
+    virtual bool on_loop_thread() const = 0;
+};
 
-    // Carries a plan out: waves in order, steps of a wave at once (up to plan.max_parallel),
-    // each step's actions in order. Blocks until done; the first failure ends the plan and is
-    // returned. `spec` and `policy` are the ones the plan was made from.
-    Status apply(const Spec& spec, const PolicySet& policy, const Plan& plan, const ApplyOptions& options = {});
+enum class LogStream { out, err };
 
-    // Cancels the plan apply() is carrying out, if any: no new step starts, running builds and
-    // commands are killed (their process groups), rollouts under way finish on their own. apply()
-    // returns an ErrorCode::cancelled error at once. Safe from any thread; does nothing when no plan runs.
-    void cancel();
+struct ExitStatus {
+    int code = -1;   // the exit code, or -1 when killed by a signal
+    int signal = 0;  // the signal that killed it, or 0
+    bool clean() const { return code == 0; }
+    std::string describe() const;  // "exited with code 3", "killed by SIGSEGV"
+};
 
-    Observed observe() const;
-    std::vector<ServiceStatus> status() const;
-    std::vector<std::string> logs(const std::string& service, std::size_t count) const;
-    void stop_all();  // every service, each with its grace period; blocks until all are gone
-    // SIGKILL to every replica's process group now, from any thread: a stop_all() under way
-    // returns once they are reaped (a second Ctrl+C).
-    void kill_all();
+struct ProbeOutcome {
+    bool ok = false;
+    std::string detail;  // "connection refused", "HTTP 503", "exit code 1", "timed out after 1s"
+};
 
-    struct State;
+// What one replica runs. The runtime picks its address (a private port, a container's network)
+// and expands ${port} in the command, the env and an exec probe to it.
+struct ReplicaLaunch {
+    int id = 0;                      // chosen by the executor, unique within the engine's life
+    ServiceSpec service;             // run.argv, port, stop_grace, health; ${state.NAME} expanded
+    ArtifactRef artifact;            // what it runs; a tree's location is the release's root
+    std::filesystem::path cwd;       // the service's workdir within it
+    std::vector<std::pair<std::string, std::string>> env;  // ${services.X.port} expanded, ${port} not yet
+    std::string user;                // `user:` (checked by the executor beforehand); empty: the engine's
+    std::string fingerprint;         // of the spec it runs, for the runtime's own records
+};
 
-private:
-    explicit ProcessRuntime(std::unique_ptr<State> state);
-    std::unique_ptr<State> state_;
+// What the runtime learned of a replica it started, for status.
+struct ReplicaInfo {
+    std::string handle;  // "pid 4242", a container id
+    int port = 0;        // its private port, 0 if none
+};
+
+// A build, a `run` action or a reset: one command to completion.
+struct CommandLaunch {
+    std::string service;
+    ActionKind kind = ActionKind::run;
+    std::vector<std::string> argv;
+    std::filesystem::path cwd;
+    std::vector<std::pair<std::string, std::string>> env;
+    std::string user;  // empty: the engine's (a build always runs as the engine's user)
+    // builds.sandbox: only `writable` (and a private /tmp) may be written, network only if allowed.
+    struct Sandbox {
+        std::filesystem::path writable;
+        bool network = false;
+    };
+    std::optional<Sandbox> sandbox;
+};
+
+class Runtime {
+public:
+    using OutputHandler = std::function<void(LogStream, std::string_view line)>;
+    using ExitHandler = std::function<void(const ExitStatus&)>;
+    using EventSink = std::function<void(const RuntimeEvent&)>;
+
+    virtual ~Runtime() = default;
+    virtual std::string_view name() const = 0;  // "process", "docker": for status
+    virtual EventLoop& loop() = 0;
+
+    // Called once, before anything else, with where its own events go (a leftover it stopped, a
+    // record it could not save). May block: a runtime finds and stops what a killed engine left.
+    virtual Status open(EventSink emit) = 0;
+
+    // Everything below is called on loop(), and calls its callbacks there.
+
+    // Starts a replica. `output` hears its lines; `exited` hears once that it exited on its own
+    // (never after stop_replica or kill_replica was asked for it).
+    virtual Result<ReplicaInfo> start_replica(const ReplicaLaunch& launch, OutputHandler output,
+                                              ExitHandler exited) = 0;
+    // Stops it (SIGTERM, then SIGKILL after `grace`, or the runtime's equivalent); `stopped` runs
+    // once nothing of it is left.
+    virtual void stop_replica(int id, Duration grace, std::function<void()> stopped) = 0;
+    // Kills every replica and command now (a second Ctrl+C): stop_replica's callbacks still run.
+    virtual void kill_all() = 0;
+
+    // Traffic: `service`'s public port (0: none) accepts connections and hands each one to a
+    // routed replica. A runtime with load balancing of its own maps these to it.
+    virtual Status open_service(const std::string& service, int public_port) = 0;
+    virtual void close_service(const std::string& service) = 0;
+    virtual void route(const std::string& service, int replica) = 0;
+    // No new connections go to it; those open may finish within `drain`; `drained` runs after.
+    virtual void unroute(const std::string& service, int replica, Duration drain, std::function<void()> drained) = 0;
+    struct Traffic {
+        std::uint64_t accepted = 0;  // client connections accepted since the service was opened
+        std::uint64_t unserved = 0;  // of those, the ones no replica could take
+    };
+    virtual Traffic traffic(const std::string& service) const = 0;
+
+    // One check of a running replica; `done` runs exactly once, within the spec's timeout.
+    virtual void probe(int replica, const HealthSpec& spec, std::function<void(ProbeOutcome)> done) = 0;
+
+    // Runs a command to completion; `finished` hears how it exited, or why it could not run at all
+    // (its sandbox could not be made). Returns an id for kill_command.
+    using CommandHandler = std::function<void(const Result<ExitStatus>&)>;
+    virtual Result<int> run_command(const CommandLaunch& launch, OutputHandler output, CommandHandler finished) = 0;
+    virtual void kill_command(int id) = 0;  // its `finished` still runs
 };
 
 }  // namespace tandem

@@ -1,10 +1,10 @@
-// The control socket's answers that every engine gives alike, from its ProcessRuntime: service
+// The control socket's answers that every engine gives alike, from its Executor: service
 // status, logs and their followers, and `down`. LoopControl (devloop) and ReleaseControl
 // (shipper) add what their loops do.
 #pragma once
 
 #include <tandem/control.hpp>
-#include <tandem/runtime.hpp>
+#include <tandem/executor.hpp>
 #include <tandem/spec.hpp>
 
 #include <functional>
@@ -17,7 +17,7 @@ class LogFollowers;
 class RuntimeControl : public ControlHandler {
 public:
     // `on_down` is called (on a server thread) when a client asks the engine to stop.
-    RuntimeControl(ProcessRuntime& runtime, std::function<void()> on_down);
+    RuntimeControl(Executor& runtime, std::function<void()> on_down);
     ~RuntimeControl() override;
 
     // Feed every runtime event here so that followers of a service's logs get its lines.
@@ -33,7 +33,7 @@ protected:
     // What `spec` rules out per service: a reset of a service with no reset command and no state.
     static ServiceRefusals refusals_of(const Spec& spec);
 
-    ProcessRuntime& runtime_;
+    Executor& runtime_;
 
 private:
     std::function<void()> on_down_;

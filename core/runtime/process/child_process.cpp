@@ -22,6 +22,19 @@
 
 extern char** environ;
 
+namespace tandem {
+
+std::string ExitStatus::describe() const {
+    if (signal != 0) {
+        const char* abbrev = sigabbrev_np(signal);
+        return abbrev ? std::string("killed by SIG") + abbrev : "killed by signal " + std::to_string(signal);
+    }
+    if (code < 0) return "exited with an unknown status";
+    return "exited with code " + std::to_string(code);
+}
+
+}  // namespace tandem
+
 namespace tandem::process {
 namespace {
 
@@ -83,14 +96,6 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-std::string ExitStatus::describe() const {
-    if (signal != 0) {
-        const char* abbrev = sigabbrev_np(signal);
-        return abbrev ? std::string("killed by SIG") + abbrev : "killed by signal " + std::to_string(signal);
-    }
-    if (code < 0) return "exited with an unknown status";
-    return "exited with code " + std::to_string(code);
-}
 
 struct ChildProcess::State {
     State(asio::io_context& context, pid_t child, int out_fd, int err_fd)

@@ -7,6 +7,7 @@
 #include "support/system_user.hpp"
 
 #include <tandem/error.hpp>
+#include <tandem/runtime.hpp>
 #include <tandem/spec.hpp>
 
 #include <sys/types.h>
@@ -22,8 +23,6 @@
 
 namespace tandem::process {
 
-enum class LogStream { out, err };
-
 struct LaunchSpec {
     std::vector<std::string> argv;                            // argv[0] is looked up in PATH
     std::vector<std::pair<std::string, std::string>> env;     // added to (or replacing) the engine's own
@@ -35,13 +34,6 @@ struct LaunchSpec {
     // commands, which are worthless without the engine. Only the child itself; its group is
     // stopped by the next start's sweep (runtime_state.hpp).
     bool die_with_engine = false;
-};
-
-struct ExitStatus {
-    int code = -1;   // the exit code, or -1 when killed by a signal
-    int signal = 0;  // the signal that killed it, or 0
-    bool clean() const { return code == 0; }
-    std::string describe() const;  // "exited with code 3", "killed by SIGSEGV"
 };
 
 class ChildProcess : public std::enable_shared_from_this<ChildProcess> {

@@ -2,7 +2,7 @@
 // range can be picked as the source port of the proxy's own connect() while the replica is not
 // listening yet, and a loopback connect from port P to port P connects the socket to itself
 // (TCP simultaneous open): the proxy would then talk to itself instead of the replica.
-#include "runtime/process/service_supervisor.hpp"
+#include "runtime/process/process_runtime.hpp"
 
 #include <atomic>
 #include <fstream>

@@ -199,7 +199,7 @@ namespace tandem {
 std::string format_log_line(const RuntimeEvent& event) {
     const auto time = event.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : event.time;
     return process::format_log_line(process::LogLine{time, event.service, event.replica,
-                                                     event.is_stderr ? process::LogStream::err : process::LogStream::out,
+                                                     event.is_stderr ? LogStream::err : LogStream::out,
                                                      event.text});
 }
 

@@ -1,229 +1,204 @@
-// ProcessRuntime: the event loop thread, the services' supervisors, the record of running
-// replicas in the state directory, and plans carried out on them.
-#include <tandem/runtime.hpp>
+// The process runtime's replicas, traffic and probes; its commands are in process_commands.cpp.
+#include "runtime/process/process_runtime.hpp"
 
-#include "runtime/process/asio.hpp"
-#include "runtime/process/log_store.hpp"
-#include "runtime/process/plan_execution.hpp"
-#include "runtime/process/runtime_state.hpp"
-#include "runtime/process/service_supervisor.hpp"
-
-#include <future>
-#include <thread>
+#include <tandem/utc_time.hpp>
 
 namespace tandem {
 
-using namespace tandem::process;  // this file is the seam between the public API and process/
-
-struct ProcessRuntime::State {
-    RuntimeOptions options;
-    EventHandler on_event;
-    asio::io_context io;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-    std::thread loop;
-    std::unique_ptr<LogStore> logs;
-    std::unique_ptr<RuntimeStateFile> state_file;
-    std::map<std::string, std::shared_ptr<ServiceSupervisor>> services;
-    std::weak_ptr<PlanExecution> execution;  // the plan apply() is carrying out
-    std::map<std::string, int> building;     // services whose build runs now (status shows them building)
-    std::map<pid_t, ReplicaRecord> commands; // builds, run actions and resets running now, recorded with the replicas
-
-    void emit(const RuntimeEvent& event) const {
-        if (on_event) on_event(event);
-    }
-
-    // Runs `fn` on the loop thread and waits for its result.
-    template <class Fn>
-    auto on_loop(Fn fn) -> decltype(fn()) {
-        if (io.get_executor().running_in_this_thread()) return fn();
-        std::packaged_task<decltype(fn())()> task(std::move(fn));
-        auto result = task.get_future();
-        asio::post(io, [&task] { task(); });
-        return result.get();
-    }
-
-    void persist() {
-        std::vector<ReplicaRecord> records;
-        for (const auto& [name, supervisor] : services) {
-            auto some = supervisor->records();
-            records.insert(records.end(), some.begin(), some.end());
-        }
-        for (const auto& [pid, record] : commands) records.push_back(record);
-        if (auto saved = state_file->save(records); !saved)
-            emit(RuntimeEvent{RuntimeEventKind::failure, "", saved.error().to_string(), 0, true,
-                              std::chrono::system_clock::now()});
-    }
-
-    std::shared_ptr<ServiceSupervisor> supervisor(const std::string& name) {
-        auto& slot = services[name];
-        if (!slot) {
-            SupervisorHooks hooks;
-            hooks.emit = [this](const RuntimeEvent& e) { emit(e); };
-            hooks.replicas_changed = [this] { persist(); };
-            hooks.logs = logs.get();
-            slot = std::make_shared<ServiceSupervisor>(io, name, std::move(hooks));
-        }
-        return slot;
-    }
-};
-
-Result<std::unique_ptr<ProcessRuntime>> ProcessRuntime::start(const RuntimeOptions& options, EventHandler on_event) {
-    auto state = std::make_unique<State>();
-    state->options = options;
-    state->on_event = std::move(on_event);
-    std::error_code ec;
-    std::filesystem::create_directories(options.state_dir / "logs", ec);
-    if (ec)
-        return make_error(ErrorCode::io, "cannot create the state directory '" + options.state_dir.string() +
-                                             "': " + ec.message());
-    LogStore::Limits limits;
-    limits.ring_lines = options.log_ring_lines;
-    limits.file_bytes = options.log_file_bytes;
-    state->logs = std::make_unique<LogStore>(options.state_dir / "logs", limits);
-    state->state_file = std::make_unique<RuntimeStateFile>(options.state_dir / "replicas.json");
-
-    auto recorded = state->state_file->load();
-    if (!recorded) return recorded.error();
-    for (const auto& record : stop_leftovers(*recorded, Duration(5000))) {
-        const std::string what = record.kind.empty() ? "replica " + std::to_string(record.replica) : "the " + record.kind;
-        state->emit(RuntimeEvent{RuntimeEventKind::state, record.service,
-                                 "stopped " + what + " (pid " + std::to_string(record.pid) +
-                                     ") left running by an engine that did not stop",
-                                 record.replica, false, std::chrono::system_clock::now()});
-    }
-    if (auto cleared = state->state_file->save({}); !cleared) return cleared.error();
-
-    become_subreaper();
-    state->work.emplace(asio::make_work_guard(state->io));
-    State* raw = state.get();
-    state->loop = std::thread([raw] { raw->io.run(); });
-    return std::unique_ptr<ProcessRuntime>(new ProcessRuntime(std::move(state)));
-}
-
-ProcessRuntime::ProcessRuntime(std::unique_ptr<State> state) : state_(std::move(state)) {}
-
-ProcessRuntime::~ProcessRuntime() {
-    stop_all();
-    state_->work.reset();
-    state_->io.stop();
-    if (state_->loop.joinable()) state_->loop.join();
-}
-
-Status ProcessRuntime::apply(const Spec& spec, const PolicySet& policy, const Plan& plan,
-                             const ApplyOptions& options) {
-    std::promise<Status> outcome;
-    auto result = outcome.get_future();
-    asio::post(state_->io, [this, &spec, &policy, &plan, &options, &outcome] {
-        ExecutionContext context;
-        context.io = &state_->io;
-        context.project_root = options.root.empty() ? state_->options.project_root : options.root;
-        context.state_root = options.state_root.empty() ? state_->options.state_dir / "state" : options.state_root;
-        context.build_root = options.build_root.empty() ? context.project_root : options.build_root;
-        context.verify_artifact = options.verify_artifact;
-        context.logs = state_->logs.get();
-        context.emit = [this](const RuntimeEvent& e) { state_->emit(e); };
-        context.supervisor = [this](const std::string& name) { return state_->supervisor(name); };
-        context.building = [this](const std::string& name, bool started) {
-            int& count = state_->building[name];
-            count += started ? 1 : -1;
-            if (count <= 0) state_->building.erase(name);
-        };
-        context.command_started = [this](const ReplicaRecord& record) {
-            state_->commands[record.pid] = record;
-            state_->persist();
-        };
-        context.command_ended = [this](pid_t pid) {
-            if (state_->commands.erase(pid) > 0) state_->persist();
-        };
-        context.forget = [this](const std::string& name) {
-            state_->services.erase(name);
-            state_->persist();
-        };
-        auto execution = std::make_shared<PlanExecution>(context, spec, policy, plan,
-                                                         [&outcome](Status s) { outcome.set_value(std::move(s)); });
-        state_->execution = execution;
-        execution->begin();
-    });
-    return result.get();
-}
-
-void ProcessRuntime::cancel() {
-    asio::post(state_->io, [this] {
-        if (auto execution = state_->execution.lock()) execution->cancel();
-    });
-}
-
-Observed ProcessRuntime::observe() const {
-    return state_->on_loop([this] {
-        Observed observed;
-        for (const auto& [name, supervisor] : state_->services) {
-            const ServiceStatus s = supervisor->status();
-            ObservedService o;
-            o.name = name;
-            o.fingerprint = s.fingerprint;
-            o.artifact_digest = s.artifact_digest;
-            o.replicas = static_cast<int>(s.replicas.size());
-            for (const auto& r : s.replicas) o.healthy += r.health == "healthy" ? 1 : 0;
-            o.state = s.state;
-            if (!o.serving()) o.last_error = s.last_error;
-            observed.services.emplace(name, o);
-        }
-        return observed;
-    });
-}
-
-std::vector<ServiceStatus> ProcessRuntime::status() const {
-    return state_->on_loop([this] {
-        std::vector<ServiceStatus> out;
-        for (const auto& [name, supervisor] : state_->services) {
-            out.push_back(supervisor->status());
-            if (state_->building.count(name)) out.back().state = ServiceState::building;
-        }
-        // A new service's first build: no replicas yet, but it is on its way.
-        for (const auto& [name, count] : state_->building) {
-            if (state_->services.count(name)) continue;
-            ServiceStatus building;
-            building.name = name;
-            building.state = ServiceState::building;
-            building.updated = std::chrono::system_clock::now();
-            out.push_back(std::move(building));
-        }
-        return out;
-    });
-}
-
-std::vector<std::string> ProcessRuntime::logs(const std::string& service, std::size_t count) const {
-    std::vector<std::string> out;
-    for (const auto& line : state_->logs->tail(service, count)) out.push_back(format_log_line(line));
-    return out;
-}
-
-void ProcessRuntime::kill_all() {
-    asio::post(state_->io, [this] {
-        for (auto& [name, supervisor] : state_->services) supervisor->kill();
-    });
-}
-
-void ProcessRuntime::stop_all() {
-    std::promise<void> all_stopped;
-    auto done = all_stopped.get_future();
-    asio::post(state_->io, [this, &all_stopped] {
-        auto services = state_->services;
-        if (services.empty()) {
-            all_stopped.set_value();
-            return;
-        }
-        auto remaining = std::make_shared<std::size_t>(services.size());
-        for (auto& [name, supervisor] : services) {
-            supervisor->stop([this, remaining, &all_stopped] {
-                if (--*remaining > 0) return;
-                state_->services.clear();
-                state_->persist();
-                all_stopped.set_value();
-            });
-        }
-    });
-    done.wait();
+std::unique_ptr<Runtime> make_process_runtime(const ProcessRuntimeOptions& options) {
+    return std::make_unique<process::ProcessRuntime>(options);
 }
 
 }  // namespace tandem
+
+namespace tandem::process {
+
+namespace {
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+std::string pid_handle(pid_t pid) { return "pid " + std::to_string(pid); }
+
+}  // namespace
+
+Result<LaunchSpec> replica_launch_spec(const ReplicaLaunch& replica, int port) {
+    const std::string port_text = std::to_string(port);
+    LaunchSpec launch;
+    for (const auto& arg : replica.service.run.argv) launch.argv.push_back(replace_all(arg, "${port}", port_text));
+    bool has_port_variable = false;
+    for (const auto& [key, value] : replica.env) {
+        launch.env.emplace_back(key, replace_all(value, "${port}", port_text));
+        has_port_variable = has_port_variable || key == "PORT";
+    }
+    if (port != 0 && !has_port_variable) launch.env.emplace_back("PORT", port_text);
+    launch.cwd = replica.cwd;
+    if (!replica.user.empty()) {
+        auto user = find_system_user(replica.user);
+        if (!user) return user.error();
+        launch.user = std::move(*user);
+    }
+    return launch;
+}
+
+ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : options_(std::move(options)) {}
+
+ProcessRuntime::~ProcessRuntime() {
+    loop_.stop_thread();
+    // Children, proxies and probes go now, their loop stopped; a child still running is killed
+    // with its group (a replica outlives the engine only when the engine itself is killed).
+    proxies_.clear();
+    replicas_.clear();
+    commands_.clear();
+}
+
+Status ProcessRuntime::open(EventSink emit) {
+    emit_ = std::move(emit);
+    std::error_code ec;
+    std::filesystem::create_directories(options_.state_dir, ec);
+    if (ec)
+        return make_error(ErrorCode::io, "cannot create the state directory '" + options_.state_dir.string() +
+                                             "': " + ec.message());
+    state_file_ = std::make_unique<RuntimeStateFile>(options_.state_dir / "replicas.json");
+    auto recorded = state_file_->load();
+    if (!recorded) return recorded.error();
+    for (const auto& record : stop_leftovers(*recorded, options_.leftover_grace)) {
+        const std::string what = record.kind.empty() ? "replica " + std::to_string(record.replica) : "the " + record.kind;
+        if (emit_)
+            emit_(RuntimeEvent{RuntimeEventKind::state, record.service,
+                               "stopped " + what + " (pid " + std::to_string(record.pid) +
+                                   ") left running by an engine that did not stop",
+                               record.replica, false, std::chrono::system_clock::now()});
+    }
+    if (auto cleared = state_file_->save({}); !cleared) return cleared.error();
+    become_subreaper();
+    loop_.run_thread();
+    return Ok{};
+}
+
+void ProcessRuntime::emit_failure(const std::string& text) {
+    if (emit_) emit_(RuntimeEvent{RuntimeEventKind::failure, "", text, 0, true, std::chrono::system_clock::now()});
+}
+
+void ProcessRuntime::persist() {
+    std::vector<ReplicaRecord> records;
+    for (const auto& [id, replica] : replicas_) records.push_back(replica.record);
+    for (const auto& [id, command] : commands_)
+        if (command.record.pid > 0) records.push_back(command.record);  // not a sandbox's check
+    if (auto saved = state_file_->save(records); !saved) emit_failure(saved.error().to_string());
+}
+
+Result<ReplicaInfo> ProcessRuntime::start_replica(const ReplicaLaunch& launch, OutputHandler output,
+                                                  ExitHandler exited) {
+    int port = 0;
+    if (launch.service.port != 0) {
+        auto free = free_local_port();
+        if (!free) return free.error();
+        port = *free;
+    }
+    auto spec = replica_launch_spec(launch, port);
+    if (!spec) return spec.error();
+    const int id = launch.id;
+    auto on_exit = [this, id, exited](ExitStatus status) {
+        auto it = replicas_.find(id);
+        if (it == replicas_.end() || it->second.stopping) return;  // stop_replica's callback takes it from here
+        replicas_.erase(it);
+        persist();
+        exited(status);
+    };
+    auto child = ChildProcess::spawn(loop_.io(), *spec, std::move(output), on_exit);
+    if (!child) return child.error();
+    const pid_t pid = (*child)->pid();
+    Replica replica;
+    replica.child = *child;
+    replica.launch = launch;
+    replica.port = port;
+    replica.record = ReplicaRecord{launch.service.name, id, pid, process_start_ticks(pid), port,
+                                   launch.artifact.digest.empty() ? launch.fingerprint : launch.artifact.digest,
+                                   format_utc(std::chrono::system_clock::now()), {}};
+    replicas_[id] = std::move(replica);
+    persist();
+    return ReplicaInfo{pid_handle(pid), port};
+}
+
+void ProcessRuntime::stop_replica(int id, Duration grace, std::function<void()> stopped) {
+    auto it = replicas_.find(id);
+    if (it == replicas_.end() || !it->second.child->running()) {
+        if (it != replicas_.end()) {
+            replicas_.erase(it);
+            persist();
+        }
+        loop_.post(std::move(stopped));
+        return;
+    }
+    it->second.stopping = true;
+    it->second.child->stop(grace, [this, id, stopped = std::move(stopped)] {
+        if (replicas_.erase(id) > 0) persist();
+        stopped();
+    });
+}
+
+void ProcessRuntime::kill_all() {
+    for (auto& [id, replica] : replicas_) replica.child->kill();
+    for (auto& [id, command] : commands_) command.child->kill();
+}
+
+Status ProcessRuntime::open_service(const std::string& service, int public_port) {
+    TcpProxy::Options options;
+    options.port = public_port;
+    auto proxy = TcpProxy::listen(loop_.io(), options);
+    if (!proxy) return proxy.error();
+    proxies_[service] = std::move(*proxy);
+    return Ok{};
+}
+
+void ProcessRuntime::close_service(const std::string& service) { proxies_.erase(service); }
+
+void ProcessRuntime::route(const std::string& service, int replica) {
+    auto proxy = proxies_.find(service);
+    auto it = replicas_.find(replica);
+    if (proxy == proxies_.end() || it == replicas_.end() || it->second.port == 0) return;
+    proxy->second->add_backend(replica, it->second.port);
+}
+
+void ProcessRuntime::unroute(const std::string& service, int replica, Duration drain, std::function<void()> drained) {
+    auto proxy = proxies_.find(service);
+    if (proxy == proxies_.end()) {
+        loop_.post(std::move(drained));
+        return;
+    }
+    proxy->second->drain_backend(replica, drain, std::move(drained));
+}
+
+Runtime::Traffic ProcessRuntime::traffic(const std::string& service) const {
+    auto proxy = proxies_.find(service);
+    if (proxy == proxies_.end()) return {};
+    return Traffic{proxy->second->stats().accepted, proxy->second->unserved_connections()};
+}
+
+// The probe runs like the replica: an exec probe with its env (PORT too), its user, in its
+// workdir, and ${port} in its command as the replica's own port.
+void ProcessRuntime::probe(int replica, const HealthSpec& spec, std::function<void(ProbeOutcome)> done) {
+    auto it = replicas_.find(replica);
+    if (it == replicas_.end()) {
+        loop_.post([done] { done(ProbeOutcome{false, "the replica is gone"}); });
+        return;
+    }
+    Replica& r = it->second;
+    if (!r.probe) {
+        auto launch = replica_launch_spec(r.launch, r.port);
+        if (!launch) {
+            loop_.post([done, why = launch.error().message] { done(ProbeOutcome{false, why}); });
+            return;
+        }
+        HealthSpec expanded = spec;
+        for (auto& arg : expanded.command) arg = replace_all(arg, "${port}", std::to_string(r.port));
+        r.probe = make_probe(loop_.io(), expanded, r.port, launch->cwd, launch->env, launch->user);
+    }
+    r.probe->check([probe = r.probe, done](ProbeOutcome outcome) { done(std::move(outcome)); });
+}
+
+}  // namespace tandem::process

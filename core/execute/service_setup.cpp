@@ -1,5 +1,5 @@
 // Users and state directories of services, made ready before their processes start.
-#include "runtime/process/service_setup.hpp"
+#include "execute/service_setup.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <system_error>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 namespace {
 
@@ -87,4 +87,4 @@ Status empty_state(const ServiceSpec& service, const fs::path& state_root) {
     return Ok{};
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

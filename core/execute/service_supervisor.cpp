@@ -1,57 +1,49 @@
 // Supervision of one service's replicas: start, health gate, proxy routing, crash restarts
 // with backoff, and the ReplicaControl side of rollouts.
-#include "runtime/process/service_supervisor.hpp"
+#include "execute/service_supervisor.hpp"
 
 #include <tandem/duration.hpp>
 
 #include <atomic>
 #include <limits>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 namespace {
 
 std::atomic<int> next_replica_id{1};
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
-
 }  // namespace
 
-LaunchSpec launch_spec(const Release& release, int port) {
-    const std::string port_text = std::to_string(port);
-    LaunchSpec launch;
-    for (const auto& arg : release.service.run.argv) launch.argv.push_back(replace_all(arg, "${port}", port_text));
-    bool has_port_variable = false;
-    for (const auto& [key, value] : release.env) {
-        launch.env.emplace_back(key, replace_all(value, "${port}", port_text));
-        has_port_variable = has_port_variable || key == "PORT";
-    }
-    if (port != 0 && !has_port_variable) launch.env.emplace_back("PORT", port_text);
+ReplicaLaunch replica_launch(const Release& release, int id) {
+    ReplicaLaunch launch;
+    launch.id = id;
+    launch.service = release.service;
+    launch.artifact = release.artifact;
     launch.cwd = release.cwd;
-    launch.user = release.user;
+    launch.env = release.env;
+    if (release.user) launch.user = release.user->name;
+    launch.fingerprint = release.fingerprint;
     return launch;
 }
 
-HealthSpec probe_spec(const HealthSpec& health, int port) {
-    HealthSpec spec = health;
-    for (auto& arg : spec.command) arg = replace_all(arg, "${port}", std::to_string(port));
-    return spec;
-}
-
-ServiceSupervisor::ServiceSupervisor(asio::io_context& io, std::string name, SupervisorHooks hooks)
-    : io_(io), name_(std::move(name)), hooks_(std::move(hooks)) {
+ServiceSupervisor::ServiceSupervisor(Runtime& runtime, std::string name, SupervisorHooks hooks)
+    : runtime_(runtime), loop_(runtime.loop()), name_(std::move(name)), hooks_(std::move(hooks)) {
     status_.name = name_;
 }
 
+// Dropped only once stopped (Executor::stop_all, a stop action); a replica still running here
+// is the runtime's to end when it closes.
 ServiceSupervisor::~ServiceSupervisor() {
-    for (auto& [id, replica] : replicas_) {
+    for (auto& [id, replica] : replicas_)
         if (replica->monitor) replica->monitor->stop();
-        if (replica->child) replica->child->kill();
-    }
+}
+
+void ServiceSupervisor::post(std::function<void(ServiceSupervisor&)> task) {
+    std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
+    loop_.post([weak, task = std::move(task)] {
+        if (auto self = weak.lock()) task(*self);
+    });
 }
 
 void ServiceSupervisor::emit(RuntimeEventKind kind, const std::string& text, int replica, bool is_stderr) {
@@ -66,40 +58,39 @@ void ServiceSupervisor::set_state(ServiceState state, const std::string& why) {
     emit(RuntimeEventKind::state, why.empty() ? to_string(state) : std::string(to_string(state)) + ": " + why);
 }
 
-Status ServiceSupervisor::ensure_proxy(int port) {
-    if (port == 0 || (proxy_ && proxy_->port() == port)) return Ok{};
-    close_proxy();
-    TcpProxy::Options options;
-    options.port = port;
-    auto proxy = TcpProxy::listen(io_, options);
-    if (!proxy) return proxy.error();
-    proxy_ = std::move(*proxy);
+Status ServiceSupervisor::ensure_traffic(int port) {
+    if (port == 0 || traffic_port_ == port) return Ok{};
+    close_traffic();
+    if (auto opened = runtime_.open_service(name_, port); !opened) return opened;
+    traffic_port_ = port;
     status_.port = port;
     return Ok{};
 }
 
-// The connections the proxy accepted and could not serve stay counted after it is gone.
-void ServiceSupervisor::close_proxy() {
-    if (proxy_) {
-        status_.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
-        status_.proxy_connections += proxy_->stats().accepted;
+// The connections the public port accepted and could not serve stay counted after it is closed.
+void ServiceSupervisor::close_traffic() {
+    if (traffic_port_ != 0) {
+        const Runtime::Traffic traffic = runtime_.traffic(name_);
+        status_.errors.proxy_errors += static_cast<int>(traffic.unserved);
+        status_.proxy_connections += traffic.accepted;
+        runtime_.close_service(name_);
     }
-    proxy_.reset();
+    traffic_port_ = 0;
     status_.port = 0;
 }
 
 void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules rules,
                                  std::function<void(Status)> done) {
-    if (auto status = ensure_proxy(release.service.port); !status) {
+    if (auto status = ensure_traffic(release.service.port); !status) {
         status_.last_error = status.error().message;  // e.g. the public port is taken: status says so
         set_state(ServiceState::crashed, status.error().message);
-        asio::post(io_, [done, error = status.error()] { done(error); });
+        loop_.post([done, error = status.error()] { done(error); });
         return;
     }
     if (!backoff_ || rules.backoff_initial != rules_.backoff_initial || rules.backoff_max != rules_.backoff_max)
         backoff_.emplace(rules.backoff_initial, rules.backoff_max, rules.stable_after);
     abort_rollout();
-    restart_timer_.reset();  // the new release replaces whatever a pending restart would start
+    restart_timer_.cancel();  // the new release replaces whatever a pending restart would start
     previous_ = std::move(release_);
     previous_target_ = target_;
     release_ = std::move(release);
@@ -107,7 +98,7 @@ void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules
     rules_ = rules;
     stopping_ = false;
     status_.fingerprint = release_->fingerprint;
-    status_.artifact_digest = release_->artifact_digest;
+    status_.artifact_digest = release_->artifact.digest;
     status_.restarts = 0;
     std::vector<int> old;
     for (auto& [id, replica] : replicas_) {
@@ -127,7 +118,7 @@ void ServiceSupervisor::abort_rollout() {
     if (!rollout_ || rollout_->state() != RolloutState::running) return;
     rollout_.reset();
     if (auto done = std::exchange(rollout_done_, {}))
-        asio::post(io_, [done, name = name_] {
+        loop_.post([done, name = name_] {
             done(make_error(ErrorCode::cancelled, name + ": the rollout was cancelled"));
         });
 }
@@ -152,67 +143,48 @@ std::optional<int> ServiceSupervisor::spawn_replica(const Release& release) {
     if (stopping_) return std::nullopt;  // nothing new starts once the service is being stopped
     const int id = next_replica_id++;
     if (!check_release(release, id)) return std::nullopt;
-    int port = 0;
-    if (release.service.port != 0) {
-        auto free = free_local_port();
-        if (!free) {
-            status_.last_error = free.error().message;
-            emit(RuntimeEventKind::failure, free.error().message, id);
-            return std::nullopt;
-        }
-        port = *free;
-    }
-    const LaunchSpec launch = launch_spec(release, port);
-
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    auto on_line = [weak, id](LogStream stream, std::string_view text) {
-        auto self = weak.lock();
-        if (!self) return;
-        if (self->hooks_.logs)
-            self->hooks_.logs->append(LogLine{std::chrono::system_clock::now(), self->name_, id, stream, std::string(text)});
-        self->emit(RuntimeEventKind::log, std::string(text), id, stream == LogStream::err);
+    auto on_output = [weak, id](LogStream stream, std::string_view text) {
+        if (auto self = weak.lock()) self->replica_output(id, stream, text);
     };
-    auto on_exit = [weak, id](ExitStatus status) {
+    auto on_exit = [weak, id](const ExitStatus& status) {
         if (auto self = weak.lock()) self->replica_exited(id, status);
     };
-    auto child = ChildProcess::spawn(io_, launch, on_line, on_exit);
-    if (!child) {
-        status_.last_error = child.error().message;
-        emit(RuntimeEventKind::failure, "cannot start: " + child.error().message, id);
+    auto info = runtime_.start_replica(replica_launch(release, id), on_output, on_exit);
+    if (!info) {
+        status_.last_error = info.error().message;
+        emit(RuntimeEventKind::failure, "cannot start: " + info.error().message, id);
         return std::nullopt;
     }
     auto replica = std::make_unique<Replica>();
     replica->id = id;
-    replica->port = port;
-    replica->child = *child;
+    replica->info = *info;
     replica->fingerprint = release.fingerprint;
-    replica->digest = release.artifact_digest;
-    replica->started = std::chrono::steady_clock::now();
-    const auto now = std::chrono::system_clock::now();
-    replica->record = ReplicaRecord{name_, id, (*child)->pid(), process_start_ticks((*child)->pid()), port,
-                                    release.artifact_digest.empty() ? release.fingerprint : release.artifact_digest,
-                                    format_utc(now), {}};
+    replica->digest = release.artifact.digest;
+    replica->started = loop_.now();
     Replica& ref = *replica;
     replicas_[id] = std::move(replica);
-    emit(RuntimeEventKind::state, "replica " + std::to_string(id) + " started (pid " +
-                                      std::to_string(ref.child->pid()) +
-                                      (port ? ", port " + std::to_string(port) : std::string()) + ")",
+    emit(RuntimeEventKind::state, "replica " + std::to_string(id) + " started (" + info->handle +
+                                      (info->port ? ", port " + std::to_string(info->port) : std::string()) + ")",
          id);
-    if (hooks_.replicas_changed) hooks_.replicas_changed();
     watch_health(ref);
     return id;
+}
+
+void ServiceSupervisor::replica_output(int id, LogStream stream, std::string_view text) {
+    if (hooks_.logs)
+        hooks_.logs->append(process::LogLine{std::chrono::system_clock::now(), name_, id, stream, std::string(text)});
+    emit(RuntimeEventKind::log, std::string(text), id, stream == LogStream::err);
 }
 
 int ServiceSupervisor::start_replica() {
     auto id = spawn_replica(*release_);
     if (!id) {
         const int failed = next_replica_id++;
-        std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-        asio::post(io_, [weak, failed] {
-            auto self = weak.lock();
-            if (!self || !self->rollout_) return;
-            self->rollout_->replica_failed(failed, self->status_.last_error);
-            self->finish_rollout_if_done();
+        post([failed](ServiceSupervisor& self) {
+            if (!self.rollout_) return;
+            self.rollout_->replica_failed(failed, self.status_.last_error);
+            self.finish_rollout_if_done();
         });
         return failed;
     }
@@ -229,7 +201,7 @@ void ServiceSupervisor::route(int id) {
         it->second->route_wanted = true;
         return;
     }
-    if (proxy_ && it->second->port) proxy_->add_backend(id, it->second->port);
+    if (traffic_port_ != 0) runtime_.route(name_, id);
     it->second->routed = true;
 }
 
@@ -242,19 +214,18 @@ void ServiceSupervisor::stop_replica(int id, bool drain) {
     Replica& replica = *it->second;
     replica.stopping = true;
     if (replica.monitor) replica.monitor->stop();
-    if (replica.gate) replica.gate->cancel();
+    replica.gate.cancel();
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
     auto stopped = [weak, id] {
         auto self = weak.lock();
         if (!self) return;
         self->replicas_.erase(id);
-        if (self->hooks_.replicas_changed) self->hooks_.replicas_changed();
         if (self->rollout_ && self->rollout_->state() == RolloutState::running) {
             self->rollout_->replica_stopped(id);
             self->finish_rollout_if_done();
         }
         if (self->stopping_ && self->replicas_.empty() && self->stop_done_) {
-            self->close_proxy();
+            self->close_traffic();
             self->set_state(ServiceState::stopped);
             std::exchange(self->stop_done_, {})();
         }
@@ -262,15 +233,12 @@ void ServiceSupervisor::stop_replica(int id, bool drain) {
     const Duration grace = release_ ? release_->service.stop_grace : Duration(5000);
     auto terminate = [weak, id, grace, stopped] {
         auto self = weak.lock();
-        if (!self) return;
-        auto found = self->replicas_.find(id);
-        if (found == self->replicas_.end()) return;
-        if (found->second->child && found->second->child->running()) found->second->child->stop(grace, stopped);
-        else asio::post(self->io_, stopped);
+        if (!self || !self->replicas_.count(id)) return;
+        self->runtime_.stop_replica(id, grace, stopped);
     };
-    if (replica.routed && proxy_) {
+    if (replica.routed && traffic_port_ != 0) {
         replica.routed = false;
-        proxy_->drain_backend(id, drain ? rules_.rollout.drain_timeout : Duration(0), terminate);
+        runtime_.unroute(name_, id, drain ? rules_.rollout.drain_timeout : Duration(0), terminate);
     } else {
         terminate();
     }
@@ -279,7 +247,7 @@ void ServiceSupervisor::stop_replica(int id, bool drain) {
 void ServiceSupervisor::finish_rollout_if_done() {
     if (!rollout_ || rollout_->state() == RolloutState::running || !rollout_done_) return;
     const bool ok = rollout_->state() == RolloutState::succeeded;
-    rolled_out_ = std::chrono::steady_clock::now();
+    rolled_out_ = loop_.now();
     if (ok) {
         previous_.reset();
         status_.last_error.clear();
@@ -304,7 +272,7 @@ void ServiceSupervisor::finish_rollout_if_done() {
         keep_previous_release();
     } else {
         set_state(ServiceState::crashed, error);
-        if (rules_.on_crash == CrashAction::restart) schedule_restart(std::chrono::steady_clock::now());  // a failed start is tried again
+        if (rules_.on_crash == CrashAction::restart) schedule_restart(loop_.now());  // a failed start is tried again
     }
     done(make_error(ErrorCode::source, name_ + ": " + error));
 }
@@ -318,23 +286,23 @@ void ServiceSupervisor::keep_previous_release() {
         previous_.reset();
     }
     status_.fingerprint = release_->fingerprint;
-    status_.artifact_digest = release_->artifact_digest;
+    status_.artifact_digest = release_->artifact.digest;
     bool serving = false;
     for (const auto& [id, replica] : replicas_) serving = serving || (replica->routed && !replica->stopping);
     status_.last_error = "the previous release serves; its update failed: " + status_.last_error;
     set_state(serving ? ServiceState::ready : ServiceState::degraded, status_.last_error);
-    if (alive_replicas() < target_ && rules_.on_crash == CrashAction::restart) schedule_restart(std::chrono::steady_clock::now());
+    if (alive_replicas() < target_ && rules_.on_crash == CrashAction::restart) schedule_restart(loop_.now());
 }
 
 void ServiceSupervisor::stop(std::function<void()> done) {
     stopping_ = true;
     stop_done_ = std::move(done);
     abort_rollout();
-    restart_timer_.reset();
+    restart_timer_.cancel();
     if (replicas_.empty()) {
-        close_proxy();
+        close_traffic();
         set_state(ServiceState::stopped);
-        asio::post(io_, std::exchange(stop_done_, {}));
+        loop_.post(std::exchange(stop_done_, {}));
         return;
     }
     std::vector<int> ids;
@@ -342,35 +310,25 @@ void ServiceSupervisor::stop(std::function<void()> done) {
     for (int id : ids) stop_replica(id, false);  // those already stopping just finish
 }
 
-void ServiceSupervisor::kill() {
-    for (auto& [id, replica] : replicas_)
-        if (replica->child) replica->child->kill();
-}
-
 ServiceStatus ServiceSupervisor::status() const {
     ServiceStatus out = status_;
-    if (proxy_) {
-        out.errors.proxy_errors += static_cast<int>(proxy_->unserved_connections());
-        out.proxy_connections += proxy_->stats().accepted;
+    if (traffic_port_ != 0) {
+        const Runtime::Traffic traffic = runtime_.traffic(name_);
+        out.errors.proxy_errors += static_cast<int>(traffic.unserved);
+        out.proxy_connections += traffic.accepted;
     }
     for (const auto& [id, replica] : replicas_) {
         ReplicaStatus r;
         r.id = id;
-        r.pid = replica->child ? replica->child->pid() : 0;
-        r.port = replica->port;
-        r.health = to_string(replica->health);
+        r.handle = replica->info.handle;
+        r.port = replica->info.port;
+        r.health = replica->health;
         r.routed = replica->routed;
-        r.started = std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                           std::chrono::steady_clock::now() - replica->started);
+        r.started = std::chrono::system_clock::now() -
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(loop_.now() - replica->started);
         out.replicas.push_back(r);
     }
     return out;
 }
 
-std::vector<ReplicaRecord> ServiceSupervisor::records() const {
-    std::vector<ReplicaRecord> out;
-    for (const auto& [id, replica] : replicas_) out.push_back(replica->record);
-    return out;
-}
-
-}  // namespace tandem::process
+}  // namespace tandem::execute

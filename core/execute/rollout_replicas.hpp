@@ -2,12 +2,12 @@
 // one is in its life, and the event handling that does not depend on the strategy.
 #pragma once
 
-#include "runtime/process/rollout.hpp"
+#include "execute/rollout.hpp"
 
 #include <string>
 #include <vector>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 enum class ReplicaPhase {
     starting,  // a new replica asked for, not ready yet
@@ -84,4 +84,4 @@ std::unique_ptr<Rollout> make_recreate_rollout(std::vector<int> old_replicas, in
 std::unique_ptr<Rollout> make_rolling_rollout(const RolloutParams& params, std::vector<int> old_replicas,
                                               int replicas, ReplicaControl& control);
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

@@ -3,7 +3,7 @@
 // Emptying those directories is the first thing a reset does once the replicas are stopped.
 #pragma once
 
-#include "runtime/process/service_supervisor.hpp"
+#include "execute/service_supervisor.hpp"
 #include "support/system_user.hpp"
 
 #include <tandem/spec.hpp>
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 struct ServiceSetup {
     ServiceSpec service;  // ${state.NAME} expanded in every command and env value
@@ -35,4 +35,4 @@ void apply_setup(Release& release, const ServiceSetup& setup);
 // owner and mode) themselves.
 Status empty_state(const ServiceSpec& service, const std::filesystem::path& state_root);
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

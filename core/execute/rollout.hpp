@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 // What a rollout asks of the world. Every request completes later through one of the
 // rollout's event methods, with the replica id given here.
@@ -53,4 +53,4 @@ public:
 std::unique_ptr<Rollout> make_rollout(const RolloutParams& params, std::vector<int> old_replicas, int replicas,
                                       ReplicaControl& control);
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

@@ -1,8 +1,8 @@
 // The parts of a plan's execution that touch what its services keep on the machine: their
 // users and state directories, set up before the first action, and the reset of a service.
-#include "runtime/process/plan_execution.hpp"
+#include "execute/plan_execution.hpp"
 
-namespace tandem::process {
+namespace tandem::execute {
 
 Status PlanExecution::set_up_services() {
     for (const Wave& wave : plan_.waves)
@@ -42,4 +42,4 @@ void PlanExecution::reset_service(const Action& action, std::function<void(Statu
     context_.supervisor(action.service)->stop(stopped);
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

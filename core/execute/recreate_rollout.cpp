@@ -1,7 +1,7 @@
 // The recreate rollout: retire every old replica at once, then start and route the new ones.
-#include "runtime/process/rollout_replicas.hpp"
+#include "execute/rollout_replicas.hpp"
 
-namespace tandem::process {
+namespace tandem::execute {
 namespace {
 
 class RecreateRollout final : public ReplicaRollout {
@@ -31,4 +31,4 @@ std::unique_ptr<Rollout> make_recreate_rollout(std::vector<int> old_replicas, in
     return std::make_unique<RecreateRollout>(std::move(old_replicas), replicas, control);
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

@@ -1,12 +1,12 @@
 // Health gating of replicas: a replica is ready once its probe passes (or, without a probe, once
 // its port accepts connections), within the rollout's gate timeout.
-#include "runtime/process/service_supervisor.hpp"
+#include "execute/service_supervisor.hpp"
 
 #include <tandem/duration.hpp>
 
 #include <limits>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 // Probes a replica. A port-open check (`port_check_only`) ends once the port answers; a real
 // probe keeps running and reports health changes for the whole life of the replica.
@@ -14,12 +14,15 @@ void ServiceSupervisor::start_monitor(Replica& replica, const HealthSpec& spec, 
                                       std::function<void()> became_ready) {
     const int id = replica.id;
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    // An exec probe runs like the replica: its env, PORT, its user, and ${port} as the replica's own port.
-    const HealthSpec probe_for = probe_spec(spec, replica.port);
-    auto probe = make_probe(io_, probe_for, replica.port, release_->cwd, launch_spec(*release_, replica.port).env,
-                            release_->user);
+    // The runtime probes the replica where it runs (an exec probe like the replica: its env, PORT,
+    // its user, and ${port} as the replica's own port).
+    auto check = [weak, id, spec](std::function<void(ProbeOutcome)> done) {
+        auto self = weak.lock();
+        if (!self) return;
+        self->runtime_.probe(id, spec, std::move(done));
+    };
     replica.monitor = std::make_shared<HealthMonitor>(
-        io_, spec, std::move(probe), [weak, id, became_ready, port_check_only](Health h, const ProbeOutcome& last) {
+        loop_, spec, std::move(check), [weak, id, became_ready, port_check_only](Health h, const ProbeOutcome& last) {
             auto self = weak.lock();
             if (!self) return;
             auto it = self->replicas_.find(id);
@@ -63,14 +66,14 @@ void ServiceSupervisor::replica_became_ready(int id) {
     if (it == replicas_.end() || it->second->ready || it->second->stopping) return;
     Replica& r = *it->second;
     r.ready = true;
-    if (r.gate) r.gate->cancel();
+    r.gate.cancel();
     if (r.route_wanted) route(id);
     if (r.in_rollout && rollout_ && rollout_->state() == RolloutState::running) {
         rollout_->replica_ready(id);
         finish_rollout_if_done();
     } else if (!r.in_rollout && !r.routed) {
         route(id);
-        const bool checked = release_->service.health || r.port != 0;
+        const bool checked = release_->service.health || r.info.port != 0;
         set_state(ServiceState::ready, "replica " + std::to_string(id) + (checked ? " is back" : " restarted"));
         status_.last_error.clear();
         status_.crash_lines.clear();
@@ -89,7 +92,7 @@ void ServiceSupervisor::watch_health(Replica& replica) {
     if (release_->service.job) return;  // a job is done when it exits 0 (job_completed), however long it runs
     const auto& health = release_->service.health;
     std::optional<HealthSpec> port_open;
-    if (!health && replica.port != 0) {
+    if (!health && replica.info.port != 0) {
         port_open.emplace();
         port_open->kind = ProbeKind::tcp;
         port_open->interval = Duration(2);
@@ -97,32 +100,32 @@ void ServiceSupervisor::watch_health(Replica& replica) {
     }
     const bool checked = health || port_open;
     if (checked) start_monitor(replica, health ? *health : *port_open, !health, became_ready);
-    else asio::post(io_, became_ready);
+    else loop_.post(became_ready);
     const bool gated = checked && (health ? rules_.wait_for_health : true);
     if (!gated) {
         // The rollout goes on without waiting; the replica is routed once it is ready.
-        if (replica.in_rollout)
-            asio::post(io_, [weak, id] {
-                auto self = weak.lock();
-                if (!self || !self->rollout_ || self->rollout_->state() != RolloutState::running) return;
-                auto it = self->replicas_.find(id);
-                if (it == self->replicas_.end() || it->second->stopping || !it->second->in_rollout) return;
-                self->rollout_->replica_ready(id);
-                self->finish_rollout_if_done();
-            });
+        if (replica.in_rollout) post([id](ServiceSupervisor& self) { self.gate_passed_ungated(id); });
         return;
     }
     if (rules_.rollout.gate_timeout.count() > 0) start_gate(replica);
+}
+
+// A replica the rollout does not wait for: the rollout goes on as if it were ready.
+void ServiceSupervisor::gate_passed_ungated(int id) {
+    if (!rollout_ || rollout_->state() != RolloutState::running) return;
+    auto it = replicas_.find(id);
+    if (it == replicas_.end() || it->second->stopping || !it->second->in_rollout) return;
+    rollout_->replica_ready(id);
+    finish_rollout_if_done();
 }
 
 // A gated replica that is not ready within the gate timeout fails (its rollout, or it is stopped).
 void ServiceSupervisor::start_gate(Replica& replica) {
     const int id = replica.id;
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    replica.gate = std::make_unique<asio::steady_timer>(io_, rules_.rollout.gate_timeout);
-    replica.gate->async_wait([weak, id](const boost::system::error_code& ec) {
+    replica.gate.start(loop_, rules_.rollout.gate_timeout, [weak, id] {
         auto self = weak.lock();
-        if (ec || !self) return;
+        if (!self) return;
         auto it = self->replicas_.find(id);
         if (it == self->replicas_.end() || it->second->ready) return;
         const std::string why = "replica " + std::to_string(id) + " was not healthy within " +
@@ -135,9 +138,9 @@ void ServiceSupervisor::start_gate(Replica& replica) {
             self->finish_rollout_if_done();
         } else {
             self->stop_replica(id, false);
-            self->schedule_restart(std::chrono::steady_clock::now());
+            self->schedule_restart(self->loop_.now());
         }
     });
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

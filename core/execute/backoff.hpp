@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 class Backoff {
 public:
@@ -23,4 +23,4 @@ private:
     int crashes_ = 0;
 };
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

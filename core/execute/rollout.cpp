@@ -1,9 +1,9 @@
 // Rollout bookkeeping and event handling shared by both strategies, and make_rollout.
-#include "runtime/process/rollout_replicas.hpp"
+#include "execute/rollout_replicas.hpp"
 
 #include <algorithm>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 const char* to_string(RolloutState state) {
     switch (state) {
@@ -159,4 +159,4 @@ std::unique_ptr<Rollout> make_rollout(const RolloutParams& params, std::vector<i
     return make_recreate_rollout(std::move(old_replicas), replicas, control);
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

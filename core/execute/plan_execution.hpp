@@ -1,13 +1,13 @@
-// Carrying one plan out on the event loop: waves in order, the steps of a wave at once (up to
+// Carrying one plan out on the runtime's event loop: waves in order, the steps of a wave at once (up to
 // the plan's max_parallel), each step's actions in order. The first failure stops new steps
 // from starting; the ones running finish, then the outcome is reported.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "execute/service_setup.hpp"
+#include "execute/service_supervisor.hpp"
 #include "runtime/process/log_store.hpp"
-#include "runtime/process/service_setup.hpp"
-#include "runtime/process/service_supervisor.hpp"
 
+#include <tandem/executor.hpp>
 #include <tandem/plan.hpp>
 #include <tandem/policy.hpp>
 #include <tandem/runtime.hpp>
@@ -18,25 +18,22 @@
 #include <map>
 #include <memory>
 
-namespace tandem::process {
+namespace tandem::execute {
 
-// What an execution needs of the runtime that owns it (all used on the loop thread).
+// What an execution needs of the executor that owns it (all used on the loop thread).
 struct ExecutionContext {
-    asio::io_context* io = nullptr;
+    Runtime* runtime = nullptr;
     std::filesystem::path project_root;  // this plan's: ApplyOptions::root, or the runtime's
     std::filesystem::path state_root;    // where `state:` directories live: ApplyOptions::state_root, or the runtime's
     std::filesystem::path build_root;    // what a sandboxed build may write: ApplyOptions::build_root, or project_root
     // ApplyOptions::verify_artifact: checks a service's artifact before each replica starts.
     std::function<Status(const std::string& service, const std::string& digest)> verify_artifact;
-    LogStore* logs = nullptr;
+    process::LogStore* logs = nullptr;
     std::function<void(const RuntimeEvent&)> emit;
     // The supervisor of a service, created on first use.
     std::function<std::shared_ptr<ServiceSupervisor>(const std::string&)> supervisor;
     std::function<void(const std::string&)> forget;  // a stopped service's supervisor
     std::function<void(const std::string&, bool)> building;  // a service's build started / ended
-    // A command (build, run, reset) started / ended: recorded with the replicas (runtime_state.hpp).
-    std::function<void(const ReplicaRecord&)> command_started;
-    std::function<void(pid_t)> command_ended;
 };
 
 class PlanExecution : public std::enable_shared_from_this<PlanExecution> {
@@ -52,11 +49,9 @@ private:
     void run_action(const Step& step, std::size_t index);
     void step_finished(const Status& status);
     void run_command(const Action& action, std::function<void(Status)> done);
-    // A build or command's argv, working directory, env and user.
-    LaunchSpec command_launch(const Action& action) const;
-    // A build under builds.sandbox: its sandbox checked around /bin/true first, then the build in it.
-    void run_sandboxed(const Action& action, LaunchSpec launch, std::function<void(Status)> done);
-    void spawn_command(const Action& action, LaunchSpec launch, std::function<void(Status)> done);
+    // A build or command's argv, working directory, env, user and (a build under
+    // builds.sandbox) its sandbox.
+    CommandLaunch command_launch(const Action& action) const;
     void roll_out(const Action& action, std::function<void(Status)> done);
     // Every service the plan touches: its user looked up, its state directories made.
     Status set_up_services();
@@ -75,7 +70,7 @@ private:
     int running_ = 0;
     std::optional<Error> failure_;
     bool cancelled_ = false;
-    std::vector<std::shared_ptr<ChildProcess>> commands_;  // builds and commands, alive until they exit
+    std::vector<int> commands_;  // the runtime's ids of the builds and commands it started
     std::map<std::string, ServiceSetup> setups_;           // by service, made by begin()
 };
 
@@ -86,8 +81,9 @@ SupervisionRules supervision_rules(const Action& action, const PolicySet& policy
 Release make_release(const Spec& spec, const ServiceSpec& service, const std::filesystem::path& project_root);
 
 // What one start or replace action's replicas run: make_release, plus the action's artifact
-// and, when it has one, its check by `context.verify_artifact` before every start.
+// (the project root as a tree, named by its stored digest when it has one) and, when it has a
+// digest, its check by `context.verify_artifact` before every start.
 Release release_for(const Action& action, const Spec& spec, const ServiceSpec& service,
                     const ExecutionContext& context);
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

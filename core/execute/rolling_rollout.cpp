@@ -1,10 +1,10 @@
 // The rolling rollout: new replicas replace old ones a few at a time, within max_surge extra
 // replicas alive and max_unavailable fewer replicas serving.
-#include "runtime/process/rollout_replicas.hpp"
+#include "execute/rollout_replicas.hpp"
 
 #include <algorithm>
 
-namespace tandem::process {
+namespace tandem::execute {
 namespace {
 
 class RollingRollout final : public ReplicaRollout {
@@ -48,4 +48,4 @@ std::unique_ptr<Rollout> make_rolling_rollout(const RolloutParams& params, std::
     return std::make_unique<RollingRollout>(params, std::move(old_replicas), replicas, control);
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

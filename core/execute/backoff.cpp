@@ -1,9 +1,9 @@
 // Exponential restart backoff for crashed replicas: initial, 2x, 4x ... up to a cap.
-#include "runtime/process/backoff.hpp"
+#include "execute/backoff.hpp"
 
 #include <algorithm>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 Backoff::Backoff(Duration initial, Duration max, Duration stable_after)
     : initial_(std::max(initial, Duration{0})),
@@ -20,4 +20,4 @@ Duration Backoff::next_delay(Clock::time_point started, Clock::time_point crashe
     return std::min(delay, max_);
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute

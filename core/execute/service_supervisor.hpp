@@ -1,16 +1,15 @@
-// One service's replicas under supervision: it starts them from a release, gates them on
-// health, puts them behind the service's proxy, restarts crashed ones with backoff (or reports
+// One service's replicas under supervision: it starts them from a release on the runtime,
+// gates them on health, routes traffic to them, restarts crashed ones with backoff (or reports
 // them, when the policy reverts instead), and carries rollouts out as their ReplicaControl.
+// Everything here runs on the runtime's event loop.
 #pragma once
 
-#include "runtime/process/asio.hpp"
-#include "runtime/process/backoff.hpp"
-#include "runtime/process/child_process.hpp"
-#include "runtime/process/health_probe.hpp"
+#include "execute/backoff.hpp"
+#include "execute/health_monitor.hpp"
+#include "execute/loop_timer.hpp"
+#include "execute/rollout.hpp"
 #include "runtime/process/log_store.hpp"
-#include "runtime/process/rollout.hpp"
-#include "runtime/process/runtime_state.hpp"
-#include "runtime/process/tcp_proxy.hpp"
+#include "support/system_user.hpp"
 
 #include <tandem/runtime.hpp>
 
@@ -21,7 +20,7 @@
 #include <optional>
 #include <string>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 // What one generation of replicas runs.
 struct Release {
@@ -30,18 +29,14 @@ struct Release {
     std::filesystem::path cwd;
     std::optional<SystemUser> user;  // `user:`: its replicas and their exec probes run as this user
     std::string fingerprint;
-    std::string artifact_digest;  // the stored artifact it runs ("sha256:..."); empty if none
+    ArtifactRef artifact;         // what it runs (a tree: the release's root)
     // Checked before every start of a replica, crash restarts included; an error refuses the
     // start. Empty: nothing to check.
     std::function<Status()> verify;
 };
 
-// How a replica of `release` on `port` (0: none) is launched: ${port} expanded, PORT set
-// (unless env sets it), the release's env and workdir.
-LaunchSpec launch_spec(const Release& release, int port);
-
-// The service's probe for a replica on `port`: ${port} in an exec probe's command expanded.
-HealthSpec probe_spec(const HealthSpec& health, int port);
+// What the runtime is asked to start for replica `id` of `release`.
+ReplicaLaunch replica_launch(const Release& release, int id);
 
 // The policy's rules for one rollout and for crashes afterwards.
 struct SupervisionRules {
@@ -59,13 +54,12 @@ struct SupervisionRules {
 // What a supervisor reports to the runtime that owns it.
 struct SupervisorHooks {
     std::function<void(const RuntimeEvent&)> emit;
-    std::function<void()> replicas_changed;  // the set of running replicas changed: persist it
-    LogStore* logs = nullptr;
+    process::LogStore* logs = nullptr;
 };
 
 class ServiceSupervisor : public ReplicaControl, public std::enable_shared_from_this<ServiceSupervisor> {
 public:
-    ServiceSupervisor(asio::io_context& io, std::string name, SupervisorHooks hooks);
+    ServiceSupervisor(Runtime& runtime, std::string name, SupervisorHooks hooks);
     ~ServiceSupervisor() override;
 
     // Replaces whatever runs with `replicas` replicas of `release` (a fresh start when none
@@ -75,12 +69,7 @@ public:
     // rollout under way ends at once (its `done` gets a cancelled error) and starts nothing more;
     // no restart is pending afterwards.
     void stop(std::function<void()> done);
-    // SIGKILL to every replica's process group now (a forced stop; stop()'s `done` still runs
-    // once they are gone).
-    void kill();
-
     ServiceStatus status() const;
-    std::vector<ReplicaRecord> records() const;
     const std::string& name() const { return name_; }
 
     // ReplicaControl, for the running rollout.
@@ -91,22 +80,25 @@ public:
 
 private:
     struct Replica;
-    Status ensure_proxy(int port);
-    void close_proxy();
+    Status ensure_traffic(int port);
+    void close_traffic();
     Status check_release(const Release& release, int id);
     std::optional<int> spawn_replica(const Release& release);
     void watch_health(Replica& replica);
+    void gate_passed_ungated(int id);
     void start_gate(Replica& replica);
     void start_monitor(Replica& replica, const HealthSpec& spec, bool port_check_only,
                        std::function<void()> became_ready);
     void replica_became_ready(int id);
     void replica_exited(int id, const ExitStatus& status);
+    void replica_output(int id, LogStream stream, std::string_view text);
     void handle_crash(Replica& replica, const ExitStatus& status);
     void job_completed(Replica& replica);
     void record_crash(const Replica& replica, const ExitStatus& exit);
     bool crash_is_reverted() const;
     // `ran_since`: when the replica that is missing started (a failed start: now).
     void schedule_restart(std::chrono::steady_clock::time_point ran_since);
+    void post(std::function<void(ServiceSupervisor&)> task);
     void restart_missing();
     int alive_replicas() const;
     void stop_replica(int id, bool drain);
@@ -116,10 +108,12 @@ private:
     void set_state(ServiceState state, const std::string& why = {});
     void emit(RuntimeEventKind kind, const std::string& text, int replica = 0, bool is_stderr = false);
 
-    asio::io_context& io_;
+    Runtime& runtime_;
+    EventLoop& loop_;
     std::string name_;
     SupervisorHooks hooks_;
-    std::unique_ptr<TcpProxy> proxy_;
+    int traffic_port_ = 0;                  // the public port the runtime opened for it, 0: none
+    Runtime::Traffic closed_traffic_;       // what its closed public ports counted
     std::map<int, std::unique_ptr<Replica>> replicas_;
     std::optional<Release> release_;
     int target_ = 0;                     // replicas of release_ that should run
@@ -127,7 +121,7 @@ private:
     int previous_target_ = 0;
     SupervisionRules rules_;
     std::chrono::steady_clock::time_point rolled_out_;  // when the last rollout ended
-    std::unique_ptr<asio::steady_timer> restart_timer_;  // the one pending restart, if any
+    LoopTimer restart_timer_;  // the one pending restart, if any
     std::unique_ptr<Rollout> rollout_;
     std::function<void(Status)> rollout_done_;
     std::optional<Backoff> backoff_;
@@ -139,10 +133,9 @@ private:
 // One replica as its supervisor tracks it.
 struct ServiceSupervisor::Replica {
     int id = 0;
-    int port = 0;
-    std::shared_ptr<ChildProcess> child;
+    ReplicaInfo info;  // the runtime's handle and its private port
     std::shared_ptr<HealthMonitor> monitor;
-    std::unique_ptr<asio::steady_timer> gate;
+    LoopTimer gate;
     Health health = Health::unknown;
     bool was_healthy = false;  // passed its probe once: failures from then on count as errors
     bool ready = false;         // its probe passed (or its port accepts connections, or it has neither)
@@ -153,10 +146,6 @@ struct ServiceSupervisor::Replica {
     std::string fingerprint;
     std::string digest;
     std::chrono::steady_clock::time_point started;
-    ReplicaRecord record;
 };
 
-// A free TCP port on 127.0.0.1, as the kernel hands one out for port 0.
-Result<int> free_local_port();
-
-}  // namespace tandem::process
+}  // namespace tandem::execute

@@ -1,14 +1,14 @@
 // What a supervisor does when a replica exits on its own: record why (with the replica's last
 // output lines), and keep the replica count it was asked for, restarting with backoff: after a
 // crash, after a start that failed its gate, and never while a restart is already pending.
-#include "runtime/process/service_supervisor.hpp"
+#include "execute/service_supervisor.hpp"
 
 #include <tandem/duration.hpp>
 
 #include <algorithm>
 #include <array>
 
-namespace tandem::process {
+namespace tandem::execute {
 
 namespace {
 
@@ -43,9 +43,8 @@ void ServiceSupervisor::replica_exited(int id, const ExitStatus& status) {
 void ServiceSupervisor::job_completed(Replica& replica) {
     const int id = replica.id;
     const bool in_rollout = replica.in_rollout;
-    if (replica.gate) replica.gate->cancel();
+    replica.gate.cancel();
     replicas_.erase(id);
-    if (hooks_.replicas_changed) hooks_.replicas_changed();
     emit(RuntimeEventKind::state, "replica " + std::to_string(id) + " completed (exit code 0)", id);
     if (in_rollout && rollout_ && rollout_->state() == RolloutState::running) {
         rollout_->replica_ready(id);
@@ -79,7 +78,7 @@ void ServiceSupervisor::record_crash(const Replica& replica, const ExitStatus& e
 // reverts. Later, or under on_crash: restart, the supervisor restarts the replica itself.
 bool ServiceSupervisor::crash_is_reverted() const {
     if (rules_.on_crash != CrashAction::revert) return false;
-    return std::chrono::steady_clock::now() - rolled_out_ < rules_.revert_window;
+    return loop_.now() - rolled_out_ < rules_.revert_window;
 }
 
 void ServiceSupervisor::handle_crash(Replica& replica, const ExitStatus& exit) {
@@ -87,12 +86,11 @@ void ServiceSupervisor::handle_crash(Replica& replica, const ExitStatus& exit) {
     record_crash(replica, exit);
     emit(RuntimeEventKind::crash, status_.last_error, id);
     if (replica.monitor) replica.monitor->stop();
-    if (replica.gate) replica.gate->cancel();
-    if (replica.routed && proxy_) proxy_->drain_backend(id, Duration(0), [] {});
+    replica.gate.cancel();
+    if (replica.routed && traffic_port_ != 0) runtime_.unroute(name_, id, Duration(0), [] {});
     const bool in_rollout = replica.in_rollout;
     const auto ran_since = replica.started;
     replicas_.erase(id);
-    if (hooks_.replicas_changed) hooks_.replicas_changed();
 
     if (rollout_ && rollout_->state() == RolloutState::running) {
         rollout_->replica_failed(id, status_.last_error);
@@ -112,18 +110,14 @@ void ServiceSupervisor::handle_crash(Replica& replica, const ExitStatus& exit) {
 // the count the service was rolled out with, so a crash restart never adds a replica to those a
 // newer rollout started (roll_out() and stop() cancel it).
 void ServiceSupervisor::schedule_restart(std::chrono::steady_clock::time_point ran_since) {
-    if (restart_timer_ || stopping_ || !release_ || !backoff_) return;
-    const Duration delay = backoff_->next_delay(ran_since, std::chrono::steady_clock::now());
+    if (restart_timer_.pending() || stopping_ || !release_ || !backoff_) return;
+    const Duration delay = backoff_->next_delay(ran_since, loop_.now());
     ++status_.restarts;
     emit(RuntimeEventKind::state, "restarting in " + format_duration(delay) + " (crash " +
                                       std::to_string(backoff_->consecutive_crashes()) + ")");
-    restart_timer_ = std::make_unique<asio::steady_timer>(io_, delay);
     std::weak_ptr<ServiceSupervisor> weak = weak_from_this();
-    restart_timer_->async_wait([weak](const boost::system::error_code& ec) {
-        auto self = weak.lock();
-        if (ec || !self) return;
-        self->restart_timer_.reset();
-        self->restart_missing();
+    restart_timer_.start(loop_, delay, [weak] {
+        if (auto self = weak.lock()) self->restart_missing();
     });
 }
 
@@ -134,4 +128,4 @@ void ServiceSupervisor::restart_missing() {
         if (!spawn_replica(*release_)) return;  // refused (its artifact, no port): it stays down, reported
 }
 
-}  // namespace tandem::process
+}  // namespace tandem::execute
