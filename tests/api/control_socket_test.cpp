@@ -94,8 +94,8 @@ TEST_CASE("status goes through the socket and reads back as the engine reported 
     api.crash_lines = {"boom", "stack"};
     api.proxy_connections = 41;
     const auto started = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
-    api.replicas = {tandem::ReplicaStatus{3, 4242, 40001, "healthy", true, started},
-                    tandem::ReplicaStatus{4, 4243, 40002, "unknown", false, started}};
+    api.replicas = {tandem::ReplicaStatus{3, "pid 4242", 40001, tandem::Health::healthy, true, started},
+                    tandem::ReplicaStatus{4, "pid 4243", 40002, tandem::Health::unknown, false, started}};
 
     auto lines = call(f.socket, request("status"));
     REQUIRE(lines.ok());
@@ -114,9 +114,9 @@ TEST_CASE("status goes through the socket and reads back as the engine reported 
     CHECK(got.crash_lines == std::vector<std::string>{"boom", "stack"});
     CHECK(got.proxy_connections == 41);
     REQUIRE(got.replicas.size() == 2);
-    CHECK(got.replicas[0].pid == 4242);
+    CHECK(got.replicas[0].handle == "pid 4242");
     CHECK(got.replicas[0].routed);
-    CHECK(got.replicas[1].health == "unknown");
+    CHECK(got.replicas[1].health == tandem::Health::unknown);
     CHECK(got.replicas[0].started == started);
     CHECK(nlohmann::json::parse(lines->front())["services"][1]["ready"] == 1);
 }

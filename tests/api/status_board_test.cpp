@@ -87,8 +87,8 @@ TEST_CASE("on a terminal, logs scroll above a board of one line per service, red
     api.name = "api";
     api.state = tandem::ServiceState::ready;
     api.port = 8080;
-    api.replicas = {tandem::ReplicaStatus{1, 10, 4000, "healthy", true, {}},
-                    tandem::ReplicaStatus{2, 11, 4001, "unknown", false, {}}};
+    api.replicas = {tandem::ReplicaStatus{1, "pid 10", 4000, tandem::Health::healthy, true, {}},
+                    tandem::ReplicaStatus{2, "pid 11", 4001, tandem::Health::unknown, false, {}}};
     board.update({api});
     clock.now += std::chrono::seconds(75);
     board.tick();

@@ -21,7 +21,7 @@ inline ServiceStatus fake_service(const std::string& name, int port) {
     s.name = name;
     s.state = ServiceState::ready;
     s.port = port;
-    s.replicas.push_back(ReplicaStatus{3, 4242, 27841, "healthy", true, {}});
+    s.replicas.push_back(ReplicaStatus{3, "pid 4242", 27841, Health::healthy, true, {}});
     s.proxy_connections = 12;
     s.errors.crashes = 2;
     return s;

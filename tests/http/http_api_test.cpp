@@ -31,7 +31,8 @@ TEST_CASE("GET /api/v1/status answers the documented document: tool, policy, ser
     CHECK(api["state"] == "ready");
     CHECK(api["port"] == 7400);
     CHECK(api["ready"] == 1);
-    CHECK(api["replicas"][0]["pid"] == 4242);
+    CHECK(api["replicas"][0]["handle"] == "pid 4242");
+    CHECK(api["replicas"][0]["health"] == "healthy");
     CHECK(api["errors"]["crashes"] == 2);
     CHECK(api["proxy_connections"] == 12);
     CHECK(status["actions"]["trigger"] == json{{"allowed", true}});

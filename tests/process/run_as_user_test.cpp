@@ -4,7 +4,7 @@
 // may not run processes as another user.
 #include "runtime/process/child_process.hpp"
 #include "runtime/process/health_probe.hpp"
-#include "runtime/process/service_setup.hpp"
+#include "execute/service_setup.hpp"
 
 #include "process/process_test_support.hpp"
 #include "support/temp_dir.hpp"
@@ -21,6 +21,8 @@
 #include <vector>
 
 namespace tandem::process {
+using execute::set_up_service;
+using execute::empty_state;
 namespace {
 
 SystemUser system_user_of(const test::TestUser& user) {

@@ -106,9 +106,9 @@ TEST_CASE("health: thresholds need consecutive successes and failures to change 
     CHECK(thresholds.record(false) == Health::unhealthy);
     CHECK(thresholds.record(true) == Health::unhealthy);
     CHECK(thresholds.record(true) == Health::healthy);
-    CHECK(std::string(tandem::process::to_string(Health::unhealthy)) == "unhealthy");
-    CHECK(std::string(tandem::process::to_string(Health::healthy)) == "healthy");
-    CHECK(std::string(tandem::process::to_string(Health::unknown)) == "unknown");
+    CHECK(std::string(tandem::to_string(Health::unhealthy)) == "unhealthy");
+    CHECK(std::string(tandem::to_string(Health::healthy)) == "healthy");
+    CHECK(std::string(tandem::to_string(Health::unknown)) == "unknown");
 }
 
 TEST_CASE("health: a tcp probe succeeds on a listening port and fails on a refused one") {

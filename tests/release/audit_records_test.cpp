@@ -84,7 +84,7 @@ TEST_CASE("a crash restart the supervisor carries out on its own is recorded in 
     REQUIRE(eventually([&] { return !engine.status().revert_window_ends; }, 10000ms));
     pid_t worker = 0;
     for (const auto& service : engine.runtime->status())
-        if (service.name == "worker" && !service.replicas.empty()) worker = service.replicas.front().pid;
+        if (service.name == "worker" && !service.replicas.empty()) worker = static_cast<pid_t>(std::stol(service.replicas.front().handle.substr(4)));  // "pid N"
     REQUIRE(worker > 0);
     kill(worker, SIGKILL);
 

@@ -17,7 +17,7 @@ namespace {
 
 int pid_of(Executor& runtime, const std::string& service) {
     for (const auto& s : runtime.status())
-        if (s.name == service && !s.replicas.empty()) return s.replicas.front().pid;
+        if (s.name == service && !s.replicas.empty()) return static_cast<pid_t>(std::stol(s.replicas.front().handle.substr(4)));  // "pid N"
     return 0;
 }
 

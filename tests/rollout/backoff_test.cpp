@@ -1,5 +1,5 @@
 // Restart backoff: doubling, the cap, and the reset after a stable run.
-#include "runtime/process/backoff.hpp"
+#include "execute/backoff.hpp"
 
 #include <doctest/doctest.h>
 

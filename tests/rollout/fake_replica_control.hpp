@@ -3,7 +3,7 @@
 // counts reached, so tests can assert exact sequences and the rollout's limits.
 #pragma once
 
-#include "runtime/process/rollout.hpp"
+#include "execute/rollout.hpp"
 
 #include <algorithm>
 #include <set>

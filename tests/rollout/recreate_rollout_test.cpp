@@ -1,5 +1,5 @@
 // The recreate rollout driven step by step: everything old goes, then everything new comes.
-#include "runtime/process/rollout.hpp"
+#include "execute/rollout.hpp"
 
 #include <doctest/doctest.h>
 

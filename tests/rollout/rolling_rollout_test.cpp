@@ -1,6 +1,6 @@
 // The rolling rollout driven step by step: exact command sequences, the surge and availability
 // limits, failing gates, scaling, crashes of old replicas and stray events.
-#include "runtime/process/rollout.hpp"
+#include "execute/rollout.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // Both strategies driven to the end with events in many random orders, over a grid of replica
 // counts, surges and unavailabilities: limits hold at every step and every rollout finishes.
-#include "runtime/process/rollout.hpp"
+#include "execute/rollout.hpp"
 
 #include <doctest/doctest.h>
 

@@ -132,7 +132,7 @@ TEST_CASE("an exec probe runs with the replica's env and PORT, and ${port} is th
     const auto status = runtime->status();
     REQUIRE(status.size() == 1);
     REQUIRE(status[0].replicas.size() == 1);
-    CHECK(status[0].replicas[0].health == "healthy");
+    CHECK(status[0].replicas[0].health == tandem::Health::healthy);
 }
 
 TEST_CASE("a start that fails its health gate is tried again with backoff until it passes") {
