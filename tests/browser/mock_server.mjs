@@ -403,11 +403,13 @@ async function handle(req, res) {
   const p = url.pathname;
   if (!opts.quiet) console.log(`${req.method} ${req.url}`);
 
-  if (req.method === 'GET' && (p === '/' || p === '/app.js' || p === '/style.css')) {
-    const file = path.join(webDir, p === '/' ? 'index.html' : p.slice(1));
+  // The page's files as the engine serves them: / is index.html, /NAME a file of web/ (no folders).
+  const asset = p === '/' ? 'index.html' : p.slice(1);
+  if (req.method === 'GET' && !asset.includes('/') && fs.readdirSync(webDir).includes(asset)) {
+    const file = path.join(webDir, asset);
     fs.readFile(file, (err, data) => {
       if (err) return sendError(res, 404, 'not_found', `no ${p}`);
-      res.writeHead(200, { 'Content-Type': types[path.extname(file)], 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
       res.end(data);
     });
     return;
