@@ -204,8 +204,9 @@ test('Reset is disabled, with the reason, on a service without a reset command; 
 
 test('text from the API stays text: markup in every field runs nothing and shows literally', async () => {
   // --hostile: names, errors, reasons, the release, history, audit, feed and toast texts carry
-  // `"'><img src=x onerror=window.__pwned.push(...)>` and a <b data-hostile> element.
-  const mock = await startMock({ tool: 'shipper', deny: 'restart', hostile: true });
+  // `"'><img src=x onerror=window.__pwned.push(...)>` and a <b data-hostile> element. Without
+  // the Content-Security-Policy, which alone would stop the inline onerror: this checks the escaping.
+  const mock = await startMock({ tool: 'shipper', deny: 'restart', hostile: true, csp: false });
   try {
     const get = async (p) => (await fetch(mock.url + p)).json();
     const status = await get('api/v1/status');

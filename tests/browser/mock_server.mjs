@@ -5,7 +5,10 @@
 // (with follow), the actions, and under --tool shipper the history and the audit trail.
 //
 //   node mock_server.mjs [--port 10350] [--tool devloop|shipper] [--services 3]
-//                        [--log-lines 200] [--token SECRET] [--deny reset,sync] [--hostile] [--quiet]
+//                        [--log-lines 200] [--token SECRET] [--deny reset,sync] [--hostile] [--no-csp] [--quiet]
+//
+// The page's files come with the engine's headers (page_headers.mjs), its Content-Security-Policy
+// among them, unless --no-csp.
 //
 // --hostile puts markup into every string the page shows (a service's name, its error and
 // crash lines, action reasons, the release, history, audit, feed and toast texts): markup
@@ -20,12 +23,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { pageHeaders } from './page_headers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '../../web');
 
 function parseArgs(argv) {
-  const o = { port: 10350, tool: 'devloop', services: 3, logLines: 200, token: '', deny: [], hostile: false, quiet: false };
+  const o = { port: 10350, tool: 'devloop', services: 3, logLines: 200, token: '', deny: [], hostile: false, csp: true, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -39,10 +43,11 @@ function parseArgs(argv) {
     else if (a === '--token') o.token = v();
     else if (a === '--deny') o.deny = v().split(',').filter(Boolean);
     else if (a === '--hostile') o.hostile = true;
+    else if (a === '--no-csp') o.csp = false;
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--help' || a === '-h') {
       console.log('usage: node mock_server.mjs [--port N] [--tool devloop|shipper] [--services N] ' +
-                  '[--log-lines N] [--token SECRET] [--deny ACTION,...] [--hostile] [--quiet]');
+                  '[--log-lines N] [--token SECRET] [--deny ACTION,...] [--hostile] [--no-csp] [--quiet]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -437,7 +442,7 @@ async function handle(req, res) {
     const file = path.join(webDir, asset);
     fs.readFile(file, (err, data) => {
       if (err) return sendError(res, 404, 'not_found', `no ${p}`);
-      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store', ...(opts.csp ? pageHeaders : {}) });
       res.end(data);
     });
     return;
