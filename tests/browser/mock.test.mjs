@@ -346,3 +346,10 @@ test('markup reaches the DOM only through html.js', () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+test('index.html preloads every module, so they are fetched at once', () => {
+  const web = path.join(here, '..', '..', 'web');
+  const index = fs.readFileSync(path.join(web, 'index.html'), 'utf8');
+  const preloaded = [...index.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]).sort();
+  assert.deepEqual(preloaded, fs.readdirSync(web).filter((f) => f.endsWith('.js')).sort());
+});
