@@ -71,7 +71,7 @@ function applyStatus(doc) {
   }
 }
 
-// Clicks in the table, the header, the feed and the history use one listener each.
+// One listener for the clicks in the table, the header, the feed and the history.
 document.addEventListener('click', (e) => {
   const btn = e.target.closest('button[data-action]');
   if (btn && !btn.disabled) {
