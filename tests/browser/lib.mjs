@@ -105,11 +105,13 @@ export async function waitFor(what, fn, timeoutMs = 15000, everyMs = 100) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (last instanceof Error ? `: ${last.message}` : ''));
 }
 
-export async function startMock({ services = 3, tool = 'devloop', logLines = 200, token = '', deny = '' } = {}) {
+export async function startMock({ services = 3, tool = 'devloop', logLines = 200, token = '', deny = '', hostile = false, csp = true } = {}) {
   const args = [path.join(here, 'mock_server.mjs'), '--port', '0', '--quiet', '--services', String(services),
                 '--tool', tool, '--log-lines', String(logLines)];
   if (token) args.push('--token', token);
   if (deny) args.push('--deny', deny);
+  if (hostile) args.push('--hostile');
+  if (!csp) args.push('--no-csp');
   const proc = startProcess(process.execPath, args, { name: 'mock_server' });
   const m = await proc.waitForOutput(/on (http:\/\/127\.0\.0\.1:\d+\/)/);
   proc.url = m[1];

@@ -5,7 +5,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchBrowser, newPage, startMock, outDir } from './lib.mjs';
+import { launchBrowser, newPage, startMock, outDir, here } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -200,4 +200,156 @@ test('Reset is disabled, with the reason, on a service without a reset command; 
   } finally {
     await mock.stop();
   }
+});
+
+test('text from the API stays text: markup in every field runs nothing and shows literally', async () => {
+  // --hostile: names, errors, reasons, the release, history, audit, feed and toast texts carry
+  // `"'><img src=x onerror=window.__pwned.push(...)>` and a <b data-hostile> element. Without
+  // the Content-Security-Policy, which alone would stop the inline onerror: this checks the escaping.
+  const mock = await startMock({ tool: 'shipper', deny: 'restart', hostile: true, csp: false });
+  try {
+    const get = async (p) => (await fetch(mock.url + p)).json();
+    const status = await get('api/v1/status');
+    const history = await get('api/v1/history');
+    const audit = await get('api/v1/audit?tail=50');
+    const page = await newPage(browser);
+    await page.addInitScript(() => { window.__pwned = []; });
+    await page.goto(mock.url);
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
+    await page.waitForSelector('[data-testid="history"] tbody tr td.subject');
+    await page.waitForSelector('[data-testid="audit"] tbody tr td.msg');
+    await page.waitForSelector('[data-testid="activity"] li');
+    // Injected images, had there been any, asked for x before this one: when its error has
+    // fired, theirs have fired too (and run their onerror).
+    const settle = () => page.evaluate(() => new Promise((resolve) => {
+      const img = new Image();
+      img.onerror = resolve;
+      img.src = 'x?settle=' + Math.random();
+    }));
+    await settle();
+
+    const svc = status.services[1];
+    const worker = status.services[2];
+    const rel = status.release;
+    const reason = status.actions.restart.reason;
+    const newest = audit.at(-1);
+    const found = await page.evaluate(() => {
+      const q = (sel) => document.querySelector(sel);
+      const text = (sel) => q(sel)?.textContent;
+      const attr = (sel, name) => q(sel)?.getAttribute(name);
+      const row = document.querySelectorAll('#rows tr')[1];
+      const historyRow = q('[data-testid="history"] tbody tr');
+      const auditRow = q('[data-testid="audit"] tbody tr');
+      const feed = [...document.querySelectorAll('[data-testid="activity"] li')].find((li) => li.textContent.includes('feed-text'));
+      return {
+        injected: document.querySelectorAll('img, [data-hostile]').length,
+        pwned: window.__pwned,
+        rowTestid: row?.getAttribute('data-testid'),
+        name: row?.querySelector('.svc-name')?.textContent,
+        nameSelect: row?.querySelector('.svc-name')?.dataset.select,
+        nameTitle: row?.querySelector('.svc-name')?.title,
+        stateTestid: row?.querySelector('.badge')?.getAttribute('data-testid'),
+        triggerService: row?.querySelector('[data-action="trigger"]')?.dataset.service,
+        digestTitle: row?.querySelector('.c-artifact code')?.title,
+        error: text('[data-testid="error-worker"]'),
+        errorTitle: attr('[data-testid="error-worker"]', 'title'),
+        crashLines: text('[data-testid="crash-lines-worker"]'),
+        restartReason: attr('[data-testid="action-restart-store"]', 'data-reason'),
+        restartTitle: attr('[data-testid="action-restart-store"]', 'title'),
+        hint: text('[data-testid="hint-restart"]'),
+        logOptions: [...(q('[data-testid="log-service"]')?.options ?? [])].map((o) => o.value),
+        repository: text('.rel-repo'),
+        ref: text('[data-testid="release"] .ref'),
+        releaseError: text('[data-testid="release-error"]'),
+        headWhy: text('[data-testid="head-not-deployed"] .why'),
+        deployedSubject: text('[data-testid="deployed-subject"]'),
+        deployedSubjectTitle: attr('[data-testid="deployed-subject"]', 'title'),
+        historySubject: historyRow?.querySelector('.subject')?.textContent,
+        historyAuthor: historyRow?.children[2]?.textContent,
+        historyHow: historyRow?.querySelector('.how')?.textContent,
+        auditEvent: auditRow?.querySelector('.event')?.textContent,
+        auditOutcome: auditRow?.children[3]?.textContent,
+        auditActor: auditRow?.querySelector('.actor')?.textContent,
+        auditMessage: auditRow?.querySelector('.msg')?.textContent,
+        auditChange: auditRow?.querySelector('.svc-change .muted')?.textContent,
+        feedService: feed?.querySelector('.fs')?.textContent,
+        feedOutcome: feed?.querySelector('em')?.textContent,
+        feedText: feed?.querySelector('.ft')?.textContent,
+      };
+    });
+    const errorLines = [worker.last_error, ...worker.crash_lines].join('\n');
+    const hostile = (where) => `${where} "'><img src=x onerror=window.__pwned.push(this.alt) alt=${where}><b data-hostile>${where}</b>`;
+    assert.deepEqual(found, {
+      injected: 0,
+      pwned: [],
+      rowTestid: 'service-row-' + svc.name,
+      name: svc.name,
+      nameSelect: svc.name,
+      nameTitle: 'show the logs of ' + svc.name,
+      stateTestid: 'state-' + svc.name,
+      triggerService: svc.name,
+      digestTitle: svc.artifact_digest,
+      error: worker.last_error,
+      errorTitle: errorLines,
+      crashLines: worker.crash_lines[0],
+      restartReason: reason,
+      restartTitle: 'restart is not allowed: ' + reason,
+      hint: 'restart unavailable: ' + reason,
+      logOptions: status.services.map((s) => s.name),
+      repository: rel.repository,
+      ref: rel.ref,
+      releaseError: 'last error ' + rel.last_error,
+      headWhy: 'rejected: ' + history.rejected[rel.head],
+      deployedSubject: rel.deployed_subject,
+      deployedSubjectTitle: rel.deployed_subject,
+      historySubject: history.releases[0].subject,
+      historyAuthor: history.releases[0].author.replace(/\s*<[^>]*>\s*$/, ''),
+      historyHow: history.releases[0].how,
+      auditEvent: newest.event,
+      auditOutcome: newest.outcome,
+      auditActor: newest.actor,
+      auditMessage: newest.message,
+      auditChange: newest.services[0].change,
+      feedService: svc.name,
+      feedOutcome: hostile('feed-outcome'),
+      feedText: hostile('feed-text') + ' ' + hostile('feed-outcome'),
+    });
+
+    // An action's toast: its title names the service, its message is the API's.
+    await page.evaluate((name) => [...document.querySelectorAll('button[data-action="trigger"]')]
+      .find((b) => b.dataset.service === name)?.click(), svc.name);
+    await page.locator('[data-testid="toast"][data-kind="ok"]').waitFor();
+    await settle();
+    const toast = await page.evaluate(() => ({
+      injected: document.querySelectorAll('img, [data-hostile]').length,
+      pwned: window.__pwned,
+      title: document.querySelector('[data-testid="toast"] .toast-title').textContent,
+      message: document.querySelector('[data-testid="toast"] .toast-msg').textContent,
+    }));
+    assert.deepEqual(toast, { injected: 0, pwned: [], title: 'trigger ' + svc.name, message: hostile('toast') });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await mock.stop();
+  }
+});
+
+test('markup reaches the DOM only through html.js', () => {
+  // Every other module hands html.js fragments made by html`...`, whose values it escapes;
+  // a module that wrote markup itself would bypass that.
+  const web = path.join(here, '..', '..', 'web');
+  const sinks = /\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser/;
+  const offenders = [];
+  for (const file of fs.readdirSync(web).filter((f) => f.endsWith('.js') && f !== 'html.js')) {
+    fs.readFileSync(path.join(web, file), 'utf8').split('\n').forEach((line, i) => {
+      if (sinks.test(line)) offenders.push(`web/${file}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test('index.html preloads every module, so they are fetched at once', () => {
+  const web = path.join(here, '..', '..', 'web');
+  const index = fs.readFileSync(path.join(web, 'index.html'), 'utf8');
+  const preloaded = [...index.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]).sort();
+  assert.deepEqual(preloaded, fs.readdirSync(web).filter((f) => f.endsWith('.js')).sort());
 });

@@ -5,7 +5,15 @@
 // (with follow), the actions, and under --tool shipper the history and the audit trail.
 //
 //   node mock_server.mjs [--port 10350] [--tool devloop|shipper] [--services 3]
-//                        [--log-lines 200] [--token SECRET] [--deny reset,sync] [--quiet]
+//                        [--log-lines 200] [--token SECRET] [--deny reset,sync] [--hostile] [--no-csp] [--quiet]
+//
+// The page's files come with the engine's headers (page_headers.mjs), its Content-Security-Policy
+// among them, unless --no-csp.
+//
+// --hostile puts markup into every string the page shows (a service's name, its error and
+// crash lines, action reasons, the release, history, audit, feed and toast texts): markup
+// that runs script (<img onerror>) and quotes that end an attribute, if the page did not
+// escape it. The page shows it as text; mock.test.mjs checks that.
 //
 // Besides the API it has two developer endpoints (not part of the engine's API):
 //   POST /mock/burst?service=NAME&n=N   append N log lines to a service at once
@@ -15,12 +23,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { pageHeaders } from './page_headers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '../../web');
 
 function parseArgs(argv) {
-  const o = { port: 10350, tool: 'devloop', services: 3, logLines: 200, token: '', deny: [], quiet: false };
+  const o = { port: 10350, tool: 'devloop', services: 3, logLines: 200, token: '', deny: [], hostile: false, csp: true, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -33,10 +42,12 @@ function parseArgs(argv) {
     else if (a === '--log-lines') o.logLines = Number(v());
     else if (a === '--token') o.token = v();
     else if (a === '--deny') o.deny = v().split(',').filter(Boolean);
+    else if (a === '--hostile') o.hostile = true;
+    else if (a === '--no-csp') o.csp = false;
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--help' || a === '-h') {
       console.log('usage: node mock_server.mjs [--port N] [--tool devloop|shipper] [--services N] ' +
-                  '[--log-lines N] [--token SECRET] [--deny ACTION,...] [--quiet]');
+                  '[--log-lines N] [--token SECRET] [--deny ACTION,...] [--hostile] [--no-csp] [--quiet]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -94,9 +105,30 @@ if (services.length >= 3 && opts.services <= baseNames.length) {
   s.errors.crashes = 2;
   s.unhealthy.add(s.replicaIds[0]);
 }
+
+// A string that is markup if the page does not escape it: the quotes end a quoted attribute,
+// the <img> runs window.__pwned.push(WHERE) when its (missing) image fails to load, and the
+// <b data-hostile> is an element that must not exist.
+const hostile = (where) => `${where} "'><img src=x onerror=window.__pwned.push(this.alt) alt=${where}><b data-hostile>${where}</b>`;
+if (opts.hostile && services.length >= 3) {
+  services[1].name = hostile('name');
+  services[1].digest = 'sha256:' + hostile('digest');
+  services[2].lastError = hostile('error');
+  services[2].crashLines = [hostile('crash-line')];
+}
+
 const byName = new Map(services.map((s) => [s.name, s]));
 
 const release = shipper ? makeRelease() : null;
+if (release && opts.hostile) {
+  release.repository = hostile('repository');
+  release.ref = hostile('ref');
+  release.lastError = hostile('release-error');
+  release.rejected[release.head] = hostile('rejected');
+  Object.assign(release.releases[0], { subject: hostile('subject'), author: hostile('author'), how: hostile('how'), actor: hostile('actor') });
+  Object.assign(release.audit.at(-1), { event: hostile('event'), actor: hostile('audit-actor'), message: hostile('audit-message'), outcome: hostile('outcome') });
+  release.audit.at(-1).services[0].change = hostile('change');
+}
 function makeRelease() {
   const commits = ['bootstrap the project', 'api: faster index', 'store: compact on start', 'worker: retry jobs']
     .map((subject, k) => ({ commit: commitId('c' + k), subject }));
@@ -152,7 +184,8 @@ function actions() {
   const a = {};
   const denied = (name) => opts.deny.includes(name);
   for (const name of ['trigger', 'restart', 'reset', 'sync', 'rollback']) {
-    if (denied(name)) a[name] = { allowed: false, reason: `policy '${shipper ? 'harness' : 'wip'}' denies ${name === 'reset' ? 'database.reset' : name}` };
+    if (denied(name) && opts.hostile) a[name] = { allowed: false, reason: hostile('reason-' + name) };
+    else if (denied(name)) a[name] = { allowed: false, reason: `policy '${shipper ? 'harness' : 'wip'}' denies ${name === 'reset' ? 'database.reset' : name}` };
     else a[name] = { allowed: true };
   }
   if (!shipper) {
@@ -180,7 +213,7 @@ function serviceJson(s) {
     ready: s.state === 'ready' || s.state === 'degraded' ? s.replicaIds.length - s.unhealthy.size : 0,
     restarts: s.restarts,
     replicas: s.state === 'stopped' || s.state === 'building' ? [] : s.replicaIds.map((id, r) => ({
-      id, pid: 4000 + id, port: 27000 + id,
+      id, handle: 'pid ' + (4000 + id), port: 27000 + id,
       health: s.state === 'starting' ? 'unknown' : (s.unhealthy.has(id) ? 'unhealthy' : 'healthy'),
       routed: s.state !== 'starting' && !s.unhealthy.has(id),
       started: s.updated,
@@ -403,11 +436,13 @@ async function handle(req, res) {
   const p = url.pathname;
   if (!opts.quiet) console.log(`${req.method} ${req.url}`);
 
-  if (req.method === 'GET' && (p === '/' || p === '/app.js' || p === '/style.css')) {
-    const file = path.join(webDir, p === '/' ? 'index.html' : p.slice(1));
+  // The page's files as the engine serves them: / is index.html, /NAME a file of web/ (no folders).
+  const asset = p === '/' ? 'index.html' : p.slice(1);
+  if (req.method === 'GET' && !asset.includes('/') && fs.readdirSync(webDir).includes(asset)) {
+    const file = path.join(webDir, asset);
     fs.readFile(file, (err, data) => {
       if (err) return sendError(res, 404, 'not_found', `no ${p}`);
-      res.writeHead(200, { 'Content-Type': types[path.extname(file)], 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store', ...(opts.csp ? pageHeaders : {}) });
       res.end(data);
     });
     return;
@@ -444,6 +479,8 @@ async function handle(req, res) {
   if (req.method === 'GET' && p === '/api/v1/events') {
     startSse(res);
     res.write(sse('status', statusJson()));
+    if (opts.hostile) res.write(sse('runtime', { time: now(), replica: 0, stderr: false, kind: 'action', service: services[1].name,
+                                                  text: hostile('feed-text'), action: 'build', outcome: hostile('feed-outcome') }));
     eventClients.add(res);
     res.on('close', () => eventClients.delete(res));
     return;
@@ -491,7 +528,8 @@ async function handle(req, res) {
     if (!a.allowed) return sendError(res, 403, 'policy_denied', a.reason);
     if (what === 'trigger') {
       rollout(s, { build: true });
-      return sendJson(res, 200, { ok: true, service: s.name, action: 'trigger', outcome: 'succeeded' });
+      return sendJson(res, 200, { ok: true, service: s.name, action: 'trigger', outcome: 'succeeded',
+                                  ...(opts.hostile ? { message: hostile('toast') } : {}) });
     }
     if (what === 'restart') {
       s.restarts = 0;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, newPage, freePort, startProcess, waitFor, outDir } from './lib.mjs';
+import { pageHeaders } from './page_headers.mjs';
 
 const devloop = process.env.TANDEM_DEVLOOP;
 const testService = process.env.TANDEM_TEST_SERVICE;
@@ -116,6 +117,12 @@ test('the page follows the real engine: a save, a trigger, the logs', async (t) 
     t0 = Date.now();
   };
   try {
+    // The page's files come with its Content-Security-Policy (the mock sends the same).
+    for (const file of ['', 'app.js', 'html.js', 'style.css']) {
+      const res = await fetch(base + file);
+      assert.equal(res.status, 200, file);
+      for (const [name, value] of Object.entries(pageHeaders)) assert.equal(res.headers.get(name), value, `${name} of /${file}`);
+    }
     await page.goto(base);
     for (const name of ['app', 'web']) {
       await page.waitForSelector(`[data-testid="service-row-${name}"]`);

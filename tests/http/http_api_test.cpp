@@ -170,6 +170,19 @@ TEST_CASE("the web page is served from the library, typed by extension and reval
     CHECK(page->header("Cache-Control") == "no-cache");
     CHECK(page->body.find("<html") != std::string::npos);
     CHECK(f.get("/index.html")->body == page->body);
+    // Its own files and nothing else: no inline script, no other origin, no framing, no sniffing.
+    CHECK(page->header("Content-Security-Policy") ==
+          "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; "
+          "frame-ancestors 'none'");
+    CHECK(page->header("X-Content-Type-Options") == "nosniff");
+    CHECK(f.get("/api/v1/status")->header("Content-Security-Policy").empty());
+    // The page is JavaScript modules, each fetched by its name: a module needs a JavaScript type.
+    CHECK(page->body.find(R"(<script type="module" src="app.js">)") != std::string::npos);
+    for (const char* module : {"/app.js", "/html.js", "/api.js", "/logs.js"}) {
+        const auto js = f.get(module);
+        CHECK_MESSAGE(js->status == 200, module);
+        CHECK_MESSAGE(js->header("Content-Type") == "text/javascript; charset=utf-8", module);
+    }
     CHECK(f.get("/no-such-file.js")->status == 404);
     CHECK(f.get("/../CMakeLists.txt")->status == 404);
 }
