@@ -8,6 +8,7 @@
 #include <tandem/audit_log.hpp>
 #include <tandem/utc_time.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <pwd.h>
@@ -34,16 +35,16 @@ std::string repair_actor() {
     passwd entry{};
     passwd* found = nullptr;
     char buffer[1024];
-    std::string name = "uid " + std::to_string(::geteuid());
+    std::string name = fmt::format("uid {}", ::geteuid());
     if (::getpwuid_r(::geteuid(), &entry, buffer, sizeof buffer, &found) == 0 && found) name = found->pw_name;
-    return "audit repair command by user " + name + " (pid " + std::to_string(::getpid()) + ")";
+    return fmt::format("audit repair command by user {} (pid {})", name, ::getpid());
 }
 
 std::string repaired_note(const AuditRepairedBreak& repair) {
-    return "line " + std::to_string(repair.line) + " (seq " + std::to_string(repair.seq) +
-           "): an audit repair closed the segment before it" +
-           (repair.problem.empty() ? std::string() : " (that segment's chain: " + repair.problem + ")") +
-           "; what it found is in its message";
+    return fmt::format(
+        "line {} (seq {}): an audit repair closed the segment before it{}; what it found is in its message",
+        repair.line, repair.seq,
+        repair.problem.empty() ? std::string() : fmt::format(" (that segment's chain: {})", repair.problem));
 }
 
 json checkpoints_json(const Result<AuditCheckpointVerification>& checked) {
@@ -72,9 +73,10 @@ int audit_verify(const Options& options, const ToolDefaults& tool) {
     const auto path = audit_log_path(options);
     if (!std::filesystem::exists(path)) {
         const std::string looked = options.audit_log ? "" : where_looked(locate_release_state(options));
-        return report_error(make_error(ErrorCode::io, "no audit log at " + path +
-                                                          (looked.empty() ? " (see --state-dir, --audit-log)" : looked)),
-                            options, tool);
+        return report_error(
+            make_error(ErrorCode::io, fmt::format("no audit log at {}{}", path,
+                                                  looked.empty() ? " (see --state-dir, --audit-log)" : looked)),
+            options, tool);
     }
     const AuditVerification result = AuditLog::verify(path);
     std::optional<Result<AuditCheckpointVerification>> checked;
@@ -105,7 +107,7 @@ std::string mark(std::size_t line, const AuditVerification& verified) {
         if (repair.line == line) return "  << REPAIR: " + repaired_note(repair);
     if (verified.ok || verified.bad_line == 0 || line < verified.bad_line) return {};
     if (line == verified.bad_line) return "  << BAD: " + verified.problem;
-    return "  << UNVERIFIED (after the break at line " + std::to_string(verified.bad_line) + ")";
+    return fmt::format("  << UNVERIFIED (after the break at line {})", verified.bad_line);
 }
 
 int audit_show(const Options& options, const ToolDefaults& tool) {

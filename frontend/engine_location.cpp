@@ -1,11 +1,20 @@
 // Finding the engine's state directory by walking up from the project directory.
 #include "frontend/engine_location.hpp"
 
+#include <fmt/format.h>
+
 namespace tandem::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// "/a/b, /a, /": the directories searched, nearest first.
+std::string checked_list(const EngineLocation& where) {
+    std::vector<std::string> dirs;
+    for (const auto& dir : where.checked) dirs.push_back(dir.string());
+    return fmt::format("{}", fmt::join(dirs, ", "));
+}
 
 bool present(const fs::path& path) {
     std::error_code ec;
@@ -61,15 +70,15 @@ EngineLocation locate_engine(const Options& options, const ToolDefaults& tool) {
 Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool) {
     const bool git = tool.default_source == SourceKind::git;
     if (where.checked.empty())
-        return make_error(ErrorCode::io, "no engine is running for this state directory (no socket at " +
-                                             (where.state_dir / "control.sock").string() + "): start one with " +
-                                             (git ? "`shipper run`" : "`devloop up`"));
-    std::string dirs;
-    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+        return make_error(
+            ErrorCode::io,
+            fmt::format("no engine is running for this state directory (no socket at {}): start one with {}",
+                        (where.state_dir / "control.sock").string(), git ? "`shipper run`" : "`devloop up`"));
     const std::string names = git ? ".shipper/control.sock (or .tandem/control.sock)" : ".tandem/control.sock";
-    return make_error(ErrorCode::io, "no engine is running for this project: no " + names + " in " + dirs +
-                                         " (start one with " + (git ? "`shipper run`" : "`devloop up`") +
-                                         ", or give --state-dir DIR)");
+    return make_error(ErrorCode::io,
+                      fmt::format("no engine is running for this project: no {} in {} (start one with {}, or give "
+                                  "--state-dir DIR)",
+                                  names, checked_list(where), git ? "`shipper run`" : "`devloop up`"));
 }
 
 // " (looked for .shipper in /a/b, /a, /; give --state-dir DIR)" when the state directory was
@@ -77,9 +86,7 @@ Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool) {
 std::string where_looked(const EngineLocation& where) {
     std::error_code ec;
     if (where.checked.empty() || std::filesystem::exists(where.state_dir, ec)) return {};
-    std::string dirs;
-    for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
-    return " (looked for .shipper/ in " + dirs + "; give --state-dir DIR)";
+    return fmt::format(" (looked for .shipper/ in {}; give --state-dir DIR)", checked_list(where));
 }
 
 }  // namespace tandem::cli

@@ -1,6 +1,8 @@
 // EventLinePrinter: `shipper run`'s lines (see the header).
 #include "frontend/event_line_printer.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <ctime>
 #include <ostream>
@@ -34,7 +36,7 @@ void EventLinePrinter::print(const RuntimeEvent& e) {
     }
     const auto time = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
     std::string who = e.service.empty() ? std::string("shipper") : e.service;
-    if (!e.service.empty() && e.replica > 0) who += "[" + std::to_string(e.replica) + "]";
+    if (!e.service.empty() && e.replica > 0) who += fmt::format("[{}]", e.replica);
     (e.is_stderr ? err_ : out_) << local_clock(time) << " " << who << ": " << e.text << std::endl;
 }
 

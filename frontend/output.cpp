@@ -1,6 +1,8 @@
 // Printing of errors, validation results and policy sets for the front-ends.
 #include "frontend/output.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -36,11 +38,11 @@ nlohmann::json error_json(const Error& error) {
     return j;
 }
 
-std::string pad(const std::string& text, std::size_t width) {
-    return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
-}
-
 }  // namespace
+
+std::string cell(std::string_view text, std::size_t width) {
+    return fmt::format("{}{:{}}", text, "", text.size() < width ? width - text.size() : 1);
+}
 
 int report_error(const Error& error, const Options& options, const ToolDefaults& tool) {
     const int code = error.code == ErrorCode::usage ? 2 : 1;
@@ -68,12 +70,12 @@ void print_validation(std::ostream& out, const ProjectInput& input, const Option
         out << j.dump(2) << "\n";
         return;
     }
-    std::string names;
-    for (const auto& s : spec.services) names += (names.empty() ? "" : ", ") + s.name;
-    out << input.file << (input.revision.empty() ? "" : " at commit " + input.revision.substr(0, 12))
-        << " is valid: project '" << spec.project << "', " << spec.services.size()
-        << (spec.services.size() == 1 ? " service (" : " services (") << names << "), policy '"
-        << input.project.policy.name << "' (" << choice_phrase(input.project.policy_choice, tool) << ")\n";
+    std::vector<std::string> names;
+    for (const auto& s : spec.services) names.push_back(s.name);
+    fmt::print(out, "{}{} is valid: project '{}', {} {} ({}), policy '{}' ({})\n", input.file,
+               input.revision.empty() ? "" : " at commit " + input.revision.substr(0, 12), spec.project,
+               spec.services.size(), spec.services.size() == 1 ? "service" : "services", fmt::join(names, ", "),
+               input.project.policy.name, choice_phrase(input.project.policy_choice, tool));
 }
 
 void print_policy_sets(std::ostream& out, const ProjectInput& input, const Options& options) {
@@ -87,7 +89,7 @@ void print_policy_sets(std::ostream& out, const ProjectInput& input, const Optio
         const std::string origin = set->from.empty() ? "built in" : "from " + set->from;
         list.push_back({{"name", name}, {"from", set->from}, {"description", set->description},
                         {"active", name == active}});
-        table << (name == active ? "* " : "  ") << pad(name, 12) << pad(origin, 16) << set->description << "\n";
+        table << (name == active ? "* " : "  ") << cell(name, 12) << cell(origin, 16) << set->description << "\n";
     }
     if (options.output == OutputFormat::json) out << nlohmann::json{{"active", active}, {"sets", list}}.dump(2) << "\n";
     else out << "policy sets (* active):\n" << table.str();
@@ -107,12 +109,11 @@ Status print_policy_knobs(std::ostream& out, const ProjectInput& input, const st
             << "\n";
         return Ok{};
     }
-    out << "policy set '" << set->name << "'" << (set->from.empty() ? " (built in)" : " (from " + set->from + ")")
-        << ": " << set->description << "\n\n";
-    out << pad("knob", 28) << pad("value", 14) << "seed-table row\n";
+    fmt::print(out, "policy set '{}' ({}{}): {}\n\n", set->name, set->from.empty() ? "built in" : "from ", set->from,
+               set->description);
+    out << cell("knob", 28) << cell("value", 14) << "seed-table row\n";
     for (const auto& knob : knobs())
-        out << pad(std::string(knob.name), 28) << pad(knob_value(*set, knob.name).value_or("?"), 14) << knob.seed_row
-            << "\n";
+        out << cell(knob.name, 28) << cell(knob_value(*set, knob.name).value_or("?"), 14) << knob.seed_row << "\n";
     return Ok{};
 }
 

@@ -9,12 +9,17 @@
 
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 namespace tandem::cli {
 
 // An error to stderr ("devloop: tandem.yaml:5:3: ...") or, with --output json, as
 // {"error": {...}} to stdout. Returns the exit code for it.
 int report_error(const Error& error, const Options& options, const ToolDefaults& tool);
+
+// A cell of a table: `text`, then spaces to `width` bytes, and at least one space. The columns'
+// texts (names, states, digests, times) are ASCII, so a byte is a column.
+std::string cell(std::string_view text, std::size_t width);
 
 void print_validation(std::ostream& out, const ProjectInput& input, const Options& options, const ToolDefaults& tool);
 void print_policy_sets(std::ostream& out, const ProjectInput& input, const Options& options);

@@ -3,6 +3,8 @@
 
 #include <tandem/git_tree.hpp>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,7 +31,7 @@ fs::path project_dir(const Options& options) {
 // Errors found inside a commit say which commit, so that nobody edits the work tree in vain.
 Error at_commit(Error error, const std::string& commit) {
     if (error.message.find("at commit ") == std::string::npos)
-        error.message += " (in commit " + commit.substr(0, 12) + ")";
+        error.message += fmt::format(" (in commit {})", commit.substr(0, 12));
     return error;
 }
 
@@ -69,8 +71,7 @@ Result<ProjectInput> load_input(const Options& options, const ToolDefaults& tool
 Result<Observed> load_observed(const Options& options) {
     if (!options.observed) return Observed{};
     std::ifstream in(*options.observed, std::ios::binary);
-    if (!in)
-        return make_error(ErrorCode::io, "cannot read '" + *options.observed + "' (given to --observed)");
+    if (!in) return make_error(ErrorCode::io, fmt::format("cannot read '{}' (given to --observed)", *options.observed));
     std::stringstream text;
     text << in.rdbuf();
     return observed_from_json(text.str(), *options.observed);

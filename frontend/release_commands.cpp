@@ -9,6 +9,7 @@
 #include <tandem/release_history.hpp>
 #include <tandem/utc_time.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -128,7 +129,9 @@ bool print_release_status(const std::string& release_json, const Options&) {
     if (j.is_discarded() || !j.is_object() || j.contains("error")) return false;
     std::cout << "repository: " << j.value("repository", "") << " (" << j.value("ref", "") << ")\n";
     const std::string deployed = j.value("deployed", "");
-    std::cout << "deployed:   " << (deployed.empty() ? "nothing yet" : short_id(deployed) + " " + j.value("deployed_subject", ""));
+    std::cout << "deployed:   "
+              << (deployed.empty() ? "nothing yet"
+                                   : fmt::format("{} {}", short_id(deployed), j.value("deployed_subject", "")));
     if (j.value("pinned", false)) std::cout << "  [pinned by a rollback until a newer commit arrives]";
     std::cout << "\n";
     const std::string head = j.value("head", "");

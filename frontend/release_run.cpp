@@ -14,6 +14,7 @@
 #include <tandem/executor.hpp>
 #include <tandem/utc_time.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -44,7 +45,7 @@ Result<std::string> git_token(const Options& options) {
     const auto first = token.find_first_not_of(" \t\r\n");
     token = first == std::string::npos ? std::string{} : token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
     if (options.token_file && token.empty())
-        return make_error(ErrorCode::invalid_value, "--token-file: " + *options.token_file + " is empty");
+        return make_error(ErrorCode::invalid_value, fmt::format("--token-file: {} is empty", *options.token_file));
     return token;
 }
 
@@ -53,7 +54,7 @@ Result<FetchOptions> fetch_options(const Options& options) {
     FetchOptions fetch;
     for (const auto& [flag, value] : {std::pair{"--ssh-key", &options.ssh_key}, std::pair{"--known-hosts", &options.known_hosts}})
         if (*value && !std::filesystem::is_regular_file(**value))
-            return make_error(ErrorCode::io, std::string(flag) + ": no such file: " + **value);
+            return make_error(ErrorCode::io, fmt::format("{}: no such file: {}", flag, **value));
     if (options.ssh_key) fetch.ssh_key = std::filesystem::absolute(*options.ssh_key);
     if (options.known_hosts) fetch.known_hosts = std::filesystem::absolute(*options.known_hosts);
     auto token = git_token(options);
@@ -133,20 +134,21 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     if (!http) return report_error(http.error(), options, tool);
     subscribers.attach(http->api.get(), loop_settings.state_dir, http->local_token);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                               "following " + loop_settings.ref + " of " + loop_settings.repository + " (state in " +
-                                   loop_settings.state_dir.string() + "); Ctrl+C stops everything",
+                               fmt::format("following {} of {} (state in {}); Ctrl+C stops everything",
+                                           loop_settings.ref, loop_settings.repository,
+                                           loop_settings.state_dir.string()),
                                0, false, {}});
 
     int received = 0;
     sigwait(&signals, &received);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                               std::string("got ") + strsignal(received) +
-                                   ", stopping (cancelling work in flight; again to kill everything now)",
+                               fmt::format("got {}, stopping (cancelling work in flight; again to kill everything now)",
+                                           strsignal(received)),
                                0, false, {}});
     const SecondSignal force(signals, [&printer, &engine](int again) {
         printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                                   std::string("got ") + strsignal(again) + " again, killing every replica", 0,
-                                   false, {}});
+                                   fmt::format("got {} again, killing every replica", strsignal(again)),
+                                   0, false, {}});
         (*engine)->kill_all();
     });
     subscribers.detach();

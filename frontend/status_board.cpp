@@ -2,9 +2,12 @@
 // terminal, plain prefixed lines elsewhere.
 #include "frontend/status_board.hpp"
 
+#include "frontend/output.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <optional>
 #include <ostream>
 
@@ -49,16 +52,9 @@ std::optional<ServiceState> state_named_by(const std::string& text, std::string*
 
 std::string elapsed_text(std::chrono::steady_clock::duration elapsed) {
     const long long s = std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
-    char text[32];
-    if (s < 60) std::snprintf(text, sizeof text, "%llds", s);
-    else if (s < 3600) std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
-    else std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
-    return text;
-}
-
-std::string pad(std::string text, std::size_t width) {
-    text.resize(std::max(text.size() + 1, width), ' ');
-    return text;
+    if (s < 60) return fmt::format("{}s", s);
+    if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+    return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
 bool is_bad(const RuntimeEvent& e) { return e.kind == RuntimeEventKind::crash || e.kind == RuntimeEventKind::failure; }
@@ -125,25 +121,24 @@ std::string StatusBoard::event_line(const RuntimeEvent& e) const {
         const std::string line = format_log_line(e);
         if (!options_.terminal) return line + "\n";
         const auto text_at = line.find("| ") + 2;
-        return std::string(colour_of(e.service)) + line.substr(0, text_at) + kReset + line.substr(text_at) + "\n";
+        return fmt::format("{}{}{}{}\n", colour_of(e.service), line.substr(0, text_at), kReset, line.substr(text_at));
     }
-    std::string name = e.service.empty() ? "tandem" : e.service;
-    const std::string prefix = pad(name, name_width_ + 5) + "| ";
+    const std::string prefix = cell(e.service.empty() ? "tandem" : e.service, name_width_ + 5) + "| ";
     const char* marker = "";
     if (e.kind == RuntimeEventKind::crash) marker = "crashed: ";
     else if (e.kind == RuntimeEventKind::failure) marker = "error: ";
     else marker = "» ";
-    if (!options_.terminal) return prefix + marker + e.text + "\n";
-    return std::string(colour_of(e.service)) + prefix + kReset + (is_bad(e) ? kRed : "") + marker + e.text +
-           (is_bad(e) ? kReset : "") + "\n";
+    if (!options_.terminal) return fmt::format("{}{}{}\n", prefix, marker, e.text);
+    return fmt::format("{}{}{}{}{}{}{}\n", colour_of(e.service), prefix, kReset, is_bad(e) ? kRed : "", marker, e.text,
+                       is_bad(e) ? kReset : "");
 }
 
 std::string StatusBoard::row_line(const Row& row, int columns) const {
     const std::string state = to_string(row.state);
-    std::string text = pad(row.name, name_width_ + 2) + pad(state, 10) + pad(elapsed_text(now() - row.since), 8) +
-                       pad(std::to_string(row.ready) + "/" + std::to_string(row.replicas), 6) +
-                       pad(row.port ? ":" + std::to_string(row.port) : "", 7);
-    if (row.restarts > 0) text += "restarts " + std::to_string(row.restarts) + "  ";
+    std::string text = cell(row.name, name_width_ + 2) + cell(state, 10) + cell(elapsed_text(now() - row.since), 8) +
+                       cell(fmt::format("{}/{}", row.ready, row.replicas), 6) +
+                       cell(row.port ? fmt::format(":{}", row.port) : "", 7);
+    if (row.restarts > 0) text += fmt::format("restarts {}  ", row.restarts);
     if (!row.last_error.empty()) text += row.last_error;
     // Never wider than the terminal, or the line wraps and the cursor-up count goes wrong.
     const std::size_t width = static_cast<std::size_t>(std::max(columns - 1, 10));
@@ -153,12 +148,13 @@ std::string StatusBoard::row_line(const Row& row, int columns) const {
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
     const std::size_t state_at = name_width_ + 2;
     if (text.size() < state_at + state.size()) return text;
-    return text.substr(0, state_at) + state_colour(row.state) + state + kReset + text.substr(state_at + state.size());
+    return fmt::format("{}{}{}{}{}", text.substr(0, state_at), state_colour(row.state), state, kReset,
+                       text.substr(state_at + state.size()));
 }
 
 std::string StatusBoard::erase_board() const {
     if (drawn_lines_ == 0) return "";
-    return "\033[" + std::to_string(drawn_lines_) + "A\r\033[J";
+    return fmt::format("\033[{}A\r\033[J", drawn_lines_);
 }
 
 std::string StatusBoard::board() const {

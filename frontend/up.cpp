@@ -15,6 +15,8 @@
 #include <tandem/control.hpp>
 #include <tandem/engine.hpp>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <atomic>
 #include <thread>
@@ -149,21 +151,20 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     std::thread announce([loop, &printer, directories] {
         if (loop->wait_idle())
             printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                                       "up: watching " + std::to_string(directories) +
-                                           " directories; Ctrl+C stops everything",
+                                       fmt::format("up: watching {} directories; Ctrl+C stops everything", directories),
                                        0, false, {}});
     });
 
     int received = 0;
     sigwait(&signals, &received);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                               std::string("got ") + strsignal(received) +
-                                   ", stopping (cancelling work in flight; again to kill everything now)",
+                               fmt::format("got {}, stopping (cancelling work in flight; again to kill everything now)",
+                                           strsignal(received)),
                                0, false, {}});
     const SecondSignal force(signals, [&printer, &engine](int again) {
         printer.print(RuntimeEvent{RuntimeEventKind::state, "",
-                                   std::string("got ") + strsignal(again) + " again, killing every replica", 0,
-                                   false, {}});
+                                   fmt::format("got {} again, killing every replica", strsignal(again)),
+                                   0, false, {}});
         (*engine)->kill_all();
     });
     subscribers.detach();

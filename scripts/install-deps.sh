@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   ccache          # scripts/build.sh compiles through it: a rebuild of an unchanged file is a cache hit
-  libboost-dev libboost-filesystem-dev libyaml-cpp-dev libgit2-dev libfmt-dev
+  libboost-dev    # Boost.Asio and Boost.Beast, header-only; no Boost.Filesystem or Process (docs/architecture.md)
+  libyaml-cpp-dev libgit2-dev
+  libfmt-dev      # fmt 9: messages and tables (GCC 12 has no std::format)
   nlohmann-json3-dev doctest-dev
   openssh-client  # ssh-keygen: shipper --allowed-signers checks SSH-signed commits, --checkpoint-key signs audit checkpoints; ssh: fetches over ssh
   openssh-server  # tests only: a throwaway sshd on 127.0.0.1 that shipper fetches from with a key

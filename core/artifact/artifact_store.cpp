@@ -8,6 +8,8 @@
 #include "support/read_only_tree.hpp"
 #include "support/sha256.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -34,14 +36,15 @@ std::string hex_of(const std::string& digest) { return digest.substr(std::min(kP
 std::string short_digest(const std::string& digest) { return digest.substr(0, kPrefix.size() + 8) + "…"; }
 
 Error not_a_digest(const std::string& digest) {
-    return make_error(ErrorCode::invalid_value, "'" + digest + "' is not an artifact digest (sha256:<64 hex digits>)");
+    return make_error(ErrorCode::invalid_value,
+                      fmt::format("'{}' is not an artifact digest (sha256:<64 hex digits>)", digest));
 }
 
 Status make_directories(std::initializer_list<fs::path> dirs) {
     for (const auto& dir : dirs) {
         std::error_code ec;
         fs::create_directories(dir, ec);
-        if (ec) return make_error(ErrorCode::io, "cannot create " + dir.string() + ": " + ec.message());
+        if (ec) return make_error(ErrorCode::io, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
     }
     return Ok{};
 }
@@ -53,16 +56,18 @@ Result<std::string> move_into_store(const fs::path& root, const fs::path& temp, 
     auto copied = artifact::manifest_of_tree(temp);
     if (!copied) return copied.error();
     if (artifact::manifest_digest(*copied) != digest)
-        return make_error(ErrorCode::io, "the outputs under " + dir.string() + " changed while they were stored (" +
-                                             artifact::first_difference(artifact::manifest_text(source), *copied) +
-                                             "); build again");
+        return make_error(
+            ErrorCode::io,
+            fmt::format("the outputs under {} changed while they were stored ({}); build again", dir.string(),
+                        artifact::first_difference(artifact::manifest_text(source), *copied)));
     const std::string hex = hex_of(digest);
     // Kept beside the artifact so that verify() can name the path that changed.
     if (Status kept = replace_file_durably(root / "manifests" / hex, artifact::manifest_text(source)); !kept)
         return kept.error();
     const fs::path target = root / "sha256" / hex;
     if (::rename(temp.c_str(), target.c_str()) != 0) {
-        if (errno != EEXIST && errno != ENOTEMPTY) return artifact::errno_error("move " + temp.string() + " to", target);
+        if (errno != EEXIST && errno != ENOTEMPTY)
+            return artifact::errno_error(fmt::format("move {} to", temp.string()), target);
         (void)remove_read_only_tree(temp);  // stored meanwhile by someone else: same content
         return digest;
     }
@@ -106,12 +111,13 @@ Status ArtifactStore::verify(const std::string& digest) const {
     if (!is_digest(digest)) return not_a_digest(digest);
     const fs::path dir = path_of(digest);
     if (!contains(digest))
-        return make_error(ErrorCode::io, "artifact " + short_digest(digest) + " is not in the store (" + dir.string() +
-                                             " does not exist): refusing to start");
+        return make_error(ErrorCode::io,
+                          fmt::format("artifact {} is not in the store ({} does not exist): refusing to start",
+                                      short_digest(digest), dir.string()));
     const std::string modified =
-        "artifact " + short_digest(digest) + " of " + dir.string() + " was modified after it was stored (";
+        fmt::format("artifact {} of {} was modified after it was stored (", short_digest(digest), dir.string());
     auto now = artifact::manifest_of_tree(dir);
-    if (!now) return make_error(ErrorCode::io, modified + now.error().message + "): refusing to start");
+    if (!now) return make_error(ErrorCode::io, fmt::format("{}{}): refusing to start", modified, now.error().message));
     const std::string now_digest = artifact::manifest_digest(*now);
     if (now_digest == digest) {
         // Stored before links out of an artifact were refused: what it runs is not covered.
@@ -119,8 +125,8 @@ Status ArtifactStore::verify(const std::string& digest) const {
         for (const auto& [path, entry] : *now)
             if (path.find('/') == std::string::npos) tops.push_back(path);
         if (Status inside = artifact::check_links_stay_inside(dir, *now, tops); !inside)
-            return make_error(ErrorCode::io, "artifact " + short_digest(digest) + " of " + dir.string() + ": " +
-                                                 inside.error().message + ": refusing to start");
+            return make_error(ErrorCode::io, fmt::format("artifact {} of {}: {}: refusing to start",
+                                                         short_digest(digest), dir.string(), inside.error().message));
         return Ok{};
     }
     std::ifstream in(root_ / "manifests" / hex_of(digest), std::ios::binary);
@@ -128,15 +134,15 @@ Status ArtifactStore::verify(const std::string& digest) const {
     const bool trusted = "sha256:" + sha256_hex(stored) == digest;
     const std::string difference = trusted ? artifact::first_difference(stored, *now)
                                            : "its content now hashes to " + short_digest(now_digest);
-    return make_error(ErrorCode::io, modified + difference + "): refusing to start");
+    return make_error(ErrorCode::io, fmt::format("{}{}): refusing to start", modified, difference));
 }
 
 Status ArtifactStore::link_outputs(const std::string& digest, const fs::path& dir,
                                    const std::vector<std::string>& outputs) const {
     if (!is_digest(digest)) return not_a_digest(digest);
     if (!contains(digest))
-        return make_error(ErrorCode::io, "artifact " + short_digest(digest) + " is not in the store (" +
-                                             path_of(digest).string() + " does not exist)");
+        return make_error(ErrorCode::io, fmt::format("artifact {} is not in the store ({} does not exist)",
+                                                     short_digest(digest), path_of(digest).string()));
     std::error_code ec;
     const fs::path stored = fs::absolute(path_of(digest), ec);
     for (const auto& output : outputs) {
@@ -144,8 +150,8 @@ Status ArtifactStore::link_outputs(const std::string& digest, const fs::path& di
         if (!relative) return relative.error();
         const fs::path target = stored / *relative;
         if (!fs::exists(fs::symlink_status(target, ec)))
-            return make_error(ErrorCode::io, "artifact " + short_digest(digest) + " has no output '" + output + "' (" +
-                                                 target.string() + " does not exist)");
+            return make_error(ErrorCode::io, fmt::format("artifact {} has no output '{}' ({} does not exist)",
+                                                         short_digest(digest), output, target.string()));
         const fs::path link = dir / *relative;
         if (Status made = make_directories({link.parent_path()}); !made) return made;
         if (Status linked = artifact::replace_with_symlink(link, target); !linked) return linked;
@@ -173,7 +179,7 @@ Result<std::vector<fs::path>> entries_of(const fs::path& dir) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) return entries;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
-    if (ec) return make_error(ErrorCode::io, "cannot list " + dir.string() + ": " + ec.message());
+    if (ec) return make_error(ErrorCode::io, fmt::format("cannot list {}: {}", dir.string(), ec.message()));
     return entries;
 }
 
@@ -198,7 +204,7 @@ Status ArtifactStore::retain_only(const std::set<std::string>& keep) {
         if ((in >> digest) && contains(digest)) continue;
         std::error_code ec;
         fs::remove(key, ec);
-        if (ec) return make_error(ErrorCode::io, "cannot remove " + key.string() + ": " + ec.message());
+        if (ec) return make_error(ErrorCode::io, fmt::format("cannot remove {}: {}", key.string(), ec.message()));
     }
     return Ok{};
 }

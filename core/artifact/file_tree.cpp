@@ -3,6 +3,8 @@
 
 #include "support/read_only_tree.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <sys/stat.h>
 
@@ -13,7 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 Error fs_error(const std::string& what, const fs::path& path, const std::error_code& ec) {
-    return make_error(ErrorCode::io, "cannot " + what + " " + path.string() + ": " + ec.message());
+    return make_error(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), ec.message()));
 }
 
 Status copy_entry(const ManifestEntry& entry, const fs::path& source, const fs::path& copy) {
@@ -27,7 +29,7 @@ Status copy_entry(const ManifestEntry& entry, const fs::path& source, const fs::
             break;
         }
     }
-    if (ec) return fs_error("copy " + source.string() + " to", copy, ec);
+    if (ec) return fs_error(fmt::format("copy {} to", source.string()), copy, ec);
     return Ok{};
 }
 

@@ -5,6 +5,8 @@
 
 #include "support/sha256.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -44,10 +46,12 @@ Status add_children(const fs::path& dir, const std::string& relative, Manifest& 
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (Status added = add_entry(it->path(), relative.empty() ? name : relative + "/" + name, manifest); !added)
+        if (Status added =
+                add_entry(it->path(), relative.empty() ? name : fmt::format("{}/{}", relative, name), manifest);
+            !added)
             return added;
     }
-    if (ec) return make_error(ErrorCode::io, "cannot list " + dir.string() + ": " + ec.message());
+    if (ec) return make_error(ErrorCode::io, fmt::format("cannot list {}: {}", dir.string(), ec.message()));
     return Ok{};
 }
 
@@ -63,7 +67,8 @@ Status add_entry(const fs::path& full, const std::string& relative, Manifest& ma
     } else if (S_ISLNK(info.st_mode)) {
         std::error_code ec;
         const fs::path target = fs::read_symlink(full, ec);
-        if (ec) return make_error(ErrorCode::io, "cannot read symlink " + full.string() + ": " + ec.message());
+        if (ec)
+            return make_error(ErrorCode::io, fmt::format("cannot read symlink {}: {}", full.string(), ec.message()));
         entry.type = EntryType::symlink;
         entry.hash = sha256_hex(target.string());
     } else if (S_ISDIR(info.st_mode)) {
@@ -91,8 +96,8 @@ std::string escaped(const std::string& path) {
 
 std::string line_of(const std::string& path, const ManifestEntry& entry) {
     static constexpr std::array<const char*, 3> kTypes = {"file", "dir", "symlink"};
-    return std::string(kTypes[static_cast<std::size_t>(entry.type)]) + (entry.executable ? " x " : " - ") +
-           escaped(path) + " " + (entry.hash.empty() ? "-" : entry.hash) + "\n";
+    return fmt::format("{}{}{} {}\n", kTypes[static_cast<std::size_t>(entry.type)], entry.executable ? " x " : " - ",
+                       escaped(path), entry.hash.empty() ? "-" : entry.hash);
 }
 
 // Escaped path -> line; the path lies between the second space and the last.
@@ -114,7 +119,7 @@ std::map<std::string, std::string> lines_by_path(std::string_view text) {
 }  // namespace
 
 Error errno_error(const std::string& what, const fs::path& path) {
-    return make_error(ErrorCode::io, "cannot " + what + " " + path.string() + ": " + std::strerror(errno));
+    return make_error(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
 }
 
 Result<std::string> output_path(const std::string& output, const fs::path& dir) {
@@ -122,7 +127,8 @@ Result<std::string> output_path(const std::string& output, const fs::path& dir) 
     std::string relative = normal.generic_string();
     while (relative.ends_with('/')) relative.pop_back();
     if (relative.empty() || relative == "." || normal.is_absolute() || relative == ".." || relative.starts_with("../"))
-        return make_error(ErrorCode::invalid_value, "output '" + output + "' is not a path inside " + dir.string());
+        return make_error(ErrorCode::invalid_value,
+                          fmt::format("output '{}' is not a path inside {}", output, dir.string()));
     return relative;
 }
 
@@ -137,7 +143,8 @@ Result<Manifest> manifest_of_outputs(const fs::path& dir, const std::vector<std:
         const fs::path full = dir / *relative;
         std::error_code ec;
         if (!fs::exists(fs::symlink_status(full, ec)))
-            return make_error(ErrorCode::io, "output '" + output + "' was not built: " + full.string() + " does not exist");
+            return make_error(ErrorCode::io,
+                              fmt::format("output '{}' was not built: {} does not exist", output, full.string()));
         for (auto parent = fs::path(*relative).parent_path(); !parent.empty(); parent = parent.parent_path())
             manifest.emplace(parent.generic_string(), ManifestEntry{EntryType::directory, false, {}});
         if (Status added = add_entry(full, *relative, manifest); !added) return added.error();

@@ -1,6 +1,8 @@
 // Resolving the symlinks of an artifact inside it, and refusing the ones that leave.
 #include "artifact/output_links.hpp"
 
+#include <fmt/format.h>
+
 #include <deque>
 #include <sys/stat.h>
 
@@ -39,12 +41,14 @@ Result<Resolution> resolve(const fs::path& root, const std::string& link) {
     std::deque<std::string> todo;
     for (int hops = 1;; ++hops) {
         if (hops > kMaxLinkHops)
-            return make_error(ErrorCode::io, "output link '" + link + "' is a chain of more than " +
-                                                 std::to_string(kMaxLinkHops) + " symlinks");
+            return make_error(ErrorCode::io,
+                              fmt::format("output link '{}' is a chain of more than {} symlinks", link, kMaxLinkHops));
         std::error_code ec;
         const std::string target = fs::read_symlink(root / current, ec).string();
-        if (ec) return make_error(ErrorCode::io, "cannot read symlink " + (root / current).string() + ": " + ec.message());
-        const std::string hop = "'" + current + "' -> '" + target + "'";
+        if (ec)
+            return make_error(ErrorCode::io,
+                              fmt::format("cannot read symlink {}: {}", (root / current).string(), ec.message()));
+        const std::string hop = fmt::format("'{}' -> '{}'", current, target);
         if (!target.empty() && target.front() == '/') return Resolution{{}, hop};
         std::deque<std::string> next = parts_of(target);
         todo.insert(todo.begin(), next.begin(), next.end());
@@ -86,12 +90,13 @@ Status check_links_stay_inside(const fs::path& root, const Manifest& manifest, c
         std::error_code ec;
         const std::string target = fs::read_symlink(root / path, ec).string();
         const std::string where = resolution->leaves.empty()
-                                      ? "it ends at '" + resolution->end + "', which is not an output"
+                                      ? fmt::format("it ends at '{}', which is not an output", resolution->end)
                                       : "it leaves the outputs at " + resolution->leaves;
-        return make_error(ErrorCode::io,
-                          "output '" + path + "' is a symlink to '" + target + "' outside the artifact (" + where +
-                              "): the digest would cover the link, not what runs; copy the file into the outputs "
-                              "(cp -L) or point the link inside them");
+        return make_error(
+            ErrorCode::io,
+            fmt::format("output '{}' is a symlink to '{}' outside the artifact ({}): the digest would cover the link, "
+                        "not what runs; copy the file into the outputs (cp -L) or point the link inside them",
+                        path, target, where));
     }
     return Ok{};
 }
@@ -105,8 +110,9 @@ Status check_no_linked_parent(const fs::path& root, const std::string& relative)
         if (::lstat((root / above).c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) continue;
         std::error_code ec;
         const std::string target = fs::read_symlink(root / above, ec).string();
-        return make_error(ErrorCode::io, "output '" + relative + "' lies under the symlink '" + above + "' -> '" +
-                                             target + "': name the directory it points to as the output instead");
+        return make_error(ErrorCode::io, fmt::format("output '{}' lies under the symlink '{}' -> '{}': name the "
+                                                     "directory it points to as the output instead",
+                                                     relative, above, target));
     }
     return Ok{};
 }

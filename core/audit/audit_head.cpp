@@ -4,6 +4,8 @@
 #include "audit/line_reader.hpp"
 #include "support/durable_file.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <fcntl.h>
 #include <unistd.h>
@@ -25,7 +27,7 @@ std::optional<HeadMark> parse_mark(std::string_view text) {
 }
 
 std::string format_mark(const HeadMark& mark) {
-    return std::to_string(mark.seq) + " " + (mark.hash.empty() ? std::string(64, '0') : mark.hash) + "\n";
+    return fmt::format("{} {}\n", mark.seq, mark.hash.empty() ? std::string(64, '0') : mark.hash);
 }
 
 }  // namespace
@@ -57,8 +59,11 @@ Result<std::optional<Head>> read_head(const std::filesystem::path& file) {
     ::close(fd);
     if (!first) return first.error();
     if (!last)
-        return make_error(ErrorCode::io, "the head file " + file.string() +
-                                             " is not \"<seq> <sha256>\" (optionally followed by \"pending <seq> <sha256>\")");
+        return make_error(
+            ErrorCode::io,
+            fmt::format(
+                "the head file {} is not \"<seq> <sha256>\" (optionally followed by \"pending <seq> <sha256>\")",
+                file.string()));
     return std::optional<Head>(head);
 }
 

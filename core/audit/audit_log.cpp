@@ -9,6 +9,8 @@
 #include "support/durable_file.hpp"
 #include "support/sha256.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -29,7 +31,8 @@ Result<std::string> read_at(int fd, off_t offset, std::size_t size, const std::f
         const ssize_t n = ::pread(fd, bytes.data() + done, size - done, offset + static_cast<off_t>(done));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return audit::errno_error("read", file);
-        if (n == 0) return make_error(ErrorCode::io, "cannot read " + file.string() + ": it shrank while being read");
+        if (n == 0)
+            return make_error(ErrorCode::io, fmt::format("cannot read {}: it shrank while being read", file.string()));
         done += static_cast<std::size_t>(n);
     }
     return bytes;
@@ -78,8 +81,10 @@ Result<Tail> repair_tail(int fd, const std::filesystem::path& file) {
     if (!line) return line.error();
     const auto prefix = audit::parse_line_prefix(*line);
     if (!prefix)
-        return make_error(ErrorCode::io, "the last line of " + file.string() +
-                                             " is not an audit record; check it with `shipper audit verify`");
+        return make_error(
+            ErrorCode::io,
+            fmt::format("the last line of {} is not an audit record; check it with `shipper audit verify`",
+                        file.string()));
     tail.seq = prefix->seq;
     tail.hash = sha256_hex(*line);
     return tail;
@@ -91,11 +96,13 @@ AuditEntry repair_entry(const std::filesystem::path& file, std::size_t torn_byte
     entry.actor = "audit log open";
     entry.outcome = "succeeded";
     if (torn_bytes > 0)
-        entry.message = "removed " + std::to_string(torn_bytes) + " byte(s) of a record cut off at the end of " +
-                        file.string() + " (a write was interrupted, e.g. by a crash)";
+        entry.message = fmt::format(
+            "removed {} byte(s) of a record cut off at the end of {} (a write was interrupted, e.g. by a crash)",
+            torn_bytes, file.string());
     else
-        entry.message = "record " + std::to_string(*lost) + " was being written to " + file.string() +
-                        " when the engine stopped; none of it reached the log";
+        entry.message =
+            fmt::format("record {} was being written to {} when the engine stopped; none of it reached the log", *lost,
+                        file.string());
     return entry;
 }
 
@@ -122,9 +129,11 @@ Result<int> open_locked(const std::filesystem::path& path) {
     if (fd < 0) return errno_error("open audit log", path);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         const bool held = errno == EWOULDBLOCK;
-        Error error = held ? make_error(ErrorCode::io, "the audit log " + path.string() +
-                                                           " is open for writing in another process (a running engine?)")
-                           : errno_error("lock", path);
+        Error error =
+            held ? make_error(ErrorCode::io,
+                              fmt::format("the audit log {} is open for writing in another process (a running engine?)",
+                                          path.string()))
+                 : errno_error("lock", path);
         ::close(fd);
         return error;
     }
@@ -132,14 +141,14 @@ Result<int> open_locked(const std::filesystem::path& path) {
 }
 
 Error broken_log(const std::filesystem::path& path, const AuditVerification& found) {
-    return make_error(ErrorCode::io,
-                      "the audit log " + path.string() + " does not verify" +
-                          (found.bad_seq > 0 ? " at seq " + std::to_string(found.bad_seq) : std::string()) + ": " +
-                          found.problem +
-                          ". Nothing is appended to it until the break is on record: read it with `audit show`, then "
-                          "record the break with `audit repair --reason TEXT` (which keeps every line and starts a new "
-                          "chain segment)",
-                      SourceLocation{path.string(), static_cast<int>(found.bad_line), 0});
+    return make_error(
+        ErrorCode::io,
+        fmt::format("the audit log {} does not verify{}: {}. Nothing is appended to it until the break is on record: "
+                    "read it with `audit show`, then record the break with `audit repair --reason TEXT` (which keeps "
+                    "every line and starts a new chain segment)",
+                    path.string(), found.bad_seq > 0 ? fmt::format(" at seq {}", found.bad_seq) : std::string(),
+                    found.problem),
+        SourceLocation{path.string(), static_cast<int>(found.bad_line), 0});
 }
 
 std::unique_ptr<AuditLog> AuditLogAccess::make(std::filesystem::path path, int fd, std::uint64_t seq, std::string hash,
@@ -164,7 +173,9 @@ Result<AuditRecord> AuditLogAccess::append(AuditLog& log, AuditEntry entry, cons
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& path) {
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) return make_error(ErrorCode::io, "cannot create " + path.parent_path().string() + ": " + ec.message());
+    if (ec)
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
     const bool existed = std::filesystem::exists(path, ec);
     auto fd = audit::open_locked(path);
     if (!fd) return fd.error();
@@ -216,10 +227,10 @@ Result<AuditRecord> AuditLog::append_locked(AuditEntry entry, const std::string&
     struct stat before {};
     if (::fstat(fd_, &before) != 0) return audit::errno_error("stat", path_);
     if (static_cast<std::uint64_t>(before.st_size) != size_)
-        return make_error(ErrorCode::io, "the audit log " + path_.string() + " was changed by something else (it is " +
-                                             std::to_string(before.st_size) + " bytes; this engine wrote " +
-                                             std::to_string(size_) + "): nothing more is appended; check it with "
-                                             "`audit verify`");
+        return make_error(ErrorCode::io,
+                          fmt::format("the audit log {} was changed by something else (it is {} bytes; this engine "
+                                      "wrote {}): nothing more is appended; check it with `audit verify`",
+                                      path_.string(), before.st_size, size_));
     AuditRecord record{seq_ + 1, last_hash_, segment, std::move(entry), {}};
     record.line = audit::format_line(record.seq, record.prev, record.entry, segment);
     const std::string hash = sha256_hex(record.line);
@@ -230,13 +241,13 @@ Result<AuditRecord> AuditLog::append_locked(AuditEntry entry, const std::string&
         // Take a partial line back out, so the next record does not follow a torn one.
         [[maybe_unused]] const int ignored = ::ftruncate(fd_, before.st_size);
         (void)audit::write_head(head_file, {{seq_, last_hash_}, std::nullopt});
-        return make_error(ErrorCode::io, "cannot append audit record " + std::to_string(record.seq) + " to " +
-                                             path_.string() + ": " + written.error().message);
+        return make_error(ErrorCode::io, fmt::format("cannot append audit record {} to {}: {}", record.seq,
+                                                     path_.string(), written.error().message));
     }
     seq_ = record.seq;
     last_hash_ = hash;
     size_ = static_cast<std::uint64_t>(before.st_size) + record.line.size() + 1;
-    if (::fdatasync(fd_) != 0) return audit::errno_error("fsync audit record " + std::to_string(seq_) + " of", path_);
+    if (::fdatasync(fd_) != 0) return audit::errno_error(fmt::format("fsync audit record {} of", seq_), path_);
     if (Status head = audit::write_head(head_file, {{seq_, last_hash_}, std::nullopt}); !head) return head.error();
     return record;
 }

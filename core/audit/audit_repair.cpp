@@ -11,6 +11,8 @@
 #include "support/durable_file.hpp"
 #include "support/sha256.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,10 +41,10 @@ Result<FileEnd> scan(const std::filesystem::path& path) {
 
 std::string head_text(const std::filesystem::path& path) {
     auto head = audit::read_head(audit::head_path(path));
-    if (!head) return "unreadable (" + head.error().message + ")";
+    if (!head) return fmt::format("unreadable ({})", head.error().message);
     if (!*head) return "missing";
-    std::string text = "seq " + std::to_string((*head)->last.seq) + " " + (*head)->last.hash;
-    if ((*head)->pending) text += ", pending seq " + std::to_string((*head)->pending->seq);
+    std::string text = fmt::format("seq {} {}", (*head)->last.seq, (*head)->last.hash);
+    if ((*head)->pending) text += fmt::format(", pending seq {}", (*head)->pending->seq);
     return text;
 }
 
@@ -80,9 +82,10 @@ Result<std::optional<AuditRecord>> AuditLog::repair(const std::filesystem::path&
     entry.actor = actor;
     entry.outcome = "succeeded";
     entry.incident = true;
-    entry.message = "chain break recorded: " + found.problem + "; the head file said " + head_text(path) +
-                    ". Every line before this record is kept as it was, as a closed segment; reason given: " +
-                    (reason.empty() ? "(none)" : reason);
+    entry.message = fmt::format(
+        "chain break recorded: {}; the head file said {}. Every line before this record is kept as it was, as a closed "
+        "segment; reason given: {}",
+        found.problem, head_text(path), reason.empty() ? "(none)" : reason);
     audit::AuditLogAccess::set_tail(*log, std::max(end->max_seq, head_seq), end->last_hash,
                                     static_cast<std::uint64_t>(info.st_size));
     auto record = audit::AuditLogAccess::append(*log, std::move(entry), *covered);

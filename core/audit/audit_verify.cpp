@@ -7,6 +7,8 @@
 #include "audit/log_check.hpp"
 #include "support/sha256.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,7 +18,7 @@ namespace {
 
 using audit::Head;
 
-std::string line_name(std::size_t line) { return "line " + std::to_string(line); }
+std::string line_name(std::size_t line) { return fmt::format("line {}", line); }
 
 // Where a segment's chain starts: before line 1, or at a repair record that follows `line`.
 struct ChainStart {
@@ -45,14 +47,18 @@ public:
         const std::uint64_t expected = seq_ + 1;
         if (prefix->seq > expected) return gap(expected, prefix->seq);
         if (prefix->seq < expected)
-            return fail(line_, line_name(line_) + " is out of order (reordered): seq " + std::to_string(prefix->seq) +
-                                   " after seq " + std::to_string(seq_), prefix->seq);
+            return fail(
+                line_,
+                fmt::format("{} is out of order (reordered): seq {} after seq {}", line_name(line_), prefix->seq, seq_),
+                prefix->seq);
         // Only the record the head announced as pending may follow the head's seq: that is
         // what a crash between the record and the head's second write leaves.
         if (head_ && prefix->seq > head_->last.seq && !(head_->pending && head_->pending->seq == prefix->seq))
-            return fail(line_, line_name(line_) + " (seq " + std::to_string(prefix->seq) + ") comes after the head's seq " +
-                                   std::to_string(head_->last.seq) + " and the head did not announce it: a record "
-                                   "appended behind the engine's back (forged)", prefix->seq);
+            return fail(line_,
+                        fmt::format("{} (seq {}) comes after the head's seq {} and the head did not announce it: a "
+                                    "record appended behind the engine's back (forged)",
+                                    line_name(line_), prefix->seq, head_->last.seq),
+                        prefix->seq);
         if (prefix->prev != hash_) {
             if (line_ == 1) return fail(1, "line 1 was changed after it was written (the first record's prev must be empty)", prefix->seq);
             return fail(line_ - 1, line_name(line_ - 1) + " was changed after it was written (its hash does not "
@@ -63,8 +69,11 @@ public:
         if (head_ && head_->last.seq == seq_ && head_->last.hash != hash_)
             fail(line_, line_name(line_) + " was changed after it was written (its hash does not match the head file)", seq_);
         else if (head_ && head_->pending && head_->pending->seq == seq_ && head_->pending->hash != hash_)
-            fail(line_, line_name(line_) + " (seq " + std::to_string(seq_) + ") comes after the head's seq " +
-                            std::to_string(head_->last.seq) + " and is not the record the head announced (forged)", seq_);
+            fail(line_,
+                 fmt::format(
+                     "{} (seq {}) comes after the head's seq {} and is not the record the head announced (forged)",
+                     line_name(line_), seq_, head_->last.seq),
+                 seq_);
     }
 
     // The result of a segment that a repair record closed: its chain alone, no head.
@@ -75,12 +84,16 @@ public:
         if (!result_.ok) return result_;
         result_.records = line_;
         if (!head_ && seq_ >= 2)
-            fail(0, "the head file " + head_file.string() + " is missing (it holds the last seq, so that deleted "
-                    "records at the end show)");
+            fail(0, fmt::format(
+                        "the head file {} is missing (it holds the last seq, so that deleted records at the end show)",
+                        head_file.string()));
         else if (head_ && head_->last.seq > seq_)
-            fail(line_ + 1, (line_ == 0 ? std::string("all records were deleted")
-                                        : "records after " + line_name(line_) + " were deleted") +
-                                " (the head says seq " + std::to_string(head_->last.seq) + ")", seq_ + 1);
+            fail(line_ + 1,
+                 fmt::format("{} (the head says seq {})",
+                             line_ == 0 ? std::string("all records were deleted")
+                                        : fmt::format("records after {} were deleted", line_name(line_)),
+                             head_->last.seq),
+                 seq_ + 1);
         return result_;
     }
 
@@ -97,17 +110,17 @@ private:
     void gap(std::uint64_t expected, std::uint64_t seq) {
         gap_expected_ = expected;
         gap_seq_ = seq;
-        const std::string range = seq - 1 == expected ? "record " + std::to_string(expected)
-                                                      : "records " + std::to_string(expected) + ".." + std::to_string(seq - 1);
-        fail(line_, line_name(line_) + ": " + range + " missing before this line (deleted)", seq);
+        const std::string range =
+            seq - 1 == expected ? fmt::format("record {}", expected) : fmt::format("records {}..{}", expected, seq - 1);
+        fail(line_, fmt::format("{}: {} missing before this line (deleted)", line_name(line_), range), seq);
     }
 
     void look_for_missing(std::string_view text) {
         if (gap_expected_ == 0) return;
         const auto prefix = audit::parse_line_prefix(text);
         if (!prefix || prefix->seq != gap_expected_) return;
-        result_.problem = line_name(result_.bad_line) + " is out of order (reordered): seq " + std::to_string(gap_seq_) +
-                          " comes before seq " + std::to_string(gap_expected_) + " (" + line_name(line_) + ")";
+        result_.problem = fmt::format("{} is out of order (reordered): seq {} comes before seq {} ({})",
+                                      line_name(result_.bad_line), gap_seq_, gap_expected_, line_name(line_));
         gap_expected_ = 0;
     }
 
@@ -160,9 +173,10 @@ AuditVerification check_segments(audit::LineReader& reader, const std::filesyste
             auto covered = audit::hash_file_prefix(path, offset);
             if (!covered) return failed(covered.error().message);
             if (*covered != prefix->segment) {
-                AuditVerification result = failed(line_name(number) + " (seq " + std::to_string(prefix->seq) +
-                                                   ", an audit repair): the lines before it were changed after the "
-                                                   "repair (their bytes no longer hash to what it recorded)");
+                AuditVerification result =
+                    failed(fmt::format("{} (seq {}, an audit repair): the lines before it were changed after the "
+                                       "repair (their bytes no longer hash to what it recorded)",
+                                       line_name(number), prefix->seq));
                 result.bad_line = number;
                 result.bad_seq = prefix->seq;
                 result.records = number - 1;
@@ -196,7 +210,8 @@ Result<std::string> hash_file_prefix(const std::filesystem::path& path, std::uin
         if (n <= 0) {
             ::close(fd);
             return n < 0 ? Result<std::string>(errno_error("read", path))
-                         : make_error(ErrorCode::io, "cannot read " + path.string() + ": it shrank while being read");
+                         : make_error(ErrorCode::io,
+                                      fmt::format("cannot read {}: it shrank while being read", path.string()));
         }
         hash.update(buffer.data(), static_cast<std::size_t>(n));
         size -= static_cast<std::uint64_t>(n);
@@ -212,8 +227,8 @@ AuditVerification verify_log(const std::filesystem::path& path, bool torn_tail_a
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
         if (!*head || (*head)->last.seq == 0) return AuditVerification{};
-        return failed("the log " + path.string() + " is missing, but its head file says seq " +
-                      std::to_string((*head)->last.seq));
+        return failed(
+            fmt::format("the log {} is missing, but its head file says seq {}", path.string(), (*head)->last.seq));
     }
     if (fd < 0) return failed(errno_error("open", path).message);
     LineReader reader(fd, path);

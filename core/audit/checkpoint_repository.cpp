@@ -6,6 +6,8 @@
 
 #include <tandem/audit_checkpoint.hpp>
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 namespace tandem {
@@ -19,8 +21,8 @@ using TreeBuilder = Owned<git_treebuilder, git_treebuilder_free>;
 using Walk = Owned<git_revwalk, git_revwalk_free>;
 
 Error git_failure(const std::string& what, const std::filesystem::path& repository) {
-    return make_error(ErrorCode::io, "cannot " + what + " in the checkpoint repository " + repository.string() + ": " +
-                                         last_git_error());
+    return make_error(ErrorCode::io, fmt::format("cannot {} in the checkpoint repository {}: {}", what,
+                                                 repository.string(), last_git_error()));
 }
 
 // The content of `name` in `commit`'s tree.
@@ -30,8 +32,8 @@ Result<std::string> file_of(git_repository* repo, git_commit* commit, const char
     Blob blob;
     if (git_commit_tree(&tree.ptr, commit) != 0 || git_tree_entry_bypath(&entry.ptr, tree.ptr, name) != 0 ||
         git_blob_lookup(&blob.ptr, repo, git_tree_entry_id(entry.ptr)) != 0)
-        return make_error(ErrorCode::syntax, "commit " + hex_id(git_commit_id(commit)).substr(0, 12) + " has no file '" +
-                                                 name + "' (not an audit checkpoint)");
+        return make_error(ErrorCode::syntax, fmt::format("commit {} has no file '{}' (not an audit checkpoint)",
+                                                         hex_id(git_commit_id(commit)).substr(0, 12), name));
     return std::string(static_cast<const char*>(git_blob_rawcontent(blob.ptr)), static_cast<std::size_t>(git_blob_rawsize(blob.ptr)));
 }
 
@@ -58,15 +60,16 @@ Result<std::unique_ptr<AuditCheckpointWriter>> AuditCheckpointWriter::open(const
     if (signing.key.empty()) return make_error(ErrorCode::usage, "no key to sign audit checkpoints with");
     std::error_code ec;
     if (!std::filesystem::is_regular_file(signing.key, ec))
-        return make_error(ErrorCode::io, "the audit checkpoint key '" + signing.key.string() + "' does not exist");
+        return make_error(ErrorCode::io,
+                          fmt::format("the audit checkpoint key '{}' does not exist", signing.key.string()));
     auto repository = std::make_unique<Repository>();
     if (git_repository_open(&repository->repo.ptr, signing.repository.c_str()) != 0 &&
         git_repository_init(&repository->repo.ptr, signing.repository.c_str(), 1) != 0)
         return git_failure("open or create the repository", signing.repository);
     auto last = newest_seq(repository->repo.ptr, signing.ref);
     if (!last)
-        return make_error(ErrorCode::io, "the newest checkpoint on " + signing.ref + " of " + signing.repository.string() +
-                                             " is unreadable: " + last.error().message);
+        return make_error(ErrorCode::io, fmt::format("the newest checkpoint on {} of {} is unreadable: {}", signing.ref,
+                                                     signing.repository.string(), last.error().message));
     return std::unique_ptr<AuditCheckpointWriter>(new AuditCheckpointWriter(signing, std::move(repository), *last));
 }
 
@@ -100,7 +103,7 @@ Status AuditCheckpointWriter::write(const AuditCheckpoint& checkpoint) {
     if (git_reference_name_to_id(&tip, repo, signing_.ref.c_str()) == 0 && git_commit_lookup(&parent.ptr, repo, &tip) != 0)
         return git_failure("read " + signing_.ref, signing_.repository);
     const git_commit* parents[] = {parent.ptr};
-    const std::string message = "audit checkpoint: seq " + std::to_string(checkpoint.seq) + "\n";
+    const std::string message = fmt::format("audit checkpoint: seq {}\n", checkpoint.seq);
     if (git_commit_create(&commit_id, repo, signing_.ref.c_str(), who.ptr, who.ptr, nullptr, message.c_str(), tree.ptr,
                           parent.ptr ? 1 : 0, parents) != 0)
         return git_failure("commit a checkpoint to " + signing_.ref, signing_.repository);
@@ -114,11 +117,14 @@ Result<std::vector<StoredCheckpoint>> read_checkpoints(const std::filesystem::pa
     Libgit2 library;
     detail::Repository repo;
     if (git_repository_open(&repo.ptr, repository.c_str()) != 0)
-        return make_error(ErrorCode::io, "cannot open the checkpoint repository " + repository.string() + ": " + last_git_error());
+        return make_error(ErrorCode::io, fmt::format("cannot open the checkpoint repository {}: {}",
+                                                     repository.string(), last_git_error()));
     git_oid tip;
     if (git_reference_name_to_id(&tip, repo.ptr, ref.c_str()) != 0)
-        return make_error(ErrorCode::io, "the checkpoint repository " + repository.string() + " has no " + ref +
-                                             " (no checkpoint was written or mirrored there)");
+        return make_error(
+            ErrorCode::io,
+            fmt::format("the checkpoint repository {} has no {} (no checkpoint was written or mirrored there)",
+                        repository.string(), ref));
     Walk walk;
     if (git_revwalk_new(&walk.ptr, repo.ptr) != 0 || git_revwalk_push(walk.ptr, &tip) != 0)
         return git_failure("walk " + ref, repository);

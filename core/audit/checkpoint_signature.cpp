@@ -6,6 +6,8 @@
 #include <tandem/audit_checkpoint.hpp>
 #include <tandem/utc_time.hpp>
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <sstream>
 
@@ -19,15 +21,15 @@ constexpr std::string_view kWhy = "audit checkpoints are signed and checked with
 }  // namespace
 
 std::string AuditCheckpoint::document() const {
-    return std::string(kTitle) + "\nlog " + log + "\nseq " + std::to_string(seq) + "\nhash " + hash + "\ntime " +
-           format_utc(time) + "\n";
+    return fmt::format("{}\nlog {}\nseq {}\nhash {}\ntime {}\n", kTitle, log, seq, hash, format_utc(time));
 }
 
 Result<AuditCheckpoint> AuditCheckpoint::parse(const std::string& document) {
     std::istringstream in(document);
     std::string line;
     if (!std::getline(in, line) || line != kTitle)
-        return make_error(ErrorCode::syntax, "not an audit checkpoint (its first line must be \"" + std::string(kTitle) + "\")");
+        return make_error(ErrorCode::syntax,
+                          fmt::format("not an audit checkpoint (its first line must be \"{}\")", kTitle));
     AuditCheckpoint checkpoint;
     bool seq = false, hash = false, time = false;
     while (std::getline(in, line)) {
@@ -57,8 +59,8 @@ Result<std::string> sign_checkpoint(const std::filesystem::path& key, const std:
     auto signed_ = detail::ssh_keygen({"-Y", "sign", "-q", "-f", key.string(), "-n", kAuditCheckpointNamespace}, kWhy, document);
     if (!signed_) return signed_.error();
     if (signed_->exit_code != 0 || signed_->out.find("-----BEGIN SSH SIGNATURE-----") == std::string::npos)
-        return make_error(ErrorCode::io, "cannot sign an audit checkpoint with the key '" + key.string() +
-                                             "': " + detail::ssh_keygen_reason(*signed_));
+        return make_error(ErrorCode::io, fmt::format("cannot sign an audit checkpoint with the key '{}': {}",
+                                                     key.string(), detail::ssh_keygen_reason(*signed_)));
     return signed_->out;
 }
 
@@ -67,8 +69,9 @@ Result<std::string> check_checkpoint_signature(const std::string& document, cons
     detail::ScratchDir scratch;
     const auto file = scratch.path / "checkpoint.sig";
     if (scratch.path.empty() || !detail::write_small_file(file, signature))
-        return make_error(ErrorCode::io, "cannot write a checkpoint's signature to a temporary file in '" +
-                                             std::filesystem::temp_directory_path().string() + "'");
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot write a checkpoint's signature to a temporary file in '{}'",
+                                      std::filesystem::temp_directory_path().string()));
     if (!allowed_signers) {
         auto checked = detail::ssh_keygen({"-Y", "check-novalidate", "-n", kAuditCheckpointNamespace, "-s", file.string()},
                                           kWhy, document);
@@ -82,13 +85,14 @@ Result<std::string> check_checkpoint_signature(const std::string& document, cons
     if (!found) return found.error();
     const std::string principal = detail::first_line(found->out);
     if (found->exit_code != 0 || principal.empty())
-        return make_error(ErrorCode::policy_denied, "no allowed signer made its signature (allowed signers: '" + allowed + "')");
+        return make_error(ErrorCode::policy_denied,
+                          fmt::format("no allowed signer made its signature (allowed signers: '{}')", allowed));
     auto verified = detail::ssh_keygen(
         {"-Y", "verify", "-f", allowed, "-I", principal, "-n", kAuditCheckpointNamespace, "-s", file.string()}, kWhy, document);
     if (!verified) return verified.error();
     if (verified->exit_code != 0)
-        return make_error(ErrorCode::policy_denied, "its signature by '" + principal +
-                                                        "' does not verify: " + detail::ssh_keygen_reason(*verified));
+        return make_error(ErrorCode::policy_denied, fmt::format("its signature by '{}' does not verify: {}", principal,
+                                                                detail::ssh_keygen_reason(*verified)));
     return principal;
 }
 

@@ -9,6 +9,8 @@
 #include "audit/line_reader.hpp"
 #include "support/sha256.hpp"
 
+#include <fmt/format.h>
+
 #include <map>
 
 namespace tandem {
@@ -16,8 +18,8 @@ namespace tandem {
 namespace {
 
 std::string describe(const AuditCheckpoint& checkpoint, const std::string& commit) {
-    return "the checkpoint of seq " + std::to_string(checkpoint.seq) + " (signed " + format_utc(checkpoint.time) +
-           ", commit " + commit.substr(0, 12) + ")";
+    return fmt::format("the checkpoint of seq {} (signed {}, commit {})", checkpoint.seq, format_utc(checkpoint.time),
+                       commit.substr(0, 12));
 }
 
 // The hash of the first line holding each wanted seq, and the highest seq of the log.
@@ -56,8 +58,8 @@ Result<AuditCheckpointVerification> verify_audit_checkpoints(const std::filesyst
                                  : Result<std::string>(checkpoint.error());
         if (!signer) {
             result.ok = false;
-            result.problem = "checkpoint commit " + one.commit.substr(0, 12) + " of " + checkpoints.string() + ": " +
-                             signer.error().message;
+            result.problem = fmt::format("checkpoint commit {} of {}: {}", one.commit.substr(0, 12),
+                                         checkpoints.string(), signer.error().message);
             return result;
         }
         ++result.checkpoints;
@@ -73,17 +75,18 @@ Result<AuditCheckpointVerification> verify_audit_checkpoints(const std::filesyst
         const auto hash = found->hashes.find(checkpoint.seq);
         if (hash == found->hashes.end()) {
             result.ok = false;
-            result.problem = log.string() + " has no record with seq " + std::to_string(checkpoint.seq) + ", but " +
-                             describe(checkpoint, commit) + " does: the log was truncated (it ends at seq " +
-                             std::to_string(found->last_seq) + ")";
+            result.problem =
+                fmt::format("{} has no record with seq {}, but {} does: the log was truncated (it ends at seq {})",
+                            log.string(), checkpoint.seq, describe(checkpoint, commit), found->last_seq);
             return result;
         }
         if (hash->second != checkpoint.hash) {
             result.ok = false;
-            result.problem = log.string() + ": record " + std::to_string(checkpoint.seq) + " hashes to " +
-                             hash->second.substr(0, 16) + "..., but " + describe(checkpoint, commit) + " says " +
-                             checkpoint.hash.substr(0, 16) + "...: the log was rewritten (re-chained) at or before seq " +
-                             std::to_string(checkpoint.seq);
+            result.problem = fmt::format(
+                "{}: record {} hashes to {}..., but {} says {}...: the log was rewritten (re-chained) at or before seq "
+                "{}",
+                log.string(), checkpoint.seq, hash->second.substr(0, 16), describe(checkpoint, commit),
+                checkpoint.hash.substr(0, 16), checkpoint.seq);
             return result;
         }
     }

@@ -1,11 +1,13 @@
 // Reading YAML mappings entry by entry, with unknown and duplicate keys reported where written.
 #include "config/mapping_fields.hpp"
 
+#include <fmt/format.h>
+
 namespace tandem::config {
 
 namespace {
 
-std::string in_path(const yaml::Where& where) { return where.path.empty() ? "" : " in '" + where.path + "'"; }
+std::string in_path(const yaml::Where& where) { return where.path.empty() ? "" : fmt::format(" in '{}'", where.path); }
 
 Result<Fields> collect(const YAML::Node& map, const yaml::Where& where, std::string_view entry_kind) {
     if (auto status = yaml::expect_map(map, where); !status) return status.error();
@@ -19,8 +21,8 @@ Result<Fields> collect(const YAML::Node& map, const yaml::Where& where, std::str
             const SourceLocation at = yaml::location(field.key_node, where.file);
             const int first_line = yaml::location(first->key_node, where.file).line;
             return make_error(ErrorCode::duplicate,
-                              "duplicate " + std::string(entry_kind) + " '" + field.key + "'" + in_path(where) +
-                                  " (first at line " + std::to_string(first_line) + ")",
+                              fmt::format("duplicate {} '{}'{} (first at line {})", entry_kind, field.key,
+                                          in_path(where), first_line),
                               at);
         }
         fields.push_back(std::move(field));
@@ -60,8 +62,8 @@ Error at_key_if_empty(Error error, const Field& field, const std::string& file) 
 }
 
 Error missing_key(const YAML::Node& map, const yaml::Where& where, std::string_view key) {
-    std::string message = "missing required key '" + std::string(key) + "'";
-    if (!where.path.empty()) message = "'" + where.path + "': " + message;
+    std::string message = fmt::format("missing required key '{}'", key);
+    if (!where.path.empty()) message = fmt::format("'{}': {}", where.path, message);
     return make_error(ErrorCode::missing_field, message, yaml::location(map, where.file));
 }
 
@@ -73,10 +75,12 @@ Status check_name(const Field& entry, const yaml::Where& where, std::string_view
     bool ok = !name.empty();
     for (std::size_t i = 0; ok && i < name.size(); ++i) ok = allowed(name[i], i == 0);
     if (ok) return Ok{};
-    return make_error(ErrorCode::invalid_value,
-                      "'" + where.path + "': " + std::string(entry_kind) + " name '" + name +
-                          "' must be lowercase letters, digits, '-' and '_', starting with a letter or digit",
-                      yaml::location(entry.key_node, where.file));
+    return make_error(
+        ErrorCode::invalid_value,
+        fmt::format(
+            "'{}': {} name '{}' must be lowercase letters, digits, '-' and '_', starting with a letter or digit",
+            where.path, entry_kind, name),
+        yaml::location(entry.key_node, where.file));
 }
 
 }  // namespace tandem::config

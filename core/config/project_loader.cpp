@@ -4,6 +4,8 @@
 #include "config/spec_parser.hpp"
 #include "support/suggest.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -29,7 +31,8 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
 
 // A reader's error, made to name the file when the reader did not.
 Error read_error(Error error, const std::string& path) {
-    if (error.message.find(path) == std::string::npos) error.message = "cannot read '" + path + "': " + error.message;
+    if (error.message.find(path) == std::string::npos)
+        error.message = fmt::format("cannot read '{}': {}", path, error.message);
     return error;
 }
 
@@ -45,7 +48,7 @@ Status add_project_policies(PolicyCatalog& catalog, const config::ParsedSpec& pa
         auto text = read(*entry.file);
         if (!text) {
             Error error = read_error(text.error(), *entry.file);
-            error.message = "'policies." + entry.name + "': " + error.message;
+            error.message = fmt::format("'policies.{}': {}", entry.name, error.message);
             error.location = entry.location;
             return error;
         }
@@ -69,25 +72,26 @@ Result<ActiveSet> choose_policy(const PolicyCatalog& catalog, const config::Pars
     // The file's `policy:` must name a set even when --policy wins over it.
     if (parsed.spec.policy && !contains(names, *parsed.spec.policy))
         return make_error(ErrorCode::unknown_policy,
-                          "'policy': unknown policy set '" + *parsed.spec.policy + "'" +
-                              suggestion(*parsed.spec.policy, names) + "; the sets are: " + joined(names),
+                          fmt::format("'policy': unknown policy set '{}'{}; the sets are: {}", *parsed.spec.policy,
+                                      suggestion(*parsed.spec.policy, names), joined(names)),
                           parsed.policy_location);
     if (options.policy) {
         if (!contains(names, *options.policy))
-            return make_error(ErrorCode::unknown_policy, "--policy: unknown policy set '" + *options.policy + "'" +
-                                                             suggestion(*options.policy, names) +
-                                                             "; the sets are: " + joined(names));
+            return make_error(ErrorCode::unknown_policy,
+                              fmt::format("--policy: unknown policy set '{}'{}; the sets are: {}", *options.policy,
+                                          suggestion(*options.policy, names), joined(names)));
         return ActiveSet{*options.policy, PolicyChoice::flag};
     }
     if (parsed.spec.policy) return ActiveSet{*parsed.spec.policy, PolicyChoice::file};
     if (options.default_policy.empty())
-        return make_error(ErrorCode::missing_field,
-                          "no policy set chosen: write 'policy: NAME' in " + parsed.spec.file +
-                              " or pass --policy NAME; the sets are: " + joined(names),
-                          SourceLocation{parsed.spec.file});
+        return make_error(
+            ErrorCode::missing_field,
+            fmt::format("no policy set chosen: write 'policy: NAME' in {} or pass --policy NAME; the sets are: {}",
+                        parsed.spec.file, joined(names)),
+            SourceLocation{parsed.spec.file});
     if (!contains(names, options.default_policy))
-        return make_error(ErrorCode::unknown_policy, "unknown default policy set '" + options.default_policy +
-                                                         "'; the sets are: " + joined(names));
+        return make_error(ErrorCode::unknown_policy, fmt::format("unknown default policy set '{}'; the sets are: {}",
+                                                                 options.default_policy, joined(names)));
     return ActiveSet{options.default_policy, PolicyChoice::default_};
 }
 
@@ -98,8 +102,8 @@ Status check_override_sets(const PolicyCatalog& catalog, const config::ParsedSpe
         for (const auto& entry : source.overrides) {
             if (contains(names, entry.key)) continue;
             return make_error(ErrorCode::unknown_policy,
-                              "'" + source.where.path + ".overrides': unknown policy set '" + entry.key + "'" +
-                                  suggestion(entry.key, names) + "; the sets are: " + joined(names),
+                              fmt::format("'{}.overrides': unknown policy set '{}'{}; the sets are: {}",
+                                          source.where.path, entry.key, suggestion(entry.key, names), joined(names)),
                               yaml::location(entry.key_node, source.where.file));
         }
     }
@@ -172,26 +176,28 @@ FileReader disk_reader(const std::filesystem::path& root) {
         const std::filesystem::path path(relative);
         if (relative.empty()) return make_error(ErrorCode::io, "cannot read a file with an empty path");
         if (path.is_absolute())
-            return make_error(ErrorCode::io, "refusing to read '" + relative +
-                                                 "': paths are relative to the project root, not absolute");
+            return make_error(
+                ErrorCode::io,
+                fmt::format("refusing to read '{}': paths are relative to the project root, not absolute", relative));
         const std::filesystem::path normal = path.lexically_normal();
         if (!normal.empty() && *normal.begin() == "..")
-            return make_error(ErrorCode::io, "refusing to read '" + relative + "': it leaves the project root");
+            return make_error(ErrorCode::io,
+                              fmt::format("refusing to read '{}': it leaves the project root", relative));
         const std::filesystem::path full = root / normal;
         std::error_code ec;
         if (std::filesystem::is_directory(full, ec))
-            return make_error(ErrorCode::io, "cannot read '" + relative + "': it is a directory");
+            return make_error(ErrorCode::io, fmt::format("cannot read '{}': it is a directory", relative));
         std::FILE* file = std::fopen(full.c_str(), "rb");
         if (!file)
             return make_error(ErrorCode::io,
-                              "cannot read '" + relative + "' (" + full.string() + "): " + std::strerror(errno));
+                              fmt::format("cannot read '{}' ({}): {}", relative, full.string(), std::strerror(errno)));
         std::string text;
         char buffer[8192];
         std::size_t got = 0;
         while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, got);
         const bool failed = std::ferror(file) != 0;
         std::fclose(file);
-        if (failed) return make_error(ErrorCode::io, "cannot read '" + relative + "' (" + full.string() + ")");
+        if (failed) return make_error(ErrorCode::io, fmt::format("cannot read '{}' ({})", relative, full.string()));
         return text;
     };
 }

@@ -3,6 +3,8 @@
 
 #include "config/mapping_fields.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
 namespace tandem::config {
@@ -40,14 +42,14 @@ Result<const Field*> probe_field(const YAML::Node& node, const Fields& fields, c
         if (field.key != "http" && field.key != "tcp" && field.key != "exec") continue;
         if (probe)
             return make_error(ErrorCode::invalid_value,
-                              "'" + where.path + "': a health check has one probe, found both '" + probe->key +
-                                  "' and '" + field.key + "'",
+                              fmt::format("'{}': a health check has one probe, found both '{}' and '{}'", where.path,
+                                          probe->key, field.key),
                               yaml::location(field.key_node, where.file));
         probe = &field;
     }
     if (!probe)
         return make_error(ErrorCode::missing_field,
-                          "'" + where.path + "': missing the probe: one of 'http', 'tcp' or 'exec'",
+                          fmt::format("'{}': missing the probe: one of 'http', 'tcp' or 'exec'", where.path),
                           yaml::location(node, where.file));
     return probe;
 }
@@ -96,8 +98,7 @@ Status read_health_setting(HealthSpec& health, const Field& field, const yaml::W
     };
     if (field.key == "expect_status") {
         if (health.kind != ProbeKind::http)
-            return make_error(ErrorCode::invalid_value,
-                              "'" + at.path + "': applies to http probes only",
+            return make_error(ErrorCode::invalid_value, fmt::format("'{}': applies to http probes only", at.path),
                               yaml::location(field.key_node, where.file));
         return assign_int(health.expect_status, 100, 599);
     }
@@ -133,7 +134,7 @@ Result<WatchRule> read_watch_rule(const YAML::Node& node, const yaml::Where& whe
     if (rule.action == WatchAction::run && !command) return missing_key(node, where, "command");
     if (command && rule.action != WatchAction::run)
         return make_error(ErrorCode::invalid_value,
-                          "'" + where.child("command").path + "': a command is only used with 'action: run'",
+                          fmt::format("'{}': a command is only used with 'action: run'", where.child("command").path),
                           yaml::location(command->key_node, where.file));
     if (command) {
         auto text = at_key_if_empty(read_nonempty_string(command->value, where.child("command")), *command, where.file);
@@ -163,10 +164,11 @@ Result<std::string> read_relative_path(const YAML::Node& node, const yaml::Where
     if (!text) return text.error();
     const std::filesystem::path path(*text);
     if (path.is_absolute())
-        return yaml::invalid(node, where, "'" + *text + "' must be relative to the project root, not absolute");
+        return yaml::invalid(node, where,
+                             fmt::format("'{}' must be relative to the project root, not absolute", *text));
     std::string normal = path.lexically_normal().generic_string();
     if (normal == ".." || normal.rfind("../", 0) == 0)
-        return yaml::invalid(node, where, "'" + *text + "' leaves the project root");
+        return yaml::invalid(node, where, fmt::format("'{}' leaves the project root", *text));
     while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
     return normal.empty() ? std::string(".") : normal;
 }

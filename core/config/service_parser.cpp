@@ -6,6 +6,8 @@
 
 #include "support/system_user.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace tandem::config {
@@ -75,8 +77,9 @@ Status check_variables(const YAML::Node& value, const yaml::Where& where) {
         if (variable.name == kOwnPortVariable || referenced_service(variable.name) || referenced_state(variable.name))
             continue;
         return make_error(ErrorCode::unknown_reference,
-                          "'" + where.path + "': unknown variable '${" + variable.name +
-                              "}' (the variables are ${port}, ${services.NAME.port} and ${state.NAME})",
+                          fmt::format("'{}': unknown variable '${{{}}}' (the variables are ${{port}}, "
+                                      "${{services.NAME.port}} and ${{state.NAME}})",
+                                      where.path, variable.name),
                           yaml::location(value, where.file));
     }
     return Ok{};
@@ -97,9 +100,10 @@ Status read_env(ParsedService& service, const Field& field, const yaml::Where& w
     for (const auto& entry : *entries) {
         const yaml::Where at = where.child(entry.key);
         if (!is_env_name(entry.key))
-            return make_error(ErrorCode::invalid_value,
-                              "'" + at.path + "': '" + entry.key + "' is not a variable name (letters, digits, '_')",
-                              yaml::location(entry.key_node, where.file));
+            return make_error(
+                ErrorCode::invalid_value,
+                fmt::format("'{}': '{}' is not a variable name (letters, digits, '_')", at.path, entry.key),
+                yaml::location(entry.key_node, where.file));
         auto value = at_key_if_empty(yaml::read_string(entry.value, at), entry, where.file);
         if (!value) return value.error();
         if (auto status = check_variables(entry.value, at); !status) return status;
@@ -134,7 +138,8 @@ Status read_depends_on(ParsedService& service, const Field& field, const yaml::W
         const std::string& name = (*names)[i];
         for (const auto& earlier : service.spec.depends_on) {
             if (earlier == name)
-                return make_error(ErrorCode::duplicate, "'" + where.path + "': '" + name + "' is listed twice", location);
+                return make_error(ErrorCode::duplicate, fmt::format("'{}': '{}' is listed twice", where.path, name),
+                                  location);
         }
         service.spec.depends_on.push_back(name);
         service.source.depends_on.push_back(location);
@@ -174,11 +179,13 @@ Status read_state(ParsedService& service, const Field& field, const yaml::Where&
         const YAML::Node item = field.value.IsSequence() ? field.value[i] : field.value;
         const std::string& name = (*names)[i];
         if (!is_state_name(name))
-            return yaml::invalid(item, where,
-                                 "state name '" + name +
-                                     "' must be lowercase letters, digits, '-' and '_', starting with a letter or digit");
+            return yaml::invalid(
+                item, where,
+                fmt::format(
+                    "state name '{}' must be lowercase letters, digits, '-' and '_', starting with a letter or digit",
+                    name));
         if (std::find(state.begin(), state.end(), name) != state.end())
-            return make_error(ErrorCode::duplicate, "'" + where.path + "': '" + name + "' is listed twice",
+            return make_error(ErrorCode::duplicate, fmt::format("'{}': '{}' is listed twice", where.path, name),
                               yaml::location(item, where.file));
         state.push_back(name);
     }

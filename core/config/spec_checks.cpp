@@ -6,6 +6,8 @@
 #include "support/suggest.hpp"
 #include "support/system_user.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 
@@ -27,8 +29,8 @@ Status check_depends_on_names(const ParsedSpec& parsed) {
             const std::string& name = service.depends_on[d];
             if (spec.find(name)) continue;
             return make_error(ErrorCode::unknown_reference,
-                              "'services." + service.name + ".depends_on': unknown service '" + name + "'" +
-                                  did_you_mean(name, service_names(spec)),
+                              fmt::format("'services.{}.depends_on': unknown service '{}'{}", service.name, name,
+                                          did_you_mean(name, service_names(spec))),
                               parsed.sources[i].depends_on[d]);
         }
     }
@@ -94,20 +96,20 @@ Status check_port_references(const ParsedSpec& parsed) {
     for (std::size_t i = 0; i < spec.services.size(); ++i) {
         const ServiceSpec& service = spec.services[i];
         for (std::size_t e = 0; e < service.env.size(); ++e) {
-            const std::string where = "'services." + service.name + ".env." + service.env[e].first + "': ";
+            const std::string where = fmt::format("'services.{}.env.{}': ", service.name, service.env[e].first);
             for (const auto& variable : scan_variables(service.env[e].second).variables) {
                 const auto target = referenced_service(variable.name);
                 if (!target) continue;
                 const ServiceSpec* other = spec.find(*target);
                 if (!other)
                     return make_error(ErrorCode::unknown_reference,
-                                      where + "'${" + variable.name + "}' names an unknown service '" + *target + "'" +
-                                          did_you_mean(*target, service_names(spec)),
+                                      fmt::format("{}'${{{}}}' names an unknown service '{}'{}", where, variable.name,
+                                                  *target, did_you_mean(*target, service_names(spec))),
                                       parsed.sources[i].env[e]);
                 if (other->port == 0)
                     return make_error(ErrorCode::unknown_reference,
-                                      where + "'${" + variable.name + "}': service '" + *target +
-                                          "' has no port (give it 'port:')",
+                                      fmt::format("{}'${{{}}}': service '{}' has no port (give it 'port:')", where,
+                                                  variable.name, *target),
                                       parsed.sources[i].env[e]);
             }
         }
@@ -123,8 +125,8 @@ Status check_duplicate_ports(const ParsedSpec& parsed) {
         auto [owner, inserted] = owners.emplace(service.port, service.name);
         if (inserted) continue;
         return make_error(ErrorCode::duplicate,
-                          "'services." + service.name + ".port': port " + std::to_string(service.port) +
-                              " is already used by service '" + owner->second + "'",
+                          fmt::format("'services.{}.port': port {} is already used by service '{}'", service.name,
+                                      service.port, owner->second),
                           parsed.sources[i].port);
     }
     return Ok{};
@@ -142,8 +144,9 @@ Status check_jobs(const ParsedSpec& parsed) {
         else if (service.health) conflict = "health";
         if (conflict.empty()) continue;
         return make_error(ErrorCode::invalid_value,
-                          "'services." + service.name + "': a job (job: true) runs once to completion and cannot have '" +
-                              conflict + "' (its exit code 0 is its success)",
+                          fmt::format("'services.{}': a job (job: true) runs once to completion and cannot have '{}' "
+                                      "(its exit code 0 is its success)",
+                                      service.name, conflict),
                           parsed.sources[i].job);
     }
     return Ok{};
@@ -173,10 +176,11 @@ Status check_state_references(const ParsedSpec& parsed) {
                 if (!name || std::find(service.state.begin(), service.state.end(), *name) != service.state.end())
                     continue;
                 return make_error(ErrorCode::unknown_reference,
-                                  "'services." + service.name + "': '${" + variable.name + "}' names state '" + *name +
-                                      "', which the service does not declare (add it: 'state: [" + *name + "]')" +
-                                      did_you_mean(*name, std::vector<std::string_view>(service.state.begin(),
-                                                                                        service.state.end())),
+                                  fmt::format("'services.{}': '${{{}}}' names state '{}', which the service does not "
+                                              "declare (add it: 'state: [{}]'){}",
+                                              service.name, variable.name, *name, *name,
+                                              did_you_mean(*name, std::vector<std::string_view>(service.state.begin(),
+                                                                                                service.state.end()))),
                                   location);
             }
         }
@@ -197,12 +201,12 @@ Status check_state_owners(const ParsedSpec& parsed) {
             auto [owner, inserted] = owners.emplace(name, std::make_pair(i, user->uid));
             if (inserted || owner->second.second == user->uid) continue;
             const ServiceSpec& other = services[owner->second.first];
-            return make_error(ErrorCode::invalid_value,
-                              "'services." + services[i].name + ".user': '" + services[i].name + "' runs as '" +
-                                  services[i].user + "' but shares state '" + name + "' with '" + other.name +
-                                  "', which runs as '" + other.user +
-                                  "' (a state directory has one owner: give both services the same user)",
-                              parsed.sources[i].user);
+            return make_error(
+                ErrorCode::invalid_value,
+                fmt::format("'services.{}.user': '{}' runs as '{}' but shares state '{}' with '{}', which runs as '{}' "
+                            "(a state directory has one owner: give both services the same user)",
+                            services[i].name, services[i].name, services[i].user, name, other.name, other.user),
+                parsed.sources[i].user);
         }
     }
     return Ok{};

@@ -3,6 +3,8 @@
 
 #include "support/suggest.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace tandem::config {
@@ -18,9 +20,9 @@ Status read_version(const YAML::Node& root, const yaml::Where& where) {
     if (version.IsScalar() && version.Scalar() == std::to_string(kSchemaVersion)) return Ok{};
     auto number = yaml::read_int(version, at, 0, 1'000'000);
     if (!number) return number.error();
-    return yaml::invalid(version, at,
-                         "schema version " + std::to_string(*number) + " is not supported (this tandem reads version " +
-                             std::to_string(kSchemaVersion) + ")");
+    return yaml::invalid(
+        version, at,
+        fmt::format("schema version {} is not supported (this tandem reads version {})", *number, kSchemaVersion));
 }
 
 Status read_policies(ParsedSpec& parsed, const Field& field, const yaml::Where& where) {
@@ -59,10 +61,11 @@ Result<std::vector<std::string>> read_actions(const YAML::Node& node, const yaml
         bool known = false;
         for (auto candidate : access_actions()) known = known || candidate == action;
         if (known) continue;
-        return yaml::invalid(node[i], where.child(std::to_string(i)),
-                             "unknown action '" + action +
-                                 "' (the actions are status, logs, trigger, restart, reset, sync, rollback and *)" +
-                                 did_you_mean(action, access_actions()));
+        return yaml::invalid(
+            node[i], where.child(std::to_string(i)),
+            fmt::format(
+                "unknown action '{}' (the actions are status, logs, trigger, restart, reset, sync, rollback and *){}",
+                action, did_you_mean(action, access_actions())));
     }
     return actions;
 }

@@ -3,6 +3,8 @@
 
 #include "support/suggest.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string_view>
 
@@ -16,8 +18,8 @@ Status check_names(const Spec& spec, const std::vector<std::string>& names, cons
         std::vector<std::string_view> known;
         for (const ServiceSpec& service : spec.services) known.push_back(service.name);
         const std::string in_file = spec.file.empty() ? "the spec" : spec.file;
-        return make_error(ErrorCode::unknown_service, std::string("cannot ") + verb + " '" + name + "': " + in_file +
-                                                          " has no such service" + did_you_mean(name, known));
+        return make_error(ErrorCode::unknown_service, fmt::format("cannot {} '{}': {} has no such service{}", verb,
+                                                                  name, in_file, did_you_mean(name, known)));
     }
     return Ok{};
 }
@@ -38,8 +40,9 @@ Status check_roles(const Spec& spec, const PolicySet& policy) {
     for (const AccessRole& role : spec.roles) {
         if (std::find(role.actions.begin(), role.actions.end(), "*") == role.actions.end()) continue;
         return make_error(ErrorCode::policy_denied,
-                          "access role '" + role.name + "' grants \"*\", which policy '" + policy.name +
-                              "' refuses (security.deny_wildcards): list the actions the role may take instead",
+                          fmt::format("access role '{}' grants \"*\", which policy '{}' refuses "
+                                      "(security.deny_wildcards): list the actions the role may take instead",
+                                      role.name, policy.name),
                           role.location);
     }
     return Ok{};
@@ -49,18 +52,20 @@ Status check_resets(const Spec& spec, const PolicySet& policy, const PlanRequest
     if (request.reset.empty()) return Ok{};
     if (policy.database.reset == Permission::deny) {
         std::string names;
-        for (const std::string& name : request.reset) names += (names.empty() ? "'" : ", '") + name + "'";
+        for (const std::string& name : request.reset) names += fmt::format("{}{}'", names.empty() ? "'" : ", '", name);
         const char* noun = request.reset.size() == 1 ? "service " : "services ";
         const char* verb = request.reset.size() == 1 ? " was" : " were";
-        return make_error(ErrorCode::policy_denied, "policy '" + policy.name + "' denies database.reset: " + noun +
-                                                        names + verb + " not reset; nothing was touched");
+        return make_error(ErrorCode::policy_denied,
+                          fmt::format("policy '{}' denies database.reset: {}{}{} not reset; nothing was touched",
+                                      policy.name, noun, names, verb));
     }
     for (const std::string& name : request.reset) {
         const ServiceSpec* service = spec.find(name);
         if (service && (service->reset || !service->state.empty())) continue;
-        return make_error(ErrorCode::invalid_value,
-                          "cannot reset '" + name + "': its spec has no `reset:` command to run and no `state:` to empty",
-                          service ? service->location : SourceLocation{});
+        return make_error(
+            ErrorCode::invalid_value,
+            fmt::format("cannot reset '{}': its spec has no `reset:` command to run and no `state:` to empty", name),
+            service ? service->location : SourceLocation{});
     }
     return Ok{};
 }
@@ -72,10 +77,11 @@ Result<BootstrapDecision> decide_bootstrap(const Observed& observed, std::size_t
     decision.bootstrap = true;
     if (policy.bootstrap.from_scratch == BootstrapRule::allow) return decision;
     if (!request.bootstrap) {
-        const std::string count = std::to_string(starting) + (starting == 1 ? " service" : " services");
+        const std::string count = fmt::format("{} {}", starting, starting == 1 ? "service" : "services");
         return make_error(ErrorCode::bootstrap_required,
-                          "nothing is running: bringing up all " + count + " from scratch under policy '" +
-                              policy.name + "' needs --bootstrap (it is recorded as an incident)");
+                          fmt::format("nothing is running: bringing up all {} from scratch under policy '{}' needs "
+                                      "--bootstrap (it is recorded as an incident)",
+                                      count, policy.name));
     }
     decision.incident = true;
     return decision;

@@ -3,6 +3,8 @@
 
 #include "support/glob.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -121,7 +123,7 @@ ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& in
 std::string describe_changes(const std::vector<std::string>& paths) {
     if (paths.empty()) return "files changed";
     if (paths.size() == 1) return paths.front() + " changed";
-    return std::to_string(paths.size()) + " files changed";
+    return fmt::format("{} files changed", paths.size());
 }
 
 }  // namespace tandem

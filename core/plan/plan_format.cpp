@@ -4,8 +4,12 @@
 #include "plan/actions.hpp"
 #include <tandem/duration.hpp>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
+#include <iterator>
 
 namespace tandem {
 
@@ -15,26 +19,21 @@ namespace {
 using Row = std::array<std::string, 4>;
 
 std::string plural(long long count, const std::string& one, const std::string& many) {
-    return std::to_string(count) + " " + (count == 1 ? one : many);
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-    std::string out;
-    for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
-    return out;
+    return fmt::format("{} {}", count, count == 1 ? one : many);
 }
 
 std::string header(const Plan& plan) {
-    std::string line = "plan for policy '" + plan.policy + "'";
-    if (!plan.revision.empty()) line += " at revision " + plan.revision;
-    if (plan.bootstrap) line += plan.incident ? " — bootstrap (incident: explicit flag)" : " — bootstrap";
-    std::string audit = plan.audit_path ? "audit: " + *plan.audit_path : "audit: off";
-    std::string history =
-        plan.history_keep > 0 ? "history: " + plural(plan.history_keep, "revision", "revisions") : "history: none";
-    std::string parallel = plan.max_parallel > 0
-                               ? "at most " + plural(plan.max_parallel, "update", "updates") + " at a time"
-                               : "all updates at once";
-    return line + "\n" + audit + " · " + history + " · " + parallel + "\n";
+    const std::string revision = plan.revision.empty() ? "" : " at revision " + plan.revision;
+    const char* bootstrap = !plan.bootstrap ? ""
+                            : plan.incident ? " — bootstrap (incident: explicit flag)"
+                                            : " — bootstrap";
+    const std::string audit = plan.audit_path ? *plan.audit_path : "off";
+    const std::string history = plan.history_keep > 0 ? plural(plan.history_keep, "revision", "revisions") : "none";
+    const std::string parallel =
+        plan.max_parallel > 0 ? fmt::format("at most {} at a time", plural(plan.max_parallel, "update", "updates"))
+                              : "all updates at once";
+    return fmt::format("plan for policy '{}'{}{}\naudit: {} · history: {} · {}\n", plan.policy, revision, bootstrap,
+                       audit, history, parallel);
 }
 
 // Display width: UTF-8 continuation bytes take no column.
@@ -74,12 +73,15 @@ std::string what(const Action& action) {
         case ActionKind::run: return one_line(action.command);
         case ActionKind::reset:
             if (action.state.empty()) return one_line(action.command);
-            return one_line("empty " + join(action.state, ", ") + (action.command.empty() ? "" : "; " + action.command));
+            return one_line(fmt::format("empty {}{}{}", fmt::join(action.state, ", "),
+                                        action.command.empty() ? "" : "; ", action.command));
         case ActionKind::start: return plural(action.replicas, "replica", "replicas");
         case ActionKind::replace:
-            return plural(action.replicas, "replica", "replicas") +
-                   (action.rollout ? std::string(", ") + to_string(action.rollout->strategy) : "");
-        case ActionKind::sync: return join(action.paths, " ");
+            if (!action.rollout) return plural(action.replicas, "replica", "replicas");
+            return fmt::format("{}, {}", plural(action.replicas, "replica", "replicas"),
+                               to_string(action.rollout->strategy));
+        case ActionKind::sync:
+            return fmt::format("{}", fmt::join(action.paths, " "));
         case ActionKind::stop: return "";
     }
     return "";
@@ -94,7 +96,7 @@ std::vector<std::string> obligations(const Action& action) {
     }
     if (action.kind == ActionKind::replace && action.rollout && action.rollout->strategy == RolloutStrategy::rolling) {
         const RolloutParams& r = *action.rollout;
-        notes.push_back("surge " + std::to_string(r.max_surge) + ", unavailable " + std::to_string(r.max_unavailable));
+        notes.push_back(fmt::format("surge {}, unavailable {}", r.max_surge, r.max_unavailable));
         if (r.health_gate) notes.push_back("health gate " + format_duration(r.gate_timeout));
     }
     if (action.kind == ActionKind::start || action.kind == ActionKind::replace) {
@@ -110,10 +112,10 @@ std::vector<Row> rows_of(const Step& step) {
     std::vector<Row> rows;
     const std::string* previous_reason = nullptr;
     for (const Action& action : step.actions) {
-        std::string notes = join(obligations(action), " · ");
+        std::string notes = fmt::format("{}", fmt::join(obligations(action), " · "));
         // A reason repeated by the next action of the same service says nothing new.
         if (!previous_reason || *previous_reason != action.reason)
-            notes += (notes.empty() ? "(" : " (") + action.reason + ")";
+            notes += fmt::format("{}({})", notes.empty() ? "" : " ", action.reason);
         previous_reason = &action.reason;
         rows.push_back(Row{step.service, to_string(action.kind), what(action), notes});
     }
@@ -127,7 +129,8 @@ std::string format_row(const Row& row, const std::array<std::size_t, 4>& widths)
         const bool last = column + 1 == row.size() || std::all_of(row.begin() + static_cast<long>(column) + 1,
                                                                    row.end(), [](const auto& s) { return s.empty(); });
         if (last) break;
-        line += std::string(widths[column] - width(row[column]) + 2, ' ');
+        // Padded by width() (characters), not by fmt's own width, which counts CJK as two.
+        fmt::format_to(std::back_inserter(line), "{:{}}", "", widths[column] - width(row[column]) + 2);
     }
     return line + "\n";
 }
@@ -149,7 +152,8 @@ const char* to_string(ActionKind kind) {
 
 std::string waiting_lines(const Plan& plan) {
     std::string out;
-    for (const Waiting& w : plan.waiting) out += "waiting: " + w.service + " starts once " + w.reason + "\n";
+    for (const Waiting& w : plan.waiting)
+        fmt::format_to(std::back_inserter(out), "waiting: {} starts once {}\n", w.service, w.reason);
     return out;
 }
 
@@ -169,7 +173,7 @@ std::string format_table(const Plan& plan) {
     }
     std::string out = header(plan);
     for (std::size_t w = 0; w < waves.size(); ++w) {
-        out += "wave " + std::to_string(w + 1) + "\n";
+        fmt::format_to(std::back_inserter(out), "wave {}\n", w + 1);
         for (const auto& step_rows : waves[w])
             for (const Row& row : step_rows) out += format_row(row, widths);
     }

@@ -7,6 +7,8 @@
 
 #include <tandem/plan.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -60,7 +62,7 @@ std::optional<std::string> artifact_change(const std::string& name, const Observ
                                            const PlanRequest& request) {
     const auto artifact = request.artifacts.find(name);
     if (artifact == request.artifacts.end() || artifact->second == running.artifact_digest) return std::nullopt;
-    return "artifact " + short_digest(running.artifact_digest) + " → " + short_digest(artifact->second);
+    return fmt::format("artifact {} → {}", short_digest(running.artifact_digest), short_digest(artifact->second));
 }
 
 std::size_t count_new(const Spec& spec, const Observed& observed, const std::set<std::string>& scope) {
@@ -107,7 +109,7 @@ void add_requests(PendingSteps& pending, const PlanInputs& in) {
             if (!depends) continue;
             affected.insert(service->name);
             if (in.observed.services.count(service->name))
-                pending_for(pending, *service, in).add_restart("dependency '" + name + "' was reset");
+                pending_for(pending, *service, in).add_restart(fmt::format("dependency '{}' was reset", name));
         }
     }
 }
@@ -123,14 +125,14 @@ std::vector<Waiting> hold_dependents(PendingSteps& pending, const PlanInputs& in
         for (const std::string& dependency : service->depends_on) {
             std::string why;
             if (auto it = held.find(dependency); it != held.end()) {
-                why = "'" + dependency + "' waits too: " + it->second;
+                why = fmt::format("'{}' waits too: {}", dependency, it->second);
             } else {
                 const auto observed = in.observed.services.find(dependency);
                 const auto dependency_step = pending.find(dependency);
                 const bool relaunched = dependency_step != pending.end() && dependency_step->second.launch;
                 if (observed == in.observed.services.end() || relaunched || observed->second.serving()) continue;
-                why = "'" + dependency + "' is " + to_string(observed->second.state) +
-                      (observed->second.last_error.empty() ? "" : ": " + observed->second.last_error);
+                why = fmt::format("'{}' is {}{}", dependency, to_string(observed->second.state),
+                                  observed->second.last_error.empty() ? "" : ": " + observed->second.last_error);
             }
             held.emplace(service->name, why);
             waiting.push_back(Waiting{service->name, dependency, why});
@@ -196,9 +198,10 @@ Result<Plan> make_plan(const Spec& spec, const Observed& observed, const PolicyS
 
 Status check_rollback_allowed(const PolicySet& policy) {
     if (policy.history.keep > 0) return Ok{};
-    return make_error(ErrorCode::policy_denied, "policy '" + policy.name +
-                                                    "' keeps no deployed revisions (history.keep: 0): there is "
-                                                    "nothing to roll back to");
+    return make_error(
+        ErrorCode::policy_denied,
+        fmt::format("policy '{}' keeps no deployed revisions (history.keep: 0): there is nothing to roll back to",
+                    policy.name));
 }
 
 std::size_t Plan::action_count() const {

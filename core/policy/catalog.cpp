@@ -5,6 +5,8 @@
 #include "policy/policy_document.hpp"
 #include "support/suggest.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <utility>
@@ -22,7 +24,7 @@ struct BuiltinEntry {
 };
 
 Result<DocumentPtr> load_builtin(std::string_view stem) {
-    const std::string file = "policies/" + std::string(stem) + ".yaml";
+    const std::string file = fmt::format("policies/{}.yaml", stem);
     auto root = yaml::parse(embedded::builtin_policy_text(stem), file);
     if (!root) return root.error();
     auto document = read_policy_document(*root, file, std::string(stem));
@@ -54,11 +56,11 @@ std::string joined(const std::vector<std::string>& words) {
 Error unknown_policy(std::string_view name, const std::vector<std::string>& known, SourceLocation where,
                      std::string_view context) {
     const std::vector<std::string_view> candidates(known.begin(), known.end());
-    std::string message = std::string(context) + "unknown policy set '" + std::string(name) + "'";
+    std::string message = fmt::format("{}unknown policy set '{}'", context, name);
     if (auto near = nearest(name, candidates)) {
-        message += " (did you mean '" + *near + "'?)";
+        message += fmt::format(" (did you mean '{}'?)", *near);
     } else {
-        message += " (the sets are: " + joined(known) + ")";
+        message += fmt::format(" (the sets are: {})", joined(known));
     }
     return make_error(ErrorCode::unknown_policy, message, std::move(where));
 }
@@ -81,13 +83,13 @@ Result<std::vector<DocumentPtr>> chain_of(std::string_view name, const DocumentL
             std::string cycle;
             for (auto it = seen; it != chain.end(); ++it) cycle += (*it)->name + " -> ";
             return make_error(ErrorCode::dependency_cycle,
-                              "policy sets start from each other in a cycle: " + cycle + parent,
+                              fmt::format("policy sets start from each other in a cycle: {}{}", cycle, parent),
                               document->from_location);
         }
         entry = lookup(parent);
         if (!entry)
             return unknown_policy(parent, known, document->from_location,
-                                  "policy set '" + document->name + "' starts from an ");
+                                  fmt::format("policy set '{}' starts from an ", document->name));
     }
 }
 
@@ -102,15 +104,16 @@ SourceLocation where_set(const KnobLocations& set_at, std::string_view knob, con
 // each knob got its value, so the error points at the line to change.
 Status check_combinations(const PolicySet& set, const KnobLocations& set_at) {
     if (set.crash.backoff_initial > set.crash.backoff_max)
-        return make_error(ErrorCode::invalid_value,
-                          "policy set '" + set.name + "': crash.backoff_initial is longer than crash.backoff_max",
-                          where_set(set_at, "crash.backoff_initial", set));
+        return make_error(
+            ErrorCode::invalid_value,
+            fmt::format("policy set '{}': crash.backoff_initial is longer than crash.backoff_max", set.name),
+            where_set(set_at, "crash.backoff_initial", set));
     if (set.rollout.strategy == RolloutStrategy::rolling && set.rollout.max_surge == 0 &&
         set.rollout.max_unavailable == 0)
         return make_error(ErrorCode::invalid_value,
-                          "policy set '" + set.name +
-                              "': a rolling update with rollout.max_surge and rollout.max_unavailable both 0 "
-                              "can never replace a replica",
+                          fmt::format("policy set '{}': a rolling update with rollout.max_surge and "
+                                      "rollout.max_unavailable both 0 can never replace a replica",
+                                      set.name),
                           where_set(set_at, "rollout.max_surge", set));
     return Ok{};
 }
@@ -172,7 +175,7 @@ Result<YAML::Node> node_at(const YAML::Node& root, std::string_view key_path, co
             }
         }
         if (!found)
-            return make_error(ErrorCode::missing_field, "no '" + std::string(key_path) + "' in the document",
+            return make_error(ErrorCode::missing_field, fmt::format("no '{}' in the document", key_path),
                               SourceLocation{file});
         node.reset(child);  // reset, not `=`: yaml-cpp's assignment would overwrite the parent
         start = end + 1;
@@ -218,21 +221,25 @@ Status PolicyCatalog::add_yaml(std::string_view yaml_text, const std::string& fi
     const SourceLocation where = yaml::location(*node, file_name);
     if (!is_valid_name(name))
         return make_error(ErrorCode::invalid_value,
-                          "policy set name '" + name + "' may hold only letters, digits, '-' and '_'", where);
+                          fmt::format("policy set name '{}' may hold only letters, digits, '-' and '_'", name), where);
     if (auto existing = definitions_.find(name); existing != definitions_.end()) {
         const Definition& first = *existing->second;
-        std::string message = "policy set '" + name + "' ";
-        if (first.builtin) message += "is built in; give yours another name and start it `from: " + name + "`";
-        else message += "is defined twice (first at " + first.document.value()->location.to_string() + ")";
+        std::string message = fmt::format("policy set '{}' ", name);
+        if (first.builtin)
+            message += fmt::format("is built in; give yours another name and start it `from: {}`", name);
+        else
+            message += fmt::format("is defined twice (first at {})", first.document.value()->location.to_string());
         return make_error(ErrorCode::duplicate, message, where);
     }
     auto document = read_policy_document(*node, file_name, name);
     if (!document) return document.error();
     if (!document->from) {
-        return make_error(ErrorCode::missing_field,
-                          "policy set '" + name + "' has no 'from:'; start it from a built-in set (" +
-                              joined(builtin_policy_names()) + ") or another of the project's sets",
-                          where);
+        return make_error(
+            ErrorCode::missing_field,
+            fmt::format(
+                "policy set '{}' has no 'from:'; start it from a built-in set ({}) or another of the project's sets",
+                name, joined(builtin_policy_names())),
+            where);
     }
     const int order = static_cast<int>(definitions_.size());
     auto shared = DocumentPtr(std::make_shared<const PolicyDocument>(std::move(*document)));

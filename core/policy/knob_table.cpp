@@ -3,6 +3,8 @@
 
 #include <tandem/duration.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <initializer_list>
 #include <utility>
@@ -79,7 +81,7 @@ KnobRow limit_knob(std::string_view name, Field field, int max, std::string_view
         if (node.IsScalar() && node.Scalar() == "unbounded") return 0;
         auto v = yaml::read_int(node, where, 1, max);
         if (v) return v;
-        return yaml::invalid(node, where, "expected unbounded or a whole number from 1 to " + std::to_string(max));
+        return yaml::invalid(node, where, fmt::format("expected unbounded or a whole number from 1 to {}", max));
     };
     return make_row(KnobInfo{name, KnobType::integer, {}, summary, seed_row}, field, read,
                     [](int v) { return v == 0 ? std::string("unbounded") : std::to_string(v); });
@@ -98,12 +100,12 @@ Result<std::string> read_relative_path(const YAML::Node& node, const yaml::Where
     const std::string& path = *text;
     if (path.empty()) return yaml::invalid(node, where, "expected a path, found an empty string");
     if (path.front() == '/')
-        return yaml::invalid(node, where, "'" + path + "' must be relative to the state directory");
+        return yaml::invalid(node, where, fmt::format("'{}' must be relative to the state directory", path));
     std::size_t start = 0;
     while (start <= path.size()) {
         const std::size_t end = std::min(path.find('/', start), path.size());
         if (path.compare(start, end - start, "..") == 0)
-            return yaml::invalid(node, where, "'" + path + "' must not leave the state directory (..)");
+            return yaml::invalid(node, where, fmt::format("'{}' must not leave the state directory (..)", path));
         start = end + 1;
     }
     return text;

@@ -3,6 +3,8 @@
 
 #include "support/suggest.hpp"
 
+#include <fmt/format.h>
+
 namespace tandem {
 
 namespace {
@@ -24,11 +26,11 @@ Error unknown_knob(const YAML::Node& key, std::string_view section, const std::s
     std::vector<std::string_view> keys_here;
     for (const auto& row : knob_rows())
         if (row.section() == section) keys_here.push_back(row.key());
-    std::string message = "unknown knob '" + std::string(section) + "." + word + "'";
+    std::string message = fmt::format("unknown knob '{}.{}'", section, word);
     if (auto near = nearest(word, keys_here))
-        message += " (did you mean '" + std::string(section) + "." + *near + "'?)";
+        message += fmt::format(" (did you mean '{}.{}'?)", section, *near);
     else if (const KnobRow* elsewhere = knob_with_key(word))
-        message += " (did you mean '" + std::string(elsewhere->info.name) + "'?)";
+        message += fmt::format(" (did you mean '{}'?)", elsewhere->info.name);
     return make_error(ErrorCode::unknown_key, message, yaml::location(key, file));
 }
 
@@ -36,7 +38,7 @@ Error unknown_section(const YAML::Node& key, const std::string& file) {
     std::vector<std::string_view> known{name_key, description_key, from_key};
     known.insert(known.end(), knob_sections().begin(), knob_sections().end());
     return make_error(ErrorCode::unknown_key,
-                      "unknown section '" + key.Scalar() + "'" + did_you_mean(key.Scalar(), known),
+                      fmt::format("unknown section '{}'{}", key.Scalar(), did_you_mean(key.Scalar(), known)),
                       yaml::location(key, file));
 }
 
@@ -52,11 +54,11 @@ Status read_section(const YAML::Node& node, std::string_view section, const std:
     const yaml::Where where{file, std::string(section)};
     if (auto is_map = yaml::expect_map(node, where); !is_map) return is_map;
     for (auto it = node.begin(); it != node.end(); ++it) {
-        const std::string knob = std::string(section) + "." + it->first.Scalar();
+        const std::string knob = fmt::format("{}.{}", section, it->first.Scalar());
         const KnobRow* row = find_knob_row(knob);
         if (!row) return unknown_knob(it->first, section, file);
         if (document.find(knob))
-            return make_error(ErrorCode::duplicate, "knob '" + knob + "' is set twice",
+            return make_error(ErrorCode::duplicate, fmt::format("knob '{}' is set twice", knob),
                               yaml::location(it->first, file));
         auto setter = row->read(it->second, where.child(row->key()));
         if (!setter) return setter.error();
@@ -75,7 +77,7 @@ Status read_header_key(const YAML::Node& key, const YAML::Node& value, const std
     if (which == name_key) {
         if (*text != document.name)
             return yaml::invalid(value, yaml::Where{file, which},
-                                 "'" + *text + "' disagrees with the set's name '" + document.name + "'");
+                                 fmt::format("'{}' disagrees with the set's name '{}'", *text, document.name));
     } else if (which == description_key) {
         document.description = *text;
     } else {
@@ -118,8 +120,8 @@ Status check_defines_every_knob(const PolicyDocument& document) {
     for (const auto& row : knob_rows()) {
         if (document.find(row.info.name)) continue;
         return make_error(ErrorCode::missing_field,
-                          "policy set '" + document.name + "' does not set '" + std::string(row.info.name) +
-                              "' (a built-in set must set every knob)",
+                          fmt::format("policy set '{}' does not set '{}' (a built-in set must set every knob)",
+                                      document.name, row.info.name),
                           document.location);
     }
     return Ok{};

@@ -8,6 +8,8 @@
 #include "source/tree_walk.hpp"
 #include "source/watched_directories.hpp"
 
+#include <fmt/format.h>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -157,8 +159,11 @@ void DiskWatcher::State::rescan() {
 // The kernel dropped events: every file counts as changed. The batch then lists every file
 // that counts (not a "" marker), so a caller matching paths against rules needs no special case.
 void DiskWatcher::State::handle_overflow() {
-    report(make_error(ErrorCode::io, "inotify event queue overflowed under " + rules.root().string() +
-                                         ": some changes were lost, so every file is treated as changed"));
+    report(make_error(
+        ErrorCode::io,
+        fmt::format(
+            "inotify event queue overflowed under {}: some changes were lost, so every file is treated as changed",
+            rules.root().string())));
     rescan();
     detail::walk_tree(rules, "", [&](const TreeEntry& entry) {
         if (!entry.match.ignored && !entry.is_directory) settling.ready(entry.path);
@@ -208,7 +213,8 @@ void DiskWatcher::State::handle_event(const inotify_event& event) {
     if (event.wd == git_dir_watch) return handle_git_event(event);
     const std::string* directory = watches.directory_of(event.wd);
     if (directory && directory->empty() && (event.mask & IN_DELETE_SELF))
-        report(make_error(ErrorCode::io, "the watched project directory " + rules.root().string() + " was deleted"));
+        report(make_error(ErrorCode::io,
+                          fmt::format("the watched project directory {} was deleted", rules.root().string())));
     if (!directory || event.len == 0) return;  // events on the directory itself: its parent reports them
     const std::string path = detail::join_relative(*directory, event.name);
     const bool is_directory = (event.mask & IN_ISDIR) != 0;
@@ -291,7 +297,8 @@ Result<std::unique_ptr<DiskWatcher>> DiskWatcher::start(IgnoreRules& rules, Chan
     auto state = std::make_unique<State>(rules, std::move(on_change), std::move(on_problem), inotify_fd, wake_fd);
     if (state->watches.add("") != detail::WatchedDirectories::AddOutcome::added &&
         state->watches.unwatched_count() == 0)
-        return make_error(ErrorCode::io, "cannot watch " + rules.root().string() + ": " + std::strerror(errno));
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot watch {}: {}", rules.root().string(), std::strerror(errno)));
     state->watch_tree("", false);
     state->git_info_watch = ::inotify_add_watch(inotify_fd, (rules.root() / kGitInfo).c_str(),
                                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_ONLYDIR);

@@ -6,6 +6,8 @@
 
 #include "source/program_output.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -49,9 +51,10 @@ fs::path default_known_hosts() {
 std::string ssh_command(const FetchOptions& options) {
     const fs::path known = options.known_hosts.empty() ? default_known_hosts() : options.known_hosts;
     const auto seconds = std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(options.timeout).count());
-    std::string command = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null"
-                          " -o UserKnownHostsFile=" + quoted(known.string()) +
-                          " -o ConnectTimeout=" + std::to_string(seconds);
+    std::string command = fmt::format(
+        "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile={} "
+        "-o ConnectTimeout={}",
+        quoted(known.string()), seconds);
     if (!options.ssh_key.empty()) command += " -o IdentitiesOnly=yes -i " + quoted(options.ssh_key.string());
     return command;
 }
@@ -82,7 +85,7 @@ std::string reason(const std::string& err) {
 }
 
 std::string format_seconds(std::chrono::milliseconds d) {
-    return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+    return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
 }
 
 }  // namespace
@@ -99,22 +102,26 @@ Status fetch_with_git(const fs::path& mirror, const std::string& url, const Fetc
                                         "fetch", "--prune", "--no-write-fetch-head", "--quiet", "origin"};
     const ProgramOutput run = run_program(argv, {}, ProgramLimits{environment(options), options.timeout});
     if (run.start_error != 0)
-        return make_error(ErrorCode::source, "cannot run git to fetch from " + url + " (" +
-                                                 std::strerror(run.start_error) + "): install git (Debian's git package)");
+        return make_error(ErrorCode::source,
+                          fmt::format("cannot run git to fetch from {} ({}): install git (Debian's git package)", url,
+                                      std::strerror(run.start_error)));
     if (run.timed_out)
-        return make_error(ErrorCode::timed_out, "fetching from " + url + " took longer than " +
-                                                 format_seconds(options.timeout) +
-                                                 " (--fetch-timeout): abandoned; the next poll tries again");
+        return make_error(
+            ErrorCode::timed_out,
+            fmt::format("fetching from {} took longer than {} (--fetch-timeout): abandoned; the next poll tries again",
+                        url, format_seconds(options.timeout)));
     if (run.exit_code == 0) return Ok{};
     const std::string why = redact(reason(run.err), options.token);
     if (why.find("Host key verification failed") != std::string::npos)
-        return make_error(ErrorCode::source,
-                          "cannot fetch from " + url + ": the server's ssh host key is not in " +
-                              (options.known_hosts.empty() ? default_known_hosts() : options.known_hosts).string() +
-                              " (or does not match it); refused. Check the host, then add its key (ssh-keyscan) or "
-                              "give --known-hosts FILE");
-    return make_error(ErrorCode::source, "cannot fetch from " + url + ": " + why +
-                                             " (check that the URL is right and reachable, and its credentials)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("cannot fetch from {}: the server's ssh host key is not in {} (or does not match it); refused. "
+                        "Check the host, then add its key (ssh-keyscan) or give --known-hosts FILE",
+                        url, (options.known_hosts.empty() ? default_known_hosts() : options.known_hosts).string()));
+    return make_error(
+        ErrorCode::source,
+        fmt::format("cannot fetch from {}: {} (check that the URL is right and reachable, and its credentials)", url,
+                    why));
 }
 
 Result<std::string> remote_commit_with_git(const fs::path& mirror, const std::string& url, const std::string& ref,
@@ -123,9 +130,10 @@ Result<std::string> remote_commit_with_git(const fs::path& mirror, const std::st
                                         "ls-remote", "origin", ref};
     const ProgramOutput run = run_program(argv, {}, ProgramLimits{environment(options), options.timeout});
     if (run.start_error != 0 || run.timed_out || run.exit_code != 0)
-        return make_error(ErrorCode::source, "cannot list the refs of " + url + ": " +
-                                                 (run.timed_out ? "no answer within " + format_seconds(options.timeout)
-                                                                : redact(reason(run.err), options.token)));
+        return make_error(ErrorCode::source,
+                          fmt::format("cannot list the refs of {}: {}", url,
+                                      run.timed_out ? "no answer within " + format_seconds(options.timeout)
+                                                    : redact(reason(run.err), options.token)));
     // "<id>\t<name>" lines; a branch before a tag's commit before the tag itself.
     const std::vector<std::string> wanted{"refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref, ref};
     std::map<std::string, std::string> ids;
@@ -134,7 +142,7 @@ Result<std::string> remote_commit_with_git(const fs::path& mirror, const std::st
         if (const auto tab = line.find('\t'); tab != std::string::npos) ids[line.substr(tab + 1)] = line.substr(0, tab);
     for (const std::string& name : wanted)
         if (auto found = ids.find(name); found != ids.end()) return found->second;
-    return make_error(ErrorCode::unknown_reference, url + " has no branch or tag '" + ref + "'");
+    return make_error(ErrorCode::unknown_reference, fmt::format("{} has no branch or tag '{}'", url, ref));
 }
 
 }  // namespace tandem::detail

@@ -8,6 +8,8 @@
 #include "source/relative_path.hpp"
 #include "source/snapshot_writer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -32,7 +34,7 @@ CommitInfo describe(const git_commit* commit) {
     CommitInfo info;
     info.id = detail::hex_id(git_commit_id(commit));
     const git_signature* author = git_commit_author(commit);
-    info.author = std::string(author->name) + " <" + author->email + ">";
+    info.author = fmt::format("{} <{}>", author->name, author->email);
     const std::string message = git_commit_message(commit);
     info.subject = message.substr(0, message.find('\n'));
     info.time = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(author->when.time));
@@ -65,8 +67,9 @@ Status set_origin(git_repository* repo, const std::string& url, const std::strin
         rc = git_remote_set_url(repo, kRemote, url.c_str());
     }
     if (rc != 0)
-        return make_error(ErrorCode::source, "cannot point the git mirror at '" + where + "' to '" + url +
-                                                 "': " + last_git_error() + " (check the URL)");
+        return make_error(ErrorCode::source,
+                          fmt::format("cannot point the git mirror at '{}' to '{}': {} (check the URL)", where, url,
+                                      last_git_error()));
     return Ok{};
 }
 
@@ -86,20 +89,21 @@ struct GitMirror::State {
 
 Result<Commit> GitMirror::State::commit_by_id(const std::string& id) const {
     if (!is_hex_id(id))
-        return make_error(ErrorCode::source, "'" + id + "' is not a commit id (4 to 40 hex digits)");
+        return make_error(ErrorCode::source, fmt::format("'{}' is not a commit id (4 to 40 hex digits)", id));
     git_oid oid;
     Object object;
     int rc = git_oid_fromstrn(&oid, id.c_str(), id.size());
     if (rc == 0) rc = git_object_lookup_prefix(&object.ptr, repo.ptr, &oid, id.size(), GIT_OBJECT_ANY);
     if (rc == GIT_EAMBIGUOUS)
-        return make_error(ErrorCode::source, "commit id '" + id + "' is ambiguous in the mirror of " + url +
-                                                 "; give more of its digits");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("commit id '{}' is ambiguous in the mirror of {}; give more of its digits", id, url));
     if (rc != 0)
-        return make_error(ErrorCode::source, "no commit '" + id + "' in the mirror of " + url +
-                                                 " (fetch first, or check the id)");
+        return make_error(ErrorCode::source,
+                          fmt::format("no commit '{}' in the mirror of {} (fetch first, or check the id)", id, url));
     Object peeled;
     if (git_object_peel(&peeled.ptr, object.ptr, GIT_OBJECT_COMMIT) != 0)
-        return make_error(ErrorCode::source, "'" + id + "' in the mirror of " + url + " is not a commit");
+        return make_error(ErrorCode::source, fmt::format("'{}' in the mirror of {} is not a commit", id, url));
     Commit commit;
     commit.ptr = reinterpret_cast<git_commit*>(std::exchange(peeled.ptr, nullptr));
     return commit;
@@ -110,7 +114,7 @@ Result<Tree> GitMirror::State::project_tree(const std::string& id, const std::st
     if (!commit) return commit.error();
     Tree root;
     if (git_commit_tree(&root.ptr, commit->ptr) != 0)
-        return make_error(ErrorCode::source, "commit " + id + " has no tree: " + last_git_error());
+        return make_error(ErrorCode::source, fmt::format("commit {} has no tree: {}", id, last_git_error()));
     if (prefix.empty()) return root;
     detail::TreeEntry entry;
     Tree subtree;
@@ -118,7 +122,8 @@ Result<Tree> GitMirror::State::project_tree(const std::string& id, const std::st
         git_tree_entry_type(entry.ptr) != GIT_OBJECT_TREE)
         return subtree;  // no such directory at this commit: nothing below it
     if (git_tree_lookup(&subtree.ptr, repo.ptr, git_tree_entry_id(entry.ptr)) != 0)
-        return make_error(ErrorCode::source, "cannot read '" + prefix + "' at commit " + id + ": " + last_git_error());
+        return make_error(ErrorCode::source,
+                          fmt::format("cannot read '{}' at commit {}: {}", prefix, id, last_git_error()));
     return subtree;
 }
 
@@ -135,21 +140,30 @@ Result<GitMirror> GitMirror::open(const fs::path& mirror_dir, const std::string&
     state->path = mirror_dir;
     state->url = url;
     const std::string where = mirror_dir.string();
-    if (url.empty()) return make_error(ErrorCode::source, "no URL given for the git mirror at '" + where + "'");
+    if (url.empty())
+        return make_error(ErrorCode::source, fmt::format("no URL given for the git mirror at '{}'", where));
 
     std::error_code ec;
     const bool fresh = !fs::exists(mirror_dir, ec) || fs::is_empty(mirror_dir, ec);
     if (fresh) {
         fs::create_directories(mirror_dir, ec);
-        if (ec) return make_error(ErrorCode::io, "cannot create the git mirror directory '" + where + "': " + ec.message());
+        if (ec)
+            return make_error(ErrorCode::io,
+                              fmt::format("cannot create the git mirror directory '{}': {}", where, ec.message()));
         if (git_repository_init(&state->repo.ptr, where.c_str(), 1) != 0)
-            return make_error(ErrorCode::source, "cannot create a bare repository at '" + where + "': " + last_git_error());
+            return make_error(ErrorCode::source,
+                              fmt::format("cannot create a bare repository at '{}': {}", where, last_git_error()));
     } else if (git_repository_open_ext(&state->repo.ptr, where.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
-        return make_error(ErrorCode::source, "'" + where + "' is neither empty nor a git mirror (" + last_git_error() +
-                                                 "); remove it or choose another state directory");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("'{}' is neither empty nor a git mirror ({}); remove it or choose another state directory",
+                        where, last_git_error()));
     } else if (!git_repository_is_bare(state->repo.ptr)) {
-        return make_error(ErrorCode::source, "'" + where + "' is a repository with a working tree, not a mirror; "
-                                             "give the mirror a directory of its own");
+        return make_error(
+            ErrorCode::source,
+            fmt::format(
+                "'{}' is a repository with a working tree, not a mirror; give the mirror a directory of its own",
+                where));
     }
     auto origin = set_origin(state->repo.ptr, url, where);
     if (!origin) return origin.error();
@@ -158,8 +172,9 @@ Result<GitMirror> GitMirror::open(const fs::path& mirror_dir, const std::string&
 
 Status GitMirror::fetch(const FetchOptions& options) {
     if (is_missing_path(state_->url))
-        return make_error(ErrorCode::source, "cannot fetch from " + state_->url +
-                                                 ": there is no repository at that path (check the path)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("cannot fetch from {}: there is no repository at that path (check the path)", state_->url));
     return detail::fetch_with_git(state_->path, state_->url, options);
 }
 
@@ -175,13 +190,15 @@ Result<CommitInfo> GitMirror::resolve(const std::string& ref) const {
         if (git_reference_lookup(&reference.ptr, state_->repo.ptr, name.c_str()) != 0) continue;
         Object peeled;
         if (git_reference_peel(&peeled.ptr, reference.ptr, GIT_OBJECT_COMMIT) != 0)
-            return make_error(ErrorCode::source, "'" + name + "' in the mirror of " + state_->url +
-                                                     " does not point to a commit: " + last_git_error());
+            return make_error(ErrorCode::source, fmt::format("'{}' in the mirror of {} does not point to a commit: {}",
+                                                             name, state_->url, last_git_error()));
         return describe(reinterpret_cast<const git_commit*>(peeled.ptr));
     }
     if (!is_hex_id(ref))
-        return make_error(ErrorCode::source, "'" + ref + "' is neither a branch, a tag nor a commit id of " +
-                                                 state_->url + " (fetch first, or check the name)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("'{}' is neither a branch, a tag nor a commit id of {} (fetch first, or check the name)", ref,
+                        state_->url));
     return commit(ref);
 }
 
@@ -201,8 +218,8 @@ Result<bool> GitMirror::is_ancestor(const std::string& ancestor, const std::stri
     if (git_oid_equal(older_id, newer_id)) return true;
     const int rc = git_graph_descendant_of(state_->repo.ptr, newer_id, older_id);
     if (rc < 0)
-        return make_error(ErrorCode::source, "cannot tell whether " + ancestor + " is an ancestor of " + descendant +
-                                                 ": " + last_git_error());
+        return make_error(ErrorCode::source, fmt::format("cannot tell whether {} is an ancestor of {}: {}", ancestor,
+                                                         descendant, last_git_error()));
     return rc == 1;
 }
 
@@ -210,7 +227,8 @@ Result<std::vector<std::string>> GitMirror::changed_paths(const std::string& fro
                                                           const std::string& project_dir) const {
     const std::string prefix = detail::normalized(project_dir);
     if (!prefix.empty() && !detail::stays_inside(prefix))
-        return make_error(ErrorCode::source, "project directory '" + project_dir + "' leaves the repository; refused");
+        return make_error(ErrorCode::source,
+                          fmt::format("project directory '{}' leaves the repository; refused", project_dir));
     auto new_tree = state_->project_tree(to, prefix);
     if (!new_tree) return new_tree.error();
     Tree old_tree;
@@ -222,8 +240,8 @@ Result<std::vector<std::string>> GitMirror::changed_paths(const std::string& fro
     detail::Diff diff;
     git_diff_options options = GIT_DIFF_OPTIONS_INIT;
     if (git_diff_tree_to_tree(&diff.ptr, state_->repo.ptr, old_tree.ptr, new_tree->ptr, &options) != 0)
-        return make_error(ErrorCode::source, "cannot compare " + (from.empty() ? "nothing" : from) + " with " + to +
-                                                 ": " + last_git_error());
+        return make_error(ErrorCode::source, fmt::format("cannot compare {} with {}: {}",
+                                                         from.empty() ? "nothing" : from, to, last_git_error()));
     // Both sides of every delta: a rename or a move changes the old path and the new one.
     std::set<std::string> paths;
     for (std::size_t i = 0; i < git_diff_num_deltas(diff.ptr); ++i) {

@@ -4,6 +4,8 @@
 #include "source/libgit2.hpp"
 #include "source/relative_path.hpp"
 
+#include <fmt/format.h>
+
 namespace tandem {
 
 using detail::last_git_error;
@@ -38,21 +40,22 @@ Result<GitTree> GitTree::open(const GitLocation& location) {
     state->ref = location.ref;
     const std::string where = location.repository.string();
     if (git_repository_open_ext(&state->repo.ptr, where.c_str(), 0, nullptr) != 0)
-        return make_error(ErrorCode::source, "no git repository at or above '" + where + "': " + last_git_error());
+        return make_error(ErrorCode::source,
+                          fmt::format("no git repository at or above '{}': {}", where, last_git_error()));
 
     Object commit;
     const std::string spec = state->ref + "^{commit}";
     if (git_revparse_single(&commit.ptr, state->repo.ptr, spec.c_str()) != 0)
-        return make_error(ErrorCode::source, "cannot resolve '" + state->ref + "' to a commit in '" + where +
-                                                 "': " + last_git_error());
+        return make_error(ErrorCode::source, fmt::format("cannot resolve '{}' to a commit in '{}': {}", state->ref,
+                                                         where, last_git_error()));
     state->commit = detail::hex_id(git_object_id(commit.ptr));
     if (git_object_peel(&state->tree.ptr, commit.ptr, GIT_OBJECT_TREE) != 0)
-        return make_error(ErrorCode::source, "commit " + state->commit + " has no tree: " + last_git_error());
+        return make_error(ErrorCode::source, fmt::format("commit {} has no tree: {}", state->commit, last_git_error()));
 
     state->prefix = normalized(location.project_dir);
     if (!state->prefix.empty() && !stays_inside(state->prefix))
-        return make_error(ErrorCode::source, "project directory '" + location.project_dir +
-                                                 "' leaves the repository; refused");
+        return make_error(ErrorCode::source,
+                          fmt::format("project directory '{}' leaves the repository; refused", location.project_dir));
     return GitTree(std::move(state));
 }
 
@@ -61,8 +64,10 @@ Result<GitLocation> GitTree::locate(const std::filesystem::path& project_dir, st
     Repository repo;
     const std::string where = project_dir.empty() ? std::string(".") : project_dir.string();
     if (git_repository_open_ext(&repo.ptr, where.c_str(), 0, nullptr) != 0)
-        return make_error(ErrorCode::source, "'" + where + "' is not inside a git repository: " + last_git_error() +
-                                                 " (use --source disk to read the files on disk)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("'{}' is not inside a git repository: {} (use --source disk to read the files on disk)", where,
+                        last_git_error()));
     const char* workdir = git_repository_workdir(repo.ptr);
     GitLocation location;
     location.ref = std::move(ref);
@@ -76,30 +81,30 @@ Result<GitLocation> GitTree::locate(const std::filesystem::path& project_dir, st
     location.repository = top;
     location.project_dir = normalized(dir.lexically_relative(top).generic_string());
     if (!location.project_dir.empty() && !stays_inside(location.project_dir))
-        return make_error(ErrorCode::source, "'" + where + "' is outside the work tree at '" + top.string() + "'");
+        return make_error(ErrorCode::source, fmt::format("'{}' is outside the work tree at '{}'", where, top.string()));
     return location;
 }
 
 Result<std::string> GitTree::read(const std::string& relative_path) const {
     const std::string path = normalized(relative_path);
     if (!stays_inside(relative_path) || path.empty())
-        return make_error(ErrorCode::io, "'" + relative_path + "' leaves the project directory; refused");
-    const std::string full = state_->prefix.empty() ? path : state_->prefix + "/" + path;
+        return make_error(ErrorCode::io, fmt::format("'{}' leaves the project directory; refused", relative_path));
+    const std::string full = state_->prefix.empty() ? path : fmt::format("{}/{}", state_->prefix, path);
     const std::string at = " at commit " + short_commit();
 
     TreeEntry entry;
     auto* tree = reinterpret_cast<git_tree*>(state_->tree.ptr);
     if (git_tree_entry_bypath(&entry.ptr, tree, full.c_str()) != 0)
-        return make_error(ErrorCode::io, "cannot read '" + full + "'" + at + ": no such file");
+        return make_error(ErrorCode::io, fmt::format("cannot read '{}'{}: no such file", full, at));
     const git_filemode_t entry_type = git_tree_entry_filemode(entry.ptr);
     if (entry_type == GIT_FILEMODE_LINK)
-        return make_error(ErrorCode::io, "'" + full + "'" + at + " is a symlink; refused");
+        return make_error(ErrorCode::io, fmt::format("'{}'{} is a symlink; refused", full, at));
     if (entry_type != GIT_FILEMODE_BLOB && entry_type != GIT_FILEMODE_BLOB_EXECUTABLE)
-        return make_error(ErrorCode::io, "'" + full + "'" + at + " is not a file");
+        return make_error(ErrorCode::io, fmt::format("'{}'{} is not a file", full, at));
 
     Object blob;
     if (git_tree_entry_to_object(&blob.ptr, state_->repo.ptr, entry.ptr) != 0)
-        return make_error(ErrorCode::io, "cannot read '" + full + "'" + at + ": " + last_git_error());
+        return make_error(ErrorCode::io, fmt::format("cannot read '{}'{}: {}", full, at, last_git_error()));
     auto* b = reinterpret_cast<git_blob*>(blob.ptr);
     const auto* bytes = static_cast<const char*>(git_blob_rawcontent(b));
     return std::string(bytes, static_cast<std::size_t>(git_blob_rawsize(b)));

@@ -6,6 +6,8 @@
 #include "source/gitignore_pattern.hpp"
 #include "source/tree_walk.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -118,7 +120,7 @@ RuleFile builtin_rules(const std::vector<std::string>& state_dirs) {
         while (!dir.empty() && dir.back() == '/') dir.pop_back();
         if (dir.rfind("./", 0) == 0) dir.erase(0, 2);
         if (dir.empty()) continue;
-        builtin.patterns.push_back(*GitignorePattern::parse("/" + dir + "/", 0));
+        builtin.patterns.push_back(*GitignorePattern::parse(fmt::format("/{}/", dir), 0));
         builtin.shown.push_back(dir + "/");
     }
     return builtin;
@@ -180,7 +182,8 @@ Result<IgnoreRules> IgnoreRules::load(const fs::path& root, std::vector<std::str
     const fs::path absolute = fs::absolute(root, error);
     fs::directory_iterator probe(absolute, error);
     if (error)
-        return make_error(ErrorCode::io, "cannot read the project directory " + root.string() + ": " + error.message());
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot read the project directory {}: {}", root.string(), error.message()));
     auto state = std::make_unique<State>();
     state->root = absolute;
     state->state_dirs = std::move(state_dirs);
@@ -208,8 +211,8 @@ Status IgnoreRules::reload() {
     std::error_code error;
     fs::directory_iterator probe(state_->root, error);
     if (error)
-        return make_error(ErrorCode::io, "cannot read the project directory " + state_->root.string() + ": " +
-                                             error.message());
+        return make_error(ErrorCode::io, fmt::format("cannot read the project directory {}: {}", state_->root.string(),
+                                                     error.message()));
     RuleSet fresh = read_rule_set(state_->root, state_->state_dirs);
     std::unique_lock lock(state_->mutex);
     state_->rules = std::move(fresh);

@@ -8,6 +8,8 @@
 #include "source/tree_bounds.hpp"
 #include "source/tree_walk.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,10 +36,10 @@ std::string refused_name_reason(std::string_view name) {
 }
 
 std::string refused_link_reason(std::string_view link_dir, std::string_view target) {
-    const std::string quoted = "'" + std::string(target) + "'";
+    const std::string quoted = fmt::format("'{}'", target);
     if (target.empty()) return "is a symlink with an empty target";
     if (target.find('\0') != std::string_view::npos) return "is a symlink whose target has a NUL byte";
-    if (target.front() == '/') return "is a symlink to the absolute path " + quoted + ", outside the snapshot";
+    if (target.front() == '/') return fmt::format("is a symlink to the absolute path {}, outside the snapshot", quoted);
     std::size_t depth = link_dir.empty() ? 0 : 1 + static_cast<std::size_t>(std::count(link_dir.begin(), link_dir.end(), '/'));
     bool after_name = false;
     std::size_t start = 0;
@@ -50,8 +52,9 @@ std::string refused_link_reason(std::string_view link_dir, std::string_view targ
             after_name = true;
             continue;
         }
-        if (after_name) return "is a symlink to " + quoted + ", with '..' after a name that may itself be a symlink";
-        if (depth == 0) return "is a symlink to " + quoted + ", which would escape the snapshot";
+        if (after_name)
+            return fmt::format("is a symlink to {}, with '..' after a name that may itself be a symlink", quoted);
+        if (depth == 0) return fmt::format("is a symlink to {}, which would escape the snapshot", quoted);
         --depth;
     }
     return {};
@@ -139,16 +142,22 @@ private:
     }
 
     Error refuse(const std::string& relative, const std::string& why) const {
-        return make_error(ErrorCode::source, "commit " + short_id_ + ": tree entry '" + relative + "' " + why +
-                                                 "; refusing the commit (fix the tree in a new commit)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("commit {}: tree entry '{}' {}; refusing the commit (fix the tree in a new commit)", short_id_,
+                        relative, why));
     }
     Error missing(const std::string& relative) const {
-        return make_error(ErrorCode::source, "commit " + short_id_ + ": cannot read '" + relative + "' from the mirror: " +
-                                                 last_git_error() + " (fetch again)");
+        return make_error(ErrorCode::source,
+                          fmt::format("commit {}: cannot read '{}' from the mirror: {} (fetch again)", short_id_,
+                                      relative, last_git_error()));
     }
     Error failure(const std::string& relative, const std::string& what) const {
-        return make_error(ErrorCode::io, "commit " + short_id_ + ": " + what + " '" + relative + "' in the snapshot: " +
-                                             std::strerror(errno) + " (check the space and permissions of the state directory)");
+        return make_error(
+            ErrorCode::io,
+            fmt::format(
+                "commit {}: {} '{}' in the snapshot: {} (check the space and permissions of the state directory)",
+                short_id_, what, relative, std::strerror(errno)));
     }
 
     git_repository* repo_;
@@ -160,12 +169,14 @@ Result<fs::path> make_temporary_dir(const fs::path& snapshots_dir, const std::st
     std::error_code ec;
     fs::create_directories(snapshots_dir, ec);
     if (ec)
-        return make_error(ErrorCode::io, "cannot create the snapshots directory '" + snapshots_dir.string() +
-                                             "': " + ec.message() + " (check its permissions)");
-    std::string pattern = (snapshots_dir / ("." + id + ".partial-XXXXXX")).string();
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot create the snapshots directory '{}': {} (check its permissions)",
+                                      snapshots_dir.string(), ec.message()));
+    std::string pattern = (snapshots_dir / (fmt::format(".{}.partial-XXXXXX", id))).string();
     if (!::mkdtemp(pattern.data()))
-        return make_error(ErrorCode::io, "cannot create a directory in '" + snapshots_dir.string() +
-                                             "': " + std::strerror(errno) + " (check its space and permissions)");
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot create a directory in '{}': {} (check its space and permissions)",
+                                      snapshots_dir.string(), std::strerror(errno)));
     return fs::path(pattern);
 }
 
@@ -180,7 +191,8 @@ Result<fs::path> write_snapshot(git_repository* repo, const git_commit* commit, 
 
     Tree tree;
     if (git_commit_tree(&tree.ptr, commit) != 0)
-        return make_error(ErrorCode::source, "commit " + short_id + " has no tree: " + last_git_error() + " (fetch again)");
+        return make_error(ErrorCode::source,
+                          fmt::format("commit {} has no tree: {} (fetch again)", short_id, last_git_error()));
     // Before anything walks the tree (the writer below recurses per directory).
     if (auto bounded = check_tree_bounds(repo, tree.ptr, id); !bounded) return bounded.error();
     auto temporary = make_temporary_dir(snapshots_dir, id);
@@ -188,8 +200,8 @@ Result<fs::path> write_snapshot(git_repository* repo, const git_commit* commit, 
 
     Status written = SnapshotWriter(repo, short_id).write_tree(tree.ptr, *temporary, "");
     if (written && ::chmod(temporary->c_str(), 0555) != 0)
-        written = make_error(ErrorCode::io, "commit " + short_id + ": cannot make '" + temporary->string() +
-                                                "' read-only: " + std::strerror(errno));
+        written = make_error(ErrorCode::io, fmt::format("commit {}: cannot make '{}' read-only: {}", short_id,
+                                                        temporary->string(), std::strerror(errno)));
     if (!written) {
         (void)remove_read_only_tree(*temporary);
         return written.error();
@@ -198,8 +210,9 @@ Result<fs::path> write_snapshot(git_repository* repo, const git_commit* commit, 
         const int error_number = errno;
         (void)remove_read_only_tree(*temporary);
         if (fs::is_directory(snapshot, ec)) return snapshot;  // another writer finished first
-        return make_error(ErrorCode::io, "commit " + short_id + ": cannot move the snapshot into '" + snapshot.string() +
-                                             "': " + std::strerror(error_number) + " (remove whatever is there)");
+        return make_error(ErrorCode::io,
+                          fmt::format("commit {}: cannot move the snapshot into '{}': {} (remove whatever is there)",
+                                      short_id, snapshot.string(), std::strerror(error_number)));
     }
     return snapshot;
 }

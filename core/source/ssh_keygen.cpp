@@ -1,6 +1,8 @@
 // ssh-keygen run without a shell, for its -Y signature operations.
 #include "source/ssh_keygen.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -39,21 +41,24 @@ Result<ProgramOutput> ssh_keygen(std::vector<std::string> args, std::string_view
     limits.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout);
     ProgramOutput output = run_program(args, input, limits);
     if (output.start_error == ENOENT)
-        return make_error(ErrorCode::source, "ssh-keygen is not installed (or not on PATH), and " + std::string(for_what) +
-                                                 ": install openssh-client");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("ssh-keygen is not installed (or not on PATH), and {}: install openssh-client", for_what));
     if (output.start_error != 0)
-        return make_error(ErrorCode::source, "cannot run ssh-keygen (" + std::string(for_what) +
-                                                 "): " + std::strerror(output.start_error));
+        return make_error(ErrorCode::source,
+                          fmt::format("cannot run ssh-keygen ({}): {}", for_what, std::strerror(output.start_error)));
     if (output.timed_out)
-        return make_error(ErrorCode::source, "ssh-keygen did not finish within 30s (" + std::string(for_what) +
-                                                 "); a key with a passphrase must be in ssh-agent");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("ssh-keygen did not finish within 30s ({}); a key with a passphrase must be in ssh-agent",
+                        for_what));
     return output;
 }
 
 std::string ssh_keygen_reason(const ProgramOutput& output) {
     std::string said = first_line(output.err);
     if (said.empty()) said = first_line(output.out);
-    return said.empty() ? "ssh-keygen exited with code " + std::to_string(output.exit_code) : said;
+    return said.empty() ? fmt::format("ssh-keygen exited with code {}", output.exit_code) : said;
 }
 
 bool write_small_file(const fs::path& file, std::string_view content) {

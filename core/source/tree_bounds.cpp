@@ -4,6 +4,8 @@
 
 #include "source/libgit2.hpp"
 
+#include <fmt/format.h>
+
 #include <vector>
 
 namespace tandem::detail {
@@ -50,13 +52,13 @@ private:
     Status check(const git_tree_entry* entry) {
         const std::string name = git_tree_entry_name(entry);
         if (++entries_ > bounds_.max_entries)
-            return refuse("has more than " + std::to_string(bounds_.max_entries) + " entries (the limit); the count " +
-                          "crossed it at " + shown_path(name));
+            return refuse(fmt::format("has more than {} entries (the limit); the count crossed it at {}",
+                                      bounds_.max_entries, shown_path(name)));
         const git_filemode_t kind = git_tree_entry_filemode(entry);
         if (kind == GIT_FILEMODE_TREE) {
             if (levels_.size() > bounds_.max_depth)
-                return refuse("nests directories more than " + std::to_string(bounds_.max_depth) +
-                              " levels deep (the limit) at " + shown_path(name));
+                return refuse(fmt::format("nests directories more than {} levels deep (the limit) at {}",
+                                          bounds_.max_depth, shown_path(name)));
             return enter(git_tree_entry_id(entry), name);
         }
         if (kind != GIT_FILEMODE_BLOB && kind != GIT_FILEMODE_BLOB_EXECUTABLE && kind != GIT_FILEMODE_LINK) return Ok{};  // a submodule
@@ -66,8 +68,8 @@ private:
             return unreadable(path_to(name), last_git_error());
         bytes_ += size;
         if (bytes_ > bounds_.max_bytes)
-            return refuse("holds more than " + std::to_string(bounds_.max_bytes) + " bytes of files (the limit); " +
-                          "the sum crossed it at " + shown_path(name));
+            return refuse(fmt::format("holds more than {} bytes of files (the limit); the sum crossed it at {}",
+                                      bounds_.max_bytes, shown_path(name)));
         return Ok{};
     }
 
@@ -83,20 +85,22 @@ private:
     std::string shown_path(const std::string& name) const {
         constexpr std::size_t kShown = 120;
         const std::string path = path_to(name);
-        const std::string depth = " (" + std::to_string(levels_.size()) + " levels down)";
-        if (path.size() <= kShown) return "'" + path + "'" + depth;
+        const std::string depth = fmt::format(" ({} levels down)", levels_.size());
+        if (path.size() <= kShown) return fmt::format("'{}'{}", path, depth);
         std::size_t cut = path.rfind('/', kShown);
         if (cut == std::string::npos || cut == 0) cut = kShown;
-        return "'" + path.substr(0, cut) + "/...'" + depth;
+        return fmt::format("'{}/...'{}", path.substr(0, cut), depth);
     }
 
     Error refuse(const std::string& what) const {
-        return make_error(ErrorCode::source, "commit " + commit_ + ": its tree " + what +
-                                                 "; refusing the commit (fix the tree in a new commit)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("commit {}: its tree {}; refusing the commit (fix the tree in a new commit)", commit_, what));
     }
     Error unreadable(const std::string& path, const std::string& why) const {
-        return make_error(ErrorCode::source, "commit " + commit_ + ": cannot read '" + path + "' from the mirror: " + why +
-                                                 " (fetch again)");
+        return make_error(
+            ErrorCode::source,
+            fmt::format("commit {}: cannot read '{}' from the mirror: {} (fetch again)", commit_, path, why));
     }
 
     git_repository* repo_;

@@ -1,6 +1,8 @@
 // Bookkeeping of inotify watches per directory, and the watch-limit problem text.
 #include "source/watched_directories.hpp"
 
+#include <fmt/format.h>
+
 #include <sys/inotify.h>
 
 #include <atomic>
@@ -31,13 +33,14 @@ void set_add_watch_call_for_testing(AddWatchCall call) { g_add_watch_call.store(
 Error watch_limit_problem(std::size_t unwatched_directories, const std::filesystem::path& root) {
     std::string limit = "?";
     std::ifstream("/proc/sys/fs/inotify/max_user_watches") >> limit;
-    return make_error(ErrorCode::io,
-                      "the inotify watch limit (fs.inotify.max_user_watches = " + limit + ") is reached: " +
-                          std::to_string(unwatched_directories) + " directories of " + root.string() +
-                          " are not watched, so saves in them go unnoticed. Raise the limit with "
-                          "`sudo sysctl fs.inotify.max_user_watches=524288`, and keep it across reboots with "
-                          "`echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/60-inotify.conf`; "
-                          "then restart. Watching goes on for the other directories.");
+    return make_error(
+        ErrorCode::io,
+        fmt::format("the inotify watch limit (fs.inotify.max_user_watches = {}) is reached: {} directories of {} are "
+                    "not watched, so saves in them go unnoticed. Raise the limit with `sudo sysctl "
+                    "fs.inotify.max_user_watches=524288`, and keep it across reboots with `echo "
+                    "fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/60-inotify.conf`; then restart. "
+                    "Watching goes on for the other directories.",
+                    limit, unwatched_directories, root.string()));
 }
 
 WatchedDirectories::WatchedDirectories(int inotify_fd, std::filesystem::path root, std::uint32_t mask)

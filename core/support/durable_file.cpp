@@ -2,6 +2,8 @@
 // the artifact store's keys.
 #include "support/durable_file.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,7 +61,7 @@ Status replace_file_durably(const std::filesystem::path& file, std::string_view 
     if (ec) return file_error(dir, "cannot create directory: " + ec.message());
     // In the same directory, so the rename is atomic; named by pid so two processes never share it.
     auto tmp = file;
-    tmp += ".tmp." + std::to_string(::getpid());
+    tmp += fmt::format(".tmp.{}", ::getpid());
     if (Status written = write_synced(tmp, content); !written) {
         std::filesystem::remove(tmp, ec);
         return written;

@@ -1,6 +1,8 @@
 // Parsing and printing of durations written as "250ms", "2s", "1.5m", "1h".
 #include <tandem/duration.hpp>
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <string>
 #include <cmath>
@@ -35,10 +37,10 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
 
 std::string format_duration(std::chrono::milliseconds d) {
     const long long ms = d.count();
-    if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-    if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-    if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-    return std::to_string(ms) + "ms";
+    if (ms != 0 && ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
+    if (ms != 0 && ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
+    if (ms != 0 && ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+    return fmt::format("{}ms", ms);
 }
 
 }  // namespace tandem

@@ -1,14 +1,16 @@
 // Rendering of errors and their locations.
 #include <tandem/error.hpp>
 
+#include <fmt/format.h>
+
 namespace tandem {
 
 std::string SourceLocation::to_string() const {
     if (file.empty() && line == 0) return {};
     std::string out = file;
     if (line > 0) {
-        out += ":" + std::to_string(line);
-        if (column > 0) out += ":" + std::to_string(column);
+        out += fmt::format(":{}", line);
+        if (column > 0) out += fmt::format(":{}", column);
     }
     return out;
 }
@@ -37,7 +39,7 @@ const char* to_string(ErrorCode code) {
 
 std::string Error::to_string() const {
     const std::string where = location.to_string();
-    return where.empty() ? message : where + ": " + message;
+    return where.empty() ? message : fmt::format("{}: {}", where, message);
 }
 
 }  // namespace tandem

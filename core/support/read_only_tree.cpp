@@ -1,6 +1,8 @@
 // Removal of read-only trees.
 #include "support/read_only_tree.hpp"
 
+#include <fmt/format.h>
+
 namespace tandem {
 
 namespace fs = std::filesystem;
@@ -10,7 +12,7 @@ Status remove_read_only_tree(const fs::path& path) {
     const auto status = fs::symlink_status(path, ec);
     if (!fs::exists(status)) return Ok{};
     auto failed = [&path](const std::string& what, const std::error_code& error) {
-        return make_error(ErrorCode::io, "cannot " + what + " " + path.string() + ": " + error.message());
+        return make_error(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), error.message()));
     };
     if (fs::is_directory(status)) {
         // Removing an entry needs write permission on its directory (root has it anyway).

@@ -1,6 +1,8 @@
 // Edit distance and nearest-word suggestions for error messages.
 #include "support/suggest.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -42,7 +44,7 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
     auto best = nearest(word, candidates);
-    return best ? " (did you mean '" + *best + "'?)" : std::string();
+    return best ? fmt::format(" (did you mean '{}'?)", *best) : std::string();
 }
 
 }  // namespace tandem

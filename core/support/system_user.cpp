@@ -1,6 +1,8 @@
 // Users of this machine: looked up with the reentrant getpw*_r calls, and become in a child.
 #include "support/system_user.hpp"
 
+#include <fmt/format.h>
+
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -46,12 +48,13 @@ Result<SystemUser> find_system_user(std::string_view name_or_uid) {
         buffer.resize(buffer.size() * 2);
     }
     if (error != 0)
-        return make_error(ErrorCode::io, "cannot read the user database for '" + key + "': " + std::strerror(error));
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot read the user database for '{}': {}", key, std::strerror(error)));
     if (!found)
         return make_error(ErrorCode::invalid_value,
-                          (uid ? "no user has uid " + key : "no user '" + key + "'") +
-                              " on this machine (create it, e.g. useradd --system " +
-                              (uid ? std::string("--uid ") + key + " NAME" : key) + ")");
+                          fmt::format("{} on this machine (create it, e.g. useradd --system {})",
+                                      uid ? "no user has uid " + key : fmt::format("no user '{}'", key),
+                                      uid ? fmt::format("--uid {} NAME", key) : key));
     SystemUser user;
     user.name = found->pw_name;
     user.uid = found->pw_uid;
@@ -64,10 +67,10 @@ Result<SystemUser> find_system_user(std::string_view name_or_uid) {
 Status check_may_run_as(const SystemUser& user) {
     const uid_t engine = ::geteuid();
     if (engine == 0 || engine == user.uid) return Ok{};
-    return make_error(ErrorCode::policy_denied, "the engine runs as uid " + std::to_string(engine) +
-                                                    ", not as root, so it cannot start processes as '" + user.name +
-                                                    "' (uid " + std::to_string(user.uid) +
-                                                    "): run the engine as root, or remove `user:`");
+    return make_error(ErrorCode::policy_denied,
+                      fmt::format("the engine runs as uid {}, not as root, so it cannot start processes as '{}' (uid "
+                                  "{}): run the engine as root, or remove `user:`",
+                                  engine, user.name, user.uid));
 }
 
 std::vector<std::pair<std::string, std::string>> user_environment(const SystemUser& user) {

@@ -1,6 +1,8 @@
 // Formatting and parsing of UTC timestamps (log lines, replica records, audit and history).
 #include <tandem/utc_time.hpp>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <ctime>
 
@@ -33,7 +35,8 @@ Result<std::chrono::system_clock::time_point> parse_utc(std::string_view text) {
         rest = rest.substr(4);
     }
     if (fields != 6 || rest != "Z")
-        return make_error(ErrorCode::invalid_value, "'" + copy + "' is not a UTC time like 2026-11-25T15:04:05.123Z");
+        return make_error(ErrorCode::invalid_value,
+                          fmt::format("'{}' is not a UTC time like 2026-11-25T15:04:05.123Z", copy));
     utc.tm_year -= 1900;
     utc.tm_mon -= 1;
     const std::time_t seconds = timegm(&utc);

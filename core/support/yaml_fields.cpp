@@ -5,6 +5,8 @@
 #include "support/suggest.hpp"
 #include "support/yaml_limits.hpp"
 
+#include <fmt/format.h>
+
 #include <limits>
 
 namespace tandem::yaml {
@@ -21,7 +23,7 @@ const char* kind_name(const YAML::Node& node) {
     }
 }
 
-std::string shown(const Where& where) { return where.path.empty() ? "the document" : "'" + where.path + "'"; }
+std::string shown(const Where& where) { return where.path.empty() ? "the document" : fmt::format("'{}'", where.path); }
 
 }  // namespace
 
@@ -46,11 +48,11 @@ SourceLocation location(const YAML::Node& node, const std::string& file) {
 }
 
 Where Where::child(std::string_view key) const {
-    return Where{file, path.empty() ? std::string(key) : path + "." + std::string(key)};
+    return Where{file, path.empty() ? std::string(key) : fmt::format("{}.{}", path, key)};
 }
 
 Error invalid(const YAML::Node& node, const Where& where, const std::string& what) {
-    return make_error(ErrorCode::invalid_value, shown(where) + ": " + what, location(node, where.file));
+    return make_error(ErrorCode::invalid_value, fmt::format("{}: {}", shown(where), what), location(node, where.file));
 }
 
 Status expect_map(const YAML::Node& node, const Where& where) {
@@ -64,8 +66,8 @@ Status check_keys(const YAML::Node& map, const Where& where, const std::vector<s
         bool found = false;
         for (auto k : known) found = found || k == key;
         if (found) continue;
-        std::string message = "unknown key '" + key + "'";
-        if (!where.path.empty()) message += " in '" + where.path + "'";
+        std::string message = fmt::format("unknown key '{}'", key);
+        if (!where.path.empty()) message += fmt::format(" in '{}'", where.path);
         message += did_you_mean(key, known);
         return make_error(ErrorCode::unknown_key, message, location(it->first, where.file));
     }
@@ -98,8 +100,7 @@ Result<int> read_int(const YAML::Node& node, const Where& where, int min, int ma
             const long long v = std::stoll(s, &used);
             if (used == s.size()) {
                 if (v < min || v > max)
-                    return invalid(node, where,
-                                   s + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")");
+                    return invalid(node, where, fmt::format("{} is out of range ({} to {})", s, min, max));
                 return static_cast<int>(v);
             }
         } catch (...) {
@@ -112,7 +113,7 @@ Result<Duration> read_duration(const YAML::Node& node, const Where& where) {
     if (node.IsScalar()) {
         if (auto d = parse_duration(node.Scalar())) return *d;
     }
-    const std::string found = node.IsScalar() ? "'" + node.Scalar() + "'" : kind_name(node);
+    const std::string found = node.IsScalar() ? fmt::format("'{}'", node.Scalar()) : kind_name(node);
     return invalid(node, where, "expected a duration such as 500ms, 2s or 1m, found " + found);
 }
 
@@ -142,8 +143,9 @@ Result<std::string> read_choice(const YAML::Node& node, const Where& where,
         list += list.empty() ? "" : ", ";
         list += c;
     }
-    return invalid(node, where,
-                   "'" + *s + "' is not one of " + list + did_you_mean(*s, std::vector<std::string_view>(choices)));
+    return invalid(
+        node, where,
+        fmt::format("'{}' is not one of {}{}", *s, list, did_you_mean(*s, std::vector<std::string_view>(choices))));
 }
 
 }  // namespace tandem::yaml

@@ -5,6 +5,7 @@
 
 #include "support/yaml_fields.hpp"
 
+#include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -41,7 +42,7 @@ struct OpenNode {
 };
 
 std::string mebibytes(std::uint64_t bytes) {
-    return bytes % (1024 * 1024) == 0 ? std::to_string(bytes / (1024 * 1024)) + " MiB" : std::to_string(bytes) + " bytes";
+    return bytes % (1024 * 1024) == 0 ? fmt::format("{} MiB", bytes / (1024 * 1024)) : fmt::format("{} bytes", bytes);
 }
 
 class ExpansionMeter : public YAML::EventHandler {
@@ -60,10 +61,10 @@ public:
         const auto found = costs_.find(anchor);
         const std::string name = "*" + names_[anchor];
         if (found == costs_.end())
-            fail(mark, "the alias " + name + " refers to a node that contains it; a document cannot hold itself");
+            fail(mark,
+                 fmt::format("the alias {} refers to a node that contains it; a document cannot hold itself", name));
         const Cost& cost = found->second;
-        add(mark, cost, "the alias " + name + " repeats " + std::to_string(cost.nodes) + " node(s) and " +
-                            std::to_string(cost.bytes) + " bytes: ");
+        add(mark, cost, fmt::format("the alias {} repeats {} node(s) and {} bytes: ", name, cost.nodes, cost.bytes));
     }
     void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                          YAML::EmitterStyle::value) override {
@@ -89,14 +90,20 @@ private:
         bytes_ += cost.bytes;
         const int reach = level() + cost.depth - 1;
         if (nodes_ > limits_.max_nodes)
-            fail(mark, why + "the document expands to more than " + std::to_string(limits_.max_nodes) +
-                           " nodes (the limit; an alias counts the nodes it repeats)");
+            fail(mark,
+                 fmt::format(
+                     "{}the document expands to more than {} nodes (the limit; an alias counts the nodes it repeats)",
+                     why, limits_.max_nodes));
         if (bytes_ > limits_.max_scalar_bytes)
-            fail(mark, why + "the document's values expand to more than " + mebibytes(limits_.max_scalar_bytes) +
-                           " (the limit; an alias counts the bytes it repeats)");
+            fail(mark,
+                 fmt::format(
+                     "{}the document's values expand to more than {} (the limit; an alias counts the bytes it repeats)",
+                     why, mebibytes(limits_.max_scalar_bytes)));
         if (reach > limits_.max_depth)
-            fail(mark, why + "the document nests deeper than " + std::to_string(limits_.max_depth) +
-                           " levels (the limit; an alias counts the levels it repeats)");
+            fail(mark,
+                 fmt::format(
+                     "{}the document nests deeper than {} levels (the limit; an alias counts the levels it repeats)",
+                     why, limits_.max_depth));
         if (!open_.empty()) open_.back().deepest = std::max(open_.back().deepest, reach);
     }
 
@@ -143,8 +150,9 @@ private:
 
 Status check_limits(std::string_view text, const std::string& file, const Limits& limits) {
     if (text.size() > limits.max_file_bytes)
-        return make_error(ErrorCode::syntax, "the file is " + std::to_string(text.size()) + " bytes, over the limit of " +
-                                                 mebibytes(limits.max_file_bytes) + " for a YAML file",
+        return make_error(ErrorCode::syntax,
+                          fmt::format("the file is {} bytes, over the limit of {} for a YAML file", text.size(),
+                                      mebibytes(limits.max_file_bytes)),
                           SourceLocation{file});
     std::istringstream input{std::string(text)};
     ExpansionMeter meter(file, limits);

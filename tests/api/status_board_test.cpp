@@ -146,3 +146,43 @@ TEST_CASE("devloop up and shipper run print a log line alike, in the format of l
         CHECK(shipper_errors.str().empty());
     }
 }
+
+TEST_CASE("the board's columns: hours, three-digit replica counts, restarts and the last error, each in its place") {
+    std::ostringstream out;
+    FakeClock clock;
+    BoardOptions options;
+    options.terminal = true;
+    options.columns = [] { return 120; };
+    options.clock = [&clock] { return clock.now; };
+    StatusBoard board({"worker", "db"}, out, options);
+
+    tandem::ServiceStatus worker;
+    worker.name = "worker";
+    worker.state = tandem::ServiceState::degraded;
+    worker.port = 65535;
+    tandem::ReplicaStatus routed;
+    routed.routed = true;
+    worker.replicas.assign(100, routed);
+    worker.restarts = 12;
+    worker.last_error = "replica 7 exited with status 3";
+    tandem::ServiceStatus db;
+    db.name = "db";
+    db.state = tandem::ServiceState::completed;
+    board.update({worker, db});
+    clock.now += std::chrono::seconds(2 * 3600 + 5 * 60 + 59);
+    board.tick();
+
+    const auto lines = last_board(out.str(), 2);
+    REQUIRE(lines.size() == 2);
+    CHECK(without_colour(lines[0]) ==
+          "worker  degraded  2h05m   100/100 :65535 restarts 12  replica 7 exited with status 3");
+    CHECK(without_colour(lines[1]) == "db      completed 2h05m   0/0");
+    CHECK(contains(lines[0], "\033[33mdegraded\033[0m"));
+
+    std::ostringstream plain;
+    StatusBoard plain_board({"worker", "db"}, plain);
+    plain_board.on_event(event(RuntimeEventKind::failure, "db", "reset failed: exit 1"));
+    plain_board.on_event(event(RuntimeEventKind::crash, "worker", "replica 2 exited with status 1"));
+    CHECK(plain.str() == "db         | error: reset failed: exit 1\n"
+                         "worker     | crashed: replica 2 exited with status 1\n");
+}

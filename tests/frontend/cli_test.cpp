@@ -246,3 +246,25 @@ TEST_CASE("bad arguments exit 2 with a message that names them") {
     CHECK(no_file.exit_code == 1);
     CHECK(contains(no_file.err, "tandem.yaml"));
 }
+
+TEST_CASE("policies prints its two tables with columns aligned, a name longer than its column followed by a space") {
+    TempDir tmp;
+    tmp.write("tandem.yaml", "version: 1\npolicies:\n  staging-for-release:\n    from: harness\n"
+                             "    description: harness rules that allow a database reset\n"
+                             "    database:\n      reset: allow\nservices:\n  solo:\n    run: [sleep, '1000']\n");
+    auto list = devloop({"policies"}, tmp.path());
+    REQUIRE(list.exit_code == 0);
+    CHECK(list.out.rfind("policy sets (* active):\n* wip         built in        Work in progress", 0) == 0);
+    CHECK(contains(list.out, "\n  harness     built in        Release harness"));
+    CHECK(contains(list.out, "\n  staging-for-release from harness    harness rules that allow a database reset\n"));
+
+    auto show = devloop({"policies", "staging-for-release"}, tmp.path());
+    REQUIRE(show.exit_code == 0);
+    CHECK(show.out.rfind("policy set 'staging-for-release' (from harness): harness rules that allow a database reset\n"
+                         "\n"
+                         "knob                        value         seed-table row\n"
+                         "crash.on_crash              revert        Add segfaults to see what breaks\n",
+                         0) == 0);
+    CHECK(contains(show.out, "\ndatabase.reset              allow         Reset the database\n"));
+    CHECK(contains(show.out, "\nbootstrap.from_scratch      require_flag  Bring up all services from scratch\n"));
+}

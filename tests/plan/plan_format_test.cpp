@@ -273,3 +273,19 @@ TEST_CASE("format_table: a multi-line build command (build: |) is one line, cut 
           "  api  build  set -e ⏎ npm ci ⏎ npm run build                               (bootstrap)\n"
           "  web  build  python3 -m pip install --no-cache-dir --requirement require…  (bootstrap)\n");
 }
+
+TEST_CASE("format_table: a column's width counts characters, so a wide (CJK) command pads as many as it has") {
+    Plan plan;
+    plan.policy = "wip";
+    Action wide = build("api", false, false, "bootstrap");
+    wide.command = "echo 日本語";  // 8 characters, 14 bytes
+    Action narrow = build("web", false, false, "bootstrap");
+    narrow.command = "make web-and-more";
+    plan.waves = {tandem::Wave{{tandem::Step{"api", {wide}}, tandem::Step{"web", {narrow}}}}};
+    CHECK(tandem::format_table(plan) ==
+          "plan for policy 'wip'\n"
+          "audit: off · history: none · all updates at once\n"
+          "wave 1\n"
+          "  api  build  echo 日本語           (bootstrap)\n"
+          "  web  build  make web-and-more  (bootstrap)\n");
+}
