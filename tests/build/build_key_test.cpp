@@ -110,7 +110,7 @@ TEST_CASE("a build without declared inputs is keyed by the whole tree, ignored f
     CHECK(key_of(service, tree) != before);
 }
 
-TEST_CASE("the paths of watch rules that rebuild are inputs; those that only restart are not") {
+TEST_CASE("the paths of watch rules that rebuild are inputs, those that only restart are not") {
     TempDir tree;
     tree.write("src/main.c", "int main() {}\n");
     tree.write("config/build.h", "#define A 1\n");
@@ -125,7 +125,7 @@ TEST_CASE("the paths of watch rules that rebuild are inputs; those that only res
     CHECK(key_of(service, tree) != before);
 }
 
-TEST_CASE("the command, workdir, outputs, env and sandbox are in the key; network only under the sandbox") {
+TEST_CASE("the command, workdir, outputs, env and sandbox are in the key, the network only under the sandbox") {
     TempDir tree;
     tree.write("src/main.c", "int main() {}\n");
     tree.write("api/x", "x\n");
