@@ -101,7 +101,7 @@ TEST_CASE_FIXTURE(CachedRelease, "a commit that changes only a file the build do
 
     const auto data = upstream.commit({{"version.txt", "v2\n"}}, "data only");
     REQUIRE(engine.deployed(data));
-    CHECK(served_version(port) == "v2");                      // deployed: web restarted on the new data
+    CHECK(eventually([&] { return served_version(port) == "v2"; }, 10000ms));  // deployed: web restarted on the new data
     CHECK(builds() == builds_before);                          // the build command did not run
     CHECK(digest_of(*engine.runtime, "web") == digest);        // the same artifact (a build stamps a new nonce)
     const AuditServiceChange change = web_change(state.path(), data);
@@ -132,7 +132,7 @@ TEST_CASE_FIXTURE(CachedRelease, "a commit that changes a build input, the build
         const std::string digest = digest_of(*engine.runtime, "web");
         const auto commit = upstream.commit(c.files, std::string("changes ") + c.what);
         REQUIRE(engine.deployed(commit));
-        CHECK(served_version(port) == c.files.at("version.txt").substr(0, 2));
+        CHECK(eventually([&] { return served_version(port) == c.files.at("version.txt").substr(0, 2); }, 10000ms));
         CHECK(builds() == builds_before + 1);
         CHECK(digest_of(*engine.runtime, "web") != digest);
         const AuditServiceChange change = web_change(state.path(), commit);
