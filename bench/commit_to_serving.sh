@@ -5,8 +5,12 @@
 # `shipper sync` run right after each commit. The project is one `web` service (2 replicas of
 # tests/fixtures/test_service.cpp, an HTTP health probe every 100 ms) whose build copies the
 # binary and version.txt into out/, under the harness policy with short rollout timeouts (the
-# release tests' `release` set). bench/commit_to_serving.cpp commits, polls the port and splits
-# each sample with the deploy's audit record: detect (commit -> deploy started), build, rollout.
+# release tests' `release` set). CASE=data changes what a commit touches: version.txt is then a
+# data file the service reads from the commit's tree (a watch rule restarts web on it), not a
+# build input; the build compiles src/hello.c with cc besides copying the binary, and its
+# inputs are src/** (a commit of data only: the build's inputs are unchanged).
+# bench/commit_to_serving.cpp commits, polls the port and splits each sample with the deploy's
+# audit record: detect (commit -> deploy started), build, rollout.
 # No peer tool: Argo CD and Flux need a Kubernetes API server, which cannot be installed here;
 # the poll interval is the reference. A benchmark, not a test; uses 127.0.0.1 only.
 #
@@ -14,11 +18,13 @@
 #   COMMITS=50 MODES=poll POLL=2s bench/commit_to_serving.sh
 #   SAMPLES=1 bench/commit_to_serving.sh        # print every commit's split
 #   KEEP=1 bench/commit_to_serving.sh           # keep shipper's logs and state (printed path)
+#   CASE=data MODES=sync bench/commit_to_serving.sh  # commits that change a data file only
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TANDEM_BUILD_DIR:-$ROOT/build-bench}
+BUILD_TYPE=${BUILD_TYPE:-Release}  # RelWithDebInfo: reuse a developer's build directory as it is
 COMMITS=${COMMITS:-20}
 POLL=${POLL:-1s}
 PAUSE_MS=${PAUSE_MS:-300}
@@ -26,6 +32,7 @@ TIMEOUT_MS=${TIMEOUT_MS:-30000}
 REPLICAS=${REPLICAS:-2}
 MODES=${MODES:-poll sync}
 SAMPLES=${SAMPLES:-0}
+CASE=${CASE:-version}
 SERVICE_BIN=$BUILD/tests/tandem_test_service
 BENCH_BIN=$BUILD/bench/tandem_commit_bench
 SHIPPER_BIN=$BUILD/harness_frontend/shipper
@@ -38,7 +45,9 @@ esac
 for mode in $MODES; do
     [[ $mode == poll || $mode == sync ]] || { echo "unknown mode '$mode' in MODES (poll, sync)" >&2; exit 2; }
 done
+[[ $CASE == version || $CASE == data ]] || { echo "unknown CASE '$CASE' (version, data)" >&2; exit 2; }
 need git git
+[[ $CASE == data ]] && need cc gcc
 
 WORK=$(mktemp -d /tmp/tandem-commit-bench.XXXXXX)
 SHIPPER=""  # shipper's pid while it runs (started with setsid: its pid is its process group)
@@ -59,12 +68,38 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "building shipper, tandem_test_service and tandem_commit_bench in $BUILD ..." >&2
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DTANDEM_BUILD_BENCH=ON >/dev/null
 ninja -C "$BUILD" shipper tandem_test_service tandem_commit_bench >"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# make_repo DIR PORT: the watched repository, with tandem.yaml and version.txt committed on main.
+# The web service of CASE=version: its build copies the binary and version.txt (a build input).
+web_of_version_case() {
+    cat <<EOF
+    build:
+      command: mkdir -p out && cp $SERVICE_BIN out/svc && cp version.txt out/version
+      inputs: [version.txt]
+      outputs: [out]
+    run: [out/svc, --port, "\${port}", --version-file, out/version]
+EOF
+}
+
+# The web service of CASE=data: version.txt is data read from the commit's tree, restarted on.
+web_of_data_case() {
+    cat <<EOF
+    build:
+      command: mkdir -p out && cp $SERVICE_BIN out/svc && cc -O2 -o out/hello src/hello.c
+      inputs: [src/**]
+      outputs: [out]
+    run: [out/svc, --port, "\${port}", --version-file, version.txt]
+    watch:
+      - paths: [version.txt]
+        action: restart
+EOF
+}
+
+# make_repo DIR PORT: the watched repository, with tandem.yaml, version.txt and src/hello.c
+# committed on main.
 make_repo() {
     git init -q -b main "$1"
     git -C "$1" config user.name "Bench"
@@ -85,11 +120,7 @@ policies:
       max_errors: 3
 services:
   web:
-    build:
-      command: mkdir -p out && cp $SERVICE_BIN out/svc && cp version.txt out/version
-      inputs: [version.txt]
-      outputs: [out]
-    run: [out/svc, --port, "\${port}", --version-file, out/version]
+$(web_of_${CASE}_case)
     port: $2
     replicas: $REPLICAS
     stop_grace: 1s
@@ -99,6 +130,8 @@ services:
       failure_threshold: 2
 EOF
     echo "v0" >"$1/version.txt"
+    mkdir -p "$1/src"
+    printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >"$1/src/hello.c"
     git -C "$1" add -A
     git -C "$1" commit -q -m "first"
 }
@@ -135,7 +168,7 @@ echo "load average after: $(load)" >&2
 
 field() { local v; v=$(sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$WORK/$1.result"); echo "${v:-nan}"; }
 echo
-echo "Commit to serving: $COMMITS commits per mode, web with $REPLICAS replicas (HTTP probe every 100 ms), harness policy"
+echo "Commit to serving: $COMMITS commits per mode (CASE=$CASE), web with $REPLICAS replicas (HTTP probe every 100 ms), harness policy"
 echo "with gate_timeout 2s / drain_timeout 200ms, rolling; $(nproc) CPUs, load $(load)"
 printf "%-26s %10s %10s %10s %10s %10s %10s %10s\n" "mode" "median ms" "p95 ms" "detect" "prep" "build" "rollout" "failures"
 for mode in $MODES; do

@@ -129,7 +129,8 @@ int audit_show(const Options& options, const ToolDefaults& tool) {
         std::cout << mark(i + 1, verified) << "\n";
         for (const auto& s : e.services)
             std::cout << "      " << pad(s.service, 12) << pad(s.change, 9) << (s.old_digest.empty() ? "-" : s.old_digest.substr(0, 15))
-                      << " -> " << (s.new_digest.empty() ? "-" : s.new_digest.substr(0, 15)) << "\n";
+                      << " -> " << (s.new_digest.empty() ? "-" : s.new_digest.substr(0, 15))
+                      << (s.build.empty() ? "" : "  " + s.build + " (key " + s.build_key.substr(0, 15) + ")") << "\n";
         if (!e.message.empty()) std::cout << "      " << e.message << "\n";
     }
     return verified.ok ? 0 : report_error(broken, options, tool);

@@ -82,18 +82,6 @@ Status add_entry(const fs::path& full, const std::string& relative, Manifest& ma
     return Ok{};
 }
 
-// Paths are escaped so that a newline in a file name cannot forge a manifest line.
-std::string escaped(const std::string& path) {
-    std::string out;
-    out.reserve(path.size());
-    for (const char c : path) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
-
 std::string line_of(const std::string& path, const ManifestEntry& entry) {
     static constexpr std::array<const char*, 3> kTypes = {"file", "dir", "symlink"};
     return fmt::format("{}{}{} {}\n", kTypes[static_cast<std::size_t>(entry.type)], entry.executable ? " x " : " - ",
@@ -117,6 +105,17 @@ std::map<std::string, std::string> lines_by_path(std::string_view text) {
 }
 
 }  // namespace
+
+std::string escaped(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
 
 Error errno_error(const std::string& what, const fs::path& path) {
     return make_error(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
@@ -156,6 +155,13 @@ Result<Manifest> manifest_of_outputs(const fs::path& dir, const std::vector<std:
 Result<Manifest> manifest_of_tree(const fs::path& root) {
     Manifest manifest;
     if (Status added = add_children(root, "", manifest); !added) return added.error();
+    return manifest;
+}
+
+Result<Manifest> manifest_of_files(const fs::path& dir, const std::vector<std::string>& files) {
+    Manifest manifest;
+    for (const auto& file : files)
+        if (Status added = add_entry(dir / file, file, manifest); !added) return added.error();
     return manifest;
 }
 

@@ -22,6 +22,10 @@ struct ManifestEntry {
 // By relative path ("bin/app"); a directory sorts before what it holds.
 using Manifest = std::map<std::string, ManifestEntry>;
 
+// `text` with backslashes and newlines escaped, so that a newline in a file name (or in a
+// build key's value) cannot forge a line of its own.
+std::string escaped(std::string_view text);
+
 // "cannot <what> <path>: <strerror(errno)>" as an ErrorCode::io error.
 Error errno_error(const std::string& what, const std::filesystem::path& path);
 
@@ -33,6 +37,9 @@ Result<std::string> output_path(const std::string& output, const std::filesystem
 Result<Manifest> manifest_of_outputs(const std::filesystem::path& dir, const std::vector<std::string>& outputs);
 // Everything below `root` (root itself is not an entry).
 Result<Manifest> manifest_of_tree(const std::filesystem::path& root);
+// Exactly `files` (paths relative to `dir`, each a file or a symlink, which is not followed):
+// what a build reads, for its key. A file that cannot be read is an ErrorCode::io error.
+Result<Manifest> manifest_of_files(const std::filesystem::path& dir, const std::vector<std::string>& files);
 
 // "<file|dir|symlink> <x|-> <path> <hash|->\n" per entry, in path order.
 std::string manifest_text(const Manifest& manifest);

@@ -24,9 +24,13 @@ bool is_hex(std::string_view text) {
 
 nlohmann::ordered_json entry_json(const AuditEntry& entry) {
     nlohmann::ordered_json services = nlohmann::ordered_json::array();
-    for (const auto& s : entry.services)
-        services.push_back({{"service", s.service}, {"old_digest", s.old_digest},
-                            {"new_digest", s.new_digest}, {"change", s.change}});
+    for (const auto& s : entry.services) {
+        nlohmann::ordered_json service{{"service", s.service}, {"old_digest", s.old_digest},
+                                       {"new_digest", s.new_digest}, {"change", s.change}};
+        if (!s.build.empty()) service["build"] = s.build;
+        if (!s.build_key.empty()) service["build_key"] = s.build_key;
+        services.push_back(std::move(service));
+    }
     nlohmann::ordered_json j{{"time", format_utc(entry.time)},
                              {"event", entry.event},
                              {"actor", entry.actor},
@@ -57,7 +61,7 @@ AuditEntry entry_from_json(const nlohmann::json& j) {
         *field = j.value(key, std::string{});
     for (const auto& s : j.value("services", nlohmann::json::array()))
         entry.services.push_back({s.value("service", ""), s.value("old_digest", ""), s.value("new_digest", ""),
-                                  s.value("change", "")});
+                                  s.value("change", ""), s.value("build", ""), s.value("build_key", "")});
     entry.incident = j.value("incident", false);
     entry.build_ms = j.value("build_ms", std::int64_t{-1});
     entry.rollout_ms = j.value("rollout_ms", std::int64_t{-1});

@@ -4,6 +4,8 @@
 
 #include <tandem/git_tree.hpp>
 
+#include "build/file_tree_builder.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace tandem {
@@ -23,6 +25,11 @@ Result<std::unique_ptr<ReleaseLoop>> ReleaseLoop::start(const Options& options, 
     if (!mirror) return mirror.error();
     state->mirror.emplace(std::move(*mirror));
     state->store.emplace(state->workspace.store());
+    State* events = state.get();
+    state->builder = std::make_unique<FileTreeBuilder>(runtime, *state->store, state->workspace.builds(),
+                                                       [events](const RuntimeEvent& e) {
+                                                           if (events->on_event) events->on_event(e);
+                                                       });
     auto history = ReleaseHistory::load(state->workspace.history_file());
     if (!history) return history.error();
     state->history = std::move(*history);
@@ -175,7 +182,7 @@ void ReleaseLoop::runtime_event(const RuntimeEvent& event) {
         if (const ReleaseRecord* record = state_->history.find(entry.commit))
             if (auto it = record->artifacts.find(restart->service); it != record->artifacts.end()) digest = it->second;
     }
-    entry.services.push_back(AuditServiceChange{restart->service, digest, digest, "restart"});
+    entry.services.push_back(AuditServiceChange{restart->service, digest, digest, "restart", {}, {}});
     if (auto recorded = state_->record(state_->current_policy(), std::move(entry)); !recorded)
         state_->emit(RuntimeEventKind::failure, "the audit record of a crash restart of " + restart->service +
                                                     " failed: " + recorded.error().to_string());

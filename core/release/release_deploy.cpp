@@ -91,66 +91,43 @@ bool plans_build(const Plan& plan, const std::string& service) {
     return false;
 }
 
-std::string build_key(const Spec& spec, const ServiceSpec& service, const std::string& commit) {
-    return commit + "/" + service.name + "/" + fingerprint(spec, service);
-}
+struct Artifacts {
+    std::map<std::string, std::string> digests;   // service -> artifact digest
+    std::map<std::string, BuiltArtifact> builds;  // the services the builder was asked for
+};
 
-// The artifact of every service with a build: from the store when this commit built it
-// before or nothing it reads changed, otherwise built now in a scratch copy of the snapshot.
-Result<std::map<std::string, std::string>> build_artifacts(ReleaseLoop::State& s, const DeployTarget& target,
-                                                           const Prepared& prepared, const Plan& first_plan) {
+// The artifact of every service with a build: the running one when the plan builds nothing
+// for it, otherwise the builder's (reused when a build with the same key stored one).
+Result<Artifacts> build_artifacts(ReleaseLoop::State& s, const DeployTarget& target, const Prepared& prepared,
+                                  const Plan& first_plan) {
     const Spec& spec = prepared.project.spec;
     const ReleaseRecord* current = s.history.find(s.history.deployed);
-    std::map<std::string, std::string> artifacts;
-    Wave builds;
+    Artifacts artifacts;
+    std::vector<std::string> wanted;
     for (const ServiceSpec& service : spec.services) {
         if (!service.build) continue;
-        if (auto stored = s.store->lookup(build_key(spec, service, target.commit.id))) {
-            artifacts[service.name] = *stored;
-            continue;
-        }
         if (current && !plans_build(first_plan, service.name)) {
             auto it = current->artifacts.find(service.name);
             if (it != current->artifacts.end() && s.store->contains(it->second)) {
-                artifacts[service.name] = it->second;
+                artifacts.digests[service.name] = it->second;
                 continue;
             }
         }
-        builds.steps.push_back(Step{service.name, {build_action(service, prepared.project.policy, "commit " +
-                                                                    target.commit.short_id(), {})}});
+        wanted.push_back(service.name);
     }
-    if (builds.steps.empty()) return artifacts;
-    auto dir = s.workspace.fresh_build_dir(target.commit.id, prepared.snapshot);
-    if (!dir) return dir.error();
-    Plan plan;
-    plan.policy = prepared.project.policy.name;
-    plan.revision = target.commit.id;
-    plan.max_parallel = prepared.project.policy.updates.max_parallel;
-    plan.waves.push_back(builds);
-    ApplyOptions where;
-    where.root = *dir / s.options.project_dir;
-    where.state_root = s.workspace.state_root();
-    where.build_root = *dir;  // the whole scratch copy: a project in a subdirectory may build from its siblings
-    if (auto built = s.runtime->apply(spec, prepared.project.policy, plan, where); !built) {
-        s.workspace.remove_build_dir(target.commit.id);
-        return built.error();
+    if (wanted.empty()) return artifacts;
+    const BuildSource source{prepared.snapshot, s.options.project_dir, s.workspace.state_root(), target.commit.id,
+                             "commit " + target.commit.short_id()};
+    auto built = s.builder->build(spec, prepared.project.policy, source, wanted);
+    if (!built) return built.error();
+    for (BuiltArtifact& artifact : *built) {
+        artifacts.digests[artifact.service] = artifact.artifact.digest;
+        artifacts.builds[artifact.service] = std::move(artifact);
     }
-    for (const Step& step : builds.steps) {
-        const ServiceSpec& service = *spec.find(step.service);
-        auto digest = s.store->put(where.root, service.build->outputs);
-        if (!digest) {
-            s.workspace.remove_build_dir(target.commit.id);
-            return digest.error();
-        }
-        (void)s.store->remember(build_key(spec, service, target.commit.id), *digest);
-        artifacts[service.name] = *digest;
-    }
-    s.workspace.remove_build_dir(target.commit.id);
     return artifacts;
 }
 
-std::vector<AuditServiceChange> changes_of(const Plan& plan, const Observed& observed,
-                                           const std::map<std::string, std::string>& artifacts) {
+std::vector<AuditServiceChange> changes_of(const Plan& plan, const Observed& observed, const Artifacts& artifacts) {
     std::vector<AuditServiceChange> changes;
     for (const auto& wave : plan.waves)
         for (const auto& step : wave.steps)
@@ -158,11 +135,17 @@ std::vector<AuditServiceChange> changes_of(const Plan& plan, const Observed& obs
                 if (action.kind != ActionKind::start && action.kind != ActionKind::replace &&
                     action.kind != ActionKind::stop)
                     continue;
-                AuditServiceChange change{action.service, {}, {}, to_string(action.kind)};
+                AuditServiceChange change{action.service, {}, {}, to_string(action.kind), {}, {}};
                 if (auto it = observed.services.find(action.service); it != observed.services.end())
                     change.old_digest = it->second.artifact_digest;
-                if (auto it = artifacts.find(action.service); it != artifacts.end() && action.kind != ActionKind::stop)
+                if (auto it = artifacts.digests.find(action.service);
+                    it != artifacts.digests.end() && action.kind != ActionKind::stop)
                     change.new_digest = it->second;
+                if (auto it = artifacts.builds.find(action.service);
+                    it != artifacts.builds.end() && action.kind != ActionKind::stop) {
+                    change.build = to_string(it->second.outcome);
+                    change.build_key = it->second.key.digest;
+                }
                 changes.push_back(std::move(change));
             }
     return changes;
@@ -191,7 +174,7 @@ void collect_garbage(ReleaseLoop::State& s) {
 
 struct Rollout {
     Plan plan;
-    std::map<std::string, std::string> artifacts;
+    Artifacts artifacts;
     Observed observed;
     std::int64_t build_ms = -1;
 };
@@ -214,8 +197,8 @@ Result<Rollout> plan_rollout(ReleaseLoop::State& s, const DeployTarget& target, 
         return rollout;
     }
     if (target.kept) {
-        rollout.artifacts = target.kept->artifacts;
-        for (const auto& [service, digest] : rollout.artifacts)
+        rollout.artifacts.digests = target.kept->artifacts;
+        for (const auto& [service, digest] : rollout.artifacts.digests)
             if (const ServiceSpec* spec = project.spec.find(service); spec && spec->build && !s.store->contains(digest))
                 return make_error(ErrorCode::io, "the artifact " + digest + " of '" + service + "' at commit " +
                                                      target.commit.short_id() + " is no longer in the store");
@@ -226,7 +209,7 @@ Result<Rollout> plan_rollout(ReleaseLoop::State& s, const DeployTarget& target, 
         rollout.artifacts = std::move(*built);
         rollout.build_ms = ms_since(started);
     }
-    request.artifacts = rollout.artifacts;
+    request.artifacts = rollout.artifacts.digests;
     auto plan = make_plan(project.spec, rollout.observed, project.policy, request);
     if (!plan) return plan.error();
     rollout.plan = std::move(*plan);
@@ -238,7 +221,7 @@ Result<std::filesystem::path> prepare_release_dir(ReleaseLoop::State& s, const D
     auto dir = s.workspace.ensure_release_dir(target.commit.id, prepared.snapshot);
     if (!dir) return dir.error();
     const auto root = (*dir / s.options.project_dir).lexically_normal();
-    for (const auto& [service, digest] : rollout.artifacts) {
+    for (const auto& [service, digest] : rollout.artifacts.digests) {
         const ServiceSpec* spec = prepared.project.spec.find(service);
         if (!spec || !spec->build) continue;
         if (auto linked = s.store->link_outputs(digest, root, spec->build->outputs); !linked) return linked.error();
@@ -249,7 +232,7 @@ Result<std::filesystem::path> prepare_release_dir(ReleaseLoop::State& s, const D
 void remember_success(ReleaseLoop::State& s, const DeployTarget& target, Prepared& prepared, const Rollout& rollout) {
     std::lock_guard lock(s.mutex);
     ReleaseRecord record{target.commit.id, target.commit.author, target.commit.subject,
-                         std::chrono::system_clock::now(), target.actor, target.event, rollout.artifacts};
+                         std::chrono::system_clock::now(), target.actor, target.event, rollout.artifacts.digests};
     s.history.add(std::move(record), prepared.project.policy.history.keep);
     s.history.deployed = target.commit.id;
     s.history.previous = last_good(s.history, target.commit.id);
@@ -316,7 +299,7 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     auto root = prepare_release_dir(s, target, *prepared, *rollout);
     const auto snapshot_root = (prepared->snapshot / s.options.project_dir).lexically_normal();
     Status applied = root ? attach_source_digests(rollout->plan, prepared->project.spec, snapshot_root, *root,
-                                                  rollout->artifacts)
+                                                  rollout->artifacts.digests)
                           : Status(root.error());
     entry.services = changes_of(rollout->plan, rollout->observed, rollout->artifacts);
     const auto rollout_started = Clock::now();

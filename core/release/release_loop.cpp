@@ -141,7 +141,7 @@ Result<ReleaseOutcome> service_request(ReleaseLoop::State& s, const ReleaseJob& 
     std::string digest;
     if (current)
         if (auto it = current->artifacts.find(job.argument); it != current->artifacts.end()) digest = it->second;
-    entry.services.push_back(AuditServiceChange{job.argument, digest, digest, reset ? "reset" : "replace"});
+    entry.services.push_back(AuditServiceChange{job.argument, digest, digest, reset ? "reset" : "replace", {}, {}});
     entry.outcome = applied ? "succeeded" : "failed";
     entry.message = applied ? std::string{} : applied.error().to_string();
     if (auto recorded = s.record(project.policy, std::move(entry)); !recorded) return recorded.error();

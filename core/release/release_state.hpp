@@ -9,6 +9,7 @@
 
 #include <tandem/artifact_store.hpp>
 #include <tandem/audit_log.hpp>
+#include <tandem/builder.hpp>
 #include <tandem/git_mirror.hpp>
 #include <tandem/release_loop.hpp>
 
@@ -38,6 +39,7 @@ struct ReleaseLoop::State {
     release::ReleaseWorkspace workspace;
     std::optional<GitMirror> mirror;
     std::optional<ArtifactStore> store;
+    std::unique_ptr<Builder> builder;  // builds into `store`, on `runtime`
     std::mutex audit_mutex;           // record() runs on the worker and on API threads
     std::unique_ptr<AuditLog> audit;  // open while the policy audits
     std::unique_ptr<AuditCheckpointWriter> checkpoints;  // with Options::checkpoints

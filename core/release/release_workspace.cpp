@@ -1,7 +1,8 @@
-// Copies of commit snapshots to build and run in, and their clean-up.
+// Copies of commit snapshots to run in, and their clean-up.
 #include "release/release_workspace.hpp"
 
 #include "support/read_only_tree.hpp"
+#include "support/writable_copy.hpp"
 
 #include <unistd.h>
 
@@ -15,43 +16,9 @@ Error workspace_error(const fs::path& path, const std::string& what, const std::
     return make_error(ErrorCode::io, "cannot " + what + ": " + ec.message(), SourceLocation{path.string(), 0, 0});
 }
 
-// Copies a snapshot to `to` (symlinks as symlinks) and makes its directories writable, so that
-// builds can write their outputs and services their files; the copied files keep their modes.
-Status copy_writable(const fs::path& from, const fs::path& to) {
-    std::error_code ec;
-    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) return workspace_error(to, "copy the snapshot " + from.string(), ec);
-    fs::permissions(to, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                            fs::perms::others_read | fs::perms::others_exec, ec);
-    for (auto it = fs::recursive_directory_iterator(to, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        if (it->is_directory() && !it->is_symlink())
-            fs::permissions(it->path(), fs::perms::owner_write, fs::perm_options::add, ec);
-    }
-    if (ec) return workspace_error(to, "make the copy writable", ec);
-    return Ok{};
-}
-
 }  // namespace
 
 ReleaseWorkspace::ReleaseWorkspace(fs::path state_dir) : state_dir_(std::move(state_dir)) {}
-
-Result<fs::path> ReleaseWorkspace::fresh_build_dir(const std::string& commit, const fs::path& snapshot) const {
-    const fs::path dir = state_dir_ / "builds" / commit;
-    (void)remove_read_only_tree(dir);
-    std::error_code ec;
-    fs::create_directories(dir.parent_path(), ec);
-    if (ec) return workspace_error(dir.parent_path(), "create the build directory", ec);
-    if (auto copied = copy_writable(snapshot, dir); !copied) {
-        (void)remove_read_only_tree(dir);
-        return copied.error();
-    }
-    return dir;
-}
-
-void ReleaseWorkspace::remove_build_dir(const std::string& commit) const {
-    (void)remove_read_only_tree(state_dir_ / "builds" / commit);
-}
 
 Result<fs::path> ReleaseWorkspace::ensure_release_dir(const std::string& commit, const fs::path& snapshot) const {
     const fs::path dir = release_dir(commit);

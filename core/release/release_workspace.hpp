@@ -26,9 +26,8 @@ public:
     // outlives every deploy and rollback.
     std::filesystem::path state_root() const { return state_dir_ / "state"; }
 
-    // A writable copy of `snapshot` to build in, made afresh (a leftover of an interrupted build is removed).
-    Result<std::filesystem::path> fresh_build_dir(const std::string& commit, const std::filesystem::path& snapshot) const;
-    void remove_build_dir(const std::string& commit) const;
+    // Where builds run, each in a scratch copy of its commit's snapshot (see FileTreeBuilder).
+    std::filesystem::path builds() const { return state_dir_ / "builds"; }
     // The release directory of `commit`, copied from its snapshot the first time.
     Result<std::filesystem::path> ensure_release_dir(const std::string& commit,
                                                      const std::filesystem::path& snapshot) const;

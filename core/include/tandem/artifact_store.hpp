@@ -41,9 +41,9 @@ public:
     Status link_outputs(const std::string& digest, const std::filesystem::path& dir,
                         const std::vector<std::string>& outputs) const;
 
-    // A build key (e.g. commit + service fingerprint) remembered for its artifact, so that the
-    // same commit built twice reuses the stored artifact. lookup() returns the digest only if
-    // the artifact is still stored.
+    // A build key (the digest build_key() gives: inputs, command, env, ...) remembered for its
+    // artifact, so that a build with the same key reuses the stored artifact instead of
+    // running. lookup() returns the digest only if the artifact is still stored.
     std::optional<std::string> lookup(const std::string& key) const;
     Status remember(const std::string& key, const std::string& digest);
 

@@ -26,6 +26,11 @@ struct AuditServiceChange {
     std::string old_digest;  // artifact digests ("sha256:..."); empty when none
     std::string new_digest;
     std::string change;      // "start", "replace", "stop", "unchanged", ...
+    // When the deploy asked the builder for the service's artifact: "built" (the build ran) or
+    // "reused" (an artifact stored under the same build key), and that key ("sha256:...").
+    // Empty otherwise (no build, or the running artifact kept because the plan builds nothing).
+    std::string build;
+    std::string build_key;
 };
 
 struct AuditEntry {
