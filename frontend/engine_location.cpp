@@ -46,29 +46,29 @@ EngineLocation locate_release_state(const Options& options) {
     return find_engine(project_start(options), ".shipper");
 }
 
-EngineLocation locate_engine(const Options& options, const ToolDefaults& tool) {
-    const bool git = tool.default_source == SourceKind::git;
-    EngineLocation release;
-    if (options.state_dir || git) {
-        release = locate_release_state(options);
-        if (release.running || options.state_dir) return release;
-    }
-    // devloop's engine, which shipper's commands reach too (`shipper up` keeps it in .tandem/).
+EngineLocation locate_engine(const Options& options, const ToolDefaults&) {
+    if (options.state_dir) return locate_release_state(options);
+    // The engine of the command line's source first (git: `run`'s .shipper/, disk: `up`'s
+    // .tandem/), then a running engine of the other.
+    const bool git = options.source == SourceKind::git;
+    EngineLocation release = locate_release_state(options);
     EngineLocation project = find_engine(project_start(options), ".tandem");
-    return !git || project.running ? project : release;
+    EngineLocation& own = git ? release : project;
+    EngineLocation& other = git ? project : release;
+    return own.running || !other.running ? own : other;
 }
 
-Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool) {
-    const bool git = tool.default_source == SourceKind::git;
+Error no_engine_found(const EngineLocation& where, const Options& options, const ToolDefaults& tool) {
+    const bool git = options.source == SourceKind::git;
+    const std::string start = "`" + tool.program + (git ? " run`" : " up`");
     if (where.checked.empty())
         return make_error(ErrorCode::io, "no engine is running for this state directory (no socket at " +
-                                             (where.state_dir / "control.sock").string() + "): start one with " +
-                                             (git ? "`shipper run`" : "`devloop up`"));
+                                             (where.state_dir / "control.sock").string() + "): start one with " + start);
     std::string dirs;
     for (const auto& dir : where.checked) dirs += (dirs.empty() ? "" : ", ") + dir.string();
     const std::string names = git ? ".shipper/control.sock (or .tandem/control.sock)" : ".tandem/control.sock";
     return make_error(ErrorCode::io, "no engine is running for this project: no " + names + " in " + dirs +
-                                         " (start one with " + (git ? "`shipper run`" : "`devloop up`") +
+                                         (git ? "" : " (nor .shipper/control.sock)") + " (start one with " + start +
                                          ", or give --state-dir DIR)");
 }
 
