@@ -1,6 +1,6 @@
 // The CLI's side of the engine's HTTP API: when an engine serves one (it records its address in
-// `<state dir>/api.json`), status, logs, trigger, sync and rollback go through it, the same
-// API the web page uses; otherwise through the control socket.
+// `<state dir>/api.json`), the commands that ask the engine go through it, the same API the web
+// page uses; otherwise through the control socket.
 #pragma once
 
 #include "frontend/options.hpp"

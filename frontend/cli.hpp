@@ -2,17 +2,21 @@
 // the tool's defaults; the commands themselves are calls into the library.
 #pragma once
 
+#include <tandem/operations.hpp>
+
 #include <string>
 
 namespace tandem::cli {
 
-enum class SourceKind { disk, git };
+// Where a command line reads the project from (--source, --repo, or the tool's default); the
+// commands a source has follow from it, not from the tool.
+using tandem::SourceKind;
 
 struct ToolDefaults {
     std::string program;         // "devloop"
     std::string summary;         // one line for --help
     std::string default_policy;  // the policy set used when neither --policy nor `policy:` names one
-    SourceKind default_source = SourceKind::disk;
+    SourceKind default_source = SourceKind::disk;  // without --repo or --source
 };
 
 // Parses argv, runs the command, prints its result. Returns the process exit code:

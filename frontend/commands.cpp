@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -24,14 +25,25 @@ namespace {
 
 struct Command {
     std::string_view name;
-    std::string_view usage;    // operands after the name
+    std::string usage;         // operands after the name
     std::string_view summary;  // one line for --help
-    int (*body)(const Options&, const ToolDefaults&);
-    bool release = false;  // a command of the git-following engine (shipper's), not offered by devloop
+    int (*body)(const Options&, const ToolDefaults&) = nullptr;
+    const EngineOperation* operation = nullptr;  // set: the command asks the running engine to do it
+    // The source the command line must read to have this command (run: git, up: disk); the
+    // engine's operations are checked by the engine, against the source it runs.
+    std::optional<SourceKind> source = std::nullopt;
+    bool git = false;  // a command of a git source (help marks it)
 };
 
-bool offered(const Command& command, const ToolDefaults& tool) {
-    return !command.release || tool.default_source == SourceKind::git;
+// "`run` needs a git source, and this command line reads files on disk: give --repo ...".
+Status check_source(const Command& command, const Options& options) {
+    if (!command.source || *command.source == options.source) return Ok{};
+    const std::string hint = *command.source == SourceKind::git
+                                 ? "give --repo URL_OR_PATH (and --ref BRANCH; --source git for the repository holding -f)"
+                                 : "add --source disk (without --repo)";
+    return make_error(ErrorCode::usage, "`" + std::string(command.name) + "` needs a " + to_string(*command.source) +
+                                            " source, and this command line reads " +
+                                            (options.source == SourceKind::git ? "git" : "files on disk") + ": " + hint);
 }
 
 int validate_command(const Options& options, const ToolDefaults& tool) {
@@ -111,32 +123,40 @@ int version_command(const Options&, const ToolDefaults& tool) {
 
 int help_command(const Options& options, const ToolDefaults& tool);
 
+// An engine operation's command. History and audit are answered here, from the state
+// directory, so that they work with the engine stopped too.
+Command operation_command_row(const EngineOperation& operation) {
+    if (operation.name == "history") return {"history", "", operation.summary, history_command, nullptr, {}, true};
+    if (operation.name == "audit")
+        return {"audit", "verify|show|repair",
+                "check the audit log's hash chain (and its signed checkpoints), print its records, or record a break",
+                audit_command, nullptr, {}, true};
+    return {operation.name, operation_usage(operation), operation.summary, nullptr, &operation, {}, operation.git_only};
+}
+
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table{
-        {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
-        {"run", "", "follow --repo's --ref: deploy each new commit, one audited rollout at a time, until Ctrl+C",
-         run_command, true},
-        {"up", "", "bring every service up as local processes and keep them running until Ctrl+C", up_command},
-        {"status", "", "show the running engine's services (from a second terminal)", status_command},
-        {"logs", "SERVICE", "print a service's recent log lines; -f keeps following them", logs_command},
-        {"down", "", "stop the running engine and every service it started", down_command},
-        {"reset", "SERVICE", "stop the service, empty its state, run its reset command, start it", reset_command},
-        {"trigger", "SERVICE", "rebuild and restart the service in the running engine", trigger_command},
-        {"sync", "", "make the running engine fetch now and deploy the newest commit; waits for the outcome",
-         sync_command, true},
-        {"history", "", "list the kept releases (newest first), the deployed one marked *", history_command, true},
-        {"diff", "REV", "show the plan a deploy of REV (commit, branch or tag) would carry out now", diff_command, true},
-        {"rollback", "[REV]", "redeploy a kept release (default: the one before) from its artifacts, and pin it",
-         rollback_command, true},
-        {"audit", "verify|show|repair", "check the audit log's hash chain (and its signed checkpoints), print its "
-                                      "records, or record a break", audit_command, true},
-        {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
-        {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
-         ls_watched_command},
-        {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},
-        {"version", "", "print the version", version_command},
-        {"help", "", "show this help", help_command},
-    };
+    static const std::vector<Command> table = [] {
+        std::vector<Command> t{
+            {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
+            {"run", "",
+             "follow --repo's --ref: deploy each new commit, one rollout at a time (audited where the policy "
+             "audits), until Ctrl+C",
+             run_command, nullptr, SourceKind::git, true},
+            {"up", "", "bring every service up as local processes and keep them running until Ctrl+C", up_command,
+             nullptr, SourceKind::disk},
+        };
+        for (const EngineOperation& operation : engine_operations()) t.push_back(operation_command_row(operation));
+        const std::vector<Command> local{
+            {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
+            {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
+             ls_watched_command},
+            {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},
+            {"version", "", "print the version", version_command},
+            {"help", "", "show this help", help_command},
+        };
+        t.insert(t.end(), local.begin(), local.end());
+        return t;
+    }();
     return table;
 }
 
@@ -144,12 +164,13 @@ int help_command(const Options&, const ToolDefaults& tool) {
     std::cout << tool.program << " - " << tool.summary << "\n\nUsage: " << tool.program
               << " [options] COMMAND [operands]\n\nCommands:\n";
     for (const auto& c : commands()) {
-        if (!offered(c, tool)) continue;
-        std::string head = std::string(c.name) + (c.usage.empty() ? "" : " " + std::string(c.usage));
+        std::string head = std::string(c.name) + (c.usage.empty() ? "" : " " + c.usage);
         head.resize(std::max<std::size_t>(head.size() + 1, 18), ' ');
-        std::cout << "  " << head << c.summary << "\n";
+        std::cout << "  " << head << c.summary << (c.git ? " (git source)" : "") << "\n";
     }
-    std::cout << "\n" << options_help(tool);
+    std::cout << "\nCommands marked (git source) need an engine that follows a git ref (`run --repo R --ref B`);\n"
+                 "an engine that runs files on disk (`up`) refuses them with an error naming the command.\n\n"
+              << options_help(tool);
     return 0;
 }
 
@@ -166,16 +187,16 @@ int run(int argc, char** argv, const ToolDefaults& tool) {
         return 2;
     }
     for (const auto& c : commands()) {
-        if (c.name != options->command || !offered(c, tool)) continue;
+        if (c.name != options->command) continue;
         if (c.usage.empty() && !options->operands.empty())
             return report_error(make_error(ErrorCode::usage, std::string(c.name) + " takes no operand, got '" +
                                                                  options->operands.front() + "'"),
                                 *options, tool);
-        return c.body(*options, tool);
+        if (auto fits = check_source(c, *options); !fits) return report_error(fits.error(), *options, tool);
+        return c.operation ? operation_command(*c.operation, *options, tool) : c.body(*options, tool);
     }
     std::string list;
-    for (const auto& c : commands())
-        if (offered(c, tool)) list += (list.empty() ? "" : ", ") + std::string(c.name);
+    for (const auto& c : commands()) list += (list.empty() ? "" : ", ") + std::string(c.name);
     return report_error(make_error(ErrorCode::usage, "unknown command '" + options->command + "' (commands: " + list + ")"),
                         *options, tool);
 }

@@ -55,30 +55,30 @@ EngineLocation locate_release_state(const Options& options) {
     return find_engine(project_start(options), ".shipper");
 }
 
-EngineLocation locate_engine(const Options& options, const ToolDefaults& tool) {
-    const bool git = tool.default_source == SourceKind::git;
-    EngineLocation release;
-    if (options.state_dir || git) {
-        release = locate_release_state(options);
-        if (release.running || options.state_dir) return release;
-    }
-    // devloop's engine, which shipper's commands reach too (`shipper up` keeps it in .tandem/).
+EngineLocation locate_engine(const Options& options, const ToolDefaults&) {
+    if (options.state_dir) return locate_release_state(options);
+    // The engine of the command line's source first (git: `run`'s .shipper/, disk: `up`'s
+    // .tandem/), then a running engine of the other.
+    const bool git = options.source == SourceKind::git;
+    EngineLocation release = locate_release_state(options);
     EngineLocation project = find_engine(project_start(options), ".tandem");
-    return !git || project.running ? project : release;
+    EngineLocation& own = git ? release : project;
+    EngineLocation& other = git ? project : release;
+    return own.running || !other.running ? own : other;
 }
 
-Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool) {
-    const bool git = tool.default_source == SourceKind::git;
+Error no_engine_found(const EngineLocation& where, const Options& options, const ToolDefaults& tool) {
+    const bool git = options.source == SourceKind::git;
+    const std::string start = "`" + tool.program + (git ? " run`" : " up`");
     if (where.checked.empty())
-        return make_error(
-            ErrorCode::io,
-            fmt::format("no engine is running for this state directory (no socket at {}): start one with {}",
-                        (where.state_dir / "control.sock").string(), git ? "`shipper run`" : "`devloop up`"));
+        return make_error(ErrorCode::io,
+                          fmt::format("no engine is running for this state directory (no socket at {}): start one with {}",
+                                      (where.state_dir / "control.sock").string(), start));
     const std::string names = git ? ".shipper/control.sock (or .tandem/control.sock)" : ".tandem/control.sock";
     return make_error(ErrorCode::io,
-                      fmt::format("no engine is running for this project: no {} in {} (start one with {}, or give "
+                      fmt::format("no engine is running for this project: no {} in {}{} (start one with {}, or give "
                                   "--state-dir DIR)",
-                                  names, checked_list(where), git ? "`shipper run`" : "`devloop up`"));
+                                  names, checked_list(where), git ? "" : " (nor .shipper/control.sock)", start));
 }
 
 // " (looked for .shipper in /a/b, /a, /; give --state-dir DIR)" when the state directory was

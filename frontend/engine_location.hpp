@@ -21,9 +21,10 @@ struct EngineLocation {
 // else the nearest holding `name/` (an engine's records, the engine stopped); else `start/name`.
 EngineLocation find_engine(const std::filesystem::path& start, const std::string& name);
 
-// The engine a command of `tool` talks to: with --state-dir that directory; otherwise searched
-// for from the directory of -f (the current directory by default): shipper looks for `.shipper`
-// and then `.tandem`, devloop for `.tandem`.
+// The engine a command talks to: with --state-dir that directory; otherwise searched for from
+// the directory of -f (the current directory by default). A git source (shipper's default,
+// --repo, --source git) looks for `run`'s `.shipper` and then `.tandem`; a disk source for
+// `up`'s `.tandem` and then `.shipper`.
 EngineLocation locate_engine(const Options& options, const ToolDefaults& tool);
 
 // shipper run's state directory for history and audit, which read it with the engine stopped
@@ -35,6 +36,6 @@ EngineLocation locate_release_state(const Options& options);
 std::string where_looked(const EngineLocation& where);
 
 // "no engine is running for this project: no .shipper/control.sock in /a/b, /a, / (...)".
-Error no_engine_found(const EngineLocation& where, const ToolDefaults& tool);
+Error no_engine_found(const EngineLocation& where, const Options& options, const ToolDefaults& tool);
 
 }  // namespace tandem::cli

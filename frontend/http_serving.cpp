@@ -53,7 +53,7 @@ std::string engine_user() {
 Result<ServedApi> serve_http(const Options& options, const ToolDefaults& tool, ControlHandler& engine,
                                             const HttpServing& serving) {
     if (options.http_port == -1) return ServedApi{};
-    const bool git = tool.default_source == SourceKind::git;
+    const bool git = engine.source() == SourceKind::git;  // run's engine, not the tool's default
     HttpApiOptions http;
     // --http-port, then tandem.yaml's access.port, then the tool's default.
     const std::optional<int> chosen = options.http_port ? options.http_port : serving.port;

@@ -211,7 +211,7 @@ std::string options_help(const ToolDefaults& tool) {
            "      --tail N           logs: how many of the lines already written to show first (default: 100)\n"
            "      --ignored          ls-watched: list the ignored files too, with the rule that ignores each\n"
            "      --http-port N      up/run: serve the API and web page on 127.0.0.1:N (0: any free port; off: none)\n"
-           "                         (default: " + std::string(git ? "10351" : "10350") + ")\n"
+           "                         (default: 10350 under up, 10351 under run)\n"
            "      --api-tokens FILE  up/run: bearer tokens, one per line: NAME ROLE SECRET (needed under security.strict)\n"
            "      --http-max-connections N  up/run: API connections open at once (default: 256; at most half the\n"
            "                         descriptor limit)\n"
@@ -220,8 +220,8 @@ std::string options_help(const ToolDefaults& tool) {
            "      --http-idle-timeout DURATION  up/run: close a kept-alive API connection idle this long (default: 60s)\n"
            "      --http-allowed-host NAME  up/run: a host name the API answers to beyond localhost, 127.0.0.1\n"
            "                         and [::1] (repeatable)\n"
-           "      --token SECRET     status/logs/trigger/sync/rollback: the API token (default: $TANDEM_API_TOKEN)\n" +
-           std::string(git ? "      --state-dir DIR    run and its commands: mirror, snapshots, store, history, audit\n"
+           "      --token SECRET     the commands that ask the engine: the API token (default: $TANDEM_API_TOKEN)\n" +
+           std::string("      --state-dir DIR    run and its commands: mirror, snapshots, store, history, audit\n"
                   "                         (default: .shipper)\n"
                   "      --poll DURATION    run: fetch this often (default: 2s; 0: only on sync)\n"
                   "      --allowed-signers FILE  run: deploy only commits whose SSH signature verifies against FILE\n"
@@ -238,8 +238,7 @@ std::string options_help(const ToolDefaults& tool) {
                   "      --checkpoint-key FILE  run: sign checkpoints of the audit log's head with this SSH key\n"
                   "      --checkpoint-repo DIR  run: commit them to this git repository (default:\n"
                   "                         STATE_DIR/audit-checkpoints.git); mirror it off the machine\n"
-                  "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n"
-                : "") +
+                  "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n") +
            "  -h, --help             this help\n"
            "      --version          the version\n";
 }

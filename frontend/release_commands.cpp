@@ -1,10 +1,9 @@
-// shipper's release commands: sync, diff and rollback ask the running engine; history reads the
-// state directory, so it works whether an engine runs or not (audit: audit_commands.cpp).
+// The commands of a git source that read the state directory, so they work whether an engine
+// runs or not: history (audit: audit_commands.cpp); and the release part of `status`.
 #include "frontend/release_commands.hpp"
 
 #include "frontend/engine_location.hpp"
 #include "frontend/output.hpp"
-#include "frontend/remote_commands.hpp"
 
 #include <tandem/release_history.hpp>
 #include <tandem/utc_time.hpp>
@@ -27,70 +26,10 @@ std::string pad(const std::string& text, std::size_t width) {
     return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
 }
 
-// One request whose reply is a single JSON document; the document, or the exit code of the error.
-Result<json> ask_engine(const std::string& command, const std::string& revision, const Options& options,
-                        const ToolDefaults& tool, int& code) {
-    ControlRequest request;
-    request.command = command;
-    request.revision = revision;
-    std::string reply;
-    code = call_engine(request, options, tool, [&reply](const std::string& line) { reply = line; });
-    if (code != 0) return make_error(ErrorCode::io, "reported");
-    return json::parse(reply, nullptr, false);
-}
-
-// A sync's or rollback's outcome; exit code 1 when it failed or was refused.
-int print_outcome(const json& outcome, const Options& options) {
-    const std::string result = outcome.value("outcome", "");
-    if (options.output == OutputFormat::json) std::cout << outcome.dump(2) << "\n";
-    else {
-        std::cout << outcome.value("event", "") << " " << short_id(outcome.value("commit", "")) << ": " << result;
-        const std::string message = outcome.value("message", "");
-        std::cout << (message.empty() ? "" : " - " + message) << "\n";
-    }
-    return result == "failed" || result == "refused" ? 1 : 0;
-}
-
 }  // namespace
 
 std::filesystem::path release_state_dir(const Options& options) {
     return std::filesystem::absolute(options.state_dir.value_or(".shipper")).lexically_normal();
-}
-
-int sync_command(const Options& options, const ToolDefaults& tool) {
-    if (auto api = engine_api(options, tool)) {
-        auto reply = api->post("/api/v1/sync");
-        if (!reply) return report_error(reply.error(), options, tool);
-        return print_outcome(json::parse(reply->body), options);
-    }
-    int code = 0;
-    auto outcome = ask_engine("sync", {}, options, tool, code);
-    return outcome ? print_outcome(*outcome, options) : code;
-}
-
-int rollback_command(const Options& options, const ToolDefaults& tool) {
-    if (options.operands.size() > 1)
-        return report_error(make_error(ErrorCode::usage, "rollback takes at most one REV"), options, tool);
-    const std::string revision = options.operands.empty() ? "" : options.operands.front();
-    if (auto api = engine_api(options, tool)) {
-        auto reply = api->post("/api/v1/rollback", json{{"revision", revision}}.dump());
-        if (!reply) return report_error(reply.error(), options, tool);
-        return print_outcome(json::parse(reply->body), options);
-    }
-    int code = 0;
-    auto outcome = ask_engine("rollback", options.operands.empty() ? "" : options.operands.front(), options, tool, code);
-    return outcome ? print_outcome(*outcome, options) : code;
-}
-
-int diff_command(const Options& options, const ToolDefaults& tool) {
-    if (options.operands.size() != 1)
-        return report_error(make_error(ErrorCode::usage, "diff takes one REV (a commit, branch or tag)"), options, tool);
-    int code = 0;
-    auto reply = ask_engine("diff", options.operands.front(), options, tool, code);
-    if (!reply) return code;
-    if (options.output == OutputFormat::json) std::cout << (*reply)["plan"].dump(2) << "\n";
-    else std::cout << reply->value("table", "");
-    return 0;
 }
 
 int history_command(const Options& options, const ToolDefaults& tool) {

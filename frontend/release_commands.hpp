@@ -1,5 +1,5 @@
-// shipper's own commands: run (the harness loop), sync, history, diff, rollback and
-// audit verify|show.
+// The commands of a git source that run here rather than ask a running engine: run (the
+// release loop), history and audit verify|show|repair (they read the state directory).
 #pragma once
 
 #include "frontend/options.hpp"
@@ -12,10 +12,7 @@ namespace tandem::cli {
 std::filesystem::path release_state_dir(const Options& options);
 
 int run_command(const Options& options, const ToolDefaults& tool);
-int sync_command(const Options& options, const ToolDefaults& tool);
 int history_command(const Options& options, const ToolDefaults& tool);
-int diff_command(const Options& options, const ToolDefaults& tool);
-int rollback_command(const Options& options, const ToolDefaults& tool);
 int audit_command(const Options& options, const ToolDefaults& tool);
 
 // The release part of `status` (deployed revision, pin, last error), printed before the

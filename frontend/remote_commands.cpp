@@ -1,40 +1,31 @@
-// status, logs, down, reset and trigger: one request to the running engine's control socket,
-// its reply printed as a table or lines for people, or as JSON.
+// The commands of the engine's operations: operands in, one call to the running engine, its
+// reply printed. Each operation's printer is below; one without a printer prints its document.
 #include "frontend/remote_commands.hpp"
 
-#include "frontend/api_client.hpp"
-#include "frontend/engine_location.hpp"
 #include "frontend/output.hpp"
 #include "frontend/release_commands.hpp"
 
-#include <tandem/control.hpp>
-
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <iostream>
+#include <map>
 
 namespace tandem::cli {
 
 namespace {
 
-ControlRequest request_for(std::string command, std::string service = {}) {
-    ControlRequest request;
-    request.command = std::move(command);
-    request.service = std::move(service);
-    return request;
+using nlohmann::json;
+
+std::string upper(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
 }
 
 std::string pad(const std::string& text, std::size_t width) {
     return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
-}
-
-// The one SERVICE operand of logs, reset and trigger, or a usage error.
-Result<std::string> service_operand(const Options& options) {
-    if (options.operands.size() != 1)
-        return make_error(ErrorCode::usage, options.command + " takes one SERVICE" +
-                                                (options.operands.empty() ? "" : ", got " +
-                                                                                     std::to_string(options.operands.size())));
-    return options.operands.front();
 }
 
 void print_status_table(const StatusReply& reply) {
@@ -66,152 +57,127 @@ void print_status_table(const StatusReply& reply) {
     std::cout << "policy: " << reply.policy << "\n";
 }
 
-// down, reset and trigger: an {"ok":true} reply, then a sentence (or the JSON) saying so.
-int run_action(const ControlRequest& request, const std::string& done, const Options& options,
-               const ToolDefaults& tool) {
-    const int code = call_engine(request, options, tool, [](const std::string&) {});
-    if (code != 0) return code;
-    if (options.output == OutputFormat::json) std::cout << "{\"ok\": true}\n";
-    else std::cout << done << "\n";
-    return 0;
-}
+// A document's printer: returns the exit code (1 for an outcome that failed or was refused).
+using Printer = int (*)(const std::string& document, const ControlRequest& request, const Options& options,
+                       const ToolDefaults& tool);
 
-}  // namespace
-
-int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
-                const std::function<void(const std::string&)>& on_line) {
-    const EngineLocation engine = locate_engine(options, tool);
-    if (!engine.running) return report_error(no_engine_found(engine, tool), options, tool);
-    auto client = ControlClient::connect(engine.state_dir / "control.sock");
-    if (!client) return report_error(client.error(), options, tool);
-    if (auto status = client->call(request, on_line); !status) return report_error(status.error(), options, tool);
-    return 0;
-}
-
-std::filesystem::path control_socket_path(const Options& options, const ToolDefaults& tool) {
-    return locate_engine(options, tool).state_dir / "control.sock";
-}
-
-std::optional<ApiClient> engine_api(const Options& options, const ToolDefaults& tool) {
-    return ApiClient::find(control_socket_path(options, tool), options);
-}
-
-namespace {
-
-int status_over_api(const ApiClient& api, const Options& options, const ToolDefaults& tool) {
-    auto reply = api.get("/api/v1/status");
+int print_status(const std::string& document, const ControlRequest&, const Options& options, const ToolDefaults& tool) {
+    auto reply = status_from_json(document);
     if (!reply) return report_error(reply.error(), options, tool);
-    auto services = status_from_json(reply->body);
-    if (!services) return report_error(services.error(), options, tool);
-    const auto document = nlohmann::json::parse(reply->body);
+    const json j = json::parse(document);
     if (options.output == OutputFormat::json) {
-        std::cout << document.dump(2) << "\n";
+        std::cout << j.dump(2) << "\n";
         return 0;
     }
-    if (document.contains("release") && document["release"].is_object()) print_release_status(document["release"].dump(), options);
-    print_status_table(*services);
-    return 0;
-}
-
-int logs_over_api(const ApiClient& api, const std::string& service, const Options& options, const ToolDefaults& tool) {
-    const bool json = options.output == OutputFormat::json;
-    const std::string target = "/api/v1/services/" + service + "/logs?tail=" + std::to_string(options.tail);
-    auto print = [json](const std::string& data) {
-        const auto j = nlohmann::json::parse(data, nullptr, false);
-        if (json) std::cout << data << std::endl;
-        else if (j.is_object() && j.contains("line") && j["line"].is_string()) std::cout << j["line"].get<std::string>() << std::endl;
-    };
-    if (options.follow) {
-        auto streamed = api.stream(target + "&follow=1", [&print](const std::string& event, const std::string& data) {
-            if (event == "log") print(data);
-        });
-        return streamed ? 0 : report_error(streamed.error(), options, tool);
-    }
-    auto reply = api.get(target);
-    if (!reply) return report_error(reply.error(), options, tool);
-    const auto j = nlohmann::json::parse(reply->body, nullptr, false);
-    if (j.is_object() && j.contains("lines"))
-        for (const auto& line : j["lines"]) print(nlohmann::json{{"line", line}}.dump());
-    return 0;
-}
-
-int action_over_api(const ApiClient& api, const std::string& target, const std::string& done, const Options& options,
-                    const ToolDefaults& tool) {
-    auto reply = api.post(target);
-    if (!reply) return report_error(reply.error(), options, tool);
-    if (options.output == OutputFormat::json) std::cout << "{\"ok\": true}\n";
-    else std::cout << done << "\n";
-    return 0;
-}
-
-}  // namespace
-
-int status_command(const Options& options, const ToolDefaults& tool) {
-    if (auto api = engine_api(options, tool)) return status_over_api(*api, options, tool);
-    // A release engine (shipper run) says what it has deployed first.
-    std::string release_text;
-    if (tool.default_source == SourceKind::git) {
-        auto client = ControlClient::connect(control_socket_path(options, tool));
-        if (client) (void)client->call(request_for("release"), [&release_text](const std::string& line) { release_text = line; });
-    }
-    std::string reply_text;
-    const int code = call_engine(request_for("status"), options, tool,
-                                 [&reply_text](const std::string& line) { reply_text = line; });
-    if (code != 0) return code;
-    auto reply = status_from_json(reply_text);
-    if (!reply) return report_error(reply.error(), options, tool);
-    if (options.output == OutputFormat::json) {
-        auto document = nlohmann::json::parse(reply_text);
-        const auto release = nlohmann::json::parse(release_text, nullptr, false);
-        if (!release.is_discarded() && release.is_object() && !release.contains("error")) document["release"] = release;
-        std::cout << document.dump(2) << "\n";
-        return 0;
-    }
-    print_release_status(release_text, options);
+    // A git engine says what it has deployed first.
+    if (j.contains("release") && j["release"].is_object()) print_release_status(j["release"].dump(), options);
     print_status_table(*reply);
     return 0;
 }
 
-int logs_command(const Options& options, const ToolDefaults& tool) {
-    auto service = service_operand(options);
-    if (!service) return report_error(service.error(), options, tool);
-    if (auto api = engine_api(options, tool)) return logs_over_api(*api, *service, options, tool);
-    ControlRequest request = request_for("logs", *service);
+// down, reset, trigger and restart: a sentence (or {"ok": true}) saying it is done.
+int print_done(const std::string&, const ControlRequest& request, const Options& options, const ToolDefaults&) {
+    static const std::map<std::string, std::string> kDone = {{"reset", ": reset done"},
+                                                             {"trigger", ": rebuilt and restarted"},
+                                                             {"restart", ": restarted"}};
+    if (options.output == OutputFormat::json) std::cout << "{\"ok\": true}\n";
+    else if (request.command == "down") std::cout << "the engine is stopping every service\n";
+    else std::cout << request.service << kDone.at(request.command) << "\n";
+    return 0;
+}
+
+// A sync's or rollback's outcome; exit code 1 when it failed or was refused.
+int print_outcome(const std::string& document, const ControlRequest&, const Options& options, const ToolDefaults&) {
+    const json outcome = json::parse(document, nullptr, false);
+    const std::string result = outcome.value("outcome", "");
+    if (options.output == OutputFormat::json) std::cout << outcome.dump(2) << "\n";
+    else {
+        std::cout << outcome.value("event", "") << " " << outcome.value("commit", "").substr(0, 12) << ": " << result;
+        const std::string message = outcome.value("message", "");
+        std::cout << (message.empty() ? "" : " - " + message) << "\n";
+    }
+    return result == "failed" || result == "refused" ? 1 : 0;
+}
+
+int print_diff(const std::string& document, const ControlRequest&, const Options& options, const ToolDefaults&) {
+    const json reply = json::parse(document, nullptr, false);
+    if (options.output == OutputFormat::json) std::cout << reply.value("plan", json::object()).dump(2) << "\n";
+    else std::cout << reply.value("table", "");
+    return 0;
+}
+
+int print_document(const std::string& document, const ControlRequest&, const Options&, const ToolDefaults&) {
+    std::cout << json::parse(document, nullptr, false).dump(2) << "\n";
+    return 0;
+}
+
+Printer printer_of(std::string_view operation) {
+    static const std::map<std::string_view, Printer> kPrinters = {
+        {"status", print_status}, {"down", print_done},       {"reset", print_done},
+        {"trigger", print_done},  {"restart", print_done},    {"sync", print_outcome},
+        {"rollback", print_outcome}, {"diff", print_diff}};
+    const auto it = kPrinters.find(operation);
+    return it == kPrinters.end() ? print_document : it->second;
+}
+
+// A log line as it comes: the JSON line, or its text.
+void print_line(const std::string& item, const Options& options) {
+    if (options.output == OutputFormat::json) {
+        std::cout << item << std::endl;
+        return;
+    }
+    const auto j = json::parse(item, nullptr, false);
+    if (j.is_object() && j.contains("line") && j["line"].is_string()) std::cout << j["line"].get<std::string>() << std::endl;
+}
+
+// The operands (SERVICE, then REVISION: the text arguments, in the row's order) as the
+// request's arguments; a usage error names what the command takes.
+Status read_operands(const EngineOperation& operation, const Options& options, ControlRequest& request) {
+    std::vector<const OperationArgument*> positional;
+    std::size_t required = 0;
+    for (const auto& argument : operation.arguments)
+        if (argument.type == OperationArgument::Type::text) {
+            positional.push_back(&argument);
+            required += argument.required ? 1 : 0;
+        }
+    const std::size_t given = options.operands.size();
+    if (given < required || given > positional.size()) {
+        std::string takes = required == positional.size() ? " takes one" : " takes at most one";
+        for (const auto* argument : positional) takes += " " + upper(argument->name);
+        return make_error(ErrorCode::usage, std::string(operation.name) + takes +
+                                                (given == 0 ? "" : ", got " + std::to_string(given)));
+    }
+    for (std::size_t i = 0; i < given; ++i)
+        (positional[i]->name == "service" ? request.service : request.revision) = options.operands[i];
+    return Ok{};
+}
+
+}  // namespace
+
+std::string operation_usage(const EngineOperation& operation) {
+    std::string usage;
+    for (const auto& argument : operation.arguments) {
+        if (argument.type != OperationArgument::Type::text) continue;
+        const std::string name = upper(argument.name);
+        usage += (usage.empty() ? "" : " ") + (argument.required ? name : "[" + name + "]");
+    }
+    return usage;
+}
+
+int operation_command(const EngineOperation& operation, const Options& options, const ToolDefaults& tool) {
+    ControlRequest request;
+    request.command = std::string(operation.name);
     request.tail = options.tail;
     request.follow = options.follow;
-    const bool json = options.output == OutputFormat::json;
-    return call_engine(request, options, tool, [json](const std::string& line) {
-        if (json) {
-            std::cout << line << std::endl;
-            return;
-        }
-        const auto j = nlohmann::json::parse(line, nullptr, false);
-        if (j.is_object() && j.contains("line") && j["line"].is_string())
-            std::cout << j["line"].get<std::string>() << std::endl;
+    if (auto read = read_operands(operation, options, request); !read) return report_error(read.error(), options, tool);
+    const bool lines = operation.reply == EngineOperation::Reply::lines;
+    std::string document;
+    auto called = call_operation(operation, request, options, tool, [&](const std::string& item) {
+        if (lines) print_line(item, options);
+        else document = item;
     });
-}
-
-int down_command(const Options& options, const ToolDefaults& tool) {
-    if (!options.operands.empty())
-        return report_error(make_error(ErrorCode::usage, "down takes no operand"), options, tool);
-    return run_action(request_for("down"), "the engine is stopping every service", options, tool);
-}
-
-int reset_command(const Options& options, const ToolDefaults& tool) {
-    auto service = service_operand(options);
-    if (!service) return report_error(service.error(), options, tool);
-    if (auto api = engine_api(options, tool))
-        return action_over_api(*api, "/api/v1/services/" + *service + "/reset", *service + ": reset done", options, tool);
-    return run_action(request_for("reset", *service), *service + ": reset done", options, tool);
-}
-
-int trigger_command(const Options& options, const ToolDefaults& tool) {
-    auto service = service_operand(options);
-    if (!service) return report_error(service.error(), options, tool);
-    if (auto api = engine_api(options, tool))
-        return action_over_api(*api, "/api/v1/services/" + *service + "/trigger", *service + ": rebuilt and restarted",
-                               options, tool);
-    return run_action(request_for("trigger", *service), *service + ": rebuilt and restarted", options, tool);
+    if (!called) return report_error(called.error(), options, tool);
+    return lines ? 0 : printer_of(operation.name)(document, request, options, tool);
 }
 
 }  // namespace tandem::cli

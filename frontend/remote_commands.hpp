@@ -1,14 +1,17 @@
-// The commands that talk to a running engine through its control socket, from a second
-// terminal: status, logs, down, reset, trigger.
+// The commands that talk to a running engine from a second terminal: one per engine operation
+// (tandem/operations.hpp), through the engine's HTTP API when it serves one and its control
+// socket otherwise, the reply printed as a table or lines for people, or as JSON.
 #pragma once
 
 #include "frontend/api_client.hpp"
 #include "frontend/options.hpp"
 
 #include <tandem/control.hpp>
+#include <tandem/operations.hpp>
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace tandem::cli {
@@ -17,18 +20,18 @@ namespace tandem::cli {
 // the project directory (see locate_engine).
 std::filesystem::path control_socket_path(const Options& options, const ToolDefaults& tool);
 
-// Connects, sends, and hands every reply line to `on_line`; an error is reported and its exit code returned.
-int call_engine(const ControlRequest& request, const Options& options, const ToolDefaults& tool,
-                const std::function<void(const std::string&)>& on_line);
-
-// The running engine's HTTP API, when it serves one (status, logs, trigger, reset, sync and
-// rollback use it; the control socket otherwise).
+// The running engine's HTTP API, when it serves one.
 std::optional<ApiClient> engine_api(const Options& options, const ToolDefaults& tool);
 
-int status_command(const Options& options, const ToolDefaults& tool);
-int logs_command(const Options& options, const ToolDefaults& tool);
-int down_command(const Options& options, const ToolDefaults& tool);
-int reset_command(const Options& options, const ToolDefaults& tool);
-int trigger_command(const Options& options, const ToolDefaults& tool);
+// Asks the running engine to carry out `operation`: `on_item` gets its document, or each of
+// its lines as {"line": ...} (a followed log: until the engine or the user ends it).
+Status call_operation(const EngineOperation& operation, const ControlRequest& request, const Options& options,
+                      const ToolDefaults& tool, const std::function<void(const std::string& item)>& on_item);
+
+// The CLI command of `operation`: its operands (SERVICE, REVISION) and --tail/-f as its
+// arguments, the call, the reply printed. Returns the exit code.
+int operation_command(const EngineOperation& operation, const Options& options, const ToolDefaults& tool);
+// What the CLI shows of `operation` in --help: "SERVICE", "[REVISION]", "".
+std::string operation_usage(const EngineOperation& operation);
 
 }  // namespace tandem::cli

@@ -92,9 +92,6 @@ private:
 }  // namespace
 
 int up_command(const Options& options, const ToolDefaults& tool) {
-    if (options.source == SourceKind::git)
-        return report_error(make_error(ErrorCode::usage, "up runs the project's files on disk: add --source disk"),
-                            options, tool);
     auto input = load_input(options, tool);
     if (!input) return report_error(input.error(), options, tool);
     const Spec& spec = input->project.spec;

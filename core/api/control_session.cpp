@@ -60,17 +60,18 @@ std::optional<Result<std::string>> read_request(int fd, int wake_fd) {
     }
 }
 
-void reply_status(int fd, const Status& status) { send_all(fd, status ? ok_line() : error_line(status.error())); }
-
-// A JSON document on one line, or the error.
-void reply_document(int fd, const Result<std::string>& document) {
-    if (!document) {
-        send_all(fd, error_line(document.error()));
-        return;
+// The reply of an operation: its document on one line, or each line as {"line": ...}; or the error.
+bool send_reply(int fd, const EngineOperation& operation, const Result<OperationReply>& reply) {
+    if (!reply) return send_all(fd, error_line(reply.error()));
+    if (operation.reply == EngineOperation::Reply::document) {
+        std::string line = reply->document;
+        std::replace(line.begin(), line.end(), '\n', ' ');
+        return send_all(fd, line + "\n");
     }
-    std::string line = *document;
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    send_all(fd, line + "\n");
+    bool open = true;
+    for (const auto& line : reply->lines)
+        if (open) open = send_all(fd, log_line(line));
+    return open;
 }
 
 // Who is on the other end of the socket, from the kernel's record of the peer.
@@ -137,60 +138,34 @@ void stream_follow(int fd, int wake_fd, FollowQueue& queue) {
     }
 }
 
-void serve_logs(int fd, int wake_fd, ControlHandler& handler, const ControlRequest& request) {
-    if (auto known = check_service(handler, request.service); !known) {
-        send_all(fd, error_line(known.error()));
+// logs --follow: following starts before the tail is read, so no line falls between the two
+// (one may show twice).
+void serve_follow(int fd, int wake_fd, ControlHandler& handler, const EngineOperation& logs,
+                  const ControlRequest& request) {
+    if (auto allowed = admissible(handler, logs, request); !allowed) {
+        send_all(fd, error_line(allowed.error()));
         return;
     }
-    // Following starts before the tail is read, so no line falls between the two (one may show twice).
     auto queue = std::make_shared<FollowQueue>();
-    int follow_id = -1;
-    if (request.follow) {
-        if (::pipe2(queue->notify, O_CLOEXEC | O_NONBLOCK) != 0) {
-            send_all(fd, error_line(make_error(ErrorCode::io, "cannot follow logs: out of file descriptors")));
-            return;
-        }
-        follow_id = handler.follow_logs(request.service, [queue](const std::string& line) { queue->push(line); });
+    if (::pipe2(queue->notify, O_CLOEXEC | O_NONBLOCK) != 0) {
+        send_all(fd, error_line(make_error(ErrorCode::io, "cannot follow logs: out of file descriptors")));
+        return;
     }
-    bool open = true;
-    for (const auto& line : handler.logs(request.service, request.tail))
-        if (open) open = send_all(fd, log_line(line));
-    if (request.follow) {
-        if (open) stream_follow(fd, wake_fd, *queue);
-        handler.unfollow(follow_id);
-    }
+    const int follow_id = handler.follow_logs(request.service, [queue](const std::string& line) { queue->push(line); });
+    const auto tail = logs.run(handler, request);
+    if (send_reply(fd, logs, tail) && tail) stream_follow(fd, wake_fd, *queue);
+    handler.unfollow(follow_id);
 }
 
 void dispatch(int fd, int wake_fd, ControlHandler& handler, const ControlRequest& request) {
-    const std::string& command = request.command;
-    const bool needs_service = command == "logs" || command == "reset" || command == "trigger";
-    if (needs_service && request.service.empty()) {
-        send_all(fd, error_line(make_error(ErrorCode::usage, command + " needs a \"service\"")));
+    const EngineOperation* operation = find_operation(request.command);
+    if (!operation) {
+        send_all(fd, error_line(make_error(ErrorCode::usage, "unknown command '" + request.command +
+                                                                 "' (commands: " + operation_names() + ")")));
         return;
     }
-    if (command == "status") {
-        send_all(fd, to_json(handler.status(), handler.policy_name()) + "\n");
-    } else if (command == "logs") {
-        serve_logs(fd, wake_fd, handler, request);
-    } else if (command == "down") {
-        reply_status(fd, handler.down());
-    } else if (command == "reset" || command == "trigger") {
-        Status known = check_service(handler, request.service);
-        if (!known) reply_status(fd, known);
-        else
-            reply_status(fd, command == "reset" ? handler.reset(request.service, request.actor)
-                                                : handler.trigger(request.service, request.actor));
-    } else if (command == "release" || command == "sync" || command == "rollback" || command == "diff") {
-        reply_document(fd, command == "release"    ? handler.release_status()
-                           : command == "sync"     ? handler.sync(request.actor)
-                           : command == "rollback" ? handler.rollback(request.revision, request.actor)
-                                                   : handler.diff(request.revision));
-    } else {
-        send_all(fd, error_line(make_error(ErrorCode::usage,
-                                           "unknown command '" + command +
-                                               "' (commands: status, logs, down, reset, trigger, release, sync, "
-                                               "rollback, diff)")));
-    }
+    if (request.follow && operation->argument("follow")) serve_follow(fd, wake_fd, handler, *operation, request);
+    else send_reply(fd, *operation, perform(handler, *operation, request));
 }
 
 }  // namespace

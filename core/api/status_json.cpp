@@ -92,6 +92,21 @@ json status_json(const std::vector<ServiceStatus>& services, const std::string& 
     return json{{"policy", policy}, {"services", std::move(list)}};
 }
 
+json engine_status_json(ControlHandler& engine) {
+    json document = status_json(engine.status(), engine.policy_name());
+    document["release"] = nullptr;
+    document["revision"] = "";
+    if (engine.source() != SourceKind::git) return document;
+    if (auto release = engine.release_status()) {
+        json parsed = json::parse(*release, nullptr, false);
+        if (!parsed.is_discarded() && parsed.is_object()) {
+            document["revision"] = parsed.value("deployed", "");
+            document["release"] = std::move(parsed);
+        }
+    }
+    return document;
+}
+
 std::string to_json(const std::vector<ServiceStatus>& services, const std::string& policy) {
     return status_json(services, policy).dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -19,9 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kDefaultTail = 100;
-constexpr std::size_t kMaxTail = 100'000;
-
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // ?tail=N: a count from 0 to kMaxTail, kDefaultTail when absent.
@@ -43,21 +40,56 @@ Result<bool> follow_parameter(const ApiRequest& request) {
     return make_error(ErrorCode::invalid_value, "follow must be 1 or 0, not '" + it->second + "'");
 }
 
-ApiReply document_reply(const Result<std::string>& document) {
-    return document ? json_reply(200, *document) : error_reply(document.error());
+// A POST's body: empty, or a JSON object whose "revision" (if any) is a string.
+Result<std::string> revision_in_body(const ApiRequest& request) {
+    if (request.body.find_first_not_of(" \t\r\n") == std::string::npos) return std::string{};
+    json body;
+    try {
+        body = json::parse(request.body);
+    } catch (const json::parse_error& e) {
+        return make_error(ErrorCode::syntax, std::string("malformed JSON body: ") + e.what());
+    }
+    if (!body.is_object() || (body.contains("revision") && !body["revision"].is_string()))
+        return make_error(ErrorCode::invalid_value, R"(expected a JSON object like {"revision": "1a2b3c"})");
+    return body.value("revision", "");
 }
 
-ApiReply status_reply(const Status& status, const std::string& service, const std::string& action) {
-    if (!status) return error_reply(status.error());
-    return json_reply(200, dump(json{{"ok", true}, {"service", service}, {"action", action}, {"outcome", "succeeded"}}));
+// The operation's arguments beyond the service: a GET's from the query, a POST's from the body.
+Status read_arguments(const ApiRequest& request, const EngineOperation& operation, ControlRequest& call) {
+    if (operation.argument("tail")) {
+        const auto tail = tail_parameter(request);
+        if (!tail) return tail.error();
+        call.tail = *tail;
+    }
+    if (operation.argument("follow")) {
+        const auto follow = follow_parameter(request);
+        if (!follow) return follow.error();
+        call.follow = *follow;
+    }
+    if (operation.argument("revision")) {
+        if (operation.access == EngineOperation::Access::read) {
+            const auto it = request.query.find("revision");
+            call.revision = it == request.query.end() ? std::string{} : it->second;
+        } else {
+            auto revision = revision_in_body(request);
+            if (!revision) return revision.error();
+            call.revision = std::move(*revision);
+        }
+    }
+    return Ok{};
 }
 
-// The last segment of the path: "trigger" of /api/v1/services/api/trigger.
-std::string last_segment(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+ApiReply operation_reply(const EngineOperation& operation, const ControlRequest& call,
+                         const Result<OperationReply>& reply) {
+    if (!reply) return error_reply(reply.error());
+    if (operation.reply == EngineOperation::Reply::lines)
+        return json_reply(200, dump(json{{"service", call.service}, {"lines", reply->lines}}));
+    return json_reply(200, reply->document);
+}
 
 }  // namespace
 
-Routed ApiRouter::status(const ApiRequest&, const Caller& caller, const std::string&) const {
+Routed ApiRouter::status(const Caller& caller) const {
     return Routed::now(json_reply(200, status_document(engine_status(engine_, options_.tool), caller)));
 }
 
@@ -65,69 +97,22 @@ Routed ApiRouter::events(const ApiRequest&, const Caller& caller, const std::str
     return Routed::streaming(StreamOrder{StreamOrder::Kind::events, "", 0, caller});
 }
 
-Routed ApiRouter::logs(const ApiRequest& request, const Caller& caller, const std::string& service) const {
-    const auto tail = tail_parameter(request);
-    if (!tail) return Routed::now(error_reply(tail.error()));
-    const auto follow = follow_parameter(request);
-    if (!follow) return Routed::now(error_reply(follow.error()));
-    if (auto known = control::check_service(engine_, service); !known) return Routed::now(error_reply(known.error()));
-    if (*follow) return Routed::streaming(StreamOrder{StreamOrder::Kind::logs, service, *tail, caller});
-    return Routed::now(json_reply(200, dump(json{{"service", service}, {"lines", engine_.logs(service, *tail)}})));
-}
-
-Routed ApiRouter::history(const ApiRequest&, const Caller&, const std::string&) const {
-    auto release = engine_.release_status();
-    if (!release) return Routed::now(error_reply(release.error()));
-    const json parsed = json::parse(*release, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object())
-        return Routed::now(error_reply(make_error(ErrorCode::io, "the engine's release status is not JSON")));
-    return Routed::now(json_reply(200, dump(parsed.value("history", json::object()))));
-}
-
-Routed ApiRouter::audit(const ApiRequest& request, const Caller&, const std::string&) const {
-    const auto tail = tail_parameter(request);
-    if (!tail) return Routed::now(error_reply(tail.error()));
-    // The engine reads its audit file for this: off the server's thread.
-    ControlHandler& engine = engine_;
-    return Routed::later([&engine, count = *tail] { return document_reply(engine.audit_trail(count)); });
-}
-
-Routed ApiRouter::service_action(const ApiRequest& request, const Caller& caller, const std::string& service) const {
-    const std::string action = last_segment(request.path);
-    const std::string actor = caller.actor(request.remote);
-    ControlHandler& engine = engine_;
-    return Routed::later([&engine, action, service, actor] {
-        if (auto known = control::check_service(engine, service); !known) return error_reply(known.error());
-        const Status done = action == "reset"     ? engine.reset(service, actor)
-                            : action == "restart" ? engine.restart(service, actor)
-                                                  : engine.trigger(service, actor);
-        return status_reply(done, service, action);
-    });
-}
-
-Routed ApiRouter::sync(const ApiRequest& request, const Caller& caller, const std::string&) const {
-    ControlHandler& engine = engine_;
-    return Routed::later([&engine, actor = caller.actor(request.remote)] { return document_reply(engine.sync(actor)); });
-}
-
-Routed ApiRouter::rollback(const ApiRequest& request, const Caller& caller, const std::string&) const {
-    std::string revision;
-    if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-        json body;
-        try {
-            body = json::parse(request.body);
-        } catch (const json::parse_error& e) {
-            return Routed::now(error_reply(make_error(ErrorCode::syntax, std::string("malformed JSON body: ") + e.what())));
-        }
-        if (!body.is_object() || (body.contains("revision") && !body["revision"].is_string()))
-            return Routed::now(error_reply(
-                make_error(ErrorCode::invalid_value, R"(expected a JSON object like {"revision": "1a2b3c"})")));
-        revision = body.value("revision", "");
+Routed ApiRouter::perform_operation(const ApiRequest& request, const Caller& caller, const std::string& service,
+                                    const EngineOperation& operation) const {
+    if (operation.name == "status") return status(caller);  // with the actions this caller may take
+    ControlRequest call;
+    call.command = std::string(operation.name);
+    call.service = service;
+    call.actor = caller.actor(request.remote);
+    if (auto read = read_arguments(request, operation, call); !read) return Routed::now(error_reply(read.error()));
+    if (call.follow) {
+        if (auto allowed = admissible(engine_, operation, call); !allowed) return Routed::now(error_reply(allowed.error()));
+        if (auto known = control::check_service(engine_, service); !known) return Routed::now(error_reply(known.error()));
+        return Routed::streaming(StreamOrder{StreamOrder::Kind::logs, service, call.tail, caller});
     }
     ControlHandler& engine = engine_;
-    return Routed::later([&engine, revision, actor = caller.actor(request.remote)] {
-        return document_reply(engine.rollback(revision, actor));
-    });
+    auto answer = [&engine, &operation, call] { return operation_reply(operation, call, perform(engine, operation, call)); };
+    return operation.waits ? Routed::later(answer) : Routed::now(answer());
 }
 
 Routed ApiRouter::metrics(const ApiRequest&, const Caller&, const std::string&) const {

@@ -76,20 +76,16 @@ ApiRouter::ApiRouter(HttpApiOptions options, ControlHandler& engine, AccessContr
       deliveries_(std::make_shared<RecentDeliveries>(options_.webhook_replay_window, options_.webhook_deliveries_kept)) {}
 
 const std::vector<ApiRouter::Route>& ApiRouter::routes() {
-    static const std::vector<Route> table = {
-        {"GET", "/api/v1/status", "status", &ApiRouter::status},
-        {"GET", "/api/v1/events", "status", &ApiRouter::events},
-        {"GET", "/api/v1/services/*/logs", "logs", &ApiRouter::logs},
-        {"GET", "/api/v1/history", "status", &ApiRouter::history},
-        {"GET", "/api/v1/audit", "status", &ApiRouter::audit},
-        {"POST", "/api/v1/services/*/trigger", "trigger", &ApiRouter::service_action},
-        {"POST", "/api/v1/services/*/restart", "restart", &ApiRouter::service_action},
-        {"POST", "/api/v1/services/*/reset", "reset", &ApiRouter::service_action},
-        {"POST", "/api/v1/sync", "sync", &ApiRouter::sync},
-        {"POST", "/api/v1/rollback", "rollback", &ApiRouter::rollback},
-        {"GET", "/metrics", "", &ApiRouter::metrics},
-        {"POST", kWebhookPath, "", &ApiRouter::webhook},
-    };
+    static const std::vector<Route> table = [] {
+        std::vector<Route> routes;
+        for (const EngineOperation& operation : engine_operations())
+            routes.push_back(Route{http_method(operation), http_pattern(operation), std::string(operation.grant),
+                                   nullptr, &operation});
+        routes.push_back(Route{"GET", "/api/v1/events", "status", &ApiRouter::events, nullptr});
+        routes.push_back(Route{"GET", "/metrics", "", &ApiRouter::metrics, nullptr});
+        routes.push_back(Route{"POST", std::string(kWebhookPath), "", &ApiRouter::webhook, nullptr});
+        return routes;
+    }();
     return table;
 }
 
@@ -127,8 +123,9 @@ Routed ApiRouter::authorized(const ApiRequest& request, const Route& route, cons
     if (!caller) return Routed::now(refuse(request, 401, "unauthorized", caller.error().message));
     if (!caller->may(route.action)) {
         const std::string who = "token '" + caller->token + "' (role '" + caller->role + "')";
-        return Routed::now(refuse(request, 403, "policy_denied", who + " may not " + std::string(route.action)));
+        return Routed::now(refuse(request, 403, "policy_denied", who + " may not " + route.action));
     }
+    if (route.operation) return perform_operation(request, *caller, service, *route.operation);
     return (this->*route.handle)(request, *caller, service);
 }
 

@@ -11,6 +11,7 @@
 
 #include <tandem/control.hpp>
 #include <tandem/http_api.hpp>
+#include <tandem/operations.hpp>
 
 #include <functional>
 #include <memory>
@@ -52,11 +53,14 @@ public:
 
 private:
     using Handler = Routed (ApiRouter::*)(const ApiRequest&, const Caller&, const std::string& service) const;
+    // A route of an engine operation (engine_operations(): every row is one), or one the HTTP
+    // API has of its own (the events stream, metrics, the webhook).
     struct Route {
-        std::string_view method;
-        std::string_view pattern;  // a "*" segment matches the service's name
-        std::string_view action;   // what the caller's role must grant; "" for a route open to all
-        Handler handle;
+        std::string method;
+        std::string pattern;  // a "*" segment matches the service's name
+        std::string action;   // what the caller's role must grant; "" for a route open to all
+        Handler handle = nullptr;                      // the API's own route
+        const EngineOperation* operation = nullptr;  // an engine operation's
     };
     static const std::vector<Route>& routes();
 
@@ -68,14 +72,11 @@ private:
     std::optional<ApiReply> foreign_site(const ApiRequest& request) const;
     void report_denied(const ApiRequest& request, int status, const std::string& why) const;
 
-    Routed status(const ApiRequest&, const Caller&, const std::string&) const;
+    // An engine operation: its arguments from the path, query or body, then perform().
+    Routed perform_operation(const ApiRequest& request, const Caller& caller, const std::string& service,
+                             const EngineOperation& operation) const;
+    Routed status(const Caller& caller) const;  // the operation's document, and the caller's actions
     Routed events(const ApiRequest&, const Caller&, const std::string&) const;
-    Routed logs(const ApiRequest&, const Caller&, const std::string&) const;
-    Routed history(const ApiRequest&, const Caller&, const std::string&) const;
-    Routed audit(const ApiRequest&, const Caller&, const std::string&) const;
-    Routed service_action(const ApiRequest&, const Caller&, const std::string&) const;
-    Routed sync(const ApiRequest&, const Caller&, const std::string&) const;
-    Routed rollback(const ApiRequest&, const Caller&, const std::string&) const;
     Routed metrics(const ApiRequest&, const Caller&, const std::string&) const;
     Routed webhook(const ApiRequest&, const Caller&, const std::string&) const;
     // 409 for a push delivery accepted before, reported as a refusal.

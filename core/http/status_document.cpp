@@ -17,19 +17,14 @@ constexpr const char* kServiceActions[] = {"trigger", "restart", "reset"};
 
 EngineStatus engine_status(ControlHandler& engine, std::string_view tool) {
     EngineStatus out;
-    json document = status_json(engine.status(), engine.policy_name());
-    document["tool"] = tool;
-    document["release"] = nullptr;
-    document["revision"] = "";
-    if (auto release = engine.release_status()) {
-        json parsed = json::parse(*release, nullptr, false);
-        if (!parsed.is_discarded() && parsed.is_object()) {
-            document["revision"] = parsed.value("deployed", "");
-            document["release"] = std::move(parsed);
-        }
-    }
-    out.document = std::move(document);
+    out.document = engine_status_json(engine);
+    out.document["tool"] = tool;
     out.refused = engine.refused_actions();
+    // The actions the engine's source does not have (sync and rollback of a disk engine).
+    if (engine.source() != SourceKind::git)
+        for (const EngineOperation& operation : engine_operations())
+            if (operation.git_only && operation.access == EngineOperation::Access::change)
+                out.refused.emplace(std::string(operation.name), "this engine follows files on disk, not a git repository");
     out.service_refused = engine.refused_service_actions();
     return out;
 }

@@ -15,9 +15,6 @@ std::map<std::string, std::string> LoopControl::refused_actions() {
     const PolicySet policy = loop_.policy();
     if (policy.database.reset == Permission::deny)
         refused["reset"] = "policy '" + policy.name + "' denies database.reset";
-    const std::string disk = "this engine follows files on disk, not a git repository";
-    refused["sync"] = disk;
-    refused["rollback"] = disk;
     return refused;
 }
 

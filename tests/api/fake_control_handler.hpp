@@ -26,6 +26,8 @@ public:
         return services;
     }
     std::string policy_name() override { return "wip"; }
+    // A git engine once a test gives it release answers, a disk engine before.
+    SourceKind source() override { return release_json || sync_reply ? SourceKind::git : SourceKind::disk; }
     std::vector<std::string> logs(const std::string& service, std::size_t count) override {
         std::lock_guard lock(mutex_);
         calls_.push_back("logs " + service + " " + std::to_string(count));
@@ -79,10 +81,21 @@ public:
         (void)record("rollback " + revision, actor);
         return sync_reply ? *sync_reply : ControlHandler::rollback(revision, actor);
     }
+    Result<std::string> diff(const std::string& revision) override {
+        (void)record("diff " + revision);
+        if (!release_json) return ControlHandler::diff(revision);
+        return std::string(R"({"plan":{"waves":[]},"table":"nothing to do\n"})");
+    }
     Result<std::string> audit_trail(std::size_t count) override {
         (void)record("audit " + std::to_string(count));
         if (!release_json) return ControlHandler::audit_trail(count);
         return std::string(R"([{"event":"deploy"}])");
+    }
+
+    // Answers as an engine that follows git: a release with an empty history, syncs that deploy.
+    void follow_git() {
+        release_json = R"({"deployed":"1a2b3c","history":{"deployed":"1a2b3c","releases":[]}})";
+        sync_reply = Result<std::string>(std::string(R"({"event":"deploy","outcome":"succeeded"})"));
     }
 
     // Replaces the statuses while a server may be reading them.
@@ -136,5 +149,16 @@ private:
     std::vector<std::string> actors_;
     int next_id_ = 1;
 };
+
+// A request of `operation` with each argument it takes filled in: service "api", revision
+// "1a2b3c", tail 5.
+inline ControlRequest filled_request(const EngineOperation& operation) {
+    ControlRequest request;
+    request.command = std::string(operation.name);
+    if (operation.argument("service")) request.service = "api";
+    if (operation.argument("revision")) request.revision = "1a2b3c";
+    request.tail = 5;
+    return request;
+}
 
 }  // namespace tandem::test

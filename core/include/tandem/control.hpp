@@ -1,9 +1,10 @@
 // The engine's control socket: a Unix socket in the state directory through which a second
-// terminal's `status`, `logs [-f]`, `down`, `reset` and `trigger` reach the running engine.
+// terminal's commands reach the running engine (every operation of tandem/operations.hpp).
 // The protocol is one JSON object per line: a request from the client, then reply lines.
 #pragma once
 
 #include <tandem/error.hpp>
+#include <tandem/operations.hpp>
 #include <tandem/runtime.hpp>
 
 #include <filesystem>
@@ -18,11 +19,10 @@
 namespace tandem {
 
 struct ControlRequest {
-    std::string command;  // "status", "logs", "down", "reset", "trigger"; and of a release engine:
-                          // "release", "sync", "rollback", "diff"
-    std::string service;  // for logs, reset, trigger
+    std::string command;  // an operation's name (engine_operations()): "status", "logs", "trigger"...
+    std::string service;  // for logs, reset, trigger, restart
     std::string revision; // for rollback ("" = the release before the deployed one) and diff
-    std::size_t tail = 100;
+    std::size_t tail = kDefaultTail;  // logs: lines; audit: records
     bool follow = false;  // logs: keep streaming new lines
     std::string actor;    // who asks: set by the server from the peer's credentials ("user root"), never by the client
 };
@@ -33,6 +33,9 @@ public:
     virtual ~ControlHandler() = default;
     virtual std::vector<ServiceStatus> status() = 0;
     virtual std::string policy_name() = 0;
+    // What the engine follows: the operations a source does not have (engine_operations()'s
+    // git_only rows under a disk engine) are refused, naming the operation and the source.
+    virtual SourceKind source() { return SourceKind::disk; }
     virtual std::vector<std::string> logs(const std::string& service, std::size_t count) = 0;
     // Calls `sink` with each new formatted log line of `service` until unfollow(id).
     virtual int follow_logs(const std::string& service, std::function<void(const std::string&)> sink) = 0;
@@ -42,9 +45,9 @@ public:
     virtual Status reset(const std::string& service, const std::string& actor) = 0;
     virtual Status trigger(const std::string& service, const std::string& actor) = 0;
 
-    // The release commands of an engine that follows a git repository (shipper run); their
-    // replies are JSON documents. An engine that follows files on disk answers with an error
-    // that says so.
+    // The release commands of an engine that follows a git repository (shipper run, devloop
+    // run); their replies are JSON documents. An engine that follows files on disk answers with
+    // unsupported_operation() (the transports refuse them before asking, from source()).
     virtual Result<std::string> release_status();                       // ReleaseStatus
     virtual Result<std::string> sync(const std::string& actor);         // ReleaseOutcome, once done
     virtual Result<std::string> rollback(const std::string& revision, const std::string& actor);  // ReleaseOutcome

@@ -1,13 +1,11 @@
-// The engine's HTTP API and web page (Boost.Beast, behind this header): the same operations as
-// the control socket, through the same ControlHandler, for browsers and programs.
+// The engine's HTTP API and web page (Boost.Beast, behind this header): every engine operation
+// (tandem/operations.hpp) as a route, through the same ControlHandler and checks as the control
+// socket, for browsers and programs; docs/http-api.md lists them.
 //
 //   GET  /                                  the web page (assets compiled into the library)
-//   GET  /api/v1/status                     revision, policy, per service: state, replicas, health,
-//                                           artifact digest, last error, last update; refused actions
-//   GET  /api/v1/services/NAME/logs?tail=N  the last N lines (JSON); with follow=1 a text/event-stream
+//   GET  /api/v1/NAME, /api/v1/services/SERVICE/NAME   a read operation (status, logs, history, diff, audit)
+//   POST /api/v1/NAME, /api/v1/services/SERVICE/NAME   a change (down, trigger, restart, reset, sync, rollback)
 //   GET  /api/v1/events                     Server-Sent Events: state changes, actions, log lines
-//   GET  /api/v1/history, /api/v1/audit?tail=N   release engine: kept releases, audit records
-//   POST /api/v1/services/NAME/{trigger,restart,reset}, /api/v1/sync, /api/v1/rollback {"revision"}
 //   GET  /metrics                           Prometheus text format
 //   POST /api/v1/webhook/git                push webhook, X-Hub-Signature-256 checked: triggers a sync
 #pragma once

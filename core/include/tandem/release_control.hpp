@@ -14,6 +14,7 @@ public:
     ReleaseControl(Executor& runtime, ReleaseLoop& loop, std::function<void()> on_down);
 
     std::string policy_name() override;
+    SourceKind source() override { return SourceKind::git; }
     Status reset(const std::string& service, const std::string& actor) override;
     Status trigger(const std::string& service, const std::string& actor) override;
     Result<std::string> release_status() override;
