@@ -3,7 +3,8 @@
 // SIGTERM to the whole group, then SIGKILL after a grace period.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "runtime/log_store.hpp"
+#include "support/asio.hpp"
 #include "support/system_user.hpp"
 
 #include <tandem/error.hpp>
@@ -21,8 +22,6 @@
 #include <vector>
 
 namespace tandem::process {
-
-enum class LogStream { out, err };
 
 struct LaunchSpec {
     std::vector<std::string> argv;                            // argv[0] is looked up in PATH

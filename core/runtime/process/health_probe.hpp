@@ -2,7 +2,7 @@
 // single results into a replica's health.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 #include "support/system_user.hpp"
 
 #include <tandem/spec.hpp>

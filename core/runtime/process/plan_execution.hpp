@@ -3,8 +3,8 @@
 // from starting; the ones running finish, then the outcome is reported.
 #pragma once
 
-#include "runtime/process/asio.hpp"
-#include "runtime/process/log_store.hpp"
+#include "support/asio.hpp"
+#include "runtime/log_store.hpp"
 #include "runtime/process/service_setup.hpp"
 #include "runtime/process/service_supervisor.hpp"
 

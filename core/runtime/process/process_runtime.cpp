@@ -2,8 +2,8 @@
 // replicas in the state directory, and plans carried out on them.
 #include <tandem/runtime.hpp>
 
-#include "runtime/process/asio.hpp"
-#include "runtime/process/log_store.hpp"
+#include "support/asio.hpp"
+#include "runtime/log_store.hpp"
 #include "runtime/process/plan_execution.hpp"
 #include "runtime/process/runtime_state.hpp"
 #include "runtime/process/service_supervisor.hpp"

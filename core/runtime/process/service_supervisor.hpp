@@ -3,11 +3,11 @@
 // them, when the policy reverts instead), and carries rollouts out as their ReplicaControl.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 #include "runtime/process/backoff.hpp"
 #include "runtime/process/child_process.hpp"
 #include "runtime/process/health_probe.hpp"
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 #include "runtime/process/rollout.hpp"
 #include "runtime/process/runtime_state.hpp"
 #include "runtime/process/tcp_proxy.hpp"

@@ -2,7 +2,6 @@
 // service under the state directory, rotated by size. Neither grows without bound.
 #pragma once
 
-#include "runtime/process/child_process.hpp"
 #include <tandem/utc_time.hpp>
 
 #include <tandem/error.hpp>
@@ -17,6 +16,8 @@
 #include <vector>
 
 namespace tandem::process {
+
+enum class LogStream { out, err };
 
 struct LogLine {
     std::chrono::system_clock::time_point time;
