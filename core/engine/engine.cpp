@@ -4,7 +4,6 @@
 
 #include <tandem/ignore.hpp>
 #include <tandem/loop_control.hpp>
-#include <tandem/process_runtime.hpp>
 #include <tandem/release_control.hpp>
 #include <tandem/watch.hpp>
 

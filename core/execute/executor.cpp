@@ -1,11 +1,10 @@
 // Executor: the services' supervisors and the plan under way, on the runtime's event loop; the
 // public calls hop onto that loop and wait for their answer.
 #include <tandem/executor.hpp>
-#include <tandem/process_runtime.hpp>
 
 #include "execute/plan_execution.hpp"
 #include "execute/service_supervisor.hpp"
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 
 #include <future>
 
@@ -85,12 +84,6 @@ Result<std::unique_ptr<Executor>> Executor::start(std::unique_ptr<Runtime> runti
     if (auto opened = runtime->open([raw](const RuntimeEvent& e) { raw->emit(e); }); !opened) return opened.error();
     state->runtime = std::move(runtime);
     return std::unique_ptr<Executor>(new Executor(std::move(state)));
-}
-
-Result<std::unique_ptr<Executor>> Executor::start(const ExecutorOptions& options, EventHandler on_event) {
-    ProcessRuntimeOptions process;
-    process.state_dir = options.state_dir;
-    return start(make_process_runtime(process), options, std::move(on_event));
 }
 
 Executor::Executor(std::unique_ptr<State> state) : state_(std::move(state)) {}

@@ -5,7 +5,7 @@
 
 #include "execute/service_setup.hpp"
 #include "execute/service_supervisor.hpp"
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 
 #include <tandem/executor.hpp>
 #include <tandem/plan.hpp>

@@ -8,7 +8,7 @@
 #include "execute/health_monitor.hpp"
 #include "execute/loop_timer.hpp"
 #include "execute/rollout.hpp"
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 #include "support/system_user.hpp"
 
 #include <tandem/runtime.hpp>

@@ -3,7 +3,7 @@
 // event streams (event_stream_session.cpp). Private: Asio stays out of the public header.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 
 #include "http/access.hpp"
 #include "http/api_router.hpp"

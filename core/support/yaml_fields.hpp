@@ -2,8 +2,8 @@
 // column. Shared by the config loader and the policy loader; private to the library.
 #pragma once
 
+#include <tandem/duration.hpp>
 #include <tandem/error.hpp>
-#include <tandem/spec.hpp>
 
 #include <yaml-cpp/yaml.h>
 

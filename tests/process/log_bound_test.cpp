@@ -1,6 +1,6 @@
 // A real service printing 100 MB: the ring and the rotated files stay within their limits.
 #include "runtime/process/child_process.hpp"
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 
 #include "process/process_test_support.hpp"
 #include "support/temp_dir.hpp"

@@ -1,5 +1,5 @@
 // LogRing, RotatingLogFile, format_log_line and LogStore, without processes.
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 
 #include "support/temp_dir.hpp"
 

@@ -2,7 +2,7 @@
 // port, make a blocking HTTP request, and count the processes of a process group.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 #include "support/free_port.hpp"
 
 #include <arpa/inet.h>

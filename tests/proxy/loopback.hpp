@@ -3,7 +3,7 @@
 // Header-only because the test area's CMake globs *_test.cpp only.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,6 +1,6 @@
 // shipper run following repositories that are not public: a remote that never answers, and an
 // https remote that requires a token, which must never show in any output or file.
-#include "gitsource/private_remotes.hpp"
+#include "source/private_remotes.hpp"
 #include "release/release_fixture.hpp"
 
 #include <nlohmann/json.hpp>

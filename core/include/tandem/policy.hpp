@@ -2,8 +2,8 @@
 // harness. The engine reads knobs; it never asks which set is active.
 #pragma once
 
+#include <tandem/duration.hpp>
 #include <tandem/error.hpp>
-#include <tandem/spec.hpp>
 
 #include <functional>
 #include <map>

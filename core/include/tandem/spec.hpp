@@ -1,6 +1,7 @@
 // The desired state: a typed view of tandem.yaml (schema version 1) at one revision.
 #pragma once
 
+#include <tandem/duration.hpp>
 #include <tandem/error.hpp>
 
 #include <chrono>
@@ -12,8 +13,6 @@
 #include <vector>
 
 namespace tandem {
-
-using Duration = std::chrono::milliseconds;
 
 struct BuildSpec {
     std::string command;               // run with /bin/sh -c in the service's workdir

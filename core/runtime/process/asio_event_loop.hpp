@@ -2,7 +2,7 @@
 // process runtime gives the executor, and what its own children, proxies and probes run on.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 
 #include <tandem/runtime.hpp>
 

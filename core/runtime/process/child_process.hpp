@@ -3,7 +3,8 @@
 // SIGTERM to the whole group, then SIGKILL after a grace period.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "runtime/log_store.hpp"
+#include "support/asio.hpp"
 #include "support/system_user.hpp"
 
 #include <tandem/error.hpp>

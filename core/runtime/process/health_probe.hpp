@@ -3,7 +3,7 @@
 // (execute/health_monitor.hpp).
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 #include "support/system_user.hpp"
 
 #include <tandem/runtime.hpp>

@@ -4,7 +4,7 @@
 // none, new connections wait (up to a limit) instead of being refused.
 #pragma once
 
-#include "runtime/process/asio.hpp"
+#include "support/asio.hpp"
 
 #include <tandem/error.hpp>
 #include <tandem/spec.hpp>

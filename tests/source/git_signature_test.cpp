@@ -1,7 +1,7 @@
 // GitMirror::verify_signature with real SSH keys and commits signed by git itself.
 #include <doctest/doctest.h>
 
-#include "gitsource/upstream_repo.hpp"
+#include "source/upstream_repo.hpp"
 
 #include <tandem/git_mirror.hpp>
 

@@ -2,10 +2,10 @@
 // service under the state directory, rotated by size. Neither grows without bound.
 #pragma once
 
-#include "runtime/process/child_process.hpp"
 #include <tandem/utc_time.hpp>
 
 #include <tandem/error.hpp>
+#include <tandem/runtime.hpp>
 
 #include <chrono>
 #include <cstdio>

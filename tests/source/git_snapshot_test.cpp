@@ -2,7 +2,7 @@
 // that could escape the snapshot refused whole, with nothing left behind.
 #include <doctest/doctest.h>
 
-#include "gitsource/upstream_repo.hpp"
+#include "source/upstream_repo.hpp"
 #include "source/snapshot_writer.hpp"
 
 #include <tandem/git_mirror.hpp>

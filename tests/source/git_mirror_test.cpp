@@ -2,7 +2,7 @@
 // ancestry and the paths that changed between two commits.
 #include <doctest/doctest.h>
 
-#include "gitsource/upstream_repo.hpp"
+#include "source/upstream_repo.hpp"
 
 #include <tandem/git_mirror.hpp>
 

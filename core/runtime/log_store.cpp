@@ -1,6 +1,6 @@
 // Replicas' output kept within bounds: a ring of recent lines per service, size-rotated files,
 // and the store that feeds both and the live subscribers.
-#include "runtime/process/log_store.hpp"
+#include "runtime/log_store.hpp"
 
 #include <tandem/runtime.hpp>
 

@@ -1,8 +1,8 @@
 // GitMirror::fetch against remotes that need more than a URL: a remote that never answers (the
 // fetch is abandoned at its timeout), an https server that wants a token, an sshd that wants a
 // key and whose host key must be known.
-#include "gitsource/private_remotes.hpp"
-#include "gitsource/upstream_repo.hpp"
+#include "source/private_remotes.hpp"
+#include "source/upstream_repo.hpp"
 
 #include <future>
 

@@ -1,0 +1,37 @@
+# Layering is enforced by the build (cmake/TandemLayers.cmake): a probe compiled with a folder's
+# own include directories may include the folders below it and fails with "No such file" on a
+# header of a folder above it or beside it. Called by CTest with CXX, WORK_DIR and, per case,
+# CASE_<n> = "<folder>|<header>|compiles|fails" and INCLUDES_<n> = that folder target's include
+# directories (joined with '|').
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(n 0)
+while(DEFINED CASE_${n})
+  string(REPLACE "|" ";" parts "${CASE_${n}}")
+  list(GET parts 0 folder)
+  list(GET parts 1 header)
+  list(GET parts 2 expected)
+  string(REPLACE "|" ";" includes "${INCLUDES_${n}}")
+  list(TRANSFORM includes PREPEND "-I")
+  set(probe "${WORK_DIR}/probe_${n}.cpp")
+  file(WRITE "${probe}" "#include ${header}\n")
+  execute_process(COMMAND "${CXX}" -std=c++20 -fsyntax-only ${includes} "${probe}"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(expected STREQUAL "compiles" AND NOT rc EQUAL 0)
+    message(FATAL_ERROR "core/${folder}/ should see ${header}, but the probe does not compile:\n${err}")
+  endif()
+  if(expected STREQUAL "fails")
+    if(rc EQUAL 0)
+      message(FATAL_ERROR "core/${folder}/ can include ${header}, a header of a folder it may not use")
+    endif()
+    string(FIND "${err}" "No such file" missing)
+    if(missing EQUAL -1)
+      message(FATAL_ERROR "core/${folder}/ including ${header} failed, but not for want of the file:\n${err}")
+    endif()
+  endif()
+  message(STATUS "core/${folder}/ + ${header}: ${expected}, as it should")
+  math(EXPR n "${n} + 1")
+endwhile()
+if(n EQUAL 0)
+  message(FATAL_ERROR "no cases given")
+endif()
