@@ -12,7 +12,7 @@
 
 namespace tandem::test {
 
-class FakeReplicaControl : public process::ReplicaControl {
+class FakeReplicaControl : public execute::ReplicaControl {
 public:
     // `old` replicas are alive and routed; new ones get ids from `first_new_id` on.
     explicit FakeReplicaControl(std::vector<int> old, int first_new_id = 10)
@@ -48,15 +48,15 @@ public:
     }
 
     // The world reporting back to the rollout.
-    void ready(process::Rollout& rollout, int id) {
+    void ready(execute::Rollout& rollout, int id) {
         starting.erase(id);
         rollout.replica_ready(id);
     }
-    void stopped(process::Rollout& rollout, int id) {
+    void stopped(execute::Rollout& rollout, int id) {
         forget(id);
         rollout.replica_stopped(id);
     }
-    void failed(process::Rollout& rollout, int id, const std::string& reason) {
+    void failed(execute::Rollout& rollout, int id, const std::string& reason) {
         forget(id);
         rollout.replica_failed(id, reason);
     }
