@@ -40,7 +40,10 @@ Release make_release(const Spec& spec, const ServiceSpec& service, const std::fi
 Release release_for(const Action& action, const Spec& spec, const ServiceSpec& service,
                     const ExecutionContext& context) {
     Release release = make_release(spec, service, context.project_root);
-    release.artifact = ArtifactRef{ArtifactKind::tree, action.artifact_digest, context.project_root.string()};
+    // The tree is the project's root, named without a trailing separator ("/a/b", not "/a/b/").
+    auto tree = context.project_root.lexically_normal();
+    if (!tree.has_filename() && tree.has_relative_path()) tree = tree.parent_path();
+    release.artifact = ArtifactRef{ArtifactKind::tree, action.artifact_digest, tree.string()};
     if (!action.artifact_digest.empty() && context.verify_artifact) {
         release.verify = [verify = context.verify_artifact, name = service.name, digest = action.artifact_digest] {
             return verify(name, digest);

@@ -4,7 +4,7 @@
 //
 //     tandem::EngineOptions options;
 //     options.source = tandem::DiskSource{"/srv/shop"};
-//     options.project.default_policy = "wip";
+//     options.project.policy = "staging";  // a set tandem.yaml defines, or a built-in one
 //     auto engine = tandem::Engine::start(std::move(options), print_event);
 //     ...
 //     engine.value().reset();  // stops the loop, then every service
