@@ -12,6 +12,9 @@
 #   SAVES=50 TOOLS="devloop inotifywait" bench/save_to_serving.sh
 #   WRITE=rename SAMPLES=1 bench/save_to_serving.sh   # rename-over saves; print every sample
 #   KEEP=1 TOOLS=devloop bench/save_to_serving.sh      # keep the tools' logs (printed path)
+#   DEVLOOP_BEFORE=/old/build/wip_frontend/devloop TOOLS="devloop devloop_before entr" bench/save_to_serving.sh
+#       # another devloop (an older build) side by side with this tree's, as the tool devloop_before
+#   TANDEM_BUILD_DIR=build TANDEM_BUILD_TYPE=RelWithDebInfo ...  # reuse a build of that type as it is
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -26,6 +29,7 @@ TOOLS=${TOOLS:-devloop entr nodemon pm2 inotifywait}
 SERVICE_BIN=$BUILD/tests/tandem_test_service
 BENCH_BIN=$BUILD/bench/tandem_save_bench
 DEVLOOP_BIN=$BUILD/wip_frontend/devloop
+DEVLOOP_BEFORE=${DEVLOOP_BEFORE:-}
 DEPS=$ROOT/bench/.deps
 
 need_npm() {  # need_npm BIN PACKAGE@VERSION: npm install into bench/.deps if missing
@@ -40,13 +44,14 @@ for tool in $TOOLS; do
         nodemon) need npm npm; need_npm nodemon nodemon@3 ;;
         pm2) need npm npm; need_npm pm2 pm2@5 ;;
         devloop) ;;
+        devloop_before) [[ -x $DEVLOOP_BEFORE ]] || { echo "devloop_before needs DEVLOOP_BEFORE=PATH of a devloop binary" >&2; exit 2; } ;;
         *) echo "unknown tool '$tool' in TOOLS" >&2; exit 2 ;;
     esac
 done
 
 WORK=$(mktemp -d /tmp/tandem-save-bench.XXXXXX)
 echo "building tandem_test_service and tandem_save_bench in $BUILD ..." >&2
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE="${TANDEM_BUILD_TYPE:-Release}" -DTANDEM_BUILD_BENCH=ON >/dev/null
 ninja -C "$BUILD" tandem_test_service tandem_save_bench >"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log" >&2; exit 1; }
 if [[ " $TOOLS " == *" devloop "* ]]; then
     echo "building devloop ..." >&2
@@ -97,6 +102,12 @@ services:
 EOF
     (cd "$1" && exec setsid "$DEVLOOP_BIN" --file tandem.yaml up) >"$1/tool.log" 2>&1 </dev/null &
     GROUP=$! DEVLOOP=$!
+}
+start_devloop_before() {
+    local this=$DEVLOOP_BIN
+    DEVLOOP_BIN=$DEVLOOP_BEFORE
+    start_devloop "$@"
+    DEVLOOP_BIN=$this
 }
 start_entr() {
     echo version.txt >"$1/files.txt"  # not a pipe: $! must be entr itself
@@ -158,6 +169,7 @@ printf "%-26s %10s %10s %10s %10s %10s\n" "tool" "median ms" "p95 ms" "max ms" "
 for tool in $TOOLS; do
     case $tool in
         devloop) name="devloop (restart rule)" ;;
+        devloop_before) name="devloop before (same rule)" ;;
         entr) name="entr -r" ;;
         nodemon) name="nodemon" ;;
         pm2) name="pm2 --watch (fork)" ;;
