@@ -69,14 +69,16 @@ ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const E
     entry.outcome = "refused";
     entry.message = error.to_string();
     const bool needs_flag = error.code == ErrorCode::bootstrap_required;
+    // The audit record first: whoever sees the commit rejected finds its record already there.
+    const std::string why = entry.message;
+    auto recorded = s.record(policy, std::move(entry));
     {
         std::lock_guard lock(s.mutex);
-        s.last_error = entry.message;
+        s.last_error = why;
         if (needs_flag) s.bootstrap_refused = target.commit.id;
         else if (!target.kept) reject(s, target, "refused: " + error.to_string(), policy);
     }
     s.emit(RuntimeEventKind::failure, "refused commit " + target.commit.short_id() + ": " + error.to_string());
-    auto recorded = s.record(policy, std::move(entry));
     if (!needs_flag) (void)s.save_history();
     std::string message = error.to_string();
     if (!recorded) message += " (and the audit record failed: " + recorded.error().to_string() + ")";
@@ -266,12 +268,12 @@ ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target,
     entry.outcome = "failed";
     entry.message = "build failed: " + error.to_string();
     entry.total_ms = ms_since(started);
+    auto recorded = s.record(policy, entry);  // before the commit shows as rejected
     {
         std::lock_guard lock(s.mutex);
         s.last_error = entry.message;
         if (!target.kept) reject(s, target, entry.message, policy);
     }
-    auto recorded = s.record(policy, entry);
     (void)s.save_history();
     s.emit(RuntimeEventKind::failure, "commit " + target.commit.short_id() + ": " + entry.message);
     ReleaseOutcome outcome{target.event, target.commit.id, "failed", entry.message};
@@ -321,6 +323,8 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     entry.outcome = applied ? "succeeded" : "failed";
     entry.message = applied ? target.reason : "rollout failed: " + applied.error().to_string() +
                                                   (target.reason.empty() ? "" : " (" + target.reason + ")");
+    // Audit first, then history: whoever sees the outcome finds its record already there.
+    auto recorded = s.record(policy, entry);
     if (applied) remember_success(s, target, *prepared, *rollout);
     if (applied) {
         std::lock_guard lock(s.mutex);
@@ -331,7 +335,6 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
         s.last_error = entry.message;
         if (!target.kept) reject(s, target, entry.message, policy);
     }
-    auto recorded = s.record(policy, entry);
     (void)s.save_history();
     if (applied) collect_garbage(s);
     s.emit(applied ? RuntimeEventKind::state : RuntimeEventKind::failure,
