@@ -205,6 +205,31 @@ TEST_CASE("proxy: draining waits for a connection in the middle of a request to 
     CHECK(rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 0);
 }
 
+// A client connects, and its request is late (a loaded machine): the connection is not an idle
+// keep-alive, and the drain waits for its answer instead of resetting it.
+TEST_CASE("proxy: draining waits for a new connection whose request has not arrived yet") {
+    Rig rig(quick_options());
+    rig.add(1, rig.server_port(rig.server(Server::Behaviour::http_status)));
+    RawClient client;
+    REQUIRE(client.connect(rig.port));
+    CHECK(eventually([&] { return rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 1; }));
+    std::this_thread::sleep_for(milliseconds(200));  // connected to the backend, quiet past the idle time
+
+    std::atomic<bool> drained{false};
+    rig.loop.call([&] {
+        rig.proxy->drain_backend(1, Duration(10000), [&] { drained = true; });
+        return 0;
+    });
+    std::this_thread::sleep_for(milliseconds(200));
+    CHECK_FALSE(drained.load());
+    REQUIRE(rig.loop.call([&] { return rig.proxy->open_connections(1); }) == 1);
+
+    REQUIRE(client.send("GET / HTTP/1.0\r\n\r\n"));
+    CHECK(client.receive(12) == "HTTP/1.0 200");
+    CHECK(client.closed_by_peer());
+    CHECK(eventually([&] { return drained.load(); }));
+}
+
 TEST_CASE("proxy: draining closes an idle keep-alive connection at once instead of waiting for the timeout") {
     Rig rig(quick_options());
     rig.add(1, rig.server_port(rig.server()));

@@ -104,9 +104,11 @@ public:
     // The backend was forgotten while this connection used it: no count to give back.
     void forget_backend() { backend_id_ = -1; }
 
-    // Between requests: its last bytes went to the client, and nothing moved for `quiet`.
+    // Between requests: it carried a request, its last bytes went to the client, and nothing
+    // moved for `quiet`. A connection that has not asked anything yet is not idle: its client
+    // opened it to send a request (the bytes may be on their way, late on a loaded machine).
     bool idle(std::chrono::steady_clock::duration quiet) const {
-        return phase_ == Phase::splicing && !awaiting_reply_ &&
+        return phase_ == Phase::splicing && asked_ && !awaiting_reply_ &&
                std::chrono::steady_clock::now() - last_activity_ >= quiet;
     }
 
@@ -199,6 +201,7 @@ private:
         }
         if (ec) return fail(&from == &backend_);
         awaiting_reply_ = &to == &backend_;  // bytes to the backend ask; bytes to the client answer
+        asked_ = asked_ || awaiting_reply_;
         last_activity_ = std::chrono::steady_clock::now();
         asio::async_write(to, asio::buffer(pump.buffer.data(), n),
                           [self = shared_from_this(), &from, &to, &pump](const error_code& wec, std::size_t) {
@@ -229,6 +232,7 @@ private:
     Pump upstream_;    // client to backend
     Pump downstream_;  // backend to client
     bool awaiting_reply_ = false;
+    bool asked_ = false;  // the client has sent bytes on it
     std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 
