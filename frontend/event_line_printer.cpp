@@ -1,4 +1,4 @@
-// EventLinePrinter: `shipper run`'s lines (see the header).
+// EventLinePrinter: `run`'s lines (see the header).
 #include "frontend/event_line_printer.hpp"
 
 #include <fmt/format.h>
@@ -35,7 +35,7 @@ void EventLinePrinter::print(const RuntimeEvent& e) {
         return;
     }
     const auto time = e.time == std::chrono::system_clock::time_point{} ? std::chrono::system_clock::now() : e.time;
-    std::string who = e.service.empty() ? std::string("shipper") : e.service;
+    std::string who = e.service.empty() ? tool_ : e.service;
     if (!e.service.empty() && e.replica > 0) who += fmt::format("[{}]", e.replica);
     (e.is_stderr ? err_ : out_) << local_clock(time) << " " << who << ": " << e.text << std::endl;
 }

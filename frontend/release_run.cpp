@@ -110,7 +110,7 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     const sigset_t signals = stop_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
 
-    EventLinePrinter printer(std::cout, std::cerr, options.output == OutputFormat::json);
+    EventLinePrinter printer(std::cout, std::cerr, options.output == OutputFormat::json, tool.program);
     EventSubscribers subscribers;
     auto on_event = [&printer, &subscribers](const RuntimeEvent& e) {
         printer.print(e);

@@ -34,6 +34,10 @@ void PendingStep::add_rebuild(const std::string& reason, const std::vector<std::
     add_restart(reason, changed);
 }
 
+void PendingStep::add_moved(const std::vector<std::string>& changed) {
+    add_rebuild(describe_changes(changed) + " (in the new revision's files)", changed);
+}
+
 void PendingStep::add_restart(const std::string& reason, const std::vector<std::string>& changed) {
     launch = true;
     add_unique(launch_reasons, reason);
@@ -57,11 +61,15 @@ void PendingStep::add_reset(const std::string& command) {
     add_restart("reset requested");
 }
 
-void PendingStep::add_changes(const ChangeMatch& match, bool live) {
+void PendingStep::add_changes(const ChangeMatch& match, bool live, bool in_place) {
     if (match.empty()) return;
     const std::string reason = describe_changes(match.paths);
     // Without live updates every change is a full build and rollout.
     const WatchAction action = live ? match.strongest : WatchAction::rebuild;
+    if (!in_place && action != WatchAction::rebuild) {
+        for (const RunCommand& run : match.runs) add_run(run);
+        return add_moved(match.paths);
+    }
     switch (action) {
         case WatchAction::rebuild: add_rebuild(reason, match.paths); break;
         case WatchAction::run:

@@ -31,11 +31,15 @@ struct PendingStep {
     void add_rebuild(const std::string& reason, const std::vector<std::string>& changed = {});
     // Start or replace, without a build.
     void add_restart(const std::string& reason, const std::vector<std::string>& changed = {});
+    // The changed files are in the new revision's directory, not where the replicas run: they
+    // restart there, and a build whose output is not stored (no artifact ahead) runs there first.
+    void add_moved(const std::vector<std::string>& changed);
     void add_run(const RunCommand& run);
     void add_sync(const std::vector<std::string>& changed);
     void add_reset(const std::string& command);
-    // What the changed paths ask for; `live` allows less than a rebuild.
-    void add_changes(const ChangeMatch& match, bool live);
+    // What the changed paths ask for; `live` allows less than a rebuild, `in_place` a sync
+    // (the replicas read the changed files where they are).
+    void add_changes(const ChangeMatch& match, bool live, bool in_place);
 
     bool empty() const;
 };

@@ -90,7 +90,7 @@ void add_spec_differences(PendingSteps& pending, const PlanInputs& in, const Pol
         if (auto change = artifact_change(service.name, running->second, in.request))
             pending_for(pending, service, in).add_restart(*change);
         const ChangeMatch changes = match_changes(service, changed);
-        if (!changes.empty()) pending_for(pending, service, in).add_changes(changes, policy.updates.live);
+        if (!changes.empty()) pending_for(pending, service, in).add_changes(changes, policy.updates.live, in.request.files_in_place);
     }
 }
 

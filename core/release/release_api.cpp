@@ -70,7 +70,7 @@ Result<ReleaseOutcome> queue(ReleaseLoop::State& s, ReleaseJob::Kind kind, std::
     auto done = job->done.get_future();
     {
         std::lock_guard lock(s.mutex);
-        if (s.stopping) return make_error(ErrorCode::cancelled, "shipper is stopping");
+        if (s.stopping) return make_error(ErrorCode::cancelled, "the engine is stopping");
         s.jobs.push_back(job);
     }
     s.wake.notify_all();
@@ -124,6 +124,7 @@ Result<Plan> ReleaseLoop::diff(const std::string& revision) {
     PlanRequest request;
     request.changed_paths = std::move(*changed);
     request.bootstrap = state_->options.bootstrap;
+    request.files_in_place = false;  // as a deploy plans it
     request.revision = commit->id;
     return make_plan(project->spec, observed, project->policy, request);
 }

@@ -191,6 +191,7 @@ Result<Rollout> plan_rollout(ReleaseLoop::State& s, const DeployTarget& target, 
     PlanRequest request;
     request.changed_paths = std::move(*changed);
     request.bootstrap = target.bootstrap;
+    request.files_in_place = false;  // each commit runs from a release directory of its own
     request.revision = target.commit.id;
     auto first = make_plan(project.spec, rollout.observed, project.policy, request);
     if (!first) return first.error();

@@ -217,7 +217,7 @@ void ReleaseLoop::State::run() {
         if (jobs.empty()) idle.notify_all();
     }
     std::lock_guard lock(mutex);
-    for (auto& job : jobs) job->done.set_value(make_error(ErrorCode::cancelled, "shipper is stopping"));
+    for (auto& job : jobs) job->done.set_value(make_error(ErrorCode::cancelled, "the engine is stopping"));
     jobs.clear();
     busy = false;
     idle.notify_all();

@@ -80,6 +80,9 @@ Status attach_source_digests(Plan& plan, const Spec& spec, const fs::path& snaps
                     action.artifact_digest = known->second;
                     continue;
                 }
+                // Built, and not stored (mutable artifacts): the build writes into the release
+                // directory, and there is no stored artifact to name or check.
+                if (service->build) continue;
                 auto digest = source_digest(snapshot, release_root, *service);
                 if (!digest) return digest.error();
                 if (digest->empty()) continue;

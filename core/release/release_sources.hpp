@@ -28,9 +28,10 @@ Result<std::string> source_digest(const std::filesystem::path& snapshot, const s
 Status verify_sources(const std::filesystem::path& snapshot, const std::filesystem::path& release_root,
                       const ServiceSpec& service, const std::string& digest);
 
-// Gives each start and replace in `plan` of a service that has no artifact in `digests` the
-// digest of its files (source_digest), and adds it to `digests` (service -> digest), so that
-// the audit record, the history and the runtime's status name it.
+// Gives each start and replace in `plan` of a service without a build that has no artifact in
+// `digests` the digest of its files (source_digest), and adds it to `digests` (service ->
+// digest), so that the audit record, the history and the runtime's status name it. A built
+// service absent from `digests` (its policy stores no artifact) gets none.
 Status attach_source_digests(Plan& plan, const Spec& spec, const std::filesystem::path& snapshot,
                              const std::filesystem::path& release_root, std::map<std::string, std::string>& digests);
 

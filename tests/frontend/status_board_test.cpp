@@ -141,7 +141,7 @@ TEST_CASE("devloop up and shipper run print a log line alike, in the format of l
         CHECK(contains(without_colour(terminal.str()), expected));
 
         std::ostringstream shipper_run, shipper_errors;
-        tandem::cli::EventLinePrinter(shipper_run, shipper_errors, false).print(line);
+        tandem::cli::EventLinePrinter(shipper_run, shipper_errors, false, "shipper").print(line);
         CHECK(shipper_run.str() == expected);
         CHECK(shipper_errors.str().empty());
     }

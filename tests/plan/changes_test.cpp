@@ -85,6 +85,29 @@ TEST_CASE("changes: a restart rule replaces without a build") {
     CHECK(step.actions[0].paths == Paths{"web/config/app.yaml"});
 }
 
+// A commit's files are in a release directory of their own: what a sync rule matched cannot
+// reach the replicas where they run, so they restart from the new directory, and a build whose
+// output is not stored runs there first.
+TEST_CASE("changes: when the files are not in place, a sync rule rebuilds a built service and restarts another") {
+    const Spec spec = spec_of({web_with_rules()});
+    PlanRequest request = changed({"web/static/a.css"});
+    request.files_in_place = false;
+    const tandem::Step step = single_step(plan_ok(spec, running(spec, {"web"}), request));
+    REQUIRE(kinds(step) == Kinds{ActionKind::build, ActionKind::replace});
+    CHECK(step.actions[1].paths == Paths{"web/static/a.css"});
+    CHECK(step.actions[1].reason == "web/static/a.css changed (in the new revision's files)");
+
+    ServiceSpec docs = service("docs");
+    docs.watch = {WatchRule{{"docs/static/**"}, WatchAction::sync, "", {}}};
+    const Spec plain = spec_of({docs});
+    PlanRequest moved = changed({"docs/static/a.css", "README.md"});
+    CHECK(kinds(single_step(plan_ok(plain, running(plain, {"docs"}), moved))) == Kinds{ActionKind::sync});
+    moved.files_in_place = false;
+    const tandem::Step restart = single_step(plan_ok(plain, running(plain, {"docs"}), moved));
+    REQUIRE(kinds(restart) == Kinds{ActionKind::replace});
+    CHECK(restart.actions[0].paths == Paths{"docs/static/a.css"});
+}
+
 TEST_CASE("changes: the strongest action wins: rebuild > run > restart > sync") {
     const Spec spec = spec_of({web_with_rules()});
     const Observed observed = running(spec, {"web"});

@@ -24,7 +24,10 @@ std::string branch_project(int port) {
            "  web:\n"
            "    run: [" + service + ", --port, \"${port}\", --version-file, version.txt]\n"
            "    port: " + std::to_string(port) + "\n"
-           "    stop_grace: 1s\n";
+           "    stop_grace: 1s\n"
+           "    watch:\n"
+           "      - paths: [version.txt]\n"
+           "        action: sync\n";
 }
 
 CommandResult devloop(const fs::path& cwd, std::vector<std::string> args) {
@@ -72,9 +75,10 @@ TEST_CASE("devloop run --repo R --ref feature-x follows the branch under wip: it
     CHECK(first["release"]["ref"] == "feature-x");
 
     const auto second = upstream.commit({{"version.txt", "feature-2\n"}}, "feature two");
-    // Deployed; under wip a changed file of a service without a build is a live update (no
-    // restart), so what the replica serves is not checked here.
+    // Deployed, and served: the commit's files are in a release directory of their own, so the
+    // sync rule restarts the replica there instead of leaving it on the first commit's file.
     REQUIRE_MESSAGE(deployed(second), read_text(log));
+    CHECK_MESSAGE(eventually([&] { return served_version(port) == "feature-2"; }, 10000ms), read_text(log));
 
     // A commit on main: a sync fetches it and deploys nothing, the branch's head being unchanged.
     git(upstream.path(), {"checkout", "-q", "main"});
@@ -85,6 +89,48 @@ TEST_CASE("devloop run --repo R --ref feature-x follows the branch under wip: it
     CHECK_MESSAGE(synced.exit_code == 0, synced.err);
     CHECK(status()["release"]["deployed"] == second);
     CHECK(status()["release"]["head"] == second);
+    engine.stop();
+}
+
+// A service with a build, followed on a branch under wip: each commit is built and what it
+// built is what serves.
+TEST_CASE("devloop run --repo R builds a service with a build step for each commit it deploys") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const std::string project = "version: 1\n"
+                                "project: preview\n"
+                                "services:\n"
+                                "  web:\n"
+                                "    build:\n"
+                                "      command: mkdir -p out && cp " TANDEM_TEST_SERVICE " out/svc && cp version.txt out/version\n"
+                                "      inputs: [version.txt]\n"
+                                "      outputs: [out]\n"
+                                "    run: [out/svc, --port, \"${port}\", --version-file, out/version]\n"
+                                "    port: " + std::to_string(port) + "\n"
+                                "    stop_grace: 1s\n";
+    const auto first = upstream.commit({{"tandem.yaml", project}, {"version.txt", "built-1\n"}}, "one");
+    const fs::path log = state.path() / "devloop.log";
+    BackgroundProgram engine(state.path(),
+                             {TANDEM_DEVLOOP, "run", "--repo", upstream.path().string(), "--ref", "main",
+                              "--state-dir", state.path().string(), "--poll", "100ms", "--http-port", "off"},
+                             log);
+    auto deployed = [&](const std::string& commit) {
+        return eventually([&] {
+            const auto release = json_of(devloop(state.path(), {"status", "-o", "json", "--state-dir",
+                                                                state.path().string()}))
+                                     .value("release", nlohmann::json::object());
+            return release.value("deployed", "") == commit && !release.value("busy", true);
+        }, 30000ms);
+    };
+    REQUIRE_MESSAGE(deployed(first), read_text(log));
+    CHECK_MESSAGE(eventually([&] { return served_version(port) == "built-1"; }, 10000ms), read_text(log));
+    // The engine's own lines are the tool's: devloop's, not shipper's.
+    CHECK_MESSAGE(contains(read_text(log), " devloop: following main of "), read_text(log));
+    CHECK_MESSAGE(!contains(read_text(log), " shipper: "), read_text(log));
+    const auto second = upstream.commit({{"version.txt", "built-2\n"}}, "two");
+    REQUIRE_MESSAGE(deployed(second), read_text(log));
+    CHECK_MESSAGE(eventually([&] { return served_version(port) == "built-2"; }, 10000ms), read_text(log));
     engine.stop();
 }
 

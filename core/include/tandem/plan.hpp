@@ -104,6 +104,10 @@ struct PlanRequest {
     // commit. A service listed here gets no build action; it is started or replaced when it
     // is new, its spec or watched files changed, or it runs another artifact.
     std::map<std::string, std::string> artifacts;
+    // Whether the replicas that run read the changed files where they are (a project on disk).
+    // False when each revision's files are in a directory of their own (a release of a commit):
+    // a change a watch rule would sync restarts the service from the new directory instead.
+    bool files_in_place = true;
 };
 
 Result<Plan> make_plan(const Spec& spec, const Observed& observed, const PolicySet& policy,
