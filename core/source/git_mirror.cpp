@@ -5,8 +5,8 @@
 #include "source/commit_signature.hpp"
 #include "source/git_fetch.hpp"
 #include "source/libgit2.hpp"
-#include "source/relative_path.hpp"
 #include "source/snapshot_writer.hpp"
+#include "support/path_inside.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -208,9 +208,10 @@ Result<bool> GitMirror::is_ancestor(const std::string& ancestor, const std::stri
 
 Result<std::vector<std::string>> GitMirror::changed_paths(const std::string& from, const std::string& to,
                                                           const std::string& project_dir) const {
-    const std::string prefix = detail::normalized(project_dir);
-    if (!prefix.empty() && !detail::stays_inside(prefix))
+    const InsideRoot inside = project_dir.empty() ? InsideRoot{} : inside_root(project_dir);
+    if (!inside)
         return make_error(ErrorCode::source, "project directory '" + project_dir + "' leaves the repository; refused");
+    const std::string& prefix = inside.path;
     auto new_tree = state_->project_tree(to, prefix);
     if (!new_tree) return new_tree.error();
     Tree old_tree;
