@@ -8,6 +8,7 @@
 #pragma once
 
 #include <tandem/audit_checkpoint.hpp>
+#include <tandem/change_event.hpp>
 #include <tandem/error.hpp>
 #include <tandem/git_mirror.hpp>
 #include <tandem/plan.hpp>
@@ -28,9 +29,9 @@ namespace tandem {
 
 // The outcome of one change the loop carried out (or refused), as audited.
 struct ReleaseOutcome {
-    std::string event;    // "deploy", "rollback", "revert", "recover", "bootstrap", "refused", "none"
-    std::string commit;   // the commit it was about
-    std::string outcome;  // "succeeded", "failed", "refused", "reverted", "up to date"
+    ChangeEvent event = ChangeEvent::none;  // deploy, rollback, revert, recover, bootstrap, refused, none, ...
+    std::string commit;                     // the commit it was about
+    ChangeOutcome outcome = ChangeOutcome::succeeded;  // succeeded, failed, refused, reverted, up to date, ...
     std::string message;
 };
 

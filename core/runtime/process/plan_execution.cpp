@@ -241,7 +241,8 @@ void PlanExecution::spawn_command(const Action& action, LaunchSpec launch, std::
         if (build && self->context_.building) self->context_.building(name, false);
         if (*started > 0 && self->context_.command_ended) self->context_.command_ended(*started);
         if (status.clean()) done(Ok{});
-        else done(make_error(ErrorCode::source, what + " of '" + name + "' " + status.describe() + ": " + command));
+        else done(make_error(build ? ErrorCode::build_failed : ErrorCode::rollout_failed,
+                             what + " of '" + name + "' " + status.describe() + ": " + command));
     };
     launch.die_with_engine = true;  // a replica outlives the engine until the next start; a command need not
     auto child = ChildProcess::spawn(*context_.io, launch, on_line, on_exit);
