@@ -1,5 +1,6 @@
 // The harness loop's worker: fetch on an interval or on request, deploy the newest commit
-// when it is new (so commits that arrive during a rollout coalesce), watch the window after a
+// when it is new (so commits that arrive during a rollout coalesce; with `updates.coalesce:
+// false`, each commit on the way to it in turn), watch the window after a
 // rollout, and carry out rollbacks, resets and restarts in the same queue, one at a time.
 #include "release/interrupted_deploys.hpp"
 #include "release/release_sources.hpp"
@@ -44,6 +45,38 @@ Status ReleaseLoop::State::save_history() {
 
 namespace {
 
+// The most commits `updates.coalesce: false` deploys one by one on the way to a new head; a
+// deployed commit further back than this (or off the head's first-parent line) is followed by
+// a deploy of the head alone.
+constexpr std::size_t kMaxCommitsInOrder = 100;
+
+// What to deploy to reach `head` from `from` (the deployed commit, or the head a rollback
+// pinned): the head alone when the policy coalesces, else each commit of the branch's
+// first-parent line after `from`, oldest first.
+std::vector<CommitInfo> commits_to_deploy(ReleaseLoop::State& s, const CommitInfo& head, const std::string& from) {
+    if (from.empty() || s.current_policy().updates.coalesce) return {head};
+    auto line = s.mirror->first_parent_line(from, head.id, kMaxCommitsInOrder);
+    if (!line || line->empty()) return {head};
+    return std::move(*line);
+}
+
+// Deploys the commits on the way to `head` in turn, skipping the ones rejected before (the head
+// is not one: follow() holds a rejected head back); stops at the first that is not deployed.
+ReleaseOutcome deploy_up_to(ReleaseLoop::State& s, const CommitInfo& head, const std::string& from,
+                            const std::string& actor) {
+    ReleaseOutcome outcome;
+    for (const CommitInfo& commit : commits_to_deploy(s, head, from)) {
+        {
+            std::lock_guard lock(s.mutex);
+            if (commit.id != head.id && s.history.rejected.count(commit.id)) continue;
+        }
+        outcome = release::deploy(s, DeployTarget{commit, ChangeEvent::deploy, actor, s.options.bootstrap,
+                                                  std::nullopt, {}});
+        if (outcome.outcome != ChangeOutcome::succeeded) break;
+    }
+    return outcome;
+}
+
 // Who asked the loop to follow its ref: the fetch timer, or a request (sync) that names its actor.
 enum class FollowedFor { poll, request };
 
@@ -86,7 +119,7 @@ Result<ReleaseOutcome> follow(ReleaseLoop::State& s, const std::string& actor, F
                                                                   "; waiting for a commit newer than " + head->short_id());
     if (held_for_flag)
         return nothing_to_do(head->id, ChangeOutcome::held_back, "bringing everything up needs --bootstrap");
-    return release::deploy(s, DeployTarget{*head, ChangeEvent::deploy, actor, s.options.bootstrap, std::nullopt, {}});
+    return deploy_up_to(s, *head, pinned ? pinned_head : deployed, actor);
 }
 
 Result<ReleaseOutcome> roll_back(ReleaseLoop::State& s, const std::string& revision, const std::string& actor) {

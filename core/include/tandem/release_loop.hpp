@@ -1,6 +1,7 @@
 // The harness loop (shipper): keeps the running project equal to the newest commit of a
 // branch of a git repository. It fetches into a bare mirror on an interval and on demand,
-// deploys one commit at a time (commits that arrive meanwhile coalesce to the newest),
+// deploys one commit at a time (commits that arrive meanwhile coalesce to the newest; with
+// `updates.coalesce: false`, each is deployed in turn),
 // builds each service's artifact in a snapshot of the commit and runs it from the
 // content-addressed store, keeps the last revisions for rollback, reverts a release that
 // throws too many errors in the window after its rollout, and appends every change to the
