@@ -19,12 +19,14 @@ using tandem::test::TempDir;
 namespace {
 
 // One line as the previous version wrote it (prev filled in by rechain).
-std::string old_line(int seq, const std::string& event, const std::string& outcome, const std::string& tail = {}) {
+std::string old_line(int seq, const std::string& event, const std::string& outcome, const std::string& tail = {},
+                     const std::string& service_tail = {}) {
     return R"({"seq":)" + std::to_string(seq) + R"(,"prev":"","time":"2026-11-25T17:15:5)" + std::to_string(seq % 10) +
            R"(.123Z","event":")" + event + R"(","actor":"poll","commit":"0123456789abcdef0123456789abcdef01234567",)"
            R"("author":"Ada <ada@example.com>","subject":"api: faster","previous_commit":"",)"
            R"("services":[{"service":"api","old_digest":"","new_digest":"sha256:)" + std::string(64, 'a') +
-           R"(","change":"start"}],"outcome":")" + outcome + R"(","message":"m","incident":false)" + tail + "}";
+           R"(","change":"start")" + service_tail + R"(}],"outcome":")" + outcome +
+           R"(","message":"m","incident":false)" + tail + "}";
 }
 
 // Every event and outcome an audit log holds.
@@ -42,9 +44,12 @@ TEST_CASE("an audit log in the text of earlier versions verifies, reads, and is 
     TempDir dir;
     const auto file = dir.path() / "audit.jsonl";
     std::vector<std::string> lines;
+    // The third carries timings, the fourth a build-cache verdict on its service.
+    const std::string key = R"(,"build":"reused","build_key":"sha256:)" + std::string(64, 'b') + "\"";
     for (const auto& [event, outcome] : kWritten)
         lines.push_back(old_line(static_cast<int>(lines.size()) + 1, event, outcome,
-                                 lines.size() == 2 ? R"(,"build_ms":1200,"total_ms":3400)" : ""));
+                                 lines.size() == 2 ? R"(,"build_ms":1200,"total_ms":3400)" : "",
+                                 lines.size() == 3 ? key : ""));
     rechain(file, lines);
     lines = lines_of(file);
 
@@ -64,6 +69,8 @@ TEST_CASE("an audit log in the text of earlier versions verifies, reads, and is 
     CHECK((*records)[2].entry.event == ChangeEvent::deploy);
     CHECK((*records)[2].entry.outcome == ChangeOutcome::failed);
     CHECK((*records)[2].entry.build_ms == 1200);
+    REQUIRE((*records)[3].entry.services.size() == 1);
+    CHECK((*records)[3].entry.services[0].build == "reused");
 
     // And the log goes on: opened (its chain verified) and appended to.
     auto log = AuditLog::open(file);

@@ -91,7 +91,7 @@ TEST_CASE_FIXTURE(FirstRelease, "commits that arrive during a rollout coalesce: 
     std::string seen;  // for the failure message: short id (event/outcome) of every record
     for (const auto& r : audit_records(state.path())) {
         deployed.push_back(r.entry.commit);
-        seen += r.entry.commit.substr(0, 7) + " (" + r.entry.event + "/" + r.entry.outcome + ") ";
+        seen += r.entry.commit.substr(0, 7) + " (" + to_string(r.entry.event) + "/" + to_string(r.entry.outcome) + ") ";
     }
     INFO("audit records: " << seen << "; skipped is " << skipped.substr(0, 7));
     // The commit in between is never deployed; the newest follows the slow one.
