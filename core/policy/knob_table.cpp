@@ -105,7 +105,9 @@ Result<std::string> read_relative_path(const YAML::Node& node, const yaml::Where
     if (inside.refusal == InsideRoot::Refusal::absolute)
         return yaml::invalid(node, where, fmt::format("'{}' must be relative to the state directory", path));
     if (!inside) return yaml::invalid(node, where, fmt::format("'{}' must not leave the state directory (..)", path));
-    return text;
+    if (inside.path.empty())
+        return yaml::invalid(node, where, fmt::format("'{}' is the state directory itself, not a file in it", path));
+    return inside.path;  // the normal form: "logs/../audit.jsonl" is "audit.jsonl"
 }
 
 template <class Field>
