@@ -70,7 +70,7 @@ TEST_CASE("with updates.coalesce true the commits since the deployed one deploy 
     CHECK(served_version(m.port) == "v4");
 }
 
-TEST_CASE("with updates.coalesce false a commit that fails stops the line there; the next sync goes on past it") {
+TEST_CASE("with updates.coalesce false a commit that fails stops the line there, and the next sync goes on past it") {
     ManualEngine m(false);
     const auto c2 = m.commit_version("v2");
     std::string yaml = project_yaml(m.port, {}, m.policy);
