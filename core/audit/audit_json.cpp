@@ -55,13 +55,20 @@ AuditEntry entry_from_json(const nlohmann::json& j) {
     const auto time = parse_utc(j.at("time").get<std::string>());
     if (!time) throw std::invalid_argument(time.error().message);
     entry.time = *time;
-    const std::string event = j.value("event", std::string{}), outcome = j.value("outcome", std::string{});
-    const auto known_event = parse_change_event(event);
-    if (!known_event) throw std::invalid_argument("unknown event '" + event + "'");
-    const auto known_outcome = parse_change_outcome(outcome);
-    if (!known_outcome) throw std::invalid_argument("unknown outcome '" + outcome + "'");
-    entry.event = *known_event;
-    entry.outcome = *known_outcome;
+    // A spelling no version writes is an error; a key left out (no version leaves one out, but a
+    // hand-appended record may, and `audit show` must still list it to mark it) keeps the default.
+    if (j.contains("event")) {
+        const std::string event = j.at("event").get<std::string>();
+        const auto known = parse_change_event(event);
+        if (!known) throw std::invalid_argument("unknown event '" + event + "'");
+        entry.event = *known;
+    }
+    if (j.contains("outcome")) {
+        const std::string outcome = j.at("outcome").get<std::string>();
+        const auto known = parse_change_outcome(outcome);
+        if (!known) throw std::invalid_argument("unknown outcome '" + outcome + "'");
+        entry.outcome = *known;
+    }
     for (auto [field, key] : {std::pair{&entry.actor, "actor"}, {&entry.commit, "commit"}, {&entry.author, "author"},
                               {&entry.subject, "subject"}, {&entry.previous_commit, "previous_commit"},
                               {&entry.message, "message"}})
