@@ -43,7 +43,7 @@ double seconds_since(Clock::time_point start) {
 // A deploy of three services, the shape shipper writes most (~1 KB a line).
 tandem::AuditEntry sample_entry(std::uint64_t i) {
     tandem::AuditEntry entry;
-    entry.event = i % 20 == 0 ? "rollback" : "deploy";
+    entry.event = i % 20 == 0 ? tandem::ChangeEvent::rollback : tandem::ChangeEvent::deploy;
     entry.actor = "poll";
     entry.commit = tandem::sha256_hex("commit " + std::to_string(i)).substr(0, 40);
     entry.author = "Ada Lovelace <ada@example.com>";
@@ -52,7 +52,7 @@ tandem::AuditEntry sample_entry(std::uint64_t i) {
     for (const char* service : {"api", "web", "worker"})
         entry.services.push_back({service, "sha256:" + tandem::sha256_hex(service + std::to_string(i - 1)),
                                   "sha256:" + tandem::sha256_hex(service + std::to_string(i)), "replace"});
-    entry.outcome = "succeeded";
+    entry.outcome = tandem::ChangeOutcome::succeeded;
     entry.message = "rolled out 3 services";
     entry.build_ms = 1200 + static_cast<std::int64_t>(i % 300);
     entry.rollout_ms = 4000 + static_cast<std::int64_t>(i % 700);

@@ -225,8 +225,10 @@ std::optional<tandem::AuditEntry> wait_for_record(const Options& options, const 
         // A read can meet a line being written; the next one sees it whole.
         if (auto records = tandem::AuditLog::read(options.audit); records.ok()) {
             for (auto it = records->rbegin(); it != records->rend(); ++it)
-                if (it->entry.commit == commit && (it->entry.event == "deploy" || it->entry.event == "bootstrap" ||
-                                                   it->entry.event == "refused" || it->entry.event == "policy_refusal"))
+                if (const auto event = it->entry.event;
+                    it->entry.commit == commit &&
+                    (event == tandem::ChangeEvent::deploy || event == tandem::ChangeEvent::bootstrap ||
+                     event == tandem::ChangeEvent::refused || event == tandem::ChangeEvent::policy_refusal))
                     return it->entry;
         }
         if (Clock::now() >= deadline) return std::nullopt;
@@ -255,9 +257,9 @@ int main(int argc, char** argv) {
     const std::string first = head_commit(options.repo);
     const auto startup_deadline = Clock::now() + std::chrono::milliseconds(options.startup_timeout_ms);
     const auto bootstrap = wait_for_record(options, first, startup_deadline);
-    if (!bootstrap || bootstrap->outcome != "succeeded") {
+    if (!bootstrap || bootstrap->outcome != tandem::ChangeOutcome::succeeded) {
         std::fprintf(stderr, "tandem_commit_bench: %s: commit %s was %s\n", options.label.c_str(), first.substr(0, 12).c_str(),
-                     bootstrap ? ("not deployed: " + bootstrap->outcome + " " + bootstrap->message).c_str()
+                     bootstrap ? ("not deployed: " + std::string(to_string(bootstrap->outcome)) + " " + bootstrap->message).c_str()
                                : "not deployed in time (no audit record)");
         std::printf("RESULT label=%s commits=%d failures=%d total_median_ms=nan total_p95_ms=nan\n", options.label.c_str(),
                     options.commits, options.commits);
@@ -329,7 +331,7 @@ int main(int argc, char** argv) {
         }
 
         const auto record = wait_for_record(options, commit, Clock::now() + std::chrono::milliseconds(options.timeout_ms));
-        const bool ok = served && sync_ok && record && record->outcome == "succeeded";
+        const bool ok = served && sync_ok && record && record->outcome == tandem::ChangeOutcome::succeeded;
         failures += ok ? 0 : 1;
         in_a_row = ok ? 0 : in_a_row + 1;
         double detect = std::nan(""), done = std::nan(""), prep = std::nan("");
@@ -357,7 +359,7 @@ int main(int argc, char** argv) {
                         record ? static_cast<long long>(record->rollout_ms) : -1LL, done, git_ms);
             if (sync_pid > 0) std::printf("; sync returned at %.1f ms", sync_ms);
             std::printf("\n");
-            if (!ok && record) std::printf("  deploy %s: %s\n", record->outcome.c_str(), record->message.c_str());
+            if (!ok && record) std::printf("  deploy %s: %s\n", to_string(record->outcome), record->message.c_str());
             if (!ok && !record) std::printf("  no audit record of the deploy\n");
             if (!sync_ok) std::printf("  sync said: %s\n", trimmed(sync_output).c_str());
         }

@@ -123,8 +123,8 @@ int audit_show(const Options& options, const ToolDefaults& tool) {
     }
     for (std::size_t i = 0; i < records->size(); ++i) {
         const auto& e = (*records)[i].entry;
-        std::cout << pad(std::to_string((*records)[i].seq), 6) << pad(format_utc(e.time), 25) << pad(e.event, 15)
-                  << pad(e.outcome, 10) << pad(e.commit.substr(0, 12), 13) << e.actor;
+        std::cout << pad(std::to_string((*records)[i].seq), 6) << pad(format_utc(e.time), 25) << pad(to_string(e.event), 15)
+                  << pad(to_string(e.outcome), 10) << pad(e.commit.substr(0, 12), 13) << e.actor;
         if (e.incident) std::cout << "  INCIDENT";
         std::cout << mark(i + 1, verified) << "\n";
         for (const auto& s : e.services)

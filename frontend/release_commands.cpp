@@ -55,7 +55,7 @@ int history_command(const Options& options, const ToolDefaults& tool) {
     for (const ReleaseRecord* r : rows) {
         const bool current = r->commit == history->deployed;
         std::cout << (current ? "* " : "  ") << pad(short_id(r->commit), 13) << pad(format_utc(r->deployed), 25)
-                  << pad(r->how, 10) << pad(r->actor.substr(0, 27), 28) << r->subject;
+                  << pad(to_string(r->how), 10) << pad(r->actor.substr(0, 27), 28) << r->subject;
         if (current && history->pinned) std::cout << "  [pinned until a newer commit]";
         if (auto it = history->rejected.find(r->commit); it != history->rejected.end()) std::cout << "  [" << it->second << "]";
         std::cout << "\n";

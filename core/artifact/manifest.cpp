@@ -3,6 +3,7 @@
 
 #include "artifact/output_links.hpp"
 
+#include "support/path_inside.hpp"
 #include "support/sha256.hpp"
 
 #include <fmt/format.h>
@@ -122,13 +123,11 @@ Error errno_error(const std::string& what, const fs::path& path) {
 }
 
 Result<std::string> output_path(const std::string& output, const fs::path& dir) {
-    const fs::path normal = fs::path(output).lexically_normal();
-    std::string relative = normal.generic_string();
-    while (relative.ends_with('/')) relative.pop_back();
-    if (relative.empty() || relative == "." || normal.is_absolute() || relative == ".." || relative.starts_with("../"))
+    const InsideRoot inside = inside_root(output);
+    if (!inside || inside.path.empty())  // the directory itself is not an output either
         return make_error(ErrorCode::invalid_value,
                           fmt::format("output '{}' is not a path inside {}", output, dir.string()));
-    return relative;
+    return inside.path;
 }
 
 Result<Manifest> manifest_of_outputs(const fs::path& dir, const std::vector<std::string>& outputs) {

@@ -1,6 +1,8 @@
 // Resolving the symlinks of an artifact inside it, and refusing the ones that leave.
 #include "artifact/output_links.hpp"
 
+#include "support/path_inside.hpp"
+
 #include <fmt/format.h>
 
 #include <deque>
@@ -75,7 +77,7 @@ Result<Resolution> resolve(const fs::path& root, const std::string& link) {
 
 bool within(const std::string& path, const std::vector<std::string>& outputs) {
     for (const auto& output : outputs)
-        if (path == output || path.starts_with(output + "/")) return true;
+        if (holds(output, path)) return true;
     return false;
 }
 

@@ -32,14 +32,14 @@ nlohmann::ordered_json entry_json(const AuditEntry& entry) {
         services.push_back(std::move(service));
     }
     nlohmann::ordered_json j{{"time", format_utc(entry.time)},
-                             {"event", entry.event},
+                             {"event", to_string(entry.event)},
                              {"actor", entry.actor},
                              {"commit", entry.commit},
                              {"author", entry.author},
                              {"subject", entry.subject},
                              {"previous_commit", entry.previous_commit},
                              {"services", std::move(services)},
-                             {"outcome", entry.outcome},
+                             {"outcome", to_string(entry.outcome)},
                              {"message", entry.message},
                              {"incident", entry.incident}};
     if (entry.build_ms >= 0) j["build_ms"] = entry.build_ms;
@@ -48,15 +48,29 @@ nlohmann::ordered_json entry_json(const AuditEntry& entry) {
     return j;
 }
 
-// Throws nlohmann::json exceptions (a wrong type) and std::invalid_argument (a bad time).
+// Throws nlohmann::json exceptions (a wrong type) and std::invalid_argument (a bad time, an unknown
+// event or outcome).
 AuditEntry entry_from_json(const nlohmann::json& j) {
     AuditEntry entry;
     const auto time = parse_utc(j.at("time").get<std::string>());
     if (!time) throw std::invalid_argument(time.error().message);
     entry.time = *time;
-    for (auto [field, key] : {std::pair{&entry.event, "event"}, {&entry.actor, "actor"}, {&entry.commit, "commit"},
-                              {&entry.author, "author"}, {&entry.subject, "subject"},
-                              {&entry.previous_commit, "previous_commit"}, {&entry.outcome, "outcome"},
+    // A spelling no version writes is an error; a key left out (no version leaves one out, but a
+    // hand-appended record may, and `audit show` must still list it to mark it) keeps the default.
+    if (j.contains("event")) {
+        const std::string event = j.at("event").get<std::string>();
+        const auto known = parse_change_event(event);
+        if (!known) throw std::invalid_argument("unknown event '" + event + "'");
+        entry.event = *known;
+    }
+    if (j.contains("outcome")) {
+        const std::string outcome = j.at("outcome").get<std::string>();
+        const auto known = parse_change_outcome(outcome);
+        if (!known) throw std::invalid_argument("unknown outcome '" + outcome + "'");
+        entry.outcome = *known;
+    }
+    for (auto [field, key] : {std::pair{&entry.actor, "actor"}, {&entry.commit, "commit"}, {&entry.author, "author"},
+                              {&entry.subject, "subject"}, {&entry.previous_commit, "previous_commit"},
                               {&entry.message, "message"}})
         *field = j.value(key, std::string{});
     for (const auto& s : j.value("services", nlohmann::json::array()))

@@ -92,9 +92,9 @@ Result<Tail> repair_tail(int fd, const std::filesystem::path& file) {
 
 AuditEntry repair_entry(const std::filesystem::path& file, std::size_t torn_bytes, std::optional<std::uint64_t> lost) {
     AuditEntry entry;
-    entry.event = "audit_repair";
+    entry.event = ChangeEvent::audit_repair;
     entry.actor = "audit log open";
-    entry.outcome = "succeeded";
+    entry.outcome = ChangeOutcome::succeeded;
     if (torn_bytes > 0)
         entry.message = fmt::format(
             "removed {} byte(s) of a record cut off at the end of {} (a write was interrupted, e.g. by a crash)",

@@ -78,9 +78,9 @@ Result<std::optional<AuditRecord>> AuditLog::repair(const std::filesystem::path&
     auto head = audit::read_head(audit::head_path(path));
     const std::uint64_t head_seq = head && *head ? (*head)->last.seq : 0;
     AuditEntry entry;
-    entry.event = "audit_repair";
+    entry.event = ChangeEvent::audit_repair;
     entry.actor = actor;
-    entry.outcome = "succeeded";
+    entry.outcome = ChangeOutcome::succeeded;
     entry.incident = true;
     entry.message = fmt::format(
         "chain break recorded: {}; the head file said {}. Every line before this record is kept as it was, as a closed "

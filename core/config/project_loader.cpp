@@ -2,6 +2,7 @@
 #include <tandem/project.hpp>
 
 #include "config/spec_parser.hpp"
+#include "support/path_inside.hpp"
 #include "support/suggest.hpp"
 
 #include <fmt/format.h>
@@ -173,17 +174,17 @@ Result<Project> load_project(const std::filesystem::path& root, const ProjectOpt
 
 FileReader disk_reader(const std::filesystem::path& root) {
     return [root](const std::string& relative) -> Result<std::string> {
-        const std::filesystem::path path(relative);
-        if (relative.empty()) return make_error(ErrorCode::io, "cannot read a file with an empty path");
-        if (path.is_absolute())
+        const InsideRoot inside = inside_root(relative);
+        if (inside.refusal == InsideRoot::Refusal::empty)
+            return make_error(ErrorCode::io, "cannot read a file with an empty path");
+        if (inside.refusal == InsideRoot::Refusal::absolute)
             return make_error(
                 ErrorCode::io,
                 fmt::format("refusing to read '{}': paths are relative to the project root, not absolute", relative));
-        const std::filesystem::path normal = path.lexically_normal();
-        if (!normal.empty() && *normal.begin() == "..")
+        if (!inside)
             return make_error(ErrorCode::io,
                               fmt::format("refusing to read '{}': it leaves the project root", relative));
-        const std::filesystem::path full = root / normal;
+        const std::filesystem::path full = root / inside.path;
         std::error_code ec;
         if (std::filesystem::is_directory(full, ec))
             return make_error(ErrorCode::io, fmt::format("cannot read '{}': it is a directory", relative));

@@ -2,6 +2,7 @@
 #include "config/service_fields.hpp"
 
 #include "config/mapping_fields.hpp"
+#include "support/path_inside.hpp"
 
 #include <fmt/format.h>
 
@@ -162,15 +163,12 @@ Result<Command> read_command(const YAML::Node& node, const yaml::Where& where) {
 Result<std::string> read_relative_path(const YAML::Node& node, const yaml::Where& where) {
     auto text = read_nonempty_string(node, where);
     if (!text) return text.error();
-    const std::filesystem::path path(*text);
-    if (path.is_absolute())
+    const InsideRoot inside = inside_root(*text);
+    if (inside.refusal == InsideRoot::Refusal::absolute)
         return yaml::invalid(node, where,
                              fmt::format("'{}' must be relative to the project root, not absolute", *text));
-    std::string normal = path.lexically_normal().generic_string();
-    if (normal == ".." || normal.rfind("../", 0) == 0)
-        return yaml::invalid(node, where, fmt::format("'{}' leaves the project root", *text));
-    while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
-    return normal.empty() ? std::string(".") : normal;
+    if (!inside) return yaml::invalid(node, where, fmt::format("'{}' leaves the project root", *text));
+    return inside.path.empty() ? std::string(".") : inside.path;
 }
 
 Result<BuildSpec> read_build(const YAML::Node& node, const yaml::Where& where) {

@@ -213,7 +213,8 @@ void PlanExecution::run_command(const Action& action, std::function<void(Status)
         if (!exited) return done(exited.error());
         const ExitStatus& status = *exited;
         if (status.clean()) done(Ok{});
-        else done(make_error(ErrorCode::source, what + " of '" + name + "' " + status.describe() + ": " + command));
+        else done(make_error(build ? ErrorCode::build_failed : ErrorCode::rollout_failed,
+                             what + " of '" + name + "' " + status.describe() + ": " + command));
     };
     auto started = context_.runtime->run_command(command_launch(action), on_output, on_exit);
     if (!started) {

@@ -274,7 +274,7 @@ void ServiceSupervisor::finish_rollout_if_done() {
         set_state(ServiceState::crashed, error);
         if (rules_.on_crash == CrashAction::restart) schedule_restart(loop_.now());  // a failed start is tried again
     }
-    done(make_error(ErrorCode::source, name_ + ": " + error));
+    done(make_error(ErrorCode::rollout_failed, name_ + ": " + error));
 }
 
 // A failed rollout that left replicas of the previous release serving: the service is what

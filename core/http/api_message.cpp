@@ -36,7 +36,9 @@ int http_status(ErrorCode code) {
         case ErrorCode::io:
         case ErrorCode::dependency_cycle:
         case ErrorCode::unknown_policy:
-        case ErrorCode::source: return 500;
+        case ErrorCode::source:
+        case ErrorCode::build_failed:
+        case ErrorCode::rollout_failed: return 500;
         case ErrorCode::timed_out: return 504;
     }
     return 500;

@@ -1,6 +1,7 @@
 // The reconcile loop: a worker thread that turns pending changes into one pass at a time
 // (reload the spec if it changed, plan against what runs, carry the plan out), coalescing what
-// arrives meanwhile and cancelling builds that a newer change overtakes.
+// arrives meanwhile and cancelling builds that a newer change overtakes (with `updates.coalesce:
+// false`, each batch that arrives meanwhile gets a pass of its own, in order, and overtakes nothing).
 #include <tandem/reconcile_loop.hpp>
 
 #include "plan/changes.hpp"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <set>
@@ -44,6 +46,7 @@ struct ReconcileLoop::State {
     std::condition_variable wake, idle;
     Project project;
     Pending pending;
+    std::deque<Pending> queued;  // updates.coalesce false: batches that arrived during a pass, oldest first
     bool running_pass = false;
     bool stopping = false;
     std::set<std::string> building;  // services with a build in the running pass
@@ -57,6 +60,20 @@ struct ReconcileLoop::State {
     Stats stats;
     std::thread worker;
 
+    bool nothing_waits() const { return pending.empty() && queued.empty(); }
+    // Where what arrives now goes (with the mutex held): the next pass's batch, or, under
+    // `updates.coalesce: false` while a pass runs, a batch of its own.
+    Pending& arrival_batch() {
+        if (!running_pass || project.policy.updates.coalesce) return pending;
+        return queued.emplace_back();
+    }
+    // The next pass's work: what is pending, else the oldest queued batch.
+    Pending next_batch() {
+        if (!pending.empty() || queued.empty()) return std::exchange(pending, Pending{});
+        Pending work = std::move(queued.front());
+        queued.pop_front();
+        return work;
+    }
     void emit(const RuntimeEvent& e) const {
         if (on_event) on_event(e);
     }
@@ -85,9 +102,11 @@ bool ReconcileLoop::State::reload_if_changed(std::set<std::string>& paths) {
     return true;
 }
 
-// With cancel_in_flight, a change to a service whose build is running makes that build stale.
+// With cancel_in_flight, a change to a service whose build is running makes that build stale;
+// unless the policy does not coalesce: then the change waits its turn and overtakes nothing.
 bool ReconcileLoop::State::overtakes_build(const std::vector<std::string>& paths) const {
-    if (!project.policy.updates.cancel_in_flight || building.empty()) return false;
+    const auto& updates = project.policy.updates;
+    if (!updates.cancel_in_flight || !updates.coalesce || building.empty()) return false;
     for (const auto& name : building) {
         const ServiceSpec* service = project.spec.find(name);
         if (service && !match_changes(*service, paths).empty()) return true;
@@ -221,7 +240,7 @@ constexpr auto kRecheck = std::chrono::milliseconds(250);
 void ReconcileLoop::State::run() {
     std::unique_lock lock(mutex);
     for (;;) {
-        const auto has_work = [this] { return stopping || !pending.empty(); };
+        const auto has_work = [this] { return stopping || !nothing_waits(); };
         if (!recheck) wake.wait(lock, has_work);
         else if (!wake.wait_for(lock, kRecheck, has_work)) {
             // Nothing new came: look again at what the last pass left down or waiting.
@@ -230,7 +249,7 @@ void ReconcileLoop::State::run() {
             pass(Pending{}, true);
             lock.lock();
             running_pass = false;
-            if (pending.empty()) idle.notify_all();
+            if (nothing_waits()) idle.notify_all();
             continue;
         }
         if (after_cancel) {
@@ -240,15 +259,16 @@ void ReconcileLoop::State::run() {
                 wake.wait_until(lock, std::min(limit, last_change + kQuiet));
         }
         if (stopping) break;
-        Pending work = std::exchange(pending, Pending{});
+        Pending work = next_batch();
         running_pass = true;
         lock.unlock();
         pass(std::move(work));
         lock.lock();
         running_pass = false;
-        if (pending.empty()) idle.notify_all();
+        if (nothing_waits()) idle.notify_all();
     }
     settle(pending, make_error(ErrorCode::cancelled, "the loop stopped"));
+    for (Pending& batch : queued) settle(batch, make_error(ErrorCode::cancelled, "the loop stopped"));
     running_pass = false;
     idle.notify_all();
 }
@@ -287,7 +307,7 @@ void ReconcileLoop::changed(std::vector<std::string> paths) {
         state_->emit(event(RuntimeEventKind::action, "a newer change overtook the running build: cancelling it"));
         state_->runtime->cancel();
     }
-    state_->pending.paths.insert(paths.begin(), paths.end());
+    state_->arrival_batch().paths.insert(paths.begin(), paths.end());
     state_->last_change = Clock::now();
     state_->wake.notify_all();
 }
@@ -299,7 +319,7 @@ Status ReconcileLoop::State::request(RequestList Pending::*list, const std::stri
         std::lock_guard lock(mutex);
         std::promise<Status> promise;
         done = promise.get_future();
-        (pending.*list).emplace_back(service, std::move(promise));
+        (arrival_batch().*list).emplace_back(service, std::move(promise));
         wake.notify_all();
     }
     return done.get();
@@ -310,7 +330,7 @@ Status ReconcileLoop::reset(const std::string& service) { return state_->request
 
 Status ReconcileLoop::wait_idle() {
     std::unique_lock lock(state_->mutex);
-    state_->idle.wait(lock, [this] { return state_->stopping || (!state_->running_pass && state_->pending.empty()); });
+    state_->idle.wait(lock, [this] { return state_->stopping || (!state_->running_pass && state_->nothing_waits()); });
     if (state_->stopping) return make_error(ErrorCode::cancelled, "the loop stopped");
     return state_->last;
 }

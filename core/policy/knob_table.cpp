@@ -1,6 +1,8 @@
 // The knob table: every policy knob's name, type, meaning, seed-table row, reader and printer.
 #include "policy/knob_table.hpp"
 
+#include "support/path_inside.hpp"
+
 #include <tandem/duration.hpp>
 
 #include <fmt/format.h>
@@ -99,16 +101,13 @@ Result<std::string> read_relative_path(const YAML::Node& node, const yaml::Where
     if (!text) return text;
     const std::string& path = *text;
     if (path.empty()) return yaml::invalid(node, where, "expected a path, found an empty string");
-    if (path.front() == '/')
+    const InsideRoot inside = inside_root(path);
+    if (inside.refusal == InsideRoot::Refusal::absolute)
         return yaml::invalid(node, where, fmt::format("'{}' must be relative to the state directory", path));
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        if (path.compare(start, end - start, "..") == 0)
-            return yaml::invalid(node, where, fmt::format("'{}' must not leave the state directory (..)", path));
-        start = end + 1;
-    }
-    return text;
+    if (!inside) return yaml::invalid(node, where, fmt::format("'{}' must not leave the state directory (..)", path));
+    if (inside.path.empty())
+        return yaml::invalid(node, where, fmt::format("'{}' is the state directory itself, not a file in it", path));
+    return inside.path;  // the normal form: "logs/../audit.jsonl" is "audit.jsonl"
 }
 
 template <class Field>

@@ -19,11 +19,11 @@ CommitInfo described(ReleaseLoop::State& s, const std::string& commit) {
     return info;
 }
 
-void audit(ReleaseLoop::State& s, const CommitInfo& commit, const std::string& event, const std::string& outcome,
+void audit(ReleaseLoop::State& s, const CommitInfo& commit, ChangeEvent event, ChangeOutcome outcome,
            const std::string& message) {
     AuditEntry entry;
     entry.event = event;
-    entry.actor = "engine start";
+    entry.actor = actor::engine_start;
     entry.commit = commit.id;
     entry.author = commit.author;
     entry.subject = commit.subject;
@@ -78,7 +78,7 @@ void count_interrupted_deploy(ReleaseLoop::State& s) {
                                     " before the commit is refused); its deploy is tried again";
         save(s);
         s.emit(RuntimeEventKind::failure, message);
-        audit(s, info, "interrupted", "failed", message);
+        audit(s, info, ChangeEvent::interrupted, ChangeOutcome::failed, message);
         return;
     }
     const std::string message = "commit " + commit + ": the engine stopped while deploying it " + std::to_string(count) +
@@ -90,13 +90,13 @@ void count_interrupted_deploy(ReleaseLoop::State& s) {
         s.history.interrupted_commit.clear();
         s.history.interrupted_deploys = 0;
         s.history.reject(ReleaseRecord{info.id, info.author, info.subject, std::chrono::system_clock::now(),
-                                       "engine start", "rejected", {}},
+                                       actor::engine_start, ChangeEvent::rejected, {}},
                          "refused: " + message, keep);
         s.last_error = message;
     }
     save(s);
     s.emit(RuntimeEventKind::failure, "refused " + message);
-    audit(s, info, "refused", "refused", message);
+    audit(s, info, ChangeEvent::refused, ChangeOutcome::refused, message);
 }
 
 }  // namespace tandem::release

@@ -79,8 +79,8 @@ Result<ReleaseOutcome> queue(ReleaseLoop::State& s, ReleaseJob::Kind kind, std::
 
 Status as_status(const Result<ReleaseOutcome>& outcome) {
     if (!outcome) return outcome.error();
-    if (outcome->outcome == "failed" || outcome->outcome == "refused")
-        return make_error(ErrorCode::source, outcome->message);
+    if (outcome->outcome == ChangeOutcome::refused) return make_error(ErrorCode::policy_denied, outcome->message);
+    if (outcome->outcome == ChangeOutcome::failed) return make_error(ErrorCode::rollout_failed, outcome->message);
     return Ok{};
 }
 
@@ -160,9 +160,9 @@ std::string ReleaseLoop::policy_name() const { return status().policy; }
 
 Status ReleaseLoop::audit_denied(const std::string& what) {
     AuditEntry entry;
-    entry.event = "auth";
-    entry.actor = "http";
-    entry.outcome = "refused";
+    entry.event = ChangeEvent::auth;
+    entry.actor = release::actor::http;
+    entry.outcome = ChangeOutcome::refused;
     entry.message = what;
     return state_->record(state_->current_policy(), std::move(entry));
 }
@@ -171,9 +171,9 @@ void ReleaseLoop::runtime_event(const RuntimeEvent& event) {
     auto restart = state_->crash_restarts.feed(event);
     if (!restart) return;
     AuditEntry entry;
-    entry.event = "restart";
-    entry.actor = "supervisor";
-    entry.outcome = restart->started ? "succeeded" : "failed";
+    entry.event = ChangeEvent::restart;
+    entry.actor = release::actor::supervisor;
+    entry.outcome = restart->started ? ChangeOutcome::succeeded : ChangeOutcome::failed;
     entry.message = "crash restart: " + restart->story;
     std::string digest;
     {
@@ -216,9 +216,9 @@ void ReleaseLoop::wait_idle() {
 }
 
 std::string to_json(const ReleaseOutcome& outcome, int indent) {
-    return nlohmann::json{{"event", outcome.event},
+    return nlohmann::json{{"event", to_string(outcome.event)},
                           {"commit", outcome.commit},
-                          {"outcome", outcome.outcome},
+                          {"outcome", to_string(outcome.outcome)},
                           {"message", outcome.message}}
         .dump(indent);
 }

@@ -46,7 +46,7 @@ Result<Prepared> prepare(ReleaseLoop::State& s, const DeployTarget& target) {
 // Marks the target's commit as rejected (`why`), with its record for history; the caller holds the mutex.
 void reject(ReleaseLoop::State& s, const DeployTarget& target, const std::string& why, const PolicySet& policy) {
     s.history.reject(ReleaseRecord{target.commit.id, target.commit.author, target.commit.subject,
-                                   std::chrono::system_clock::now(), target.actor, "rejected", {}},
+                                   std::chrono::system_clock::now(), target.actor, ChangeEvent::rejected, {}},
                      why, policy.history.keep);
 }
 
@@ -65,8 +65,8 @@ AuditEntry base_entry(const DeployTarget& target, const std::string& previous) {
 // commit is not tried again until a newer one arrives.
 ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const Error& error, const PolicySet& policy) {
     AuditEntry entry = base_entry(target, s.history.deployed);
-    entry.event = error.code == ErrorCode::policy_denied ? "policy_refusal" : "refused";
-    entry.outcome = "refused";
+    entry.event = error.code == ErrorCode::policy_denied ? ChangeEvent::policy_refusal : ChangeEvent::refused;
+    entry.outcome = ChangeOutcome::refused;
     entry.message = error.to_string();
     const bool needs_flag = error.code == ErrorCode::bootstrap_required;
     // The audit record first: whoever sees the commit rejected finds its record already there.
@@ -82,7 +82,7 @@ ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const E
     if (!needs_flag) (void)s.save_history();
     std::string message = error.to_string();
     if (!recorded) message += " (and the audit record failed: " + recorded.error().to_string() + ")";
-    return ReleaseOutcome{"refused", target.commit.id, "refused", message};
+    return ReleaseOutcome{ChangeEvent::refused, target.commit.id, ChangeOutcome::refused, message};
 }
 
 bool plans_build(const Plan& plan, const std::string& service) {
@@ -240,10 +240,10 @@ void remember_success(ReleaseLoop::State& s, const DeployTarget& target, Prepare
     s.history.deployed = target.commit.id;
     s.history.previous = last_good(s.history, target.commit.id);
     // A rollback pins; a recovery after a restart keeps the pin it finds; anything else ends it.
-    if (target.event == "rollback") {
+    if (target.event == ChangeEvent::rollback) {
         s.history.pinned = true;
         s.history.pinned_head = s.head;
-    } else if (target.event != "recover") {
+    } else if (target.event != ChangeEvent::recover) {
         s.history.pinned = false;
         s.history.pinned_head.clear();
     }
@@ -266,7 +266,7 @@ ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target,
         error.code == ErrorCode::source)
         return refuse(s, target, error, policy);
     AuditEntry entry = base_entry(target, s.history.deployed);
-    entry.outcome = "failed";
+    entry.outcome = ChangeOutcome::failed;
     entry.message = "build failed: " + error.to_string();
     entry.total_ms = ms_since(started);
     auto recorded = s.record(policy, entry);  // before the commit shows as rejected
@@ -277,7 +277,7 @@ ReleaseOutcome not_rolled_out(ReleaseLoop::State& s, const DeployTarget& target,
     }
     (void)s.save_history();
     s.emit(RuntimeEventKind::failure, "commit " + target.commit.short_id() + ": " + entry.message);
-    ReleaseOutcome outcome{target.event, target.commit.id, "failed", entry.message};
+    ReleaseOutcome outcome{target.event, target.commit.id, ChangeOutcome::failed, entry.message};
     if (!recorded) outcome.message += " (the audit record failed: " + recorded.error().to_string() + ")";
     return outcome;
 }
@@ -291,12 +291,13 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     auto prepared = prepare(s, target);
     if (!prepared) return refuse(s, target, prepared.error(), before);
     const PolicySet policy = prepared->project.policy;
-    s.emit(RuntimeEventKind::state, target.event + " of commit " + target.commit.short_id() + " (" +
+    s.emit(RuntimeEventKind::state, std::string(to_string(target.event)) + " of commit " +
+                                        target.commit.short_id() + " (" +
                                         target.commit.subject + ") by " + target.actor);
     auto rollout = plan_rollout(s, target, *prepared);
     AuditEntry entry = base_entry(target, s.history.deployed);
     if (!rollout) return not_rolled_out(s, target, policy, rollout.error(), started);
-    if (rollout->plan.bootstrap && target.event == "deploy") entry.event = "bootstrap";
+    if (rollout->plan.bootstrap && target.event == ChangeEvent::deploy) entry.event = ChangeEvent::bootstrap;
     entry.incident = rollout->plan.incident;
     entry.build_ms = rollout->build_ms;
     auto root = prepare_release_dir(s, target, *prepared, *rollout);
@@ -317,11 +318,11 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     // dependency does not serve makes the rollout a failure (and, under auto_revert, a revert).
     if (applied && !rollout->plan.waiting.empty()) {
         const Waiting& held = rollout->plan.waiting.front();
-        applied = make_error(ErrorCode::source, "'" + held.service + "' did not start: " + held.reason);
+        applied = make_error(ErrorCode::rollout_failed, "'" + held.service + "' did not start: " + held.reason);
     }
     entry.rollout_ms = ms_since(rollout_started);
     entry.total_ms = ms_since(started);
-    entry.outcome = applied ? "succeeded" : "failed";
+    entry.outcome = applied ? ChangeOutcome::succeeded : ChangeOutcome::failed;
     entry.message = applied ? target.reason : "rollout failed: " + applied.error().to_string() +
                                                   (target.reason.empty() ? "" : " (" + target.reason + ")");
     // Audit first, then history: whoever sees the outcome finds its record already there.
@@ -339,15 +340,16 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     (void)s.save_history();
     if (applied) collect_garbage(s);
     s.emit(applied ? RuntimeEventKind::state : RuntimeEventKind::failure,
-           target.event + " of " + target.commit.short_id() + " " + entry.outcome +
+           std::string(to_string(target.event)) + " of " + target.commit.short_id() + " " + to_string(entry.outcome) +
                (applied ? "" : ": " + applied.error().to_string()));
     ReleaseOutcome outcome{entry.event, target.commit.id, entry.outcome, entry.message};
     if (!recorded) outcome.message += " (the audit record failed: " + recorded.error().to_string() + ")";
-    if (applied && policy.auto_revert.enabled && (target.event == "deploy"))
+    if (applied && policy.auto_revert.enabled && (target.event == ChangeEvent::deploy))
         s.watch.open(target.commit.id, policy, s.runtime->status(), Clock::now());
     if (!applied && !target.kept && policy.auto_revert.enabled && !s.history.deployed.empty()) {
         auto reverted = revert(s, target.commit.id, "its rollout failed");
-        outcome.outcome = reverted.outcome == "succeeded" ? "reverted" : "failed";
+        outcome.outcome =
+            reverted.outcome == ChangeOutcome::succeeded ? ChangeOutcome::reverted : ChangeOutcome::failed;
         outcome.message += "; " + reverted.message;
     }
     return outcome;
@@ -367,11 +369,14 @@ ReleaseOutcome revert(ReleaseLoop::State& s, const std::string& bad, const std::
     if (good.empty() || !record) {
         s.emit(RuntimeEventKind::failure, "cannot revert commit " + bad.substr(0, 12) + " (" + why +
                                               "): no earlier good release is kept");
-        return ReleaseOutcome{"revert", bad, "failed", "no earlier good release is kept to revert to"};
+        return ReleaseOutcome{ChangeEvent::revert, bad, ChangeOutcome::failed,
+                              "no earlier good release is kept to revert to"};
     }
     auto commit = s.mirror->commit(record->commit);
-    if (!commit) return ReleaseOutcome{"revert", record->commit, "failed", commit.error().to_string()};
-    DeployTarget target{*commit, "revert", "auto-revert", true, *record, "reverted " + bad.substr(0, 12) + ": " + why};
+    if (!commit)
+        return ReleaseOutcome{ChangeEvent::revert, record->commit, ChangeOutcome::failed, commit.error().to_string()};
+    DeployTarget target{*commit, ChangeEvent::revert, actor::auto_revert, true, *record,
+                        "reverted " + bad.substr(0, 12) + ": " + why};
     return deploy(s, target);
 }
 

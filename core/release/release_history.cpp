@@ -21,7 +21,7 @@ constexpr int kHistoryVersion = 1;
 json record_json(const ReleaseRecord& r) {
     return json{{"commit", r.commit},   {"author", r.author},
                 {"subject", r.subject}, {"deployed", format_utc(r.deployed)},
-                {"actor", r.actor},     {"how", r.how},
+                {"actor", r.actor},     {"how", to_string(r.how)},
                 {"artifacts", r.artifacts}};
 }
 
@@ -35,7 +35,12 @@ Result<ReleaseRecord> record_from_json(const json& j, const std::filesystem::pat
                                  SourceLocation{file.string(), 0, 0});
     r.deployed = *time;
     r.actor = j.value("actor", "");
-    r.how = j.value("how", "deploy");
+    const std::string how = j.value("how", "deploy");
+    const auto known = parse_change_event(how);
+    if (!known || *known == ChangeEvent::none)
+        return make_error(ErrorCode::invalid_value, "corrupt release history: release " + r.commit + ": unknown how '" +
+                                                        how + "'", SourceLocation{file.string(), 0, 0});
+    r.how = *known;
     r.artifacts = j.value("artifacts", std::map<std::string, std::string>{});
     return r;
 }
@@ -74,7 +79,7 @@ void ReleaseHistory::add(ReleaseRecord record, int keep) {
 
 void ReleaseHistory::reject(ReleaseRecord record, const std::string& why, int keep) {
     rejected[record.commit] = why;
-    record.how = "rejected";
+    record.how = ChangeEvent::rejected;
     std::erase_if(rejections, [&](const ReleaseRecord& r) { return r.commit == record.commit; });
     rejections.insert(rejections.begin(), std::move(record));
     const auto limit = static_cast<std::size_t>(std::max(keep, 1));

@@ -84,10 +84,20 @@ struct ReleaseLoop::State {
 
 namespace release {
 
+// The actors the loop names itself; a request's actor comes from its front-end ("sync command",
+// "user root", ...) and is only recorded, never compared.
+namespace actor {
+inline constexpr const char* poll = "poll";                  // the fetch timer
+inline constexpr const char* engine_start = "engine start";  // what an engine does as it starts
+inline constexpr const char* auto_revert = "auto-revert";    // a revert after a bad release
+inline constexpr const char* supervisor = "supervisor";      // a crash restart
+inline constexpr const char* http = "http";                  // an API request refused (auth)
+}  // namespace actor
+
 // What to deploy and why.
 struct DeployTarget {
     CommitInfo commit;
-    std::string event;   // "deploy", "rollback", "revert", "recover"
+    ChangeEvent event = ChangeEvent::deploy;  // deploy, rollback, revert, recover
     std::string actor;
     bool bootstrap = false;                 // allow a from-scratch plan
     std::optional<ReleaseRecord> kept;      // redeploy these artifacts instead of building

@@ -7,11 +7,11 @@ namespace {
 
 void audit_refusal(ReleaseLoop::State& s, const std::string& commit, const std::string& message) {
     AuditEntry entry;
-    entry.event = "refused";
-    entry.actor = "poll";
+    entry.event = ChangeEvent::refused;
+    entry.actor = actor::poll;
     entry.commit = commit;
     entry.previous_commit = s.history.deployed;
-    entry.outcome = "refused";
+    entry.outcome = ChangeOutcome::refused;
     entry.message = message;
     if (auto recorded = s.record(s.current_policy(), std::move(entry)); !recorded)
         s.emit(RuntimeEventKind::failure, "cannot audit: " + recorded.error().to_string());
@@ -21,7 +21,7 @@ void refuse(ReleaseLoop::State& s, const std::string& commit, const std::string&
     const int keep = s.current_policy().history.keep;  // before the lock: it takes the mutex
     {
         std::lock_guard lock(s.mutex);
-        s.history.reject(ReleaseRecord{commit, {}, {}, std::chrono::system_clock::now(), "poll", "rejected", {}},
+        s.history.reject(ReleaseRecord{commit, {}, {}, std::chrono::system_clock::now(), actor::poll, ChangeEvent::rejected, {}},
                          "refused: " + message, keep);
         s.head = commit;
         s.last_error = message;
@@ -42,7 +42,7 @@ std::optional<ReleaseOutcome> skip_stalled_commit(ReleaseLoop::State& s) {
         s.stalled_fetches = 0;
         return std::nullopt;
     }
-    return ReleaseOutcome{"none", *remote, "held back",
+    return ReleaseOutcome{ChangeEvent::none, *remote, ChangeOutcome::held_back,
                           "commit " + remote->substr(0, 12) + " is not fetched again (its fetch timed out " +
                               std::to_string(kMaxStalledFetches) + " times); waiting for a newer commit"};
 }

@@ -5,8 +5,8 @@
 #include "source/commit_signature.hpp"
 #include "source/git_fetch.hpp"
 #include "source/libgit2.hpp"
-#include "source/relative_path.hpp"
 #include "source/snapshot_writer.hpp"
+#include "support/path_inside.hpp"
 
 #include <fmt/format.h>
 
@@ -223,12 +223,36 @@ Result<bool> GitMirror::is_ancestor(const std::string& ancestor, const std::stri
     return rc == 1;
 }
 
+Result<std::vector<CommitInfo>> GitMirror::first_parent_line(const std::string& from, const std::string& to,
+                                                             std::size_t limit) const {
+    auto base = state_->commit_by_id(from);
+    if (!base) return base.error();
+    auto current = state_->commit_by_id(to);
+    if (!current) return current.error();
+    const git_oid base_id = *git_commit_id(base->ptr);
+    std::vector<CommitInfo> line;
+    Commit at = std::move(*current);
+    while (line.size() < limit && !git_oid_equal(git_commit_id(at.ptr), &base_id)) {
+        line.push_back(describe(at.ptr));
+        if (git_commit_parentcount(at.ptr) == 0) return std::vector<CommitInfo>{};
+        Commit parent;
+        if (git_commit_parent(&parent.ptr, at.ptr, 0) != 0)
+            return make_error(ErrorCode::source, "cannot read the parent of commit " + line.back().id + ": " +
+                                                     last_git_error());
+        at = std::move(parent);
+    }
+    if (!git_oid_equal(git_commit_id(at.ptr), &base_id)) return std::vector<CommitInfo>{};
+    std::reverse(line.begin(), line.end());
+    return line;
+}
+
 Result<std::vector<std::string>> GitMirror::changed_paths(const std::string& from, const std::string& to,
                                                           const std::string& project_dir) const {
-    const std::string prefix = detail::normalized(project_dir);
-    if (!prefix.empty() && !detail::stays_inside(prefix))
+    const InsideRoot inside = project_dir.empty() ? InsideRoot{} : inside_root(project_dir);
+    if (!inside)
         return make_error(ErrorCode::source,
                           fmt::format("project directory '{}' leaves the repository; refused", project_dir));
+    const std::string& prefix = inside.path;
     auto new_tree = state_->project_tree(to, prefix);
     if (!new_tree) return new_tree.error();
     Tree old_tree;

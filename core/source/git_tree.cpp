@@ -2,7 +2,7 @@
 #include <tandem/git_tree.hpp>
 
 #include "source/libgit2.hpp"
-#include "source/relative_path.hpp"
+#include "support/path_inside.hpp"
 
 #include <fmt/format.h>
 
@@ -10,10 +10,8 @@ namespace tandem {
 
 using detail::last_git_error;
 using detail::Libgit2;
-using detail::normalized;
 using detail::Object;
 using detail::Repository;
-using detail::stays_inside;
 using detail::TreeEntry;
 
 struct GitTree::State {
@@ -52,8 +50,9 @@ Result<GitTree> GitTree::open(const GitLocation& location) {
     if (git_object_peel(&state->tree.ptr, commit.ptr, GIT_OBJECT_TREE) != 0)
         return make_error(ErrorCode::source, fmt::format("commit {} has no tree: {}", state->commit, last_git_error()));
 
-    state->prefix = normalized(location.project_dir);
-    if (!state->prefix.empty() && !stays_inside(state->prefix))
+    const InsideRoot prefix = location.project_dir.empty() ? InsideRoot{} : inside_root(location.project_dir);
+    state->prefix = prefix.path;
+    if (!prefix)
         return make_error(ErrorCode::source,
                           fmt::format("project directory '{}' leaves the repository; refused", location.project_dir));
     return GitTree(std::move(state));
@@ -77,17 +76,18 @@ Result<GitLocation> GitTree::locate(const std::filesystem::path& project_dir, st
     }
     std::error_code ec;
     const auto top = std::filesystem::weakly_canonical(workdir, ec);
-    const auto dir = std::filesystem::weakly_canonical(where, ec);
     location.repository = top;
-    location.project_dir = normalized(dir.lexically_relative(top).generic_string());
-    if (!location.project_dir.empty() && !stays_inside(location.project_dir))
+    const InsideRoot inside = resolved_inside(top, where);
+    location.project_dir = inside.path;
+    if (!inside)
         return make_error(ErrorCode::source, fmt::format("'{}' is outside the work tree at '{}'", where, top.string()));
     return location;
 }
 
 Result<std::string> GitTree::read(const std::string& relative_path) const {
-    const std::string path = normalized(relative_path);
-    if (!stays_inside(relative_path) || path.empty())
+    const InsideRoot inside = inside_root(relative_path);
+    const std::string& path = inside.path;
+    if (!inside || path.empty())
         return make_error(ErrorCode::io, fmt::format("'{}' leaves the project directory; refused", relative_path));
     const std::string full = state_->prefix.empty() ? path : fmt::format("{}/{}", state_->prefix, path);
     const std::string at = " at commit " + short_commit();

@@ -33,6 +33,8 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::usage: return "usage";
         case ErrorCode::cancelled: return "cancelled";
         case ErrorCode::timed_out: return "timed_out";
+        case ErrorCode::build_failed: return "build_failed";
+        case ErrorCode::rollout_failed: return "rollout_failed";
     }
     return "error";
 }

@@ -26,9 +26,9 @@ namespace {
 
 AuditEntry note(int n) {
     AuditEntry entry;
-    entry.event = "deploy";
+    entry.event = ChangeEvent::deploy;
     entry.actor = "poll";
-    entry.outcome = "succeeded";
+    entry.outcome = ChangeOutcome::succeeded;
     entry.message = "record " + std::to_string(n);
     return entry;
 }

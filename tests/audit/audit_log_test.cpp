@@ -24,11 +24,11 @@ namespace {
 
 AuditEntry deploy(const std::string& message) {
     AuditEntry entry;
-    entry.event = "deploy";
+    entry.event = ChangeEvent::deploy;
     entry.actor = "poll";
     entry.commit = "0123456789abcdef";
     entry.services = {{"api", "", "sha256:" + std::string(64, 'a'), "start"}};
-    entry.outcome = "succeeded";
+    entry.outcome = ChangeOutcome::succeeded;
     entry.message = message;
     return entry;
 }
@@ -252,7 +252,7 @@ TEST_CASE_FIXTURE(FiveRecords, "a torn last line is found by verify, and cut and
     const auto records = AuditLog::read(file);
     REQUIRE(records);
     REQUIRE(records->size() == 5);
-    CHECK(records->back().entry.event == "audit_repair");
+    CHECK(records->back().entry.event == ChangeEvent::audit_repair);
     CHECK(records->back().entry.message.find("removed " + std::to_string(cut) + " byte(s)") == 0);
     const auto verified = AuditLog::verify(file);
     CHECK(verified.ok);
@@ -300,7 +300,7 @@ TEST_CASE("a crash after the head announced a record and before it was written i
     const auto records = AuditLog::read(file);
     REQUIRE(records);
     REQUIRE(records->size() == 4);
-    CHECK(records->back().entry.event == "audit_repair");
+    CHECK(records->back().entry.event == ChangeEvent::audit_repair);
     CHECK_MESSAGE(records->back().entry.message.find("record 4 was being written") == 0, records->back().entry.message);
     CHECK(AuditLog::verify(file).ok);
 }

@@ -20,9 +20,9 @@ namespace {
 
 AuditEntry note(const std::string& message) {
     AuditEntry entry;
-    entry.event = "deploy";
+    entry.event = ChangeEvent::deploy;
     entry.actor = "poll";
-    entry.outcome = "succeeded";
+    entry.outcome = ChangeOutcome::succeeded;
     entry.message = message;
     return entry;
 }
@@ -65,7 +65,7 @@ TEST_CASE_FIXTURE(ForgedLog, "repair records the break in a new segment, keeps e
     REQUIRE(*repaired);
     const AuditRecord& record = **repaired;
     CHECK(record.seq == 6);
-    CHECK(record.entry.event == "audit_repair");
+    CHECK(record.entry.event == ChangeEvent::audit_repair);
     CHECK(record.entry.actor == "audit repair command by user ops (pid 1)");
     CHECK_MESSAGE(record.entry.message.find("line 5 (seq 5)") != std::string::npos, record.entry.message);
     CHECK_MESSAGE(record.entry.message.find("forged record 5 kept as evidence") != std::string::npos, record.entry.message);

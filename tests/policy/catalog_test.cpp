@@ -91,6 +91,9 @@ TEST_CASE("a set may start from wip and tighten it") {
     CHECK(careful->audit.enabled);
     CHECK(careful->audit.path == "logs/audit.jsonl");
     CHECK(careful->updates.live);
+    // A ".." that only folds the name before it stays inside the state directory.
+    REQUIRE(catalog.add_yaml("from: careful\naudit:\n  path: logs/../audit.jsonl\n", "folded.yaml", "folded").ok());
+    CHECK(catalog.resolve("folded")->audit.path == "audit.jsonl");
     CHECK(careful->rollout.strategy == RolloutStrategy::recreate);
 }
 
@@ -143,6 +146,8 @@ TEST_CASE("wrong values are refused for each kind of knob") {
         {"audit:\n  path: logs/../../audit.jsonl\n",
          "policies.yaml:3:9: 'audit.path': 'logs/../../audit.jsonl' must not leave the state directory (..)"},
         {"audit:\n  path: ''\n", "policies.yaml:3:9: 'audit.path': expected a path, found an empty string"},
+        {"audit:\n  path: logs/..\n",
+         "policies.yaml:3:9: 'audit.path': 'logs/..' is the state directory itself, not a file in it"},
         {"security: strict\n", "policies.yaml:2:11: 'security': expected a mapping, found a scalar"},
     };
     for (const auto& c : cases) {

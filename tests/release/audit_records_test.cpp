@@ -16,7 +16,7 @@ using namespace tandem::test;
 
 namespace {
 
-const AuditRecord* last_of(const std::vector<AuditRecord>& records, const std::string& event) {
+const AuditRecord* last_of(const std::vector<AuditRecord>& records, ChangeEvent event) {
     for (auto it = records.rbegin(); it != records.rend(); ++it)
         if (it->entry.event == event) return &*it;
     return nullptr;
@@ -39,7 +39,7 @@ TEST_CASE("a rollback from the CLI over the HTTP API is audited as the local use
     const auto rolled = shipper(state.path(), {"rollback", first.substr(0, 12)});
     CHECK_MESSAGE(rolled.exit_code == 0, rolled.err);
     const auto records = audit_records(state.path());
-    const AuditRecord* rollback = last_of(records, "rollback");
+    const AuditRecord* rollback = last_of(records, ChangeEvent::rollback);
     REQUIRE(rollback);
     CHECK_MESSAGE(rollback->entry.actor.find("by user " + user_name() + " ") != std::string::npos, rollback->entry.actor);
     CHECK(rollback->entry.actor.find("local-cli") == std::string::npos);
@@ -90,12 +90,12 @@ TEST_CASE("a crash restart the supervisor carries out on its own is recorded in 
 
     auto restart_record = [&]() -> std::optional<AuditRecord> {
         for (const auto& r : audit_records(state.path()))
-            if (r.entry.event == "restart" && r.entry.actor == "supervisor") return r;
+            if (r.entry.event == ChangeEvent::restart && r.entry.actor == "supervisor") return r;
         return std::nullopt;
     };
     REQUIRE(eventually([&] { return restart_record().has_value(); }, 15000ms));
     const AuditRecord record = *restart_record();
-    CHECK(record.entry.outcome == "succeeded");
+    CHECK(record.entry.outcome == ChangeOutcome::succeeded);
     CHECK(record.entry.commit == first);
     REQUIRE(record.entry.services.size() == 1);
     CHECK(record.entry.services.front().service == "worker");

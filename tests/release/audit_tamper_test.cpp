@@ -74,7 +74,7 @@ TEST_CASE("shipper refuses to start on a forged audit log and audit show marks i
     (*runtime)->stop_all();
     const auto after = audit_records(state.path());
     REQUIRE(after.size() >= records + 2);
-    CHECK(after[records + 1].entry.event == "audit_repair");
+    CHECK(after[records + 1].entry.event == ChangeEvent::audit_repair);
     CHECK(after[records + 1].entry.actor.starts_with("audit repair command by user " + user_name() + " (pid "));
     CHECK_MESSAGE(shipper(state.path(), {"audit", "verify"}).exit_code == 0, shipper(state.path(), {"audit", "verify"}).err);
 }

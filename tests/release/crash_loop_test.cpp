@@ -84,8 +84,8 @@ TEST_CASE("a commit whose deploy kills the engine three times in a row is refuse
     int interrupted = 0, refusals = 0;
     for (const auto& record : audit_records(state.path())) {
         if (record.entry.commit != killer) continue;
-        interrupted += record.entry.event == "interrupted";
-        if (record.entry.event == "refused" && record.entry.message.find("commit " + killer) != std::string::npos &&
+        interrupted += record.entry.event == ChangeEvent::interrupted;
+        if (record.entry.event == ChangeEvent::refused && record.entry.message.find("commit " + killer) != std::string::npos &&
             record.entry.message.find("3 times in a row (the limit is 3)") != std::string::npos)
             ++refusals;
     }

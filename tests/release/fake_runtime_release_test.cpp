@@ -81,7 +81,7 @@ TEST_CASE("release loop on a fake runtime: each commit rolls out from its own re
     const auto records = audit_records(shipper.state.path());
     REQUIRE(records.size() >= 2);
     CHECK(records.back().entry.commit == second);
-    CHECK(records.back().entry.outcome == "succeeded");
+    CHECK(records.back().entry.outcome == ChangeOutcome::succeeded);
 }
 
 TEST_CASE("release loop on a fake runtime: a commit whose replicas fail the gate is reverted, the old ones serve on") {
@@ -104,6 +104,6 @@ TEST_CASE("release loop on a fake runtime: a commit whose replicas fail the gate
     CHECK(fake.routed("web") == serving);
     bool failed_recorded = false;
     for (const auto& record : audit_records(shipper.state.path()))
-        failed_recorded = failed_recorded || (record.entry.commit == bad && record.entry.outcome == "failed");
+        failed_recorded = failed_recorded || (record.entry.commit == bad && record.entry.outcome == ChangeOutcome::failed);
     CHECK(failed_recorded);
 }

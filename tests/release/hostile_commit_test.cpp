@@ -117,7 +117,7 @@ TEST_CASE("a commit whose tree nests 3000 levels deep is refused and named and a
     // The history is written before the audit record: wait for the record too.
     auto audited = [&] {
         for (const auto& record : audit_records(release.state.path()))
-            if (record.entry.commit == deep && record.entry.outcome == "refused" &&
+            if (record.entry.commit == deep && record.entry.outcome == ChangeOutcome::refused &&
                 record.entry.message.find("256 levels") != std::string::npos)
                 return true;
         return false;
@@ -168,7 +168,7 @@ TEST_CASE("a commit whose fetch never finishes in time is named, refused and aud
     auto refusals = [&] {
         int n = 0;
         for (const auto& record : audit_records(state.path()))
-            n += record.entry.commit == deep && record.entry.event == "refused" &&
+            n += record.entry.commit == deep && record.entry.event == ChangeEvent::refused &&
                  record.entry.message.find("fetching it timed out 3 times in a row") != std::string::npos;
         return n;
     };

@@ -43,7 +43,7 @@ TEST_CASE("shipper refuses and audits a commit whose tandem.yaml expands past th
 
     const auto records = audit_records(state.path());
     REQUIRE(!records.empty());
-    CHECK(records.back().entry.event == "refused");
+    CHECK(records.back().entry.event == ChangeEvent::refused);
     CHECK(records.back().entry.commit == hostile);
     CHECK(records.back().entry.message.find("the alias *s") != std::string::npos);
     CHECK(records.back().entry.message.size() < 1000);

@@ -97,7 +97,7 @@ TEST_CASE("2000 requests without a token grow the audit log by two records: the 
     const auto records = audit_records(state.path());
     std::vector<AuditRecord> auth;
     for (std::size_t i = records_before; i < records.size(); ++i)
-        if (records[i].entry.event == "auth") auth.push_back(records[i]);
+        if (records[i].entry.event == ChangeEvent::auth) auth.push_back(records[i]);
     REQUIRE(auth.size() == 2);
     CHECK(auth[0].entry.message == "401 GET /api/v1/status from 127.0.0.1: no token");
     CHECK_MESSAGE(auth[1].entry.message.rfind("1999 more refusals from 127.0.0.1 in the last 60s", 0) == 0,

@@ -59,11 +59,11 @@ TEST_CASE_FIXTURE(FirstRelease, "a commit rolls out from the store, and the next
 
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 2);
-    CHECK(records[0].entry.event == "bootstrap");
+    CHECK(records[0].entry.event == ChangeEvent::bootstrap);
     CHECK(records[0].entry.incident);
     CHECK(records[0].entry.commit == first);
-    CHECK(records[1].entry.event == "deploy");
-    CHECK(records[1].entry.outcome == "succeeded");
+    CHECK(records[1].entry.event == ChangeEvent::deploy);
+    CHECK(records[1].entry.outcome == ChangeOutcome::succeeded);
     CHECK(records[1].entry.author == "tandem test <test@tandem.invalid>");
     CHECK(records[1].entry.previous_commit == first);
     CHECK(records[1].entry.actor == "poll");
@@ -91,7 +91,7 @@ TEST_CASE_FIXTURE(FirstRelease, "commits that arrive during a rollout coalesce: 
     std::string seen;  // for the failure message: short id (event/outcome) of every record
     for (const auto& r : audit_records(state.path())) {
         deployed.push_back(r.entry.commit);
-        seen += r.entry.commit.substr(0, 7) + " (" + r.entry.event + "/" + r.entry.outcome + ") ";
+        seen += r.entry.commit.substr(0, 7) + " (" + to_string(r.entry.event) + "/" + to_string(r.entry.outcome) + ") ";
     }
     INFO("audit records: " << seen << "; skipped is " << skipped.substr(0, 7));
     // The commit in between is never deployed; the newest follows the slow one.
@@ -116,10 +116,10 @@ TEST_CASE_FIXTURE(FirstRelease, "a commit whose replicas never become healthy is
     const auto records = audit_records(state.path());
     REQUIRE(records.size() >= 3);
     CHECK(records[1].entry.commit == bad);
-    CHECK(records[1].entry.outcome == "failed");
-    CHECK(records[2].entry.event == "revert");
+    CHECK(records[1].entry.outcome == ChangeOutcome::failed);
+    CHECK(records[2].entry.event == ChangeEvent::revert);
     CHECK(records[2].entry.commit == first);
-    CHECK(records[2].entry.outcome == "succeeded");
+    CHECK(records[2].entry.outcome == ChangeOutcome::succeeded);
     CHECK(records[2].entry.actor == "auto-revert");
 
     // Polls keep seeing the bad commit at the head of main, and leave it alone.
@@ -142,7 +142,7 @@ TEST_CASE_FIXTURE(FirstRelease, "a release that crashes within the window after 
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 3);
     CHECK(records[1].entry.commit == crashing);
-    CHECK(records[2].entry.event == "revert");
+    CHECK(records[2].entry.event == ChangeEvent::revert);
     CHECK(records[2].entry.commit == first);
 }
 
@@ -156,7 +156,7 @@ TEST_CASE_FIXTURE(FirstRelease, "rollback redeploys the kept artifacts byte for 
     const int builds_before = engine.events.count(RuntimeEventKind::action, "build", "web");
     auto outcome = engine.loop->rollback("", "user test");
     REQUIRE_MESSAGE(outcome.ok(), outcome.error().to_string());
-    CHECK(outcome->outcome == "succeeded");
+    CHECK(outcome->outcome == ChangeOutcome::succeeded);
     CHECK(engine.status().deployed == first);
     CHECK(engine.status().pinned);
     CHECK(served_version(port) == "v1");
@@ -188,7 +188,7 @@ TEST_CASE_FIXTURE(FirstRelease, "a commit with a symlink out of its tree is refu
     CHECK_FALSE(fs::exists(state.path() / "snapshots" / evil));
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 2);
-    CHECK(records[1].entry.event == "refused");
+    CHECK(records[1].entry.event == ChangeEvent::refused);
     CHECK(records[1].entry.commit == evil);
 }
 
@@ -213,7 +213,7 @@ TEST_CASE_FIXTURE(FirstRelease, "a build output symlinked out of the build direc
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 2);
     CHECK(records[1].entry.commit == linked);
-    CHECK(records[1].entry.outcome == "failed");
+    CHECK(records[1].entry.outcome == ChangeOutcome::failed);
     CHECK(records[1].entry.message.find(external.string()) != std::string::npos);
 }
 
@@ -225,7 +225,7 @@ TEST_CASE_FIXTURE(FirstRelease, "a database reset is refused by the harness poli
     CHECK(pid_of(*engine.runtime, "db") == db_pid);
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 2);
-    CHECK(records[1].entry.event == "policy_refusal");
+    CHECK(records[1].entry.event == ChangeEvent::policy_refusal);
     CHECK(records[1].entry.actor == "user test");
 }
 
@@ -242,7 +242,7 @@ TEST_CASE("bringing everything up from nothing without --bootstrap is refused an
     std::this_thread::sleep_for(300ms);  // polls do not record the same refusal again
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 1);
-    CHECK(records[0].entry.outcome == "refused");
+    CHECK(records[0].entry.outcome == ChangeOutcome::refused);
     CHECK(records[0].entry.commit == first);
 }
 
@@ -272,8 +272,8 @@ TEST_CASE("with allowed signers, only commits whose SSH signature verifies are d
     const auto records = audit_records(state.path());
     REQUIRE(records.size() == 3);
     CHECK(records[1].entry.commit == unsigned_commit);
-    CHECK(records[1].entry.event == "policy_refusal");
-    CHECK(records[1].entry.outcome == "refused");
+    CHECK(records[1].entry.event == ChangeEvent::policy_refusal);
+    CHECK(records[1].entry.outcome == ChangeOutcome::refused);
 }
 
 TEST_CASE("an engine restarted after a rollback restores the rolled-back release and keeps the pin") {
@@ -297,5 +297,5 @@ TEST_CASE("an engine restarted after a rollback restores the rolled-back release
     std::this_thread::sleep_for(500ms);  // polls see `second` at the head, and leave it
     CHECK(engine->status().deployed == first);
     CHECK(engine->status().pinned);
-    CHECK(audit_records(state.path()).back().entry.event == "recover");
+    CHECK(audit_records(state.path()).back().entry.event == ChangeEvent::recover);
 }

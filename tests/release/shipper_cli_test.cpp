@@ -132,9 +132,9 @@ TEST_CASE("shipper killed with SIGKILL mid-rollout comes back to a consistent re
     const auto records = audit_records(state.path());
     REQUIRE(records.size() >= 3);
     CHECK(records.back().entry.commit == slow);
-    CHECK(records.back().entry.outcome == "succeeded");
+    CHECK(records.back().entry.outcome == ChangeOutcome::succeeded);
     bool recovered = false;
-    for (const auto& r : records) recovered = recovered || r.entry.event == "recover";
+    for (const auto& r : records) recovered = recovered || r.entry.event == ChangeEvent::recover;
     CHECK(recovered);
 
     kill(again, SIGTERM);
@@ -150,9 +150,9 @@ TEST_CASE("shipper audit verify names the first bad line of a tampered log") {
         REQUIRE(log.ok());
         for (int i = 0; i < 5; ++i) {
             AuditEntry entry;
-            entry.event = "deploy";
+            entry.event = ChangeEvent::deploy;
             entry.actor = "poll";
-            entry.outcome = "succeeded";
+            entry.outcome = ChangeOutcome::succeeded;
             entry.message = "record " + std::to_string(i + 1);
             REQUIRE((*log)->append(entry).ok());
         }

@@ -58,6 +58,14 @@ TEST_CASE("reads that leave the project, symlinks and missing files are refused"
     CHECK(missing.error().message.find("no such file") != std::string::npos);
     auto escape = GitTree::open(GitLocation{tmp.path(), "HEAD", "../elsewhere"});
     CHECK_FALSE(escape.ok());
+    // An absolute project directory is not read as a relative one ("/app" was "app").
+    auto absolute_dir = GitTree::open(GitLocation{tmp.path(), "HEAD", "/app"});
+    REQUIRE_FALSE(absolute_dir.ok());
+    CHECK(absolute_dir.error().message.find("leaves the repository") != std::string::npos);
+    // A ".." that folds a name before it stays inside (support/path_inside.hpp's one rule).
+    auto folded = tree->read("sub/../tandem.yaml");
+    REQUIRE(folded.ok());
+    CHECK(*folded == "version: 1\n");
 }
 
 TEST_CASE("refs resolve to commits: branches, tags and ids - unknown refs are errors") {

@@ -4,6 +4,7 @@
 // line; `open` refuses a log that does not verify, until `repair` records the break.
 #pragma once
 
+#include <tandem/change_event.hpp>
 #include <tandem/error.hpp>
 
 #include <chrono>
@@ -35,15 +36,14 @@ struct AuditServiceChange {
 
 struct AuditEntry {
     std::chrono::system_clock::time_point time;  // set by append() when left at its default
-    std::string event;    // "deploy", "rollback", "revert", "refused", "policy_refusal", "bootstrap",
-                          // "recover", "auth", "audit_repair"
+    ChangeEvent event = ChangeEvent::none;  // stored as its spelling: "deploy", "policy_refusal", ...
     std::string actor;    // "poll", "sync command", "user root", "engine start", ...
     std::string commit;   // the commit the change is about, if any
     std::string author;   // its author, if any
     std::string subject;  // its subject line, if any
     std::string previous_commit;  // what was deployed before, if any
     std::vector<AuditServiceChange> services;
-    std::string outcome;  // "succeeded", "failed", "refused", "reverted"
+    ChangeOutcome outcome = ChangeOutcome::succeeded;  // "succeeded", "failed", "refused", "reverted"
     std::string message;  // the reason or error, for people
     bool incident = false;  // e.g. a from-scratch bootstrap under a policy that requires a flag
     std::int64_t build_ms = -1, rollout_ms = -1, total_ms = -1;  // -1: not applicable

@@ -37,6 +37,9 @@ enum class ErrorCode {
     usage,               // a front-end was called with arguments it does not take
     cancelled,           // the work was cancelled (a newer change overtook it)
     timed_out,           // it took longer than its deadline and was abandoned (a fetch past --fetch-timeout)
+    build_failed,        // a service's build command failed (exited non-zero or was killed)
+    rollout_failed,      // applying a plan to running services failed: a replica did not become ready,
+                         // a command of the plan (a reset, a migration) failed, a service did not start
 };
 
 // A short stable name for the code ("unknown_key"), used in JSON output.

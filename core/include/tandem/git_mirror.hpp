@@ -67,6 +67,11 @@ public:
     Result<CommitInfo> commit(const std::string& id) const;
     // True when `ancestor` is `descendant` or one of its ancestors.
     Result<bool> is_ancestor(const std::string& ancestor, const std::string& descendant) const;
+    // The commits on the first-parent line from `from` (excluded) to `to` (included), oldest
+    // first: what a branch took, one commit at a time, to get from one to the other. Empty when
+    // `from` is not on that line within `limit` commits of `to` (a force-push, a rollback).
+    Result<std::vector<CommitInfo>> first_parent_line(const std::string& from, const std::string& to,
+                                                      std::size_t limit) const;
 
     // Paths (relative to `project_dir`, "" = the top of the tree) of files that differ between
     // two commits, below project_dir only. An empty `from` lists every file of `to`.

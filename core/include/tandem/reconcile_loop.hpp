@@ -1,7 +1,8 @@
 // The loop that keeps a running project equal to its files on disk: changed paths go in,
 // plans come out and are carried out on the runtime one at a time. The first change of a burst
-// starts a pass at once; what arrives while a pass runs is coalesced into one more pass; with
-// `updates.cancel_in_flight`, a change that overtakes a running build cancels it.
+// starts a pass at once; what arrives while a pass runs is coalesced into one more pass (with
+// `updates.coalesce: false`, each batch gets a pass of its own, in order); with
+// `updates.cancel_in_flight` (and coalescing), a change that overtakes a running build cancels it.
 #pragma once
 
 #include <tandem/error.hpp>

@@ -3,6 +3,7 @@
 // Stored as JSON in the state directory and rewritten atomically after every change.
 #pragma once
 
+#include <tandem/change_event.hpp>
 #include <tandem/error.hpp>
 
 #include <chrono>
@@ -20,7 +21,7 @@ struct ReleaseRecord {
     std::string subject;
     std::chrono::system_clock::time_point deployed;
     std::string actor;     // who deployed it: "poll", "sync command", "rollback by user root", ...
-    std::string how;       // "deploy", "rollback", "revert", "recover", "bootstrap"
+    ChangeEvent how = ChangeEvent::deploy;  // deploy, rollback, revert, recover; rejected (in `rejections`)
     // service -> "sha256:...": a built service's artifact in the store; for the others, the digest
     // of the committed files of their workdir in the release directory (release_sources.hpp)
     std::map<std::string, std::string> artifacts;
@@ -34,7 +35,7 @@ struct ReleaseHistory {
     std::map<std::string, std::string> rejected;  // commit -> why (reverted, refused): never deployed again
     std::vector<ReleaseRecord> releases;  // newest first, at most the policy's history.keep
     std::map<std::string, std::string> running_from;  // service -> the commit whose release directory it runs in
-    // The commits tried and rejected (how "rejected", `deployed` the time of the attempt), newest
+    // The commits tried and rejected (how `rejected`, `deployed` the time of the attempt), newest
     // first, at most history.keep: what `shipper history` shows beside the kept releases.
     std::vector<ReleaseRecord> rejections;
     // The commit a deploy is under way for, written (durably) before the deploy starts and

@@ -1,6 +1,7 @@
 // The harness loop (shipper): keeps the running project equal to the newest commit of a
 // branch of a git repository. It fetches into a bare mirror on an interval and on demand,
-// deploys one commit at a time (commits that arrive meanwhile coalesce to the newest),
+// deploys one commit at a time (commits that arrive meanwhile coalesce to the newest; with
+// `updates.coalesce: false`, each is deployed in turn),
 // builds each service's artifact in a snapshot of the commit and runs it from the
 // content-addressed store, keeps the last revisions for rollback, reverts a release that
 // throws too many errors in the window after its rollout, and appends every change to the
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <tandem/audit_checkpoint.hpp>
+#include <tandem/change_event.hpp>
 #include <tandem/error.hpp>
 #include <tandem/git_mirror.hpp>
 #include <tandem/plan.hpp>
@@ -28,9 +30,9 @@ namespace tandem {
 
 // The outcome of one change the loop carried out (or refused), as audited.
 struct ReleaseOutcome {
-    std::string event;    // "deploy", "rollback", "revert", "recover", "bootstrap", "refused", "none"
-    std::string commit;   // the commit it was about
-    std::string outcome;  // "succeeded", "failed", "refused", "reverted", "up to date"
+    ChangeEvent event = ChangeEvent::none;  // deploy, rollback, revert, recover, bootstrap, refused, none, ...
+    std::string commit;                     // the commit it was about
+    ChangeOutcome outcome = ChangeOutcome::succeeded;  // succeeded, failed, refused, reverted, up to date, ...
     std::string message;
 };
 
