@@ -91,11 +91,6 @@ TEST_CASE("per-service runtime: each service starts, serves, is probed and stops
         REQUIRE_FALSE(status.replicas.empty());
         for (const auto& replica : status.replicas) CHECK(replica.health == tandem::Health::healthy);
     }
-    engine.container->set_healthy("web", false);
-    engine.process->advance(Duration(5000));
-    CHECK(engine.status("web").replicas.at(0).health == tandem::Health::unhealthy);
-    CHECK(engine.status("api").replicas.at(0).health == tandem::Health::healthy);
-
     // A command of the container service (its reset) runs on the container runtime.
     tandem::PlanRequest reset;
     reset.reset = {"web"};
@@ -105,6 +100,11 @@ TEST_CASE("per-service runtime: each service starts, serves, is probed and stops
     REQUIRE(container_commands.size() == 1);
     CHECK(container_commands[0].launch.service == "web");
     CHECK(engine.process->commands().size() == 1);
+
+    engine.container->set_healthy("web", false);
+    engine.process->advance(Duration(5000));
+    CHECK(engine.status("web").replicas.at(0).health == tandem::Health::unhealthy);
+    CHECK(engine.status("api").replicas.at(0).health == tandem::Health::healthy);
 
     engine.executor->stop_all();
     const auto process_journal = engine.process->journal();
