@@ -1,6 +1,7 @@
 // One service of tandem.yaml, read key by key through a table shared with `overrides:` bodies.
 #include "config/service_parser.hpp"
 
+#include "config/container_fields.hpp"
 #include "config/service_fields.hpp"
 #include "config/variables.hpp"
 
@@ -28,10 +29,71 @@ Status read_run(ParsedService& service, const Field& field, const yaml::Where& w
     auto command = read_command(field.value, where);
     if (!command) return command.error();
     service.spec.run = RunSpec{std::move(command->argv), command->shell, yaml::location(field.value, where.file)};
+    service.spec.container.reset();  // an override's `run` makes a container service a process again
+    service.source.container_key.clear();
+    return Ok{};
+}
+
+ContainerSpec& container_of(ParsedService& service) {
+    if (!service.spec.container) service.spec.container.emplace();
+    return *service.spec.container;
+}
+
+// `image` or an image `build`: the service runs a container instead of `run` (an override's
+// image replaces the base's run).
+void becomes_container(ParsedService& service, SourceLocation location) {
+    service.spec.run = RunSpec{};
+    service.spec.build.reset();
+    container_of(service).location = std::move(location);
+}
+
+Status read_image_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto image = read_image(field.value, where);
+    if (!image) return image.error();
+    becomes_container(service, yaml::location(field.value, where.file));
+    service.spec.container->image = std::move(*image);
+    service.spec.container->build.reset();
+    return Ok{};
+}
+
+// The first key only a container service may have, for the error should the service have no image.
+void note_container_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    if (!service.source.container_key.empty()) return;
+    service.source.container_key = field.key;
+    service.source.container_key_location = yaml::location(field.key_node, where.file);
+}
+
+Status read_container_command(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto command = read_command(field.value, where);
+    if (!command) return command.error();
+    note_container_key(service, field, where);
+    container_of(service).command = std::move(command->argv);
+    return Ok{};
+}
+
+Status read_volumes_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto volumes = read_volumes(field.value, where);
+    if (!volumes) return volumes.error();
+    note_container_key(service, field, where);
+    container_of(service).volumes = std::move(*volumes);
     return Ok{};
 }
 
 Status read_build_key(ParsedService& service, const Field& field, const yaml::Where& where) {
+    if (is_image_build(field.value)) {
+        auto image = read_image_build(field.value, where);
+        if (!image) return image.error();
+        becomes_container(service, image->location);
+        service.spec.container->image.clear();
+        service.spec.container->build = std::move(*image);
+        return Ok{};
+    }
+    if (field.value.IsMap() && !field.value["command"])
+        return make_error(ErrorCode::missing_field,
+                          fmt::format("'{}': missing 'command' (a command that builds files for a process service) or "
+                                      "'context'/'dockerfile' (an image for a container service)",
+                                      where.path),
+                          yaml::location(field.value, where.file));
     auto build = read_build(field.value, where);
     if (!build) return build.error();
     service.spec.build = std::move(*build);
@@ -42,6 +104,7 @@ Status read_workdir(ParsedService& service, const Field& field, const yaml::Wher
     auto path = read_relative_path(field.value, where);
     if (!path) return path.error();
     service.spec.workdir = std::move(*path);
+    service.source.workdir = yaml::location(field.value, where.file);
     return Ok{};
 }
 
@@ -190,6 +253,7 @@ Status read_state(ParsedService& service, const Field& field, const yaml::Where&
         state.push_back(name);
     }
     service.spec.state = std::move(state);
+    service.source.state = yaml::location(field.value, where.file);
     return Ok{};
 }
 
@@ -197,8 +261,11 @@ Status read_state(ParsedService& service, const Field& field, const yaml::Where&
 Status read_user(ParsedService& service, const Field& field, const yaml::Where& where) {
     auto name = yaml::read_string(field.value, where);
     if (!name) return name.error();
+    if (name->empty() || name->find_first_of(" \t\n") != std::string::npos)
+        return yaml::invalid(field.value, where, "expected a user name or uid (a container's may add ':group')");
     auto user = find_system_user(*name);
-    if (!user) return yaml::invalid(field.value, where, user.error().message);
+    service.source.user_problem.reset();
+    if (!user) service.source.user_problem = yaml::invalid(field.value, where, user.error().message);
     service.spec.user = std::move(*name);
     service.source.user = yaml::location(field.value, where.file);
     return Ok{};
@@ -219,6 +286,7 @@ Status read_overrides(ParsedService& service, const Field& field, const yaml::Wh
     for (const auto& entry : *entries) {
         ParsedService scratch = service;
         if (auto status = apply_override(scratch, entry); !status) return status;
+        if (auto status = check_service_kind(scratch.spec, scratch.source); !status) return status;
     }
     service.source.overrides = std::move(*entries);
     return Ok{};
@@ -227,6 +295,9 @@ Status read_overrides(ParsedService& service, const Field& field, const yaml::Wh
 const std::vector<ServiceKey>& service_keys() {
     static const std::vector<ServiceKey> keys = {
         {"run", read_run, true},
+        {"image", read_image_key, true},
+        {"command", read_container_command, true},
+        {"volumes", read_volumes_key, true},
         {"build", read_build_key, true},
         {"workdir", read_workdir, true},
         {"port", read_port, true},
@@ -253,7 +324,28 @@ std::vector<std::string_view> key_names(bool overridable_only) {
     return names;
 }
 
+// `run` and `image` (or an image `build`) in one mapping: which one is meant?
+Status check_run_or_image(const Fields& fields, const yaml::Where& where) {
+    const Field* run = find_field(fields, "run");
+    const Field* image = find_field(fields, "image");
+    const Field* build = find_field(fields, "build");
+    if (image && build && !is_image_build(build->value))
+        return make_error(ErrorCode::invalid_value,
+                          fmt::format("'{}': 'image' and a build command together: a container service builds its "
+                                      "image with 'build: {{context: ., dockerfile: Dockerfile}}' instead of 'image'",
+                                      where.path),
+                          yaml::location(build->key_node, where.file));
+    if (!image && build && is_image_build(build->value)) image = build;
+    if (!run || !image) return Ok{};
+    return make_error(ErrorCode::invalid_value,
+                      fmt::format("'{}': '{}' and '{}' together: a service runs either a command ('run', a process) "
+                                  "or an image ('{}', a container); remove one",
+                                  where.path, run->key, image->key, image->key),
+                      yaml::location(image->key_node, where.file));
+}
+
 Status read_keys(ParsedService& service, const Fields& fields, const yaml::Where& where) {
+    if (auto status = check_run_or_image(fields, where); !status) return status;
     for (const auto& field : fields) {
         for (const auto& key : service_keys()) {
             if (key.name != field.key) continue;
@@ -273,10 +365,13 @@ Result<ParsedService> parse_service(const Field& entry, const yaml::Where& servi
     const yaml::Where& where = service.source.where;
     auto fields = at_key_if_empty(read_fields(entry.value, where, key_names(false)), entry, where.file);
     if (!fields) return fields.error();
-    if (!find_field(*fields, "run")) return missing_key(entry.value, where, "run");
+    const Field* build = find_field(*fields, "build");
+    if (!find_field(*fields, "run") && !find_field(*fields, "image") && !(build && is_image_build(build->value)))
+        return missing_key(entry.value, where, "run");
     service.spec.name = entry.key;
     service.spec.location = yaml::location(entry.key_node, where.file);
     if (auto status = read_keys(service, *fields, where); !status) return status.error();
+    if (auto status = check_service_kind(service.spec, service.source); !status) return status.error();
     return service;
 }
 

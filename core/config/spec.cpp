@@ -132,6 +132,28 @@ void add_build(CanonicalForm& form, const std::optional<BuildSpec>& build) {
     if (build->network) form.add("build.network", "true");  // absent when false: fingerprints stay as they were
 }
 
+void add_container(CanonicalForm& form, const ContainerSpec& container) {
+    form.add("container.image", container.image);
+    if (container.build) {
+        form.add("container.build.context", container.build->context);
+        form.add("container.build.dockerfile", container.build->dockerfile);
+        form.add("container.build.target", container.build->target);
+        form.add("container.build.args", static_cast<long long>(container.build->args.size()));
+        for (const auto& [key, value] : container.build->args) {
+            form.add("container.build.arg.key", key);
+            form.add("container.build.arg.value", value);
+        }
+    }
+    form.add("container.command", container.command);
+    form.add("container.volumes", static_cast<long long>(container.volumes.size()));
+    for (const auto& volume : container.volumes) {
+        form.add("container.volume.kind", static_cast<long long>(volume.kind));
+        form.add("container.volume.source", volume.source);
+        form.add("container.volume.target", volume.target);
+        form.add("container.volume.read_only", volume.read_only ? 1 : 0);
+    }
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, const ServiceSpec& service,
@@ -195,6 +217,7 @@ std::string fingerprint(const ServiceSpec& service) {
     if (!service.user.empty()) form.add("user", service.user);
     form.add("stop_grace", service.stop_grace.count());
     if (service.job) form.add("job", 1);  // absent when false: existing fingerprints stay the same
+    if (service.container) add_container(form, *service.container);  // absent for a process service, likewise
     return "sha256:" + sha256_hex(form.text());
 }
 

@@ -212,9 +212,17 @@ Status check_state_owners(const ParsedSpec& parsed) {
     return Ok{};
 }
 
+Status check_service_kinds(const ParsedSpec& parsed) {
+    for (std::size_t i = 0; i < parsed.spec.services.size(); ++i) {
+        if (auto status = check_service_kind(parsed.spec.services[i], parsed.sources[i]); !status) return status;
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 Status check_spec(const ParsedSpec& parsed) {
+    if (auto status = check_service_kinds(parsed); !status) return status;
     if (auto status = check_jobs(parsed); !status) return status;
     if (auto status = check_depends_on_names(parsed); !status) return status;
     if (auto status = CycleFinder(parsed).run(); !status) return status;

@@ -104,6 +104,7 @@ Status Executor::apply(const Spec& spec, const PolicySet& policy, const Plan& pl
     std::promise<Status> outcome;
     auto result = outcome.get_future();
     state_->runtime->loop().post([this, &spec, &policy, &plan, &options, &outcome] {
+        state_->runtime->use_spec(spec);
         auto execution = std::make_shared<PlanExecution>(state_->context(options), spec, policy, plan,
                                                          [&outcome](Status s) { outcome.set_value(std::move(s)); });
         state_->execution = execution;

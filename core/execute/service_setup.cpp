@@ -19,7 +19,8 @@ Error field_error(const ServiceSpec& service, const std::string& field, const Er
 }
 
 Result<std::optional<SystemUser>> resolve_user(const ServiceSpec& service) {
-    if (service.user.empty()) return std::optional<SystemUser>{};
+    // A container's user is one of its image: the container runtime passes it on as written.
+    if (service.user.empty() || service.runs_container()) return std::optional<SystemUser>{};
     auto user = find_system_user(service.user);
     if (!user) return field_error(service, "user", user.error());
     if (auto allowed = check_may_run_as(*user); !allowed) return field_error(service, "user", allowed.error());

@@ -73,6 +73,8 @@ Action launch_action(ActionKind kind, const Spec& spec, const ServiceSpec& servi
     action.on_crash = policy.crash.on_crash;
     action.verify_digest = policy.artifacts.immutable;
     action.env = visible_env(spec, service, policy);
+    action.container = service.container;
+    action.pin_digest = service.container.has_value() && policy.containers.pin_digests;
     if (kind == ActionKind::replace) {
         action.rollout = rollout_params(policy);
         action.auto_revert = policy.auto_revert.enabled;

@@ -1,4 +1,4 @@
-// The planner's refusals: unknown names, wildcard roles, database resets and bootstraps.
+// The planner's refusals: unknown names, wildcard roles, bind mounts, database resets and bootstraps.
 #include "plan/admission.hpp"
 
 #include "support/suggest.hpp"
@@ -44,6 +44,24 @@ Status check_roles(const Spec& spec, const PolicySet& policy) {
                                       "(security.deny_wildcards): list the actions the role may take instead",
                                       role.name, policy.name),
                           role.location);
+    }
+    return Ok{};
+}
+
+Status check_bind_mounts(const Spec& spec, const PolicySet& policy) {
+    if (policy.containers.bind_mounts == Permission::allow) return Ok{};
+    for (const ServiceSpec& service : spec.services) {
+        if (!service.container) continue;
+        for (const VolumeSpec& volume : service.container->volumes) {
+            if (volume.kind != VolumeSpec::Kind::bind) continue;
+            return make_error(ErrorCode::policy_denied,
+                              fmt::format("service '{}' mounts the host directory '{}' (volume '{}'), which policy '{}' "
+                                          "refuses (containers.bind_mounts: deny): its containers see only their "
+                                          "image and named volumes; use a named volume (NAME:{}) or build the files "
+                                          "into the image",
+                                          service.name, volume.source, volume.text, policy.name, volume.target),
+                              volume.location);
+        }
     }
     return Ok{};
 }

@@ -15,6 +15,9 @@ Status check_request_names(const Spec& spec, const PlanRequest& request);
 // security.deny_wildcards: no access role may grant "*".
 Status check_roles(const Spec& spec, const PolicySet& policy);
 
+// containers.bind_mounts: under deny, no container service mounts a host directory.
+Status check_bind_mounts(const Spec& spec, const PolicySet& policy);
+
 // database.reset, and that each service to reset says how (`reset:` in its spec).
 Status check_resets(const Spec& spec, const PolicySet& policy, const PlanRequest& request);
 

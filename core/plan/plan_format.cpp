@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <array>
 #include <iterator>
 
@@ -87,6 +88,20 @@ std::string what(const Action& action) {
     return "";
 }
 
+// "image web:1 (pinned by digest)", "image of web/Dockerfile", "volumes data:/data, ./src:/src:ro".
+void container_notes(const ContainerSpec& container, bool pin_digest, std::vector<std::string>& notes) {
+    std::string image = container.image.empty() && container.build
+                            ? "image of " + (std::filesystem::path(container.build->context) / container.build->dockerfile)
+                                                .lexically_normal().generic_string()
+                            : "image " + container.image;
+    if (container.build && !container.build->target.empty()) image += " (target " + container.build->target + ")";
+    if (pin_digest) image += " (pinned by digest)";
+    notes.push_back(std::move(image));
+    std::vector<std::string> volumes;
+    for (const VolumeSpec& volume : container.volumes) volumes.push_back(volume.text);
+    if (!volumes.empty()) notes.push_back(fmt::format("volumes {}", fmt::join(volumes, ", ")));
+}
+
 std::vector<std::string> obligations(const Action& action) {
     std::vector<std::string> notes;
     if (action.kind == ActionKind::build) {
@@ -101,6 +116,7 @@ std::vector<std::string> obligations(const Action& action) {
     }
     if (action.kind == ActionKind::start || action.kind == ActionKind::replace) {
         if (!action.artifact_digest.empty()) notes.push_back("artifact " + short_digest(action.artifact_digest));
+        if (action.container) container_notes(*action.container, action.pin_digest, notes);
         notes.push_back(std::string("on crash: ") + to_string(action.on_crash));
         if (action.verify_digest) notes.push_back("digest checked");
         if (action.auto_revert) notes.push_back("auto-revert");

@@ -24,6 +24,27 @@ Json rollout_json(const RolloutParams& rollout) {
                 {"drain_timeout_ms", rollout.drain_timeout.count()}};
 }
 
+Json container_json(const ContainerSpec& container, bool pin_digest) {
+    Json out{{"command", container.command}, {"pin_digest", pin_digest}};
+    if (!container.image.empty()) out["image"] = container.image;
+    if (container.build) {
+        Json args = Json::object();
+        for (const auto& [key, value] : container.build->args) args[key] = value;
+        out["build"] = Json{{"context", container.build->context},
+                            {"dockerfile", container.build->dockerfile},
+                            {"target", container.build->target},
+                            {"args", std::move(args)}};
+    }
+    Json volumes = Json::array();
+    for (const VolumeSpec& volume : container.volumes)
+        volumes.push_back(Json{{"kind", volume.kind == VolumeSpec::Kind::bind ? "bind" : "named"},
+                               {"source", volume.source},
+                               {"target", volume.target},
+                               {"read_only", volume.read_only}});
+    out["volumes"] = std::move(volumes);
+    return out;
+}
+
 Json action_json(const Action& action) {
     Json out{{"kind", to_string(action.kind)}, {"service", action.service}, {"reason", action.reason}};
     if (has_command(action.kind)) out["command"] = action.command;
@@ -37,6 +58,7 @@ Json action_json(const Action& action) {
     if (is_launch(action.kind)) {
         out["replicas"] = action.replicas;
         if (!action.artifact_digest.empty()) out["artifact_digest"] = action.artifact_digest;
+        if (action.container) out["container"] = container_json(*action.container, action.pin_digest);
         if (action.rollout) out["rollout"] = rollout_json(*action.rollout);
         out["verify_digest"] = action.verify_digest;
         out["on_crash"] = to_string(action.on_crash);

@@ -156,6 +156,7 @@ std::vector<Step> stops_of_removed(const Spec& spec, const Observed& observed, c
 Status admit(const Spec& spec, const PolicySet& policy, const PlanRequest& request) {
     if (auto status = check_request_names(spec, request); !status) return status;
     if (auto status = check_roles(spec, policy); !status) return status;
+    if (auto status = check_bind_mounts(spec, policy); !status) return status;
     return check_resets(spec, policy, request);
 }
 

@@ -197,6 +197,13 @@ std::vector<KnobRow> make_knob_rows() {
         bool_knob("builds.sandbox", [](auto& s) -> auto& { return s.builds.sandbox; },
             "builds run in a bubblewrap sandbox: read-only filesystem but their build directory and a private "
             "/tmp, no network unless build.network allows it", seed::security),
+        choice_knob<Permission>("containers.bind_mounts", [](auto& s) -> auto& { return s.containers.bind_mounts; },
+            permission_names(),
+            "container services may mount host directories (allow), or a spec with a bind mount is refused (deny)",
+            seed::immutable),
+        bool_knob("containers.pin_digests", [](auto& s) -> auto& { return s.containers.pin_digests; },
+            "an image tag is resolved to its digest once; the digest is what runs and what is recorded",
+            seed::immutable),
     };
     // clang-format on
 }

@@ -323,3 +323,50 @@ TEST_CASE("seed row 'immutable containers for security': artifacts.immutable") {
     CHECK_FALSE(action_of(plan_ok(changed.spec, changed.observed, "wip"), "api", ActionKind::replace).verify_digest);
     CHECK(action_of(plan_ok(changed.spec, changed.observed, "harness"), "api", ActionKind::replace).verify_digest);
 }
+
+namespace {
+
+// db runs; web, a container service that mounts `volume`, is new.
+struct NewContainer {
+    Spec spec;
+    Observed observed;
+    explicit NewContainer(const std::string& volume) {
+        ServiceSpec web = service("web", {"db"});
+        web.run = {};
+        tandem::ContainerSpec container;
+        container.image = "web:1";
+        tandem::VolumeSpec mount;
+        mount.kind = volume[0] == '.' ? tandem::VolumeSpec::Kind::bind : tandem::VolumeSpec::Kind::named;
+        mount.source = volume.substr(0, volume.find(':'));
+        mount.target = volume.substr(volume.find(':') + 1);
+        mount.text = volume;
+        mount.location = tandem::SourceLocation{"tandem.yaml", 9, 17};
+        container.volumes.push_back(mount);
+        web.container = container;
+        spec = spec_of({service("db"), web});
+        observed = running(spec, {"db"});
+    }
+};
+
+}  // namespace
+
+TEST_CASE("seed row 'immutable containers for security': containers.bind_mounts and containers.pin_digests") {
+    const NewContainer bind("./src:/app/src");
+    const Plan wip = plan_ok(bind.spec, bind.observed, "wip");
+    const Action& start = action_of(wip, "web", ActionKind::start);
+    REQUIRE(start.container);
+    CHECK(start.container->image == "web:1");
+    CHECK_FALSE(start.pin_digest);
+
+    const tandem::Error refused = plan_error(bind.spec, bind.observed, "harness");
+    CHECK(refused.code == tandem::ErrorCode::policy_denied);
+    CHECK(refused.to_string() ==
+          "tandem.yaml:9:17: service 'web' mounts the host directory './src' (volume './src:/app/src'), which policy "
+          "'harness' refuses (containers.bind_mounts: deny): its containers see only their image and named volumes; "
+          "use a named volume (NAME:/app/src) or build the files into the image");
+
+    const NewContainer named("data:/data");
+    const Plan harness = plan_ok(named.spec, named.observed, "harness");
+    CHECK(action_of(harness, "web", ActionKind::start).pin_digest);
+    CHECK(action_of(harness, "web", ActionKind::start).container->volumes.at(0).source == "data");
+}

@@ -38,7 +38,7 @@ TEST_CASE("the built-in names come from the embedded files") {
 }
 
 TEST_CASE("every built-in set sets every knob in its own file") {
-    REQUIRE(knobs().size() == 27);
+    REQUIRE(knobs().size() == 29);
     for (const auto& name : builtin_policy_names()) {
         CAPTURE(name);
         auto root = yaml::parse(embedded::builtin_policy_text(name), name + ".yaml");
@@ -87,6 +87,8 @@ TEST_CASE("wip follows the WIP column of the seed table") {
     CHECK_FALSE(wip.auto_revert.enabled);
     CHECK_FALSE(wip.artifacts.immutable);
     CHECK_FALSE(wip.builds.sandbox);
+    CHECK(wip.containers.bind_mounts == Permission::allow);
+    CHECK_FALSE(wip.containers.pin_digests);
 }
 
 TEST_CASE("harness follows the Harness column of the seed table") {
@@ -115,6 +117,8 @@ TEST_CASE("harness follows the Harness column of the seed table") {
     CHECK(harness.auto_revert.window == Duration(120000));
     CHECK(harness.artifacts.immutable);
     CHECK(harness.builds.sandbox);
+    CHECK(harness.containers.bind_mounts == Permission::deny);
+    CHECK(harness.containers.pin_digests);
 }
 
 TEST_CASE("knob_value prints YAML spellings") {
@@ -166,7 +170,8 @@ TEST_CASE("the knob table is well formed") {
     }
     CHECK(seed_rows.size() == 12);  // every row of DESIGN.md's seed table has a knob
     CHECK(knob_sections() == std::vector<std::string_view>{"crash", "bootstrap", "database", "updates", "security",
-                                                           "audit", "rollout", "history", "auto_revert", "artifacts", "builds"});
+                                                           "audit", "rollout", "history", "auto_revert", "artifacts", "builds",
+                                                           "containers"});
     const KnobRow* strategy = find_knob_row("rollout.strategy");
     REQUIRE(strategy);
     CHECK(strategy->info.choices == std::vector<std::string_view>{"recreate", "rolling"});

@@ -8,7 +8,10 @@ FakeRuntime::FakeRuntime() : now_(std::chrono::steady_clock::time_point{} + std:
     thread_ = std::thread([this] { run(); });
 }
 
+FakeRuntime::FakeRuntime(FakeRuntime& shared, std::string name) : name_(std::move(name)), loop_(shared.loop_) {}
+
 FakeRuntime::~FakeRuntime() {
+    if (loop_ != this) return;  // no thread of its own
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -36,6 +39,7 @@ void FakeRuntime::run() {
 }
 
 void FakeRuntime::post(Task task) {
+    if (loop_ != this) return loop_->post(std::move(task));
     {
         std::lock_guard lock(mutex_);
         tasks_.push_back(std::move(task));
@@ -44,6 +48,7 @@ void FakeRuntime::post(Task task) {
 }
 
 EventLoop::TimerId FakeRuntime::after(Duration delay, Task task) {
+    if (loop_ != this) return loop_->after(delay, std::move(task));
     std::lock_guard lock(mutex_);
     const TimerId id = next_timer_++;
     const auto due = now_ + delay;
@@ -68,23 +73,30 @@ EventLoop::TimerId FakeRuntime::after(Duration delay, Task task) {
 }
 
 void FakeRuntime::cancel(TimerId timer) {
+    if (loop_ != this) return loop_->cancel(timer);
     std::lock_guard lock(mutex_);
     timers_.erase(timer);
 }
 
 std::chrono::steady_clock::time_point FakeRuntime::now() const {
+    if (loop_ != this) return loop_->now();
     std::lock_guard lock(mutex_);
     return now_;
 }
 
-bool FakeRuntime::on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+bool FakeRuntime::on_loop_thread() const {
+    if (loop_ != this) return loop_->on_loop_thread();
+    return std::this_thread::get_id() == thread_.get_id();
+}
 
 void FakeRuntime::settle() {
+    if (loop_ != this) return loop_->settle();
     std::unique_lock lock(mutex_);
     idle_.wait(lock, [this] { return tasks_.empty() && !busy_; });
 }
 
 void FakeRuntime::advance(Duration by) {
+    if (loop_ != this) return loop_->advance(by);
     settle();
     std::chrono::steady_clock::time_point target;
     {

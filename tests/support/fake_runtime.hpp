@@ -23,6 +23,9 @@ namespace tandem::test {
 class FakeRuntime final : public Runtime, public EventLoop {
 public:
     FakeRuntime();
+    // A second fake named `name` that runs on `shared`'s loop (and virtual clock): what two
+    // runtimes of one PerServiceRuntime look like. `shared` must outlive it.
+    FakeRuntime(FakeRuntime& shared, std::string name);
     ~FakeRuntime() override;
 
     // --- what the test does (any thread; each waits until the loop has done it) ---
@@ -73,8 +76,8 @@ public:
     std::vector<std::string> journal() const;
 
     // --- Runtime ---
-    std::string_view name() const override { return "fake"; }
-    EventLoop& loop() override { return *this; }
+    std::string_view name() const override { return name_; }
+    EventLoop& loop() override { return *loop_; }
     Status open(EventSink emit) override;
     Result<ReplicaInfo> start_replica(const ReplicaLaunch& launch, OutputHandler output, ExitHandler exited) override;
     void stop_replica(int id, Duration grace, std::function<void()> stopped) override;
@@ -113,7 +116,10 @@ private:
     bool run_one_task();  // false when none is queued
     void finish_command(int id, const Result<ExitStatus>& how);
 
-    // The loop: guarded by mutex_.
+    std::string name_ = "fake";
+    FakeRuntime* loop_ = this;  // the fake whose loop this one runs on (itself, unless shared)
+
+    // The loop: guarded by mutex_ (unused when loop_ is another fake).
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Task> tasks_;

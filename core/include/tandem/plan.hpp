@@ -57,6 +57,10 @@ struct Action {
     // start / replace: the environment, ${services.X.port} expanded; secret-looking values
     // redacted when the policy is strict.
     std::vector<std::pair<std::string, std::string>> env;
+    // start / replace of a container service: what its containers run (image or image build,
+    // command, volumes), and whether a tag is resolved to its digest once (containers.pin_digests).
+    std::optional<ContainerSpec> container;
+    bool pin_digest = false;
 };
 
 // Actions of one service, in order (build, then replace, ...).

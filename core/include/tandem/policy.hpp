@@ -82,6 +82,14 @@ struct PolicySet {
         // private /tmp, no network unless the service's `build.network` allows it.
         bool sandbox = false;
     } builds;
+    struct {
+        // Container services may mount host directories (`volumes: [./src:/app]`); deny refuses
+        // a spec that does, naming the service and the volume: containers see only their image
+        // and named volumes.
+        Permission bind_mounts = Permission::allow;
+        // A tag is resolved to its digest once, and that digest is what runs and is recorded.
+        bool pin_digests = false;
+    } containers;
 };
 
 enum class KnobType { boolean, integer, duration, string, choice };

@@ -190,6 +190,12 @@ public:
 
     // Everything below is called on loop(), and calls its callbacks there.
 
+    // Called before each plan is carried out, with the spec the plan comes from: a runtime that
+    // runs several kinds of service (tandem/per_service_runtime.hpp) learns here which one runs
+    // each service, before that service's traffic is opened or its commands run. Others need
+    // do nothing.
+    virtual void use_spec(const Spec& spec) { (void)spec; }
+
     // Starts a replica. `output` hears its lines; `exited` hears once that it exited on its own
     // (never after stop_replica or kill_replica was asked for it).
     virtual Result<ReplicaInfo> start_replica(const ReplicaLaunch& launch, OutputHandler output,

@@ -64,6 +64,39 @@ struct ResetSpec {
     SourceLocation location;
 };
 
+// An image built from a Dockerfile: `build: {context, dockerfile, target, args}`. (A `build:`
+// that is a string, or a mapping with `command`, is a BuildSpec: a command that builds files.)
+struct ImageBuildSpec {
+    std::string context = ".";              // the build context, relative to the project root
+    std::string dockerfile = "Dockerfile";  // relative to the context
+    std::string target;                     // the stage to build; empty: the last one
+    std::vector<std::pair<std::string, std::string>> args;  // build args, in file order
+    SourceLocation location;
+};
+
+// One entry of a container service's `volumes:`.
+struct VolumeSpec {
+    enum class Kind {
+        named,  // `NAME:/path`: a volume the runtime keeps across restarts and releases
+        bind,   // `./host/path:/path` or `/host/path:/path`: a directory of the host (policy permitting)
+    };
+    Kind kind = Kind::named;
+    std::string source;      // named: the volume's name; bind: the host path, normalized (relative to the project root unless absolute)
+    std::string target;      // the absolute path inside the container
+    bool read_only = false;  // `:ro`
+    std::string text;        // the entry as written, for messages
+    SourceLocation location;
+};
+
+// What a container service runs: an image by reference, or one built from a Dockerfile.
+struct ContainerSpec {
+    std::string image;                    // `image: NAME[:TAG|@sha256:HEX]` as written; empty when built
+    std::optional<ImageBuildSpec> build;  // `build: {context, dockerfile, ...}`; unset when `image:` is given
+    std::vector<std::string> command;     // `command:` (argv; a string is /bin/sh -c); empty: the image's own
+    std::vector<VolumeSpec> volumes;      // in file order
+    SourceLocation location;              // the `image:` or `build:` value
+};
+
 struct ServiceSpec {
     std::string name;
     std::optional<BuildSpec> build;
@@ -91,7 +124,13 @@ struct ServiceSpec {
     // it has completed when it exits 0, and what depends on it starts only then. No port,
     // replicas or health.
     bool job = false;
+    // Set for a container service (`image:` or an image `build:`), which has no `run`, `workdir`
+    // or `state`: its replicas are containers (`port` is the container's port, published on
+    // 127.0.0.1; `user` is a user inside the image; `health.exec` runs inside the container).
+    std::optional<ContainerSpec> container;
     SourceLocation location;    // where the service's mapping starts
+
+    bool runs_container() const { return container.has_value(); }
 };
 
 // A role of the control API: a name and the actions it may take ("status", "logs",
@@ -134,7 +173,8 @@ std::string expand_state(const std::string& text, const ServiceSpec& service, co
 ServiceSpec with_state_paths(ServiceSpec service, const std::filesystem::path& state_root);
 
 // A stable digest of everything that defines a running service (run, env, port, replicas,
-// health, build, workdir, state, user, stop_grace). Two services with the same fingerprint need no update.
+// health, build, workdir, state, user, stop_grace, job, and a container's image, image build,
+// command and volumes). Two services with the same fingerprint need no update.
 std::string fingerprint(const ServiceSpec& service);
 // The same with env's ${services.NAME.port} expanded from `spec`, so that a service whose env
 // names another's port gets a new fingerprint when that port changes.

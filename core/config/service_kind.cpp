@@ -1,0 +1,43 @@
+// What a service's kind allows: a container service has no run, workdir, state or build
+// command; a process service no command or volumes, and its user is one of this machine.
+#include "config/service_parser.hpp"
+
+#include <fmt/format.h>
+
+namespace tandem::config {
+
+namespace {
+
+Error not_for(const ServiceSource& source, std::string_view key, const SourceLocation& at, std::string_view why) {
+    return make_error(ErrorCode::invalid_value, fmt::format("'{}.{}': {}", source.where.path, key, why), at);
+}
+
+}  // namespace
+
+Status check_service_kind(const ServiceSpec& service, const ServiceSource& source) {
+    const ContainerSpec* container = service.container ? &*service.container : nullptr;
+    if (container && container->image.empty() && !container->build)
+        return not_for(source, source.container_key, source.container_key_location,
+                       "applies to container services only: give the service 'image:' or an image 'build:' "
+                       "(context, dockerfile), or run a process with 'run:'");
+    if (!container) {
+        if (source.user_problem) return *source.user_problem;
+        return Ok{};
+    }
+    constexpr std::string_view why = "a container service has no {} ({}): {}";
+    if (!service.state.empty())
+        return not_for(source, "state", source.state,
+                       fmt::format(why, "'state:'", "directories of the host", "keep its data in a named volume, "
+                                   "'volumes: [NAME:/path]'"));
+    if (service.workdir != ".")
+        return not_for(source, "workdir", source.workdir,
+                       fmt::format(why, "'workdir:'", "its working directory is the image's",
+                                   "set WORKDIR in its Dockerfile"));
+    if (service.build)
+        return not_for(source, "build", service.build->location,
+                       fmt::format(why, "build command", "'build:' with 'command'",
+                                   "build its image with 'build: {context: ., dockerfile: Dockerfile}'"));
+    return Ok{};
+}
+
+}  // namespace tandem::config

@@ -1,0 +1,229 @@
+// Container services in tandem.yaml: image, image builds, command, volumes, what they exclude,
+// image references, and the fingerprint that replaces a container when any of it changes.
+#include <doctest/doctest.h>
+
+#include "config/image_reference.hpp"
+#include "config/spec_parser.hpp"
+
+#include <tandem/project.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+using namespace tandem;
+
+namespace {
+
+Spec parse(std::string_view text) {
+    auto parsed = config::parse_spec(text, "tandem.yaml");
+    REQUIRE_MESSAGE(parsed.ok(), parsed.error().to_string());
+    return parsed->spec;
+}
+
+Error parse_error(std::string_view text) {
+    auto parsed = config::parse_spec(text, "tandem.yaml");
+    REQUIRE_FALSE(parsed.ok());
+    return parsed.error();
+}
+
+void check_at(const Error& error, ErrorCode code, int line, int column) {
+    INFO(error.to_string());
+    CHECK(error.code == code);
+    CHECK(error.location.line == line);
+    CHECK(error.location.column == column);
+}
+
+std::string service(std::string_view body) { return "version: 1\nservices:\n  web:\n" + std::string(body); }
+
+}  // namespace
+
+TEST_CASE("a service with image is a container service with its command, env, user, port and volumes") {
+    const Spec spec = parse(service("    image: registry.local:5000/team/web:1.2\n"
+                                    "    command: [/web, --listen, ':8080']\n"
+                                    "    env: {MODE: dev}\n"
+                                    "    user: '1000:1000'\n"
+                                    "    port: 8080\n"
+                                    "    replicas: 2\n"
+                                    "    health: {http: /healthz}\n"
+                                    "    volumes: [data:/var/lib/web, ./src:/app/src:ro, /etc/web:/etc/web]\n") +
+                            "  api:\n    run: ./api\n");
+    const ServiceSpec& web = spec.services[0];
+    REQUIRE(web.runs_container());
+    CHECK_FALSE(spec.services[1].runs_container());
+    CHECK(web.container->image == "registry.local:5000/team/web:1.2");
+    CHECK_FALSE(web.container->build);
+    CHECK(web.container->command == std::vector<std::string>{"/web", "--listen", ":8080"});
+    CHECK(web.container->location.line == 4);
+    CHECK(web.run.argv.empty());
+    CHECK(web.user == "1000:1000");  // a user of the image, not of this machine
+    CHECK(web.port == 8080);
+    CHECK(web.replicas == 2);
+    REQUIRE(web.container->volumes.size() == 3);
+    const VolumeSpec& named = web.container->volumes[0];
+    CHECK(named.kind == VolumeSpec::Kind::named);
+    CHECK(named.source == "data");
+    CHECK(named.target == "/var/lib/web");
+    CHECK_FALSE(named.read_only);
+    const VolumeSpec& bind = web.container->volumes[1];
+    CHECK(bind.kind == VolumeSpec::Kind::bind);
+    CHECK(bind.source == "src");
+    CHECK(bind.target == "/app/src");
+    CHECK(bind.read_only);
+    CHECK(bind.text == "./src:/app/src:ro");
+    CHECK(web.container->volumes[2].source == "/etc/web");
+}
+
+TEST_CASE("build with context or dockerfile builds an image, build with command builds files") {
+    const Spec spec = parse(service("    build:\n      context: ./web\n      dockerfile: docker/Dockerfile\n"
+                                    "      target: release\n      args: {VERSION: '1.2', DEBUG: '0'}\n") +
+                            "  api:\n    build: {command: make api, outputs: [api]}\n    run: ./api\n"
+                            "  cli:\n    build: make cli\n    run: ./cli\n");
+    const ServiceSpec& web = spec.services[0];
+    REQUIRE(web.runs_container());
+    CHECK_FALSE(web.build);
+    CHECK(web.container->image.empty());
+    REQUIRE(web.container->build);
+    CHECK(web.container->build->context == "web");
+    CHECK(web.container->build->dockerfile == "docker/Dockerfile");
+    CHECK(web.container->build->target == "release");
+    using Args = std::vector<std::pair<std::string, std::string>>;
+    CHECK(web.container->build->args == Args{{"VERSION", "1.2"}, {"DEBUG", "0"}});
+    CHECK(web.container->command.empty());  // the image's own
+    for (std::size_t i = 1; i < 3; ++i) {
+        CHECK_FALSE(spec.services[i].runs_container());
+        CHECK(spec.services[i].build);
+    }
+    const Spec minimal = parse(service("    build: {context: .}\n"));
+    CHECK(minimal.services[0].container->build->dockerfile == "Dockerfile");
+    CHECK(minimal.services[0].container->build->context == ".");
+}
+
+TEST_CASE("run and image together is an error naming both") {
+    const Error error = parse_error(service("    run: ./web\n    image: busybox\n"));
+    check_at(error, ErrorCode::invalid_value, 5, 5);
+    CHECK(error.message.find("'run' and 'image' together") != std::string::npos);
+    const Error built = parse_error(service("    build: {context: .}\n    run: ./web\n"));
+    CHECK(built.message.find("'run' and 'build' together") != std::string::npos);
+    const Error both = parse_error(service("    build: {command: make, context: .}\n"));
+    check_at(both, ErrorCode::invalid_value, 4, 13);
+    CHECK(both.message.find("either 'command'") != std::string::npos);
+    const Error image_and_command_build = parse_error(service("    image: busybox\n    build: make\n"));
+    check_at(image_and_command_build, ErrorCode::invalid_value, 5, 5);
+    const Error neither = parse_error(service("    build: {target: x}\n    run: ./web\n"));
+    CHECK(neither.message.find("missing 'command'") != std::string::npos);
+}
+
+TEST_CASE("keys of the other kind are refused where they are written") {
+    const Error command = parse_error(service("    run: ./web\n    command: [x]\n"));
+    check_at(command, ErrorCode::invalid_value, 5, 5);
+    CHECK(command.message.find("'services.web.command': applies to container services only") != std::string::npos);
+    const Error volumes = parse_error(service("    run: ./web\n    volumes: [data:/data]\n"));
+    CHECK(volumes.message.find("'services.web.volumes'") != std::string::npos);
+    const Error state = parse_error(service("    image: busybox\n    state: [data]\n"));
+    check_at(state, ErrorCode::invalid_value, 5, 12);
+    CHECK(state.message.find("named volume") != std::string::npos);
+    const Error workdir = parse_error(service("    image: busybox\n    workdir: sub\n"));
+    check_at(workdir, ErrorCode::invalid_value, 5, 14);
+    const Error user = parse_error(service("    image: busybox\n    user: 'a b'\n"));
+    check_at(user, ErrorCode::invalid_value, 5, 11);
+}
+
+TEST_CASE("bad image references and volumes are errors at their value") {
+    const Error upper = parse_error(service("    image: Busybox:1\n"));
+    check_at(upper, ErrorCode::invalid_value, 4, 12);
+    CHECK(upper.message == "'services.web.image': 'Busybox:1' is not an image reference: 'Busybox' is not a path "
+                           "component (lower-case letters and digits, joined by '.', '_', '__' or '-')");
+    const Error digest = parse_error(service("    image: busybox@sha256:abc\n"));
+    CHECK(digest.message.find("64 hex digits, this one 3") != std::string::npos);
+    const Error relative = parse_error(service("    image: busybox\n    volumes: [data:var/lib]\n"));
+    check_at(relative, ErrorCode::invalid_value, 5, 15);
+    CHECK(relative.message.find("must be absolute") != std::string::npos);
+    const Error leaves = parse_error(service("    image: busybox\n    volumes: ['../up:/up']\n"));
+    CHECK(leaves.message.find("leaves the project root") != std::string::npos);
+    const Error option = parse_error(service("    image: busybox\n    volumes: ['data:/d:rx']\n"));
+    CHECK(option.message.find("unknown option 'rx'") != std::string::npos);
+    const Error twice = parse_error(service("    image: busybox\n    volumes: ['a:/d', 'b:/d/']\n"));
+    CHECK(twice.message.find("'/d' is mounted twice") != std::string::npos);
+}
+
+TEST_CASE("image references follow docker's grammar") {
+    const std::map<std::string, bool> cases = {
+        {"busybox", true},
+        {"busybox:1.36", true},
+        {"library/busybox:latest", true},
+        {"localhost/web", true},
+        {"localhost:5000/web:v1", true},
+        {"registry.example.com/a/b-c__d.e:1.0-rc_1", true},
+        {"web@sha256:" + std::string(64, 'a'), true},
+        {"web:1@sha256:" + std::string(64, '0'), true},
+        {"", false},
+        {"web:", false},
+        {":tag", false},
+        {"web-:1", false},
+        {"-web", false},
+        {"web/", false},
+        {"web::1", false},
+        {"web:.x", false},
+        {"web:" + std::string(129, 'x'), false},
+        {"web@sha256:" + std::string(64, 'A'), false},
+        {"web@md5:abc", false},
+        {"bad_host:5000x/web", false},
+        {"a..b", false},
+    };
+    for (const auto& [text, valid] : cases) {
+        CAPTURE(text);
+        CHECK(config::parse_image_reference(text).ok() == valid);
+    }
+    auto parts = config::parse_image_reference("localhost:5000/team/web:1.2@sha256:" + std::string(64, 'f'));
+    REQUIRE(parts.ok());
+    CHECK(parts->name == "localhost:5000/team/web");
+    CHECK(parts->tag == "1.2");
+    CHECK(parts->digest == "sha256:" + std::string(64, 'f'));
+}
+
+TEST_CASE("a changed image, command, volume or image build changes the fingerprint") {
+    const std::string base = service("    image: web:1\n    command: [/web]\n    volumes: [data:/data]\n    port: 80\n");
+    const std::string fp = fingerprint(parse(base).services[0]);
+    auto changed = [&](std::string_view from, std::string_view to) {
+        std::string text = base;
+        const auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        text.replace(at, from.size(), to);
+        return fingerprint(parse(text).services[0]);
+    };
+    CHECK(changed("web:1", "web:2") != fp);
+    CHECK(changed("[/web]", "[/web, -v]") != fp);
+    CHECK(changed("data:/data", "data:/data:ro") != fp);
+    CHECK(changed("data:/data", "other:/data") != fp);
+    CHECK(changed("data:/data", "./data:/data") != fp);
+    CHECK(changed("port: 80", "port: 80\n    replicas: 1") == fp);  // the default, written
+    const std::string built = service("    build: {context: ., args: {A: '1'}}\n");
+    const std::string built_fp = fingerprint(parse(built).services[0]);
+    CHECK(fingerprint(parse(service("    build: {context: ., args: {A: '2'}}\n")).services[0]) != built_fp);
+    CHECK(fingerprint(parse(service("    build: {context: ., target: t, args: {A: '1'}}\n")).services[0]) != built_fp);
+    CHECK(fingerprint(parse(service("    build: {context: sub, args: {A: '1'}}\n")).services[0]) != built_fp);
+}
+
+TEST_CASE("an override switches a service between a process and a container") {
+    const std::map<std::string, std::string> files = {
+        {"tandem.yaml", "version: 1\npolicy: wip\nservices:\n  web:\n    run: ./web\n    port: 8080\n"
+                        "    overrides:\n      wip:\n        image: web:dev\n        volumes: [./src:/src]\n"
+                        "  api:\n    image: api:1\n    overrides:\n      wip:\n        run: ./api\n"},
+    };
+    FileReader read = [&](const std::string& path) -> Result<std::string> {
+        auto it = files.find(path);
+        if (it == files.end()) return make_error(ErrorCode::io, "no " + path);
+        return it->second;
+    };
+    auto project = load_project(read, ProjectOptions{});
+    REQUIRE_MESSAGE(project.ok(), project.error().to_string());
+    const ServiceSpec* web = project->spec.find("web");
+    REQUIRE(web->runs_container());
+    CHECK(web->container->image == "web:dev");
+    CHECK(web->run.argv.empty());
+    CHECK(web->port == 8080);
+    const ServiceSpec* api = project->spec.find("api");
+    CHECK_FALSE(api->runs_container());
+    CHECK(api->run.argv == std::vector<std::string>{"/bin/sh", "-c", "./api"});
+}
