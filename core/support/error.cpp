@@ -33,6 +33,9 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::usage: return "usage";
         case ErrorCode::cancelled: return "cancelled";
         case ErrorCode::timed_out: return "timed_out";
+        case ErrorCode::unavailable: return "unavailable";
+        case ErrorCode::not_found: return "not_found";
+        case ErrorCode::runtime: return "runtime";
     }
     return "error";
 }

@@ -37,6 +37,9 @@ enum class ErrorCode {
     usage,               // a front-end was called with arguments it does not take
     cancelled,           // the work was cancelled (a newer change overtook it)
     timed_out,           // it took longer than its deadline and was abandoned (a fetch past --fetch-timeout)
+    unavailable,         // a service the engine needs could not be reached (no Docker daemon on its socket)
+    not_found,           // the runtime has no such object (image, container, network, volume)
+    runtime,             // the runtime (the Docker daemon) refused or failed an operation
 };
 
 // A short stable name for the code ("unknown_key"), used in JSON output.
