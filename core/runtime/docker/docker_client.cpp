@@ -147,33 +147,38 @@ StreamHandle DockerClient::build_tar(std::string context_tar, const BuildOptions
     struct Build {
         std::string image_id;
         std::string error;
-        LineSplitter lines;
+        LineSplitter output;  // the builder's text, which comes in pieces that need not end lines
+        LineSplitter messages;
     };
-    const std::string what = context_.empty() ? "build image" : "build image " + context_;
-    auto state = std::make_shared<Build>(Build{{}, {}, LineSplitter(nullptr)});
+    auto state = std::make_shared<Build>(Build{{}, {}, LineSplitter([progress](std::string_view line) {
+                                                   if (progress) progress(line);
+                                               }),
+                                               LineSplitter(nullptr)});
     Build* raw = state.get();
-    state->lines = LineSplitter([raw, progress](std::string_view line) {
+    state->messages = LineSplitter([raw, progress](std::string_view line) {
         const json message = json::parse(line, nullptr, false);
         if (message.is_discarded()) return;
         if (message.contains("aux") && message["aux"].contains("ID")) raw->image_id = json_string(message["aux"], "ID");
-        if (message.contains("error")) raw->error = json_string(message, "error");
-        std::string text = json_string(message, "stream");
-        if (text.empty()) text = json_string(message, "status");
-        if (text.empty()) text = raw->error;
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-        if (!text.empty() && progress) progress(text);
+        raw->output.feed(json_string(message, "stream"));
+        const std::string status = json_string(message, "status");
+        if (!status.empty() && progress) progress(status);
+        if (message.contains("error")) {
+            raw->error = json_string(message, "error");
+            if (progress) progress(raw->error);
+        }
     });
     HttpRequest request{"POST", build_query(options), std::move(context_tar), "application/x-tar"};
-    return call("build image", std::move(request), [state](std::string_view piece) { state->lines.feed(piece); },
-                [state, done, what](Result<HttpResponse> got) {
+    return call("build image", std::move(request), [state](std::string_view piece) { state->messages.feed(piece); },
+                [self = *this, state, done](Result<HttpResponse> got) {
                     if (!got) return done(got.error());
-                    state->lines.finish();
+                    state->messages.finish();
+                    state->output.finish();
                     if (!state->error.empty()) {
-                        return done(make_error(ErrorCode::runtime, fmt::format("docker: {}: {}", what, state->error)));
+                        return done(self.failure("build image", make_error(ErrorCode::runtime, state->error)));
                     }
                     if (state->image_id.empty()) {
-                        return done(make_error(ErrorCode::runtime,
-                                               fmt::format("docker: {}: the daemon named no image ID", what)));
+                        return done(self.failure("build image",
+                                                 make_error(ErrorCode::runtime, "the daemon named no image ID")));
                     }
                     done(state->image_id);
                 });
@@ -193,8 +198,9 @@ void DockerClient::inspect_image(const std::string& name, Callback<ImageInfo> do
          });
 }
 
-void DockerClient::remove_image(const std::string& name, Done done) {
-    call("remove image " + name, {"DELETE", "/images/" + url_encode(name) + "?force=1", {}, {}}, nullptr,
+void DockerClient::remove_image(const std::string& name, Done done, bool prune_parents) {
+    const std::string target = "/images/" + url_encode(name) + (prune_parents ? "?force=1" : "?force=1&noprune=1");
+    call("remove image " + name, {"DELETE", target, {}, {}}, nullptr,
          status_only(std::move(done)));
 }
 

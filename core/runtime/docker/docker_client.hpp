@@ -56,7 +56,8 @@ public:
     StreamHandle build_tar(std::string context_tar, const BuildOptions& options, LineCallback progress,
                            Callback<std::string> done);
     void inspect_image(const std::string& name, Callback<ImageInfo> done);
-    void remove_image(const std::string& name, Done done);  // forced
+    // Forced; with `prune_parents`, also the untagged parent images nothing else uses.
+    void remove_image(const std::string& name, Done done, bool prune_parents = true);
 
     // Containers.
     void create_container(const ContainerSpec& spec, Callback<std::string> done);  // the ID

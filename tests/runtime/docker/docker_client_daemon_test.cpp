@@ -51,8 +51,9 @@ TEST_CASE("a FROM scratch build honours .dockerignore and serves HTTP through a 
         {{"www/index.html", "hello from tandem\n"}, {"secret.txt", "s3cret"}, {"notes/a.md", "x"}},
         "# the test's own rules\nsrv/secret.txt\n**/*.md\n");
     CHECK(image.rfind("sha256:", 0) == 0);
-    CHECK(std::any_of(t.build_progress.begin(), t.build_progress.end(),
-                      [](const std::string& line) { return line.find("Step 1/3 : FROM scratch") != std::string::npos; }));
+    // The builder's output, in whole lines (the daemon sends "Step 1/4 : FROM scratch" and its "\n" apart).
+    CHECK_MESSAGE(contains(t.build_progress, "Step 1/4 : FROM scratch"), joined(t.build_progress));
+    CHECK(contains(t.build_progress, "Step 2/4 : COPY busybox /bin/busybox"));
     auto inspected = t.wait<dk::ImageInfo>([&](auto done) { t.client.inspect_image(image, done); });
     REQUIRE(inspected.ok());
     CHECK(inspected->id == image);
