@@ -14,6 +14,9 @@ packages=(
   openssh-server  # tests only: a throwaway sshd on 127.0.0.1 that shipper fetches from with a key
   python3         # tests only: a smart-HTTP git server (git http-backend) that requires a token
   bubblewrap      # bwrap: the sandbox of builds under the policy knob builds.sandbox (on in harness)
+  docker.io       # dockerd 20.10 (Engine API 1.41): the docker runtime; tests/support/dockerd.sh starts it for the tests
+  busybox-static  # tests only: /bin/busybox in the docker tests' FROM scratch images (nothing is ever pulled)
+  curl            # tests only: tests/support/dockerd.sh asks the daemon's socket for /_ping
 )
 
 missing=()

@@ -29,7 +29,8 @@ int http_status(ErrorCode code) {
         case ErrorCode::duplicate:
         case ErrorCode::usage: return 400;
         case ErrorCode::policy_denied: return 403;
-        case ErrorCode::unknown_service: return 404;
+        case ErrorCode::unknown_service:
+        case ErrorCode::not_found: return 404;
         case ErrorCode::unknown_reference:
         case ErrorCode::bootstrap_required:
         case ErrorCode::cancelled: return 409;
@@ -38,7 +39,9 @@ int http_status(ErrorCode code) {
         case ErrorCode::unknown_policy:
         case ErrorCode::source:
         case ErrorCode::build_failed:
-        case ErrorCode::rollout_failed: return 500;
+        case ErrorCode::rollout_failed:
+        case ErrorCode::runtime: return 500;
+        case ErrorCode::unavailable: return 503;
         case ErrorCode::timed_out: return 504;
     }
     return 500;

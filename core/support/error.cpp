@@ -35,6 +35,9 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::timed_out: return "timed_out";
         case ErrorCode::build_failed: return "build_failed";
         case ErrorCode::rollout_failed: return "rollout_failed";
+        case ErrorCode::unavailable: return "unavailable";
+        case ErrorCode::not_found: return "not_found";
+        case ErrorCode::runtime: return "runtime";
     }
     return "error";
 }

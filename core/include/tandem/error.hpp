@@ -40,6 +40,9 @@ enum class ErrorCode {
     build_failed,        // a service's build command failed (exited non-zero or was killed)
     rollout_failed,      // applying a plan to running services failed: a replica did not become ready,
                          // a command of the plan (a reset, a migration) failed, a service did not start
+    unavailable,         // a service the engine needs could not be reached (no Docker daemon on its socket)
+    not_found,           // the runtime has no such object (image, container, network, volume)
+    runtime,             // the runtime (the Docker daemon) refused or failed an operation
 };
 
 // A short stable name for the code ("unknown_key"), used in JSON output.
