@@ -11,7 +11,7 @@
 #include "frontend/project_input.hpp"
 #include "frontend/status_board.hpp"
 
-#include <tandem/per_service_runtime.hpp>
+#include <tandem/docker_runtime.hpp>
 #include <tandem/plan.hpp>
 #include <tandem/control.hpp>
 #include <tandem/engine.hpp>
@@ -96,10 +96,9 @@ int up_command(const Options& options, const ToolDefaults& tool) {
     auto input = load_input(options, tool);
     if (!input) return report_error(input.error(), options, tool);
     const Spec& spec = input->project.spec;
-    // This build has no container runtime yet: a container service is refused before anything
-    // starts, naming it and where its image is written (the runtime refuses it too, should an
-    // edit add one while up runs).
-    if (auto status = check_no_containers(spec); !status) return report_error(status.error(), options, tool);
+    // A container service needs the Docker daemon: when it does not answer, nothing starts, and
+    // the error names the service, where its image is written and the socket.
+    if (auto status = check_docker_reachable(spec); !status) return report_error(status.error(), options, tool);
     const auto dir = std::filesystem::path(options.file).parent_path();
     const auto root = std::filesystem::absolute(dir.empty() ? std::filesystem::path(".") : dir).lexically_normal();
 

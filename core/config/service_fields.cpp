@@ -112,7 +112,7 @@ Status read_health_setting(HealthSpec& health, const Field& field, const yaml::W
 }
 
 Result<WatchRule> read_watch_rule(const YAML::Node& node, const yaml::Where& where) {
-    auto fields = read_fields(node, where, {"paths", "action", "command"});
+    auto fields = read_fields(node, where, {"paths", "action", "command", "target"});
     if (!fields) return fields.error();
     WatchRule rule;
     rule.location = yaml::location(node, where.file);
@@ -133,14 +133,29 @@ Result<WatchRule> read_watch_rule(const YAML::Node& node, const yaml::Where& whe
     }
     const Field* command = find_field(*fields, "command");
     if (rule.action == WatchAction::run && !command) return missing_key(node, where, "command");
-    if (command && rule.action != WatchAction::run)
+    // A sync rule's command runs in a container after the files (checked with the service's kind).
+    if (command && rule.action != WatchAction::run && rule.action != WatchAction::sync)
         return make_error(ErrorCode::invalid_value,
-                          fmt::format("'{}': a command is only used with 'action: run'", where.child("command").path),
+                          fmt::format("'{}': a command is only used with 'action: run' (or 'action: sync' into a "
+                                      "container)",
+                                      where.child("command").path),
                           yaml::location(command->key_node, where.file));
     if (command) {
         auto text = at_key_if_empty(read_nonempty_string(command->value, where.child("command")), *command, where.file);
         if (!text) return text.error();
         rule.command = std::move(*text);
+    }
+    if (const Field* target = find_field(*fields, "target")) {
+        if (rule.action != WatchAction::sync)
+            return make_error(ErrorCode::invalid_value,
+                              fmt::format("'{}': a target is only used with 'action: sync'", where.child("target").path),
+                              yaml::location(target->key_node, where.file));
+        auto text = at_key_if_empty(read_nonempty_string(target->value, where.child("target")), *target, where.file);
+        if (!text) return text.error();
+        if (text->front() != '/')
+            return yaml::invalid(target->value, where.child("target"),
+                                 fmt::format("'{}' is not an absolute path in the container", *text));
+        rule.target = std::move(*text);
     }
     return rule;
 }

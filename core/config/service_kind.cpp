@@ -20,6 +20,29 @@ Status check_service_kind(const ServiceSpec& service, const ServiceSource& sourc
         return not_for(source, source.container_key, source.container_key_location,
                        "applies to container services only: give the service 'image:' or an image 'build:' "
                        "(context, dockerfile), or run a process with 'run:'");
+    for (std::size_t i = 0; i < service.watch.size(); ++i) {
+        const WatchRule& rule = service.watch[i];
+        if (rule.action != WatchAction::sync) continue;
+        const std::string where = fmt::format("{}.watch.{}", source.where.path, i);
+        if (container && rule.target.empty())
+            return make_error(ErrorCode::invalid_value,
+                              fmt::format("'{}': a sync rule of a container service needs 'target:', the path in the "
+                                          "container where its files go",
+                                          where),
+                              rule.location);
+        if (!container && !rule.target.empty())
+            return make_error(ErrorCode::invalid_value,
+                              fmt::format("'{}.target': applies to container services only (a process reads the "
+                                          "project's files where they are)",
+                                          where),
+                              rule.location);
+        if (!container && !rule.command.empty())
+            return make_error(ErrorCode::invalid_value,
+                              fmt::format("'{}.command': a sync rule runs a command only in a container; for a process "
+                                          "use 'action: run'",
+                                          where),
+                              rule.location);
+    }
     if (!container) {
         if (source.user_problem) return *source.user_problem;
         return Ok{};

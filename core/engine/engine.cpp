@@ -2,6 +2,7 @@
 // control handler, started in that order and stopped in the reverse one.
 #include <tandem/engine.hpp>
 
+#include <tandem/docker_runtime.hpp>
 #include <tandem/ignore.hpp>
 #include <tandem/loop_control.hpp>
 #include <tandem/release_control.hpp>
@@ -12,6 +13,22 @@
 namespace tandem {
 
 namespace {
+
+// "shop" of "/srv/git/shop.git", "https://host/team/shop.git/" or "shop".
+std::string repository_name(std::string repository) {
+    while (repository.size() > 1 && repository.back() == '/') repository.pop_back();
+    const auto slash = repository.find_last_of("/:");
+    std::string name = slash == std::string::npos ? repository : repository.substr(slash + 1);
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0) name.resize(name.size() - 4);
+    return name;
+}
+
+std::string directory_name(const std::filesystem::path& dir) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(dir, ec).lexically_normal();
+    if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
+    return absolute.filename().string();
+}
 
 std::function<void()> down_handler(const EngineOptions& options) {
     if (options.on_down) return options.on_down;
@@ -65,7 +82,16 @@ Status Engine::State::start_disk(const DiskSource& source, const EngineOptions& 
     return Ok{};
 }
 
-Status Engine::State::start_git(const GitSource& source, const EngineOptions& options) {
+Status Engine::State::start_git(const GitSource& given, const EngineOptions& options) {
+    GitSource source = given;
+    if (!source.image_builder) {
+        DockerRuntimeOptions docker;
+        docker.project = repository_name(source.repository);
+        docker.state_dir = source.state_dir / "runtime";
+        source.image_builder = [docker](std::function<void(const RuntimeEvent&)> emit) {
+            return make_image_builder(docker, std::move(emit));
+        };
+    }
     auto loop = ReleaseLoop::start(source, *executor, on_event);
     if (!loop) return loop.error();
     release = std::move(*loop);
@@ -73,6 +99,7 @@ Status Engine::State::start_git(const GitSource& source, const EngineOptions& op
     control = std::make_unique<ReleaseControl>(*executor, *release, down_handler(options));
     return Ok{};
 }
+
 
 Result<std::unique_ptr<Engine>> Engine::start(EngineOptions options, EventHandler on_event) {
     auto state = std::make_unique<State>();
@@ -86,6 +113,7 @@ Result<std::unique_ptr<Engine>> Engine::start(EngineOptions options, EventHandle
     // Shipper's replicas run from release directories; the root is where the rest would run.
     executor_options.project_root = disk ? disk->root : git->state_dir / "releases";
     executor_options.state_dir = disk ? state->state_dir : git->state_dir / "runtime";
+    executor_options.project_name = disk ? directory_name(disk->root) : repository_name(git->repository);
     State* raw = state.get();
     auto handler = [raw](const RuntimeEvent& e) { raw->runtime_event(e); };
     auto executor = options.runtime ? Executor::start(options.runtime(), executor_options, handler)

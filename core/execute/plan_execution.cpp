@@ -1,5 +1,8 @@
 // The executor: a plan's waves, steps and actions carried out on a runtime.
 #include "execute/plan_execution.hpp"
+#include "plan/changes.hpp"
+
+#include <algorithm>
 
 namespace tandem::execute {
 
@@ -44,6 +47,12 @@ Release release_for(const Action& action, const Spec& spec, const ServiceSpec& s
     auto tree = context.project_root.lexically_normal();
     if (!tree.has_filename() && tree.has_relative_path()) tree = tree.parent_path();
     release.artifact = ArtifactRef{ArtifactKind::tree, action.artifact_digest, tree.string()};
+    if (service.container) {
+        // A container runs its image: by the image ID built or resolved ahead, else by reference
+        // (resolved by the runtime; once, when pinned).
+        release.artifact = ArtifactRef{ArtifactKind::image, action.artifact_digest, service.container->image};
+        release.pin_image = action.pin_digest;
+    }
     if (!action.artifact_digest.empty() && context.verify_artifact) {
         release.verify = [verify = context.verify_artifact, name = service.name, digest = action.artifact_digest] {
             return verify(name, digest);
@@ -155,7 +164,7 @@ void PlanExecution::run_action(const Step& step, std::size_t index) {
             });
             return;
         }
-        case ActionKind::sync: context_.runtime->loop().post([next] { next(Ok{}); }); return;
+        case ActionKind::sync: sync_files(action, next); return;
     }
 }
 
@@ -171,6 +180,24 @@ void PlanExecution::roll_out(const Action& action, std::function<void(Status)> d
     Release release = release_for(action, spec_, *service, context_);
     if (const ServiceSetup* setup = setup_of(action.service)) apply_setup(release, *setup);
     supervisor->roll_out(std::move(release), action.replicas, supervision_rules(action, policy_), std::move(done));
+}
+
+// The runtime puts the files where its replicas read them (a container's paths, by the sync
+// rules' targets); a process reads them in place, so its runtime does nothing.
+void PlanExecution::sync_files(const Action& action, std::function<void(Status)> done) {
+    SyncRequest request;
+    request.service = action.service;
+    if (const ServiceSpec* service = spec_.find(action.service)) {
+        for (const std::string& path : action.paths) {
+            const auto placement = sync_placement(*service, path);
+            if (!placement) continue;
+            request.files.push_back(SyncFile{(context_.project_root / path).lexically_normal(), placement->target});
+            if (!placement->command.empty() &&
+                std::find(request.commands.begin(), request.commands.end(), placement->command) == request.commands.end())
+                request.commands.push_back(placement->command);
+        }
+    }
+    context_.runtime->sync(request, std::move(done));
 }
 
 CommandLaunch PlanExecution::command_launch(const Action& action) const {

@@ -48,6 +48,7 @@ private:
     void start_steps();
     void run_action(const Step& step, std::size_t index);
     void step_finished(const Status& status);
+    void sync_files(const Action& action, std::function<void(Status)> done);
     void run_command(const Action& action, std::function<void(Status)> done);
     // A build or command's argv, working directory, env, user and (a build under
     // builds.sandbox) its sandbox.

@@ -33,7 +33,7 @@ void PlanExecution::reset_service(const Action& action, std::function<void(Statu
         const ServiceSpec* service = self->spec_.find(action.service);
         if (!service) return fail(make_error(ErrorCode::unknown_service, "'" + action.service + "' is not in the spec"));
         if (auto emptied = empty_state(*service, self->context_.state_root); !emptied) return fail(emptied.error());
-        if (action.command.empty()) return done(Ok{});
+        if (action.command.empty() && !service->container) return done(Ok{});  // a container's runtime empties its volumes
         self->run_command(action, [self, name = action.service, done](Status status) {
             if (!status) self->context_.forget(name);
             done(status);

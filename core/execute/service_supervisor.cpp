@@ -24,6 +24,7 @@ ReplicaLaunch replica_launch(const Release& release, int id) {
     launch.env = release.env;
     if (release.user) launch.user = release.user->name;
     launch.fingerprint = release.fingerprint;
+    launch.pin_image = release.pin_image;
     return launch;
 }
 

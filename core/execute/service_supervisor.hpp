@@ -29,7 +29,8 @@ struct Release {
     std::filesystem::path cwd;
     std::optional<SystemUser> user;  // `user:`: its replicas and their exec probes run as this user
     std::string fingerprint;
-    ArtifactRef artifact;         // what it runs (a tree: the release's root)
+    ArtifactRef artifact;         // what it runs (a tree: the release's root; an image)
+    bool pin_image = false;       // ReplicaLaunch::pin_image
     // Checked before every start of a replica, crash restarts included; an error refuses the
     // start. Empty: nothing to check.
     std::function<Status()> verify;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 namespace tandem {
@@ -17,12 +18,23 @@ bool matches_any(const std::vector<std::string>& patterns, const std::string& pa
                        [&](const std::string& pattern) { return glob_match(pattern, path); });
 }
 
-// The rule that decides for `path`: the first watch rule it matches. A build input counts as a
-// rebuild rule placed after every watch rule.
+std::string normalized(std::string_view text, bool literal_only);  // below
+
+// The files an image build reads: everything under its context ("**" for the project root).
+std::string context_pattern(const ServiceSpec& service) {
+    if (!service.container || !service.container->build) return {};
+    const std::string context = normalized(service.container->build->context, false);
+    return context.empty() ? "**" : context + "/**";
+}
+
+// The rule that decides for `path`: the first watch rule it matches. A build input, or a file
+// of an image build's context, counts as a rebuild rule placed after every watch rule.
 std::optional<WatchRule> deciding_rule(const ServiceSpec& service, const std::string& path) {
     for (const WatchRule& rule : service.watch)
         if (matches_any(rule.paths, path)) return rule;
-    if (service.build && matches_any(service.build->inputs, path)) return WatchRule{{}, WatchAction::rebuild, {}, {}};
+    if (service.build && matches_any(service.build->inputs, path)) return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
+    if (const std::string context = context_pattern(service); !context.empty() && glob_match(context, path))
+        return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
     return std::nullopt;
 }
 
@@ -70,6 +82,23 @@ std::string normalized(std::string_view text, bool literal_only) {
 
 }  // namespace
 
+std::optional<SyncPlacement> sync_placement(const ServiceSpec& service, const std::string& path) {
+    for (const WatchRule& rule : service.watch) {
+        for (const std::string& pattern : rule.paths) {
+            if (!glob_match(pattern, path)) continue;
+            if (rule.action != WatchAction::sync || rule.target.empty()) return std::nullopt;
+            std::string base = normalized(pattern, true);
+            if (base == normalized(pattern, false)) base = std::filesystem::path(base).parent_path().string();
+            const std::string file = normalized(path, false);
+            std::string below = base.empty() ? file : file.substr(std::min(file.size(), base.size() + 1));
+            std::string target = rule.target;
+            if (target.back() != '/') target += '/';
+            return SyncPlacement{target + below, rule.command};
+        }
+    }
+    return std::nullopt;
+}
+
 ChangedPathIndex::ChangedPathIndex(const std::vector<std::string>& paths) : paths_(paths) {
     sorted_.reserve(paths.size());
     for (std::size_t i = 0; i < paths.size(); ++i) sorted_.emplace_back(normalized(paths[i], false), i);
@@ -103,6 +132,7 @@ ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& in
         for (const auto& pattern : rule.paths) index.add_candidates(pattern, candidates);
     if (service.build)
         for (const auto& pattern : service.build->inputs) index.add_candidates(pattern, candidates);
+    if (const std::string context = context_pattern(service); !context.empty()) index.add_candidates(context, candidates);
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 

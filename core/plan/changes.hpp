@@ -3,6 +3,7 @@
 
 #include <tandem/spec.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,17 @@ private:
 // path that matches no rule but a build input asks for a rebuild.
 ChangeMatch match_changes(const ServiceSpec& service, const std::vector<std::string>& changed_paths);
 ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& changed_paths);
+
+// Where a changed file goes in a container under the sync rule that decides for it (the
+// service's first watch rule it matches): the rule's `target` plus the file's path below the
+// base of the pattern it matched, the pattern's leading segments free of glob characters (of a
+// pattern without any, its parent): `web/**` with target /app puts web/js/a.js at /app/js/a.js.
+// Also the rule's command, if any. None when the deciding rule is not a sync rule with a target.
+struct SyncPlacement {
+    std::string target;
+    std::string command;
+};
+std::optional<SyncPlacement> sync_placement(const ServiceSpec& service, const std::string& path);
 
 // "src/main.c changed" or "3 files changed".
 std::string describe_changes(const std::vector<std::string>& paths);

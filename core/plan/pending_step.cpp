@@ -27,7 +27,9 @@ std::string join(const std::vector<std::string>& parts) {
 }  // namespace
 
 void PendingStep::add_rebuild(const std::string& reason, const std::vector<std::string>& changed) {
-    if (service->build && artifact_digest.empty()) {
+    // A process's build command, or a container's image build, unless built ahead.
+    const bool builds = service->build || (service->container && service->container->build);
+    if (builds && artifact_digest.empty()) {
         build = true;
         add_unique(build_reasons, reason);
     }

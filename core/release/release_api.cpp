@@ -30,6 +30,10 @@ Result<std::unique_ptr<ReleaseLoop>> ReleaseLoop::start(const Options& options, 
                                                        [events](const RuntimeEvent& e) {
                                                            if (events->on_event) events->on_event(e);
                                                        });
+    if (options.image_builder)
+        state->images = options.image_builder([events](const RuntimeEvent& e) {
+            if (events->on_event) events->on_event(e);
+        });
     auto history = ReleaseHistory::load(state->workspace.history_file());
     if (!history) return history.error();
     state->history = std::move(*history);

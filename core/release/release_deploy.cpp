@@ -93,6 +93,15 @@ bool plans_build(const Plan& plan, const std::string& service) {
     return false;
 }
 
+bool plans_launch(const Plan& plan, const std::string& service) {
+    for (const auto& wave : plan.waves)
+        for (const auto& step : wave.steps)
+            for (const auto& action : step.actions)
+                if ((action.kind == ActionKind::start || action.kind == ActionKind::replace) && action.service == service)
+                    return true;
+    return false;
+}
+
 struct Artifacts {
     std::map<std::string, std::string> digests;   // service -> artifact digest
     std::map<std::string, BuiltArtifact> builds;  // the services the builder was asked for
@@ -100,32 +109,45 @@ struct Artifacts {
 
 // The artifact of every service with a build: the running one when the plan builds nothing
 // for it, otherwise the builder's (reused when a build with the same key stored one).
-Result<Artifacts> build_artifacts(ReleaseLoop::State& s, const DeployTarget& target, const Prepared& prepared,
-                                  const Plan& first_plan) {
-    const Spec& spec = prepared.project.spec;
-    const ReleaseRecord* current = s.history.find(s.history.deployed);
-    Artifacts artifacts;
-    std::vector<std::string> wanted;
-    for (const ServiceSpec& service : spec.services) {
-        if (!service.build) continue;
-        if (current && !plans_build(first_plan, service.name)) {
-            auto it = current->artifacts.find(service.name);
-            if (it != current->artifacts.end() && s.store->contains(it->second)) {
-                artifacts.digests[service.name] = it->second;
-                continue;
-            }
-        }
-        wanted.push_back(service.name);
-    }
-    if (wanted.empty()) return artifacts;
-    const BuildSource source{prepared.snapshot, s.options.project_dir, s.workspace.state_root(), target.commit.id,
-                             "commit " + target.commit.short_id()};
-    auto built = s.builder->build(spec, prepared.project.policy, source, wanted);
+Status add_built(Artifacts& artifacts, Result<std::vector<BuiltArtifact>> built) {
     if (!built) return built.error();
     for (BuiltArtifact& artifact : *built) {
         artifacts.digests[artifact.service] = artifact.artifact.digest;
         artifacts.builds[artifact.service] = std::move(artifact);
     }
+    return Ok{};
+}
+
+// The artifact of every service with a build (and, with an image builder, of every container
+// service: its image ID): the running one when the plan builds nothing for it, otherwise the
+// builder's (reused when a build with the same key stored one).
+Result<Artifacts> build_artifacts(ReleaseLoop::State& s, const DeployTarget& target, const Prepared& prepared,
+                                  const Plan& first_plan) {
+    const Spec& spec = prepared.project.spec;
+    const ReleaseRecord* current = s.history.find(s.history.deployed);
+    Artifacts artifacts;
+    std::vector<std::string> trees, images;
+    for (const ServiceSpec& service : spec.services) {
+        const bool image = service.container && s.images;
+        if (!service.build && !image) continue;
+        // An image is resolved anew when the service starts again (its `image:` may name another).
+        if (current && !plans_build(first_plan, service.name) && !(image && plans_launch(first_plan, service.name))) {
+            auto it = current->artifacts.find(service.name);
+            if (it != current->artifacts.end() && (image || s.store->contains(it->second))) {
+                artifacts.digests[service.name] = it->second;
+                continue;
+            }
+        }
+        (image ? images : trees).push_back(service.name);
+    }
+    const BuildSource source{prepared.snapshot, s.options.project_dir, s.workspace.state_root(), target.commit.id,
+                             "commit " + target.commit.short_id()};
+    if (!trees.empty())
+        if (auto added = add_built(artifacts, s.builder->build(spec, prepared.project.policy, source, trees)); !added)
+            return added.error();
+    if (!images.empty())
+        if (auto added = add_built(artifacts, s.images->build(spec, prepared.project.policy, source, images)); !added)
+            return added.error();
     return artifacts;
 }
 

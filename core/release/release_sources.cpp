@@ -81,8 +81,9 @@ Status attach_source_digests(Plan& plan, const Spec& spec, const fs::path& snaps
                     continue;
                 }
                 // Built, and not stored (mutable artifacts): the build writes into the release
-                // directory, and there is no stored artifact to name or check.
-                if (service->build) continue;
+                // directory, and there is no stored artifact to name or check. A container runs
+                // an image, not the release's files.
+                if (service->build || service->container) continue;
                 auto digest = source_digest(snapshot, release_root, *service);
                 if (!digest) return digest.error();
                 if (digest->empty()) continue;
@@ -97,6 +98,8 @@ std::function<Status(const std::string&, const std::string&)> start_check(const 
                                                                           const fs::path& release_root) {
     return [&store, spec, snapshot, release_root](const std::string& name, const std::string& digest) -> Status {
         const ServiceSpec* service = spec.find(name);
+        // An image ID: the daemon refuses to create a container of an image it does not have.
+        if (service && service->container) return Ok{};
         if (!service || service->build) return store.verify(digest);
         return verify_sources(snapshot, release_root, *service, digest);
     };

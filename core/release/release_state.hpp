@@ -40,6 +40,7 @@ struct ReleaseLoop::State {
     std::optional<GitMirror> mirror;
     std::optional<ArtifactStore> store;
     std::unique_ptr<Builder> builder;  // builds into `store`, on `runtime`
+    std::unique_ptr<Builder> images;   // container services' images (Options::image_builder), or none
     std::mutex audit_mutex;           // record() runs on the worker and on API threads
     std::unique_ptr<AuditLog> audit;  // open while the policy audits
     std::unique_ptr<AuditCheckpointWriter> checkpoints;  // with Options::checkpoints

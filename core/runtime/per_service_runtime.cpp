@@ -10,7 +10,9 @@ namespace {
 
 Error missing_runtime(const std::string& service, const SourceLocation& image) {
     return make_error(ErrorCode::invalid_value,
-                      fmt::format("service '{}' runs an image; this build of tandem has no docker runtime yet", service),
+                      fmt::format("service '{}' runs an image, and this runtime has no container runtime beside its process "
+                                  "runtime (tandem::make_local_runtime gives both)",
+                                  service),
                       image);
 }
 
@@ -147,6 +149,12 @@ Result<int> PerServiceRuntime::run_command(const CommandLaunch& launch, OutputHa
 void PerServiceRuntime::kill_command(int id) {
     const auto command = commands_.find(id);
     if (command != commands_.end()) command->second.runtime->kill_command(command->second.id);
+}
+
+void PerServiceRuntime::sync(const SyncRequest& request, std::function<void(Status)> done) {
+    Runtime* runtime = runtime_of(request.service);
+    if (!runtime) return loop().post([done = std::move(done), error = missing_runtime(request.service, image_at_[request.service])] { done(error); });
+    runtime->sync(request, std::move(done));
 }
 
 }  // namespace tandem

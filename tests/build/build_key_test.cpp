@@ -116,8 +116,8 @@ TEST_CASE("the paths of watch rules that rebuild are inputs, those that only res
     tree.write("config/build.h", "#define A 1\n");
     tree.write("static/page.html", "<p>1</p>\n");
     ServiceSpec service = web({"src/**"});
-    service.watch = {WatchRule{{"config/*.h"}, WatchAction::rebuild, {}, {}},
-                     WatchRule{{"static/**"}, WatchAction::restart, {}, {}}};
+    service.watch = {WatchRule{{"config/*.h"}, WatchAction::rebuild, {}, {}, {}},
+                     WatchRule{{"static/**"}, WatchAction::restart, {}, {}, {}}};
     const std::string before = key_of(service, tree);
     tree.write("static/page.html", "<p>2</p>\n");
     CHECK(key_of(service, tree) == before);

@@ -227,3 +227,34 @@ TEST_CASE("an override switches a service between a process and a container") {
     CHECK_FALSE(api->runs_container());
     CHECK(api->run.argv == std::vector<std::string>{"/bin/sh", "-c", "./api"});
 }
+
+TEST_CASE("a sync rule of a container service needs an absolute target, and may run a command in it") {
+    const Spec spec = parse("version: 1\nservices:\n  web:\n    image: web:1\n    watch:\n"
+                            "      - {paths: [\"site/**\"], action: sync, target: /srv, command: \"kill -HUP 1\"}\n");
+    REQUIRE(spec.services[0].watch.size() == 1);
+    CHECK(spec.services[0].watch[0].target == "/srv");
+    CHECK(spec.services[0].watch[0].command == "kill -HUP 1");
+
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    image: web:1\n    watch:\n"
+                      "      - {paths: [\"site/**\"], action: sync}\n")
+              .to_string() ==
+          "tandem.yaml:6:9: 'services.web.watch.0': a sync rule of a container service needs 'target:', the path "
+          "in the container where its files go");
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    image: web:1\n    watch:\n"
+                      "      - {paths: [\"site/**\"], action: sync, target: srv}\n")
+              .to_string()
+              .find("'srv' is not an absolute path in the container") != std::string::npos);
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    image: web:1\n    watch:\n"
+                      "      - {paths: [\"site/**\"], action: restart, target: /srv}\n")
+              .to_string()
+              .find("'services.web.watch.0.target': a target is only used with 'action: sync'") != std::string::npos);
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    run: ./web\n    watch:\n"
+                      "      - {paths: [\"site/**\"], action: sync, target: /srv}\n")
+              .to_string()
+              .find("'services.web.watch.0.target': applies to container services only") != std::string::npos);
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    run: ./web\n    watch:\n"
+                      "      - {paths: [\"site/**\"], action: sync, command: reload}\n")
+              .to_string()
+              .find("'services.web.watch.0.command': a sync rule runs a command only in a container") !=
+          std::string::npos);
+}

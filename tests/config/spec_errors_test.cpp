@@ -203,7 +203,8 @@ TEST_CASE("a watch rule with action run needs a command, and only it may have on
     const Error extra = parse_error(
         "version: 1\nservices:\n  api:\n    run: a\n    watch:\n      - paths: [x]\n        command: make\n");
     check_at(extra, ErrorCode::invalid_value, 7, 9);
-    CHECK(extra.message == "'services.api.watch.0.command': a command is only used with 'action: run'");
+    CHECK(extra.message == "'services.api.watch.0.command': a command is only used with 'action: run' (or 'action: "
+                           "sync' into a container)");
 }
 
 TEST_CASE("a health check with two probe kinds is refused at the second") {

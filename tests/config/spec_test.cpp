@@ -83,7 +83,7 @@ TEST_CASE("fingerprint is stable, sha256-prefixed, and covers only what changes 
     CHECK(fingerprint(more) != base);
 
     ServiceSpec watched = api;
-    watched.watch.push_back(WatchRule{{"src/**"}, WatchAction::restart, "", {}});
+    watched.watch.push_back(WatchRule{{"src/**"}, WatchAction::restart, "", {}, {}});
     watched.reset = ResetSpec{"rm -rf data", {}};
     watched.depends_on = {"db"};
     watched.location = SourceLocation{"elsewhere.yaml", 9, 9};

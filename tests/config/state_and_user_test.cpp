@@ -57,7 +57,7 @@ TEST_CASE("state paths: ${state.NAME} becomes an absolute path under the state r
     db.health = HealthSpec{};
     db.health->command = {"test", "-d", "${state.data}"};
     db.reset = ResetSpec{"rm -rf ${state.data}/*", {}};
-    db.watch.push_back(WatchRule{{"a"}, WatchAction::run, "./m ${state.logs}", {}});
+    db.watch.push_back(WatchRule{{"a"}, WatchAction::run, "./m ${state.logs}", {}, {}});
     db.build = BuildSpec{"./init ${state.data}", {}, {}, {}};
 
     const ServiceSpec expanded = with_state_paths(db, "/var/lib/shop/state");

@@ -1,6 +1,6 @@
 // Container services from the command line: plans show what the containers run, the harness
-// policy refuses bind mounts, and `devloop up` refuses container services in a build without
-// a container runtime.
+// policy refuses bind mounts, and `devloop up` refuses container services when no Docker daemon
+// answers.
 #include <doctest/doctest.h>
 
 #include "support/run_command.hpp"
@@ -79,12 +79,15 @@ TEST_CASE("under harness a bind mount is refused naming the service, the volume 
     CHECK(contains(named_only.out, "\"pin_digest\": true"));
 }
 
-TEST_CASE("devloop up refuses a container service in a build without a container runtime") {
+TEST_CASE("devloop up refuses a container service when the Docker daemon does not answer, before it starts anything") {
     TempDir dir;
     dir.write("tandem.yaml", kMixed);
-    auto up = devloop({"up"}, dir.path());
+    auto up = run_command({"/usr/bin/env", "DOCKER_HOST=unix://" + (dir.path() / "no-docker.sock").string(),
+                           TANDEM_DEVLOOP, "up"},
+                          dir.path());
     CHECK(up.exit_code != 0);
-    CHECK(contains(up.err, "tandem.yaml:7:12: service 'web' runs an image; this build of tandem has no docker "
-                           "runtime yet"));
+    INFO(up.err);
+    CHECK(contains(up.err, "tandem.yaml:7:12: service 'web' runs in a container, and the Docker daemon at " +
+                               (dir.path() / "no-docker.sock").string() + " does not answer"));
     CHECK_FALSE(fs::exists(dir.path() / ".tandem" / "control.sock"));
 }

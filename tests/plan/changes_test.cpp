@@ -54,9 +54,9 @@ tandem::Step single_step(const Plan& plan) {
 // rebuilds on web/src/** (its build inputs).
 ServiceSpec web_with_rules() {
     ServiceSpec web = built("web");
-    web.watch = {WatchRule{{"web/static/**"}, WatchAction::sync, "", {}},
-                 WatchRule{{"web/config/*.yaml"}, WatchAction::restart, "", {}},
-                 WatchRule{{"web/package.json"}, WatchAction::run, "npm install", {}}};
+    web.watch = {WatchRule{{"web/static/**"}, WatchAction::sync, "", {}, {}},
+                 WatchRule{{"web/config/*.yaml"}, WatchAction::restart, "", {}, {}},
+                 WatchRule{{"web/package.json"}, WatchAction::run, "npm install", {}, {}}};
     return web;
 }
 
@@ -98,7 +98,7 @@ TEST_CASE("changes: when the files are not in place, a sync rule rebuilds a buil
     CHECK(step.actions[1].reason == "web/static/a.css changed (in the new revision's files)");
 
     ServiceSpec docs = service("docs");
-    docs.watch = {WatchRule{{"docs/static/**"}, WatchAction::sync, "", {}}};
+    docs.watch = {WatchRule{{"docs/static/**"}, WatchAction::sync, "", {}, {}}};
     const Spec plain = spec_of({docs});
     PlanRequest moved = changed({"docs/static/a.css", "README.md"});
     CHECK(kinds(single_step(plan_ok(plain, running(plain, {"docs"}), moved))) == Kinds{ActionKind::sync});
@@ -137,8 +137,8 @@ TEST_CASE("changes: the strongest action wins: rebuild > run > restart > sync") 
 
 TEST_CASE("changes: the first matching watch rule decides, before build inputs") {
     ServiceSpec api = built("api");
-    api.watch = {WatchRule{{"api/src/templates/**"}, WatchAction::sync, "", {}},
-                 WatchRule{{"api/src/**"}, WatchAction::restart, "", {}}};
+    api.watch = {WatchRule{{"api/src/templates/**"}, WatchAction::sync, "", {}, {}},
+                 WatchRule{{"api/src/**"}, WatchAction::restart, "", {}, {}}};
     const Spec spec = spec_of({api});
     const Observed observed = running(spec, {"api"});
     CHECK(kinds(single_step(plan_ok(spec, observed, changed({"api/src/templates/home.html"})))) ==
@@ -164,7 +164,7 @@ TEST_CASE("changes: without live updates every matched change is a build and a r
     }
     // A service without a build is replaced.
     ServiceSpec watcher = service("docs");
-    watcher.watch = {WatchRule{{"docs/**"}, WatchAction::sync, "", {}}};
+    watcher.watch = {WatchRule{{"docs/**"}, WatchAction::sync, "", {}, {}}};
     const Spec docs = spec_of({watcher});
     CHECK(kinds(single_step(plan_ok(docs, running(docs, {"docs"}), changed({"docs/a.md"}), careful))) ==
           Kinds{ActionKind::replace});
@@ -185,8 +185,8 @@ TEST_CASE("changes: causes for one service merge into one step without duplicate
 
 TEST_CASE("changes: match_changes lists each path once and groups run rules by command") {
     ServiceSpec web = web_with_rules();
-    web.watch.push_back(WatchRule{{"web/yarn.lock"}, WatchAction::run, "npm install", {}});
-    web.watch.push_back(WatchRule{{"web/proto/**"}, WatchAction::run, "make proto", {}});
+    web.watch.push_back(WatchRule{{"web/yarn.lock"}, WatchAction::run, "npm install", {}, {}});
+    web.watch.push_back(WatchRule{{"web/proto/**"}, WatchAction::run, "make proto", {}, {}});
     const tandem::ChangeMatch match = tandem::match_changes(
         web, {"web/package.json", "web/proto/a.proto", "web/yarn.lock", "web/package.json", "other/file"});
     CHECK(match.strongest == WatchAction::run);
@@ -242,4 +242,43 @@ TEST_CASE("changes: the path index tries only the paths under a pattern's litera
         INFO(patterns.front());
         CHECK(tandem::match_changes(service, paths).paths == expected);
     }
+}
+
+// A container built from `build: {context: app}`: a file of its context rebuilds the image and
+// replaces the containers, unless a sync rule (with a target in the container) claims it first.
+TEST_CASE("changes: a file of an image build's context rebuilds the container service, a sync rule's file goes to its target") {
+    ServiceSpec web = service("web");
+    web.container.emplace();
+    web.container->build.emplace();
+    web.container->build->context = "app";
+    WatchRule sync{{"app/site/**"}, WatchAction::sync, "", {}};
+    sync.target = "/srv";
+    sync.command = "kill -HUP 1";
+    WatchRule single{{"app/conf/main.conf"}, WatchAction::sync, "", {}};
+    single.target = "/etc/web";
+    web.watch = {sync, single};
+    const Spec spec = spec_of({web, service("other")});
+
+    const tandem::Step rebuild = single_step(plan_ok(spec, running(spec, {"web", "other"}), changed({"app/main.py"})));
+    REQUIRE(kinds(rebuild) == Kinds{ActionKind::build, ActionKind::replace});
+    CHECK(rebuild.actions[0].reason == "app/main.py changed");
+    CHECK(plan_ok(spec, running(spec, {"web", "other"}), changed({"other/main.py", "appendix.txt"})).empty());
+
+    const tandem::Step synced =
+        single_step(plan_ok(spec, running(spec, {"web", "other"}), changed({"app/site/js/a.js", "app/conf/main.conf"})));
+    REQUIRE(kinds(synced) == Kinds{ActionKind::sync});
+    const auto placed = tandem::sync_placement(web, "app/site/js/a.js");
+    REQUIRE(placed.has_value());
+    CHECK(placed->target == "/srv/js/a.js");
+    CHECK(placed->command == "kill -HUP 1");
+    CHECK(tandem::sync_placement(web, "./app/conf/main.conf")->target == "/etc/web/main.conf");
+    CHECK_FALSE(tandem::sync_placement(web, "app/main.py").has_value());
+
+    // A new container service builds its image first.
+    const tandem::Step fresh = single_step(plan_ok(spec_of({web}), Observed{}, [] {
+        PlanRequest request;
+        request.bootstrap = true;
+        return request;
+    }()));
+    CHECK(kinds(fresh) == Kinds{ActionKind::build, ActionKind::start});
 }

@@ -154,7 +154,7 @@ TEST_CASE("seed row 'reset the database': database.reset allow vs deny") {
 
 TEST_CASE("seed row 'sacrifice correctness for faster updates': updates.live sync vs build and replace") {
     ServiceSpec web = built("web");
-    web.watch = {tandem::WatchRule{{"web/static/**"}, tandem::WatchAction::sync, "", {}}};
+    web.watch = {tandem::WatchRule{{"web/static/**"}, tandem::WatchAction::sync, "", {}, {}}};
     const Spec spec = spec_of({web});
     const Observed observed = running(spec, {"web"});
     PlanRequest request;

@@ -123,7 +123,8 @@ TEST_CASE("per-service runtime: without a container runtime a container service 
     auto applied = plan_and_apply(*engine.executor, project.loaded);
     REQUIRE_FALSE(applied.ok());
     INFO(applied.error().to_string());
-    CHECK(applied.error().message == "service 'web' runs an image; this build of tandem has no docker runtime yet");
+    CHECK(applied.error().message == "service 'web' runs an image, and this runtime has no container runtime beside "
+                                     "its process runtime (tandem::make_local_runtime gives both)");
     CHECK(applied.error().location.line == 10);
     CHECK(engine.process->running("web").empty());
 

@@ -23,6 +23,9 @@ struct ExecutorOptions {
     // Logs, the runtime's own records (the process runtime: replicas.json), and (under state/)
     // the services' `state:` directories unless a plan's ApplyOptions::state_root puts them elsewhere.
     std::filesystem::path state_dir;
+    // Names what a runtime makes for the project (containers "<project>-<service>-<replica>-…",
+    // its network and volumes); empty: project_root's directory name.
+    std::string project_name;
     std::size_t log_ring_lines = 5000;   // per service, in memory
     std::size_t log_file_bytes = 10 * 1024 * 1024;  // per service file, before it rotates
 };

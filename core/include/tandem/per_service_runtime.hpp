@@ -48,6 +48,8 @@ public:
     // By the command's service; the id returned is this runtime's own.
     Result<int> run_command(const CommandLaunch& launch, OutputHandler output, CommandHandler finished) override;
     void kill_command(int id) override;
+    // By the service.
+    void sync(const SyncRequest& request, std::function<void(Status)> done) override;
 
 private:
     PerServiceRuntime(std::unique_ptr<Runtime> process, std::unique_ptr<Runtime> container);

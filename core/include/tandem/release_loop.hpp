@@ -9,6 +9,7 @@
 #pragma once
 
 #include <tandem/audit_checkpoint.hpp>
+#include <tandem/builder.hpp>
 #include <tandem/change_event.hpp>
 #include <tandem/error.hpp>
 #include <tandem/git_mirror.hpp>
@@ -68,6 +69,12 @@ public:
         // Sign checkpoints of the audit log's head (at start, every `audit.checkpoint_every`
         // records, at shutdown) and commit them to this repository; none when unset.
         std::optional<AuditCheckpointSigning> checkpoints;
+        // Makes the Builder of container services' images (tandem::make_image_builder), given
+        // where its events go. Used under artifacts.immutable: each image is built or resolved
+        // ahead of the deploy and runs by image ID, which the plan, the audit record and the
+        // history carry, and a rollback reuses. Unset: container services are built by the
+        // plan's build action and run by reference.
+        std::function<std::unique_ptr<Builder>(std::function<void(const RuntimeEvent&)>)> image_builder;
     };
     using EventHandler = std::function<void(const RuntimeEvent&)>;
 

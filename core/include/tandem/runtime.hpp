@@ -150,6 +150,9 @@ struct ReplicaLaunch {
     std::vector<std::pair<std::string, std::string>> env;  // ${services.X.port} expanded, ${port} not yet
     std::string user;                // `user:` (checked by the executor beforehand); empty: the engine's
     std::string fingerprint;         // of the spec it runs, for the runtime's own records
+    // A container service under containers.pin_digests: its image reference is resolved to an
+    // image ID once, and every replica runs that ID (a tag moved later changes nothing).
+    bool pin_image = false;
 };
 
 // What the runtime learned of a replica it started, for status.
@@ -172,6 +175,18 @@ struct CommandLaunch {
         bool network = false;
     };
     std::optional<Sandbox> sandbox;
+};
+
+// Live update (a watch rule with `action: sync`): files of the project to put into the running
+// replicas of a service that do not read the project's files where they lie (containers).
+struct SyncFile {
+    std::filesystem::path source;  // on disk; when it no longer exists, removed from the replicas
+    std::string target;            // absolute path in the replica
+};
+struct SyncRequest {
+    std::string service;
+    std::vector<SyncFile> files;
+    std::vector<std::string> commands;  // then run in each replica (`/bin/sh -c`), in order
 };
 
 class Runtime {
@@ -227,6 +242,15 @@ public:
     using CommandHandler = std::function<void(const Result<ExitStatus>&)>;
     virtual Result<int> run_command(const CommandLaunch& launch, OutputHandler output, CommandHandler finished) = 0;
     virtual void kill_command(int id) = 0;  // its `finished` still runs
+
+    // Puts the files into every running replica of the service, then runs the commands there;
+    // replicas it starts later get the same files (until a new image is built). `done` hears
+    // the first failure, naming the replica. A runtime whose replicas read the project's files
+    // in place (processes) has nothing to do: the default.
+    virtual void sync(const SyncRequest& request, std::function<void(Status)> done) {
+        (void)request;
+        loop().post([done = std::move(done)] { done(Ok{}); });
+    }
 };
 
 }  // namespace tandem

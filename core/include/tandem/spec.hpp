@@ -55,7 +55,10 @@ enum class WatchAction {
 struct WatchRule {
     std::vector<std::string> paths;  // globs relative to the project root (`**` crosses dirs)
     WatchAction action = WatchAction::rebuild;
-    std::string command;             // for WatchAction::run
+    std::string command;             // WatchAction::run; sync of a container service: run in it after the files
+    // sync of a container service: the absolute path in the container where the base of each
+    // pattern lands (`web/**` with target /app: web/a.js is /app/a.js).
+    std::string target;
     SourceLocation location;
 };
 

@@ -29,7 +29,7 @@ json create_body(const ContainerSpec& spec) {
     }
     json mounts = json::array();
     for (const VolumeMount& mount : spec.volumes) {
-        mounts.push_back({{"Type", "volume"}, {"Source", mount.volume}, {"Target", mount.target},
+        mounts.push_back({{"Type", mount.bind ? "bind" : "volume"}, {"Source", mount.volume}, {"Target", mount.target},
                           {"ReadOnly", mount.read_only}});
     }
     host["Mounts"] = mounts;

@@ -36,9 +36,10 @@ struct ImageInfo {
 };
 
 struct VolumeMount {
-    std::string volume;  // a named volume
+    std::string volume;  // a named volume, or (bind) an absolute path of the host
     std::string target;  // where it appears in the container
     bool read_only = false;
+    bool bind = false;   // a host directory, not a named volume
 };
 
 struct ContainerSpec {

@@ -32,6 +32,7 @@ public:
 
     std::string_view name() const override { return "process"; }
     EventLoop& loop() override { return loop_; }
+    AsioEventLoop& asio_loop() { return loop_; }  // what a runtime that shares its loop runs on
     Status open(EventSink emit) override;
 
     Result<ReplicaInfo> start_replica(const ReplicaLaunch& launch, OutputHandler output, ExitHandler exited) override;

@@ -1,0 +1,347 @@
+// The Docker runtime's replicas: each a container made from the service's image, on the
+// project network under the service's name, its port published on 127.0.0.1, its output
+// followed into the service's log and its exit heard from the daemon.
+#include "runtime/container/docker_runtime.hpp"
+
+#include "runtime/container/blocking_docker.hpp"
+
+#include <fmt/format.h>
+
+#include <future>
+
+namespace tandem::container {
+
+namespace {
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+int grace_seconds(Duration grace) {
+    const auto ms = grace.count();
+    return ms <= 0 ? 0 : static_cast<int>((ms + 999) / 1000);
+}
+
+}  // namespace
+
+ExitStatus exit_status_of(int code) {
+    if (code > 128 && code < 128 + 65) return ExitStatus{-1, code - 128};
+    return ExitStatus{code, 0};
+}
+
+DockerRuntime::DockerRuntime(process::AsioEventLoop& loop, DockerRuntimeOptions options)
+    : loop_(loop), options_(std::move(options)), names_(options_.project, options_.state_dir, options_.labels),
+      client_(loop.io(), options_.socket_path) {}
+
+DockerRuntime::~DockerRuntime() {
+    // Every callback still to come sees the runtime gone: flipped on the loop's thread, which
+    // runs them, and waited for.
+    if (loop_.on_loop_thread() || !emit_) {
+        *alive_ = false;
+    } else {
+        std::promise<void> flipped;
+        loop_.post([alive = alive_, &flipped] {
+            *alive = false;
+            flipped.set_value();
+        });
+        if (flipped.get_future().wait_for(std::chrono::seconds(5)) != std::future_status::ready) *alive_ = false;
+    }
+    proxies_.clear();
+    if (unreachable_ || !emit_) return;
+    // What is left of this run (the executor stops its services first; this is for an embedder
+    // that did not), then the network.
+    BlockingDocker docker(options_.socket_path);
+    docker::Labels mine = names_.engine_labels();
+    mine[run_label] = names_.run();
+    auto left = docker.call<std::vector<docker::ContainerSummary>>(
+        [&](docker::DockerClient& c, auto done) { c.list_containers(mine, done); });
+    if (left)
+        for (const auto& container : *left)
+            (void)docker.call<Ok>([&](docker::DockerClient& c, auto done) { c.remove_container(container.id, done); });
+    if (network_ready_)
+        (void)docker.call<Ok>([&](docker::DockerClient& c, auto done) { c.remove_network(names_.network(), done); });
+}
+
+void DockerRuntime::emit(RuntimeEventKind kind, const std::string& service, const std::string& text, int replica) {
+    if (emit_)
+        emit_(RuntimeEvent{kind, service, text, replica, kind == RuntimeEventKind::failure,
+                           std::chrono::system_clock::now()});
+}
+
+Status DockerRuntime::open(EventSink emit) {
+    emit_ = std::move(emit);
+    BlockingDocker docker(options_.socket_path);
+    auto version = docker.call<docker::DaemonVersion>(
+        [](docker::DockerClient& c, auto done) { c.negotiate(done); }, std::chrono::seconds(5));
+    if (!version) {
+        unreachable_ = version.error();
+        return Ok{};
+    }
+    // The loop's client talks the version negotiated here from the start.
+    std::promise<void> negotiated;
+    loop_.post([this, &negotiated] {
+        client_.negotiate([&negotiated](Result<docker::DaemonVersion>) { negotiated.set_value(); });
+    });
+    negotiated.get_future().wait_for(std::chrono::seconds(10));
+    remove_leftovers();
+    return Ok{};
+}
+
+// Containers of this state directory that another run of the engine made: it was killed, or
+// its daemon lost them. Stopped with the grace a replica gets, then removed.
+void DockerRuntime::remove_leftovers() {
+    BlockingDocker docker(options_.socket_path);
+    auto left = docker.call<std::vector<docker::ContainerSummary>>(
+        [&](docker::DockerClient& c, auto done) { c.list_containers(names_.engine_labels(), done); });
+    if (!left) {
+        emit(RuntimeEventKind::failure, "", "cannot list the containers a previous engine left: " + left.error().message);
+        return;
+    }
+    const int grace = grace_seconds(options_.leftover_grace);
+    for (const auto& container : *left) {
+        if (container.state == "running")
+            (void)docker.call<Ok>([&](docker::DockerClient& c, auto done) { c.stop_container(container.id, grace, done); },
+                                  std::chrono::seconds(grace + 30));
+        auto removed =
+            docker.call<Ok>([&](docker::DockerClient& c, auto done) { c.remove_container(container.id, done); });
+        const auto service = container.labels.find(service_label);
+        const std::string name = service == container.labels.end() ? "" : service->second;
+        if (!removed) emit(RuntimeEventKind::failure, name, removed.error().message);
+        else
+            emit(RuntimeEventKind::state, name,
+                 fmt::format("removed container {} left {} by an engine that did not stop", container.name,
+                             container.state == "running" ? "running" : "behind"));
+    }
+}
+
+void DockerRuntime::use_spec(const Spec& spec) {
+    for (const ServiceSpec& service : spec.services)
+        if (service.runs_container()) services_[service.name] = service;
+}
+
+Status DockerRuntime::reachable(const std::string& service) const {
+    if (!unreachable_) return Ok{};
+    return make_error(ErrorCode::unavailable,
+                      fmt::format("service '{}' runs in a container, and the Docker daemon does not answer: {}",
+                                  service, unreachable_->message));
+}
+
+docker::ContainerSpec DockerRuntime::container_spec(const ReplicaLaunch& launch, const std::string& image,
+                                                    const std::string& name) const {
+    const ServiceSpec& service = launch.service;
+    const std::string port = std::to_string(service.port);
+    docker::ContainerSpec spec;
+    spec.name = name;
+    spec.image = image;
+    for (const auto& arg : service.container->command) spec.cmd.push_back(replace_all(arg, "${port}", port));
+    for (const auto& [key, value] : launch.env) spec.env[key] = replace_all(value, "${port}", port);
+    if (service.port != 0 && !spec.env.count("PORT")) spec.env["PORT"] = port;
+    spec.user = launch.user.empty() ? service.user : launch.user;
+    spec.labels = names_.labels(service.name, std::to_string(launch.id));
+    if (service.port != 0) spec.port = service.port;
+    spec.network = names_.network();
+    spec.aliases = {service.name};
+    for (const VolumeSpec& volume : service.container->volumes) {
+        docker::VolumeMount mount;
+        mount.read_only = volume.read_only;
+        mount.target = volume.target;
+        if (volume.kind == VolumeSpec::Kind::named) {
+            mount.volume = names_.volume(volume.source);
+        } else {
+            mount.bind = true;
+            mount.volume = (launch.cwd / volume.source).lexically_normal().string();
+        }
+        spec.volumes.push_back(std::move(mount));
+    }
+    return spec;
+}
+
+Result<ReplicaInfo> DockerRuntime::start_replica(const ReplicaLaunch& launch, OutputHandler output,
+                                                 ExitHandler exited) {
+    if (!launch.service.container)
+        return make_error(ErrorCode::invalid_value,
+                          fmt::format("service '{}' runs no container: the docker runtime cannot start it",
+                                      launch.service.name));
+    if (auto status = reachable(launch.service.name); !status) return status.error();
+    services_.try_emplace(launch.service.name, launch.service);
+    auto replica = std::make_shared<Replica>();
+    replica->id = launch.id;
+    replica->launch = launch;
+    replica->output = std::move(output);
+    replica->exited = std::move(exited);
+    replica->name = names_.container(launch.service.name, launch.id);
+    replicas_[launch.id] = replica;
+    std::weak_ptr<bool> alive = alive_;
+    if (launch.artifact.kind == ArtifactKind::image && !launch.artifact.digest.empty()) {
+        // Built or resolved ahead (ImageBuilder): runs by image ID, and so do its one-off commands.
+        const ServiceSpec& service = launch.service;
+        if (service.container->build) images_[service.name] = launch.artifact.digest;
+        else pinned_[service.container->image] = launch.artifact.digest;
+        loop_.post([this, alive, replica, image = launch.artifact.digest] {
+            if (!alive.expired() && *alive.lock()) create_replica(replica, image);
+        });
+        return ReplicaInfo{"container " + replica->name, launch.service.port};
+    }
+    auto progress = [replica](LogStream stream, std::string_view line) { replica->output(stream, line); };
+    service_image(launch.service, launch.cwd, progress, [this, alive, replica](Result<std::string> image) {
+        if (alive.expired() || !*alive.lock()) return;
+        if (!image) return replica_failed(replica, image.error());
+        create_replica(replica, *image);
+    }, launch.pin_image);
+    return ReplicaInfo{"container " + replica->name, launch.service.port};
+}
+
+void DockerRuntime::create_replica(std::shared_ptr<Replica> replica, const std::string& image) {
+    if (replica->stopping) return finish_stop(replica);
+    std::weak_ptr<bool> alive = alive_;
+    with_network([this, alive, replica, image](Status network) {
+        if (alive.expired() || !*alive.lock()) return;
+        if (!network) return replica_failed(replica, network.error());
+        with_volumes(replica->launch.service, [this, alive, replica, image](Status volumes) {
+            if (alive.expired() || !*alive.lock()) return;
+            if (!volumes) return replica_failed(replica, volumes.error());
+            if (replica->stopping) return finish_stop(replica);
+            client_.create_container(container_spec(replica->launch, image, replica->name),
+                                     [this, alive, replica](Result<std::string> id) {
+                                         if (alive.expired() || !*alive.lock()) return;
+                                         if (!id) return replica_failed(replica, id.error());
+                                         replica->container = *id;
+                                         start_created(replica);
+                                     });
+        });
+    });
+}
+
+// The files synced since the image was built go in before its command runs.
+void DockerRuntime::start_created(std::shared_ptr<Replica> replica) {
+    if (replica->stopping) return finish_stop(replica);
+    std::weak_ptr<bool> alive = alive_;
+    upload_synced(replica->launch.service.name, replica->container, [this, alive, replica](Status uploaded) {
+        if (alive.expired() || !*alive.lock()) return;
+        if (!uploaded) return replica_failed(replica, uploaded.error());
+        if (replica->stopping) return finish_stop(replica);
+        client_.start_container(replica->container, [this, alive, replica](Status started) {
+            if (alive.expired() || !*alive.lock()) return;
+            if (!started) return replica_failed(replica, started.error());
+            follow_replica(replica);
+        });
+    });
+}
+
+void DockerRuntime::follow_replica(std::shared_ptr<Replica> replica) {
+    std::weak_ptr<bool> alive = alive_;
+    auto live = [alive] { return !alive.expired() && *alive.lock(); };
+    docker::LogOptions options;
+    options.follow = true;
+    replica->logs = client_.logs(
+        replica->container, options,
+        [replica, live](docker::OutputStream stream, std::string_view line) {
+            if (live()) replica->output(stream == docker::OutputStream::stderr_stream ? LogStream::err : LogStream::out, line);
+        },
+        [this, replica, live](Status) {
+            if (!live()) return;
+            replica->logs_ended = true;
+            if (replica->exit_code) replica_ended(replica);
+        });
+    replica->wait = client_.wait_container(replica->container, [this, replica, live](Result<int> code) {
+        if (!live()) return;
+        replica->exit_code = code ? *code : -1;
+        if (replica->logs_ended) return replica_ended(replica);
+        // The last lines come first, unless the log stream is stuck.
+        loop_.after(Duration(1000), [this, replica, live] {
+            if (live() && !replica->logs_ended) {
+                replica->logs_ended = true;
+                replica_ended(replica);
+            }
+        });
+    });
+    client_.inspect_container(replica->container, [this, replica, live](Result<docker::ContainerInfo> info) {
+        if (!live() || !info) return;
+        const auto published = info->published.find(replica->launch.service.port);
+        if (published == info->published.end()) return;
+        replica->host_port = published->second;
+        if (!replica->route_to.empty() && !replica->stopping) {
+            const auto proxy = proxies_.find(replica->route_to);
+            if (proxy != proxies_.end()) proxy->second->add_backend(replica->id, replica->host_port);
+            replica->route_to.clear();
+        }
+    });
+}
+
+// It could not be made or started: its output says why, and it counts as having exited
+// (125, as `docker run` says it), so the executor restarts it with backoff or fails the gate.
+void DockerRuntime::replica_failed(const std::shared_ptr<Replica>& replica, const Error& error) {
+    if (replica->stopping) {
+        if (!replica->stop_sent) finish_stop(replica);
+        return;
+    }
+    replica->output(LogStream::err, error.message);
+    replica->exit_code = 125;
+    replica->logs_ended = true;
+    replica_ended(replica);
+}
+
+// Exited on its own (never after a stop was asked): removed, then the executor hears it.
+void DockerRuntime::replica_ended(const std::shared_ptr<Replica>& replica) {
+    if (replica->stopping) {
+        if (!replica->stop_sent) finish_stop(replica);
+        return;
+    }
+    const auto it = replicas_.find(replica->id);
+    if (it == replicas_.end() || it->second != replica) return;
+    replicas_.erase(it);
+    for (auto& [service, proxy] : proxies_) proxy->drain_backend(replica->id, Duration(0), [] {});
+    if (!replica->container.empty()) client_.remove_container(replica->container, [](Status) {});
+    replica->exited(exit_status_of(replica->exit_code.value_or(-1)));
+}
+
+void DockerRuntime::stop_replica(int id, Duration grace, std::function<void()> stopped) {
+    const auto it = replicas_.find(id);
+    if (it == replicas_.end()) return loop_.post(std::move(stopped));
+    const std::shared_ptr<Replica> replica = it->second;
+    replica->stopped.push_back(std::move(stopped));
+    if (replica->stopping) return;
+    replica->stopping = true;
+    replica->grace = grace;
+    replica->route_to.clear();
+    if (replica->container.empty()) return;  // still being made: create_replica ends it
+    replica->stop_sent = true;
+    std::weak_ptr<bool> alive = alive_;
+    client_.stop_container(replica->container, grace_seconds(grace), [this, alive, replica](Status) {
+        if (!alive.expired() && *alive.lock()) finish_stop(replica);
+    });
+}
+
+// A replica that was asked to stop: its container removed, then everyone who asked hears it.
+void DockerRuntime::finish_stop(const std::shared_ptr<Replica>& replica) {
+    if (std::exchange(replica->finishing, true)) return;
+    auto done = [this, replica] {
+        replica->logs.cancel();
+        replica->wait.cancel();
+        const auto it = replicas_.find(replica->id);
+        if (it != replicas_.end() && it->second == replica) replicas_.erase(it);
+        auto waiting = std::move(replica->stopped);
+        replica->stopped.clear();
+        for (auto& stopped : waiting) stopped();
+    };
+    if (replica->container.empty()) return loop_.post(done);
+    std::weak_ptr<bool> alive = alive_;
+    const std::string container = std::exchange(replica->container, std::string());
+    client_.remove_container(container, [this, alive, replica, container, done](Status removed) {
+        if (alive.expired() || !*alive.lock()) return;
+        if (!removed)
+            emit(RuntimeEventKind::failure, replica->launch.service.name,
+                 fmt::format("cannot remove container {}: {}", replica->name, removed.error().message), replica->id);
+        done();
+    });
+}
+
+void DockerRuntime::kill_all() {
+    for (auto& [id, replica] : replicas_)
+        if (!replica->container.empty()) client_.kill_container(replica->container, "KILL", [](Status) {});
+    for (auto& [id, command] : commands_) kill_command(id);
+}
+
+}  // namespace tandem::container

@@ -1,0 +1,179 @@
+// The Docker runtime's traffic, probes and live sync. A service's port is the engine's TCP proxy
+// on 127.0.0.1 (as for processes), its backends the ports the daemon published for each
+// container, so rolling replaces drain and route exactly as for processes. tcp and http probes
+// go through the published port; exec probes and sync commands run inside the container.
+#include "runtime/container/docker_runtime.hpp"
+
+#include "runtime/docker/tar_writer.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace tandem::container {
+
+namespace {
+
+bool live(const std::weak_ptr<bool>& alive) { return !alive.expired() && *alive.lock(); }
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+std::string first_line(const std::string& text) {
+    const auto end = text.find('\n');
+    return end == std::string::npos ? text : text.substr(0, end);
+}
+
+}  // namespace
+
+Status DockerRuntime::open_service(const std::string& service, int public_port) {
+    process::TcpProxy::Options options;
+    options.port = public_port;
+    auto proxy = process::TcpProxy::listen(loop_.io(), options);
+    if (!proxy) return proxy.error();
+    proxies_[service] = std::move(*proxy);
+    return Ok{};
+}
+
+void DockerRuntime::close_service(const std::string& service) { proxies_.erase(service); }
+
+void DockerRuntime::route(const std::string& service, int replica) {
+    const auto proxy = proxies_.find(service);
+    const auto it = replicas_.find(replica);
+    if (proxy == proxies_.end() || it == replicas_.end() || it->second->launch.service.port == 0) return;
+    if (it->second->host_port == 0) {
+        it->second->route_to = service;  // added once the daemon says where its port is
+        return;
+    }
+    proxy->second->add_backend(replica, it->second->host_port);
+}
+
+void DockerRuntime::unroute(const std::string& service, int replica, Duration drain, std::function<void()> drained) {
+    const auto it = replicas_.find(replica);
+    if (it != replicas_.end()) it->second->route_to.clear();
+    const auto proxy = proxies_.find(service);
+    if (proxy == proxies_.end()) return loop_.post(std::move(drained));
+    proxy->second->drain_backend(replica, drain, std::move(drained));
+}
+
+Runtime::Traffic DockerRuntime::traffic(const std::string& service) const {
+    const auto proxy = proxies_.find(service);
+    if (proxy == proxies_.end()) return {};
+    return Traffic{proxy->second->stats().accepted, proxy->second->unserved_connections()};
+}
+
+void DockerRuntime::probe(int id, const HealthSpec& spec, std::function<void(ProbeOutcome)> done) {
+    const auto it = replicas_.find(id);
+    if (it == replicas_.end()) return loop_.post([done] { done(ProbeOutcome{false, "the replica is gone"}); });
+    Replica& replica = *it->second;
+    if (replica.container.empty() || (spec.kind != ProbeKind::exec && replica.host_port == 0))
+        return loop_.post([done] { done(ProbeOutcome{false, "the container is not running yet"}); });
+    if (spec.kind != ProbeKind::exec) {
+        if (!replica.probe) replica.probe = process::make_probe(loop_.io(), spec, replica.host_port, "/", {});
+        return replica.probe->check(std::move(done));
+    }
+    // exec: inside the container, as the replica runs, with a deadline of the spec's timeout.
+    const std::string port = std::to_string(replica.launch.service.port);
+    docker::ExecSpec exec;
+    for (const auto& arg : spec.command) exec.cmd.push_back(replace_all(arg, "${port}", port));
+    for (const auto& [key, value] : replica.launch.env) exec.env[key] = replace_all(value, "${port}", port);
+    exec.user = replica.launch.user.empty() ? replica.launch.service.user : replica.launch.user;
+    auto answered = std::make_shared<bool>(false);
+    std::weak_ptr<bool> alive = alive_;
+    const auto timer = loop_.after(spec.timeout, [answered, done, timeout = spec.timeout] {
+        if (std::exchange(*answered, true)) return;
+        done(ProbeOutcome{false, fmt::format("timed out after {}", format_duration(timeout))});
+    });
+    client_.exec(replica.container, exec, [this, alive, answered, done, timer](Result<docker::ExecResult> ran) {
+        if (!live(alive) || std::exchange(*answered, true)) return;
+        loop_.cancel(timer);
+        if (!ran) return done(ProbeOutcome{false, ran.error().message});
+        if (ran->exit_code == 0) return done(ProbeOutcome{true, "exit code 0"});
+        const std::string said = first_line(ran->err.empty() ? ran->out : ran->err);
+        done(ProbeOutcome{false, fmt::format("exit code {}{}", ran->exit_code, said.empty() ? "" : ": " + said)});
+    });
+}
+
+// Each running replica in turn: the files unpacked at "/", the removed ones deleted, then the
+// commands; the first failure ends it, naming the container.
+void DockerRuntime::sync(const SyncRequest& request, std::function<void(Status)> done) {
+    auto& synced = synced_[request.service];
+    std::map<std::string, std::filesystem::path> present;
+    std::vector<std::string> removed;
+    for (const SyncFile& file : request.files) {
+        std::error_code ec;
+        if (std::filesystem::exists(std::filesystem::symlink_status(file.source, ec))) {
+            synced[file.target] = file.source;
+            present[file.target] = file.source;
+        } else {
+            synced.erase(file.target);
+            removed.push_back(file.target);
+        }
+    }
+    docker::TarWriter tar;
+    for (const auto& [target, source] : present) {
+        if (auto added = tar.add_path(source, target.substr(target.find_first_not_of('/'))); !added)
+            return loop_.post([done, error = added.error()] { done(error); });
+    }
+    struct Step {
+        std::string container, name;
+    };
+    auto targets = std::make_shared<std::vector<Step>>();
+    for (const auto& [id, replica] : replicas_)
+        if (replica->launch.service.name == request.service && !replica->container.empty() && !replica->stopping)
+            targets->push_back(Step{replica->container, replica->name});
+    auto archive = std::make_shared<std::string>(present.empty() ? std::string() : tar.finish());
+    auto commands = std::make_shared<std::vector<std::vector<std::string>>>();
+    if (!removed.empty()) {
+        std::vector<std::string> rm = {"rm", "-rf", "--"};
+        rm.insert(rm.end(), removed.begin(), removed.end());
+        commands->push_back(std::move(rm));
+    }
+    for (const auto& command : request.commands) commands->push_back({"/bin/sh", "-c", command});
+    std::weak_ptr<bool> alive = alive_;
+    auto next = std::make_shared<std::function<void(std::size_t, std::size_t)>>();
+    // (replica index, step within it: 0 the upload, 1.. the commands)
+    *next = [this, alive, targets, archive, commands, next, done](std::size_t replica, std::size_t step) {
+        if (replica == targets->size()) {
+            const auto finish = done;  // the reset below destroys this closure and its captures
+            *next = nullptr;
+            return finish(Ok{});
+        }
+        const Step& target = (*targets)[replica];
+        auto failed = [next, done, name = target.name](const std::string& why) {
+            const auto finish = done;
+            const std::string container = name;
+            *next = nullptr;
+            finish(make_error(ErrorCode::runtime, fmt::format("sync into container {}: {}", container, why)));
+        };
+        if (step == 0) {
+            if (archive->empty()) return (*next)(replica, 1);
+            return client_.upload_archive(target.container, "/", *archive, [alive, next, failed, replica](Status up) {
+                if (!live(alive)) return;
+                if (!up) return failed(up.error().message);
+                (*next)(replica, 1);
+            });
+        }
+        if (step > commands->size()) return (*next)(replica + 1, 0);
+        docker::ExecSpec exec;
+        exec.cmd = (*commands)[step - 1];
+        client_.exec(target.container, exec, [alive, next, failed, replica, step, exec](Result<docker::ExecResult> ran) {
+            if (!live(alive)) return;
+            if (!ran) return failed(ran.error().message);
+            if (ran->exit_code != 0) {
+                const std::string said = first_line(ran->err.empty() ? ran->out : ran->err);
+                const bool removal = exec.cmd.front() == "rm";
+                return failed(fmt::format("'{}' exited with code {}{}",
+                                          removal ? fmt::format("{}", fmt::join(exec.cmd, " ")) : exec.cmd.back(),
+                                          ran->exit_code,
+                                          said.empty() ? "" : ": " + said));
+            }
+            (*next)(replica, step + 1);
+        });
+    };
+    (*next)(0, 0);
+}
+
+}  // namespace tandem::container
