@@ -39,6 +39,7 @@ TIMEOUT_MS=${TIMEOUT_MS:-30000}
 LOAD_S=${LOAD_S:-20}
 REPLACES=${REPLACES:-3}
 CONNECTIONS=${CONNECTIONS:-20}
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s}       # a request slower than this is a socket error (timeout)
 PARTS=${PARTS:-saves rolling}
 TOOLS=${TOOLS:-tandem process compose entr}
 SAMPLES=${SAMPLES:-0}
@@ -68,7 +69,9 @@ if ldd /bin/busybox >/dev/null 2>&1; then echo "/bin/busybox is not static (apt-
 
 RUN_ID=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 LABEL=tandem.bench=$RUN_ID
-TPROJ=cbench-$RUN_ID          # tandem's project names (containers, images, network)
+# tandem's projects: the project key and the project directory's name (the Docker runtime names
+# and labels its containers, images and network after the directory).
+TPROJ=cbench-$RUN_ID
 CPROJ=cbenchcompose$RUN_ID    # compose's project
 WORK=$(mktemp -d /tmp/tandem-containers-bench.XXXXXX)
 LOGS=$WORK/logs
@@ -196,7 +199,7 @@ start_devloop_up() {  # start_devloop_up DIR LOG [up's extra arguments]
 # --- 1 + 2: save -> serving ---------------------------------------------------------------------
 
 saves_tandem() {
-    local dir=$WORK/tandem port
+    local dir=$WORK/$TPROJ port
     port=$(free_port)
     make_site "$dir"
     cat >"$dir/tandem.yaml" <<EOF
@@ -226,7 +229,7 @@ EOF
 }
 
 saves_process() {
-    local dir=$WORK/process port
+    local dir=$WORK/$TPROJ-process port
     port=$(free_port)
     make_site "$dir"
     cat >"$dir/tandem.yaml" <<EOF
@@ -234,7 +237,7 @@ version: 1
 project: $TPROJ-process
 services:
   web:
-    run: [/bin/busybox, httpd, -f, -p, "\${port}", -h, site]
+    run: [/bin/busybox, httpd, -f, -p, "127.0.0.1:\${port}", -h, site]
     port: $port
     health: {http: /index.html, interval: 100ms}
     stop_grace: 1s
@@ -319,26 +322,34 @@ saves_entr() {
 
 # --- 3: rolling replace under load --------------------------------------------------------------
 
+# wrk runs from before the first replace until TAIL_S after the last one has returned, and at least
+# LOAD_S seconds; the replaces run one after the other, the first FIRST_S s in, GAP_S s apart.
 FIRST_S=3
-GAP_S=$(( (LOAD_S - 2 * FIRST_S) / (REPLACES > 1 ? REPLACES - 1 : 1) ))
-run_wrk() {  # run_wrk PORT OUTFILE
-    wrk -t2 -c"$CONNECTIONS" -d"${LOAD_S}s" -H "Connection: close" "http://127.0.0.1:$1/index.html" >"$2" 2>&1
-}
-replacer() {  # replacer LOG CMD...: REPLACES times CMD, the first FIRST_S s in, then GAP_S apart
-    local log=$1 i start rc
-    shift
+GAP_S=${GAP_S:-2}
+TAIL_S=2
+under_load() {  # under_load PORT NAME CMD...: wrk on PORT while REPLACES times CMD; $LOGS/NAME.{wrk,replaces}
+    local port=$1 name=$2 i start rc wrk_pid
+    shift 2
+    wrk -t2 -c"$CONNECTIONS" -d"$((LOAD_S * 10))s" --timeout "$WRK_TIMEOUT" -H "Connection: close" "http://127.0.0.1:$port/index.html" \
+        >"$LOGS/$name.wrk" 2>&1 &
+    wrk_pid=$!
+    local began=$SECONDS
     sleep "$FIRST_S"
     for i in $(seq "$REPLACES"); do
         start=$(now_ms)
         rc=0
-        "$@" >>"$log.out" 2>&1 || rc=$?
-        echo "replace $i: exit $rc after $(( $(now_ms) - start )) ms" >>"$log"
+        "$@" >>"$LOGS/$name.replaces.out" 2>&1 || rc=$?
+        echo "replace $i: exit $rc after $(( $(now_ms) - start )) ms" >>"$LOGS/$name.replaces"
         [[ $i == "$REPLACES" ]] || sleep "$GAP_S"
     done
+    sleep "$TAIL_S"
+    (( SECONDS - began >= LOAD_S )) || sleep $(( LOAD_S - (SECONDS - began) ))
+    kill -INT "$wrk_pid" 2>/dev/null || true  # wrk prints its figures on SIGINT
+    wait "$wrk_pid" || true
 }
 
 rolling_tandem() {
-    local dir=$WORK/rolling-tandem port
+    local dir=$WORK/$TPROJ-rolling port
     port=$(free_port)
     make_site "$dir"
     cat >"$dir/tandem.yaml" <<EOF
@@ -361,10 +372,7 @@ EOF
         return
     fi
     sleep 2  # both replicas up and healthy
-    (cd "$dir" && replacer "$LOGS/rolling-tandem.replaces" "$DEVLOOP" -f tandem.yaml restart web) &
-    local replacer_pid=$!
-    run_wrk "$port" "$LOGS/rolling-tandem.wrk"
-    wait "$replacer_pid" || true
+    (cd "$dir" && under_load "$port" rolling-tandem "$DEVLOOP" -f tandem.yaml restart web)
     stop_devloop_now
 }
 
@@ -379,10 +387,7 @@ rolling_compose() {
         tail -n 20 "$LOGS/rolling-compose.log" >&2
     else
         sleep 2
-        (cd "$dir" && replacer "$LOGS/rolling-compose.replaces" docker-compose -p "$CPROJ" up -d --force-recreate web) &
-        local replacer_pid=$!
-        run_wrk "$port" "$LOGS/rolling-compose.wrk"
-        wait "$replacer_pid" || true
+        (cd "$dir" && under_load "$port" rolling-compose docker-compose -p "$CPROJ" up -d --force-recreate web)
     fi
     (cd "$dir" && docker-compose -p "$CPROJ" down --rmi all -v --remove-orphans) >>"$LOGS/rolling-compose.log" 2>&1 || true
 }
@@ -423,20 +428,24 @@ if [[ " $PARTS " == *" saves "* ]]; then
         awk -v c="$c" -v p="$p" 'BEGIN { printf "tandem sync path, containers minus processes: %+.1f ms (goal: within a few tens of ms, ahead of both peers)\n", c - p }'
     fi
 fi
-summarize() {  # summarize NAME WRKFILE REPLACESLOG
-    [[ -f $2 ]] || { printf "%-44s %10s\n" "$1" "did not run"; return; }
-    local requests errors non2xx ok
-    requests=$(awk '/requests in/ {print $1}' "$2")
-    errors=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' "$2")
-    non2xx=$(awk '/Non-2xx/ {print $5}' "$2")
-    ok=$(grep -c 'exit 0' "$3" 2>/dev/null || true)
-    printf "%-44s %10s %14s %10s %10s\n" "$1" "${requests:-0}" "${errors:-0}" "${non2xx:-0}" "${ok:-0}/$REPLACES"
+summarize() {  # summarize NAME LOGNAME
+    local wrk=$LOGS/$2.wrk replaces=$LOGS/$2.replaces
+    [[ -f $wrk ]] || { printf "%-40s %s\n" "$1" "did not run"; return; }
+    local requests seconds errors non2xx ok median
+    requests=$(awk '/requests in/ {print $1}' "$wrk")
+    seconds=$(awk '/requests in/ {sub(",", "", $4); sub("s$", "", $4); print $4}' "$wrk")
+    errors=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' "$wrk")
+    non2xx=$(awk '/Non-2xx/ {print $5}' "$wrk")
+    ok=$(grep -c 'exit 0' "$replaces" 2>/dev/null || true)
+    median=$(sed -n 's/.* after \([0-9]*\) ms/\1/p' "$replaces" 2>/dev/null | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}')
+    printf "%-40s %9s %8s %14s %8s %9s %11s\n" "$1" "${requests:-0}" "${seconds:-?}" "${errors:-0}" "${non2xx:-0}" \
+        "${ok:-0}/$REPLACES" "$median"
 }
 if [[ " $PARTS " == *" rolling "* ]]; then
     echo
-    echo "Replace under load: wrk -t2 -c$CONNECTIONS -d${LOAD_S}s -H 'Connection: close' GET /index.html, $REPLACES replaces (${FIRST_S} s in, ${GAP_S} s apart)"
-    printf "%-44s %10s %14s %10s %10s\n" "contender" "requests" "socket errors" "non-2xx" "replaces"
-    [[ " $TOOLS " == *" tandem "* ]] && summarize "tandem (2 replicas, harness: rolling)" "$LOGS/rolling-tandem.wrk" "$LOGS/rolling-tandem.replaces"
-    [[ " $TOOLS " == *" compose "* ]] && summarize "docker-compose up -d --force-recreate" "$LOGS/rolling-compose.wrk" "$LOGS/rolling-compose.replaces"
+    echo "Replace under load: wrk -t2 -c$CONNECTIONS --timeout $WRK_TIMEOUT -H 'Connection: close' GET /index.html, $REPLACES replaces one after the other (${FIRST_S} s in, ${GAP_S} s apart), load until ${TAIL_S} s after the last (at least ${LOAD_S} s)"
+    printf "%-40s %9s %8s %14s %8s %9s %11s\n" "contender" "requests" "seconds" "socket errors" "non-2xx" "replaces" "replace ms"
+    [[ " $TOOLS " == *" tandem "* ]] && summarize "tandem (2 replicas, harness: rolling)" rolling-tandem
+    [[ " $TOOLS " == *" compose "* ]] && summarize "docker-compose up -d --force-recreate" rolling-compose
     echo "tandem target: 0 socket errors and 0 non-2xx"
 fi
