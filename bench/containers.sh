@@ -77,6 +77,11 @@ WORK=$(mktemp -d /tmp/tandem-containers-bench.XXXXXX)
 LOGS=$WORK/logs
 mkdir -p "$LOGS"
 DOCKERD_STATE=/tmp/bench-dockerd-state
+if [[ " $TOOLS " == *" tandem "* || " $TOOLS " == *" process "* ]]; then
+    # A copy, so that a rebuild of the tree during the run does not change the binary under it.
+    cp "$DEVLOOP" "$WORK/devloop"
+    DEVLOOP=$WORK/devloop
+fi
 STARTED_DOCKERD=0
 
 answers() { curl -sf --max-time 2 --unix-socket "$SOCK" http://docker/_ping >/dev/null 2>&1; }
