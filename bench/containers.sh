@@ -172,7 +172,8 @@ EOF
 }
 
 wait_served() {  # wait_served PORT PATH TEXT WHAT: 0 when served within 120 s
-    if python3 "$SAVER" wait --url "http://127.0.0.1:$1$2" --contains "$3" --timeout-ms 120000; then return 0; fi
+    python3 "$SAVER" wait --url "http://127.0.0.1:$1$2" --contains "$3" --timeout-ms 120000 &
+    if wait $!; then return 0; fi
     echo "  $4 never served $2 on port $1" >&2
     return 1
 }
@@ -184,7 +185,9 @@ saves() {  # saves LABEL FILE URL PAUSE_MS [saver args...]: runs the saves, leav
                 --timeout-ms "$TIMEOUT_MS" "$@")
     [[ $SAMPLES == 1 ]] && args+=(--samples)
     echo "  $label: $SAVES saves ..." >&2
-    python3 "$SAVER" "${args[@]}" >"$LOGS/$label.out" 2>&1 || true
+    # In the background and waited for, so that a signal runs the cleanup at once.
+    python3 "$SAVER" "${args[@]}" >"$LOGS/$label.out" 2>&1 &
+    wait $! || true
     [[ $SAMPLES == 1 ]] && grep -v '^RESULT' "$LOGS/$label.out" >&2
     grep '^RESULT' "$LOGS/$label.out" >"$LOGS/$label.result" ||
         echo "RESULT label=$label saves=$SAVES failures=$SAVES median_ms=nan p90_ms=nan" >"$LOGS/$label.result"
@@ -279,12 +282,12 @@ saves_compose() {
     port=$(free_port)
     make_site "$dir"
     write_compose "$dir" "$port"
-    up="docker-compose -p $CPROJ up -d --build web >>$LOGS/compose-hook.log 2>&1"
+    up="cd $dir && docker-compose -p $CPROJ up -d --build web >>$LOGS/compose-hook.log 2>&1"
     echo "docker-compose (port $port) ..." >&2
     (cd "$dir" && docker-compose -p "$CPROJ" up -d --build web) >"$LOGS/compose.log" 2>&1 || true
     if wait_served "$port" /index.html initial "docker-compose"; then
-        (cd "$dir" && saves compose_sync "$dir/site/index.html" "http://127.0.0.1:$port/index.html" "$PAUSE_MS" --hook "$up")
-        (cd "$dir" && saves compose_rebuild "$dir/app/version.txt" "http://127.0.0.1:$port/app/version.txt" "$REBUILD_PAUSE_MS" --hook "$up")
+        saves compose_sync "$dir/site/index.html" "http://127.0.0.1:$port/index.html" "$PAUSE_MS" --hook "$up"
+        saves compose_rebuild "$dir/app/version.txt" "http://127.0.0.1:$port/app/version.txt" "$REBUILD_PAUSE_MS" --hook "$up"
     else
         tail -n 20 "$LOGS/compose.log" >&2
         no_result compose_sync compose_rebuild
@@ -377,7 +380,8 @@ EOF
         return
     fi
     sleep 2  # both replicas up and healthy
-    (cd "$dir" && under_load "$port" rolling-tandem "$DEVLOOP" -f tandem.yaml restart web)
+    (cd "$dir" && under_load "$port" rolling-tandem "$DEVLOOP" -f tandem.yaml restart web) &
+    wait $! || true
     stop_devloop_now
 }
 
@@ -392,7 +396,8 @@ rolling_compose() {
         tail -n 20 "$LOGS/rolling-compose.log" >&2
     else
         sleep 2
-        (cd "$dir" && under_load "$port" rolling-compose docker-compose -p "$CPROJ" up -d --force-recreate web)
+        (cd "$dir" && under_load "$port" rolling-compose docker-compose -p "$CPROJ" up -d --force-recreate web) &
+        wait $! || true
     fi
     (cd "$dir" && docker-compose -p "$CPROJ" down --rmi all -v --remove-orphans) >>"$LOGS/rolling-compose.log" 2>&1 || true
 }
