@@ -93,6 +93,17 @@ Status read_build_args(ImageBuildSpec& build, const Field& field, const yaml::Wh
 Status read_image_build_field(ImageBuildSpec& build, const Field& field, const yaml::Where& where) {
     const yaml::Where at = where.child(field.key);
     if (field.key == "args") return read_build_args(build, field, at);
+    if (field.key == "inputs") {
+        if (!field.value.IsSequence()) return yaml::invalid(field.value, at, "expected a list of paths or globs");
+        std::vector<std::string> globs;
+        for (std::size_t i = 0; i < field.value.size(); ++i) {
+            auto glob = read_relative_path(field.value[i], at.child(std::to_string(i)));
+            if (!glob) return glob.error();
+            globs.push_back(std::move(*glob));
+        }
+        build.inputs = std::move(globs);
+        return Ok{};
+    }
     if (field.key == "target") {
         auto target = yaml::read_string(field.value, at);
         if (!target) return target.error();
@@ -119,7 +130,7 @@ Result<std::string> read_image(const YAML::Node& node, const yaml::Where& where)
 bool is_image_build(const YAML::Node& node) { return node.IsMap() && (node["context"] || node["dockerfile"]); }
 
 Result<ImageBuildSpec> read_image_build(const YAML::Node& node, const yaml::Where& where) {
-    auto fields = read_fields(node, where, {"context", "dockerfile", "target", "args", "command"});
+    auto fields = read_fields(node, where, {"context", "dockerfile", "target", "args", "inputs", "command"});
     if (!fields) return fields.error();
     if (const Field* command = find_field(*fields, "command"))
         return make_error(ErrorCode::invalid_value,

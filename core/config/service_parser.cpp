@@ -131,17 +131,18 @@ Status read_replicas(ParsedService& service, const Field& field, const yaml::Whe
     return Ok{};
 }
 
-// Only ${port}, ${services.NAME.port} and ${state.NAME}; whether NAME exists is checked with
-// the whole spec.
+// Only ${port}, ${services.NAME.port}, ${services.NAME.host} and ${state.NAME}; whether NAME
+// exists is checked with the whole spec.
 Status check_variables(const YAML::Node& value, const yaml::Where& where) {
     const VariableScan scan = scan_variables(value.Scalar());
     if (scan.unclosed) return yaml::invalid(value, where, "'${' without a closing '}'");
     for (const auto& variable : scan.variables) {
-        if (variable.name == kOwnPortVariable || referenced_service(variable.name) || referenced_state(variable.name))
+        if (variable.name == kOwnPortVariable || referenced_service(variable.name) || referenced_host(variable.name) ||
+            referenced_state(variable.name))
             continue;
         return make_error(ErrorCode::unknown_reference,
                           fmt::format("'{}': unknown variable '${{{}}}' (the variables are ${{port}}, "
-                                      "${{services.NAME.port}} and ${{state.NAME}})",
+                                      "${{services.NAME.port}}, ${{services.NAME.host}} and ${{state.NAME}})",
                                       where.path, variable.name),
                           yaml::location(value, where.file));
     }

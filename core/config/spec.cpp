@@ -50,8 +50,11 @@ std::vector<const ServiceSpec*> dependency_order(const Spec& spec) {
 
 namespace {
 
-// The value of one variable, or nothing to leave it as written.
-std::optional<std::string> variable_value(const Spec& spec, const std::string& name, int replica_port) {
+// The value of one variable, or nothing to leave it as written. ${services.NAME.host} is where a
+// process reaches NAME (127.0.0.1: its port is the engine's proxy); in a container it is left
+// for the container runtime, which knows the network (NAME itself, or the host's address there).
+std::optional<std::string> variable_value(const Spec& spec, const std::string& name, int replica_port,
+                                          bool in_container) {
     if (name == config::kOwnPortVariable) {
         if (replica_port == 0) return std::nullopt;
         return std::to_string(replica_port);
@@ -60,6 +63,7 @@ std::optional<std::string> variable_value(const Spec& spec, const std::string& n
         const ServiceSpec* other = spec.find(*target);
         if (other && other->port != 0) return std::to_string(other->port);
     }
+    if (config::referenced_host(name) && !in_container) return std::string("127.0.0.1");
     return std::nullopt;
 }
 
@@ -79,8 +83,9 @@ std::string substitute(const std::string& text, ValueOf value_of) {
     return out;
 }
 
-std::string expand_value(const Spec& spec, const std::string& text, int replica_port) {
-    return substitute(text, [&](const std::string& name) { return variable_value(spec, name, replica_port); });
+std::string expand_value(const Spec& spec, const std::string& text, int replica_port, bool in_container = false) {
+    return substitute(text,
+                      [&](const std::string& name) { return variable_value(spec, name, replica_port, in_container); });
 }
 
 // A canonical, unambiguous serialization: every field is "tag=length:bytes;".
@@ -160,7 +165,8 @@ std::vector<std::pair<std::string, std::string>> expand_env(const Spec& spec, co
                                                             int replica_port) {
     std::vector<std::pair<std::string, std::string>> out;
     out.reserve(service.env.size());
-    for (const auto& [key, value] : service.env) out.emplace_back(key, expand_value(spec, value, replica_port));
+    for (const auto& [key, value] : service.env)
+        out.emplace_back(key, expand_value(spec, value, replica_port, service.runs_container()));
     return out;
 }
 

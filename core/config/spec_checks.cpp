@@ -98,7 +98,8 @@ Status check_port_references(const ParsedSpec& parsed) {
         for (std::size_t e = 0; e < service.env.size(); ++e) {
             const std::string where = fmt::format("'services.{}.env.{}': ", service.name, service.env[e].first);
             for (const auto& variable : scan_variables(service.env[e].second).variables) {
-                const auto target = referenced_service(variable.name);
+                const auto port_of = referenced_service(variable.name);
+                const auto target = port_of ? port_of : referenced_host(variable.name);
                 if (!target) continue;
                 const ServiceSpec* other = spec.find(*target);
                 if (!other)
@@ -106,7 +107,7 @@ Status check_port_references(const ParsedSpec& parsed) {
                                       fmt::format("{}'${{{}}}' names an unknown service '{}'{}", where, variable.name,
                                                   *target, did_you_mean(*target, service_names(spec))),
                                       parsed.sources[i].env[e]);
-                if (other->port == 0)
+                if (port_of && other->port == 0)
                     return make_error(ErrorCode::unknown_reference,
                                       fmt::format("{}'${{{}}}': service '{}' has no port (give it 'port:')", where,
                                                   variable.name, *target),

@@ -18,14 +18,21 @@ VariableScan scan_variables(std::string_view text) {
     return scan;
 }
 
-std::optional<std::string> referenced_service(std::string_view name) {
+namespace {
+
+std::optional<std::string> service_of(std::string_view name, std::string_view suffix) {
     constexpr std::string_view prefix = "services.";
-    constexpr std::string_view suffix = ".port";
     if (name.size() <= prefix.size() + suffix.size()) return std::nullopt;
     if (name.substr(0, prefix.size()) != prefix || name.substr(name.size() - suffix.size()) != suffix)
         return std::nullopt;
     return std::string(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
 }
+
+}  // namespace
+
+std::optional<std::string> referenced_service(std::string_view name) { return service_of(name, ".port"); }
+
+std::optional<std::string> referenced_host(std::string_view name) { return service_of(name, ".host"); }
 
 std::optional<std::string> referenced_state(std::string_view name) {
     constexpr std::string_view prefix = "state.";

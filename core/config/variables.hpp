@@ -1,5 +1,5 @@
-// The `${...}` variables of env values and commands: `${port}`, `${services.NAME.port}` and
-// `${state.NAME}`.
+// The `${...}` variables of env values and commands: `${port}`, `${services.NAME.port}`,
+// `${services.NAME.host}` and `${state.NAME}`.
 #pragma once
 
 #include <optional>
@@ -25,6 +25,9 @@ VariableScan scan_variables(std::string_view text);
 
 // "api" for "services.api.port"; nothing for any other name.
 std::optional<std::string> referenced_service(std::string_view name);
+
+// "api" for "services.api.host"; nothing for any other name.
+std::optional<std::string> referenced_host(std::string_view name);
 
 // "pgdata" for "state.pgdata"; nothing for any other name.
 std::optional<std::string> referenced_state(std::string_view name);

@@ -20,21 +20,22 @@ bool matches_any(const std::vector<std::string>& patterns, const std::string& pa
 
 std::string normalized(std::string_view text, bool literal_only);  // below
 
-// The files an image build reads: everything under its context ("**" for the project root).
-std::string context_pattern(const ServiceSpec& service) {
+// The files whose change rebuilds an image: its `inputs`, else everything under its context
+// ("**" for the project root).
+std::vector<std::string> image_inputs(const ServiceSpec& service) {
     if (!service.container || !service.container->build) return {};
+    if (service.container->build->inputs) return *service.container->build->inputs;
     const std::string context = normalized(service.container->build->context, false);
-    return context.empty() ? "**" : context + "/**";
+    return {context.empty() ? "**" : context + "/**"};
 }
 
-// The rule that decides for `path`: the first watch rule it matches. A build input, or a file
-// of an image build's context, counts as a rebuild rule placed after every watch rule.
+// The rule that decides for `path`: the first watch rule it matches. A build input, or an
+// input of an image build, counts as a rebuild rule placed after every watch rule.
 std::optional<WatchRule> deciding_rule(const ServiceSpec& service, const std::string& path) {
     for (const WatchRule& rule : service.watch)
         if (matches_any(rule.paths, path)) return rule;
     if (service.build && matches_any(service.build->inputs, path)) return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
-    if (const std::string context = context_pattern(service); !context.empty() && glob_match(context, path))
-        return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
+    if (matches_any(image_inputs(service), path)) return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
     return std::nullopt;
 }
 
@@ -132,7 +133,7 @@ ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& in
         for (const auto& pattern : rule.paths) index.add_candidates(pattern, candidates);
     if (service.build)
         for (const auto& pattern : service.build->inputs) index.add_candidates(pattern, candidates);
-    if (const std::string context = context_pattern(service); !context.empty()) index.add_candidates(context, candidates);
+    for (const auto& pattern : image_inputs(service)) index.add_candidates(pattern, candidates);
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 

@@ -258,3 +258,15 @@ TEST_CASE("a sync rule of a container service needs an absolute target, and may 
               .find("'services.web.watch.0.command': a sync rule runs a command only in a container") !=
           std::string::npos);
 }
+
+TEST_CASE("an image build's inputs are a list of relative paths") {
+    const Spec spec = parse("version: 1\nservices:\n  web:\n    build: {context: ., inputs: [src/app.py, \"static/**\"]}\n");
+    REQUIRE(spec.services[0].container->build->inputs.has_value());
+    CHECK(*spec.services[0].container->build->inputs == std::vector<std::string>{"src/app.py", "static/**"});
+    CHECK_FALSE(parse("version: 1\nservices:\n  web:\n    build: {context: .}\n").services[0].container->build->inputs);
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    build: {context: ., inputs: src}\n").to_string() ==
+          "tandem.yaml:4:33: 'services.web.build.inputs': expected a list of paths or globs");
+    CHECK(parse_error("version: 1\nservices:\n  web:\n    build: {context: ., inputs: [../x]}\n")
+              .to_string()
+              .find("'services.web.build.inputs.0'") != std::string::npos);
+}

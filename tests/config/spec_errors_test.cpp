@@ -183,12 +183,12 @@ TEST_CASE("${services.X.port} must name a service with a port") {
     CHECK(error.message == "'services.web.env.API': '${services.api.port}': service 'api' has no port (give it 'port:')");
 }
 
-TEST_CASE("a variable other than ${port}, ${services.NAME.port} and ${state.NAME} is named in the error") {
+TEST_CASE("a variable other than ${port}, ${services.NAME.port}, ${services.NAME.host} and ${state.NAME} is named in the error") {
     const Error error = parse_error("version: 1\nservices:\n  api:\n    run: a\n    env:\n      HOME_DIR: ${HOME}/x\n");
     check_at(error, ErrorCode::unknown_reference, 6, 17);
     CHECK(error.message ==
           "'services.api.env.HOME_DIR': unknown variable '${HOME}' (the variables are ${port}, "
-          "${services.NAME.port} and ${state.NAME})");
+          "${services.NAME.port}, ${services.NAME.host} and ${state.NAME})");
 
     const Error unclosed = parse_error("version: 1\nservices:\n  api:\n    run: a\n    env: {A: \"${port\"}\n");
     check_at(unclosed, ErrorCode::invalid_value, 5, 14);

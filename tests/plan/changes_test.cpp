@@ -231,7 +231,7 @@ TEST_CASE("changes: the path index tries only the paths under a pattern's litera
         {"svc/api*"},   {"svc/[a]pi/main.c"}, {"svc/api/main.c", "other/**"}};
     for (const auto& patterns : pattern_sets) {
         ServiceSpec service = tandem::test::service("s");
-        service.watch.push_back(WatchRule{patterns, WatchAction::restart, {}, {}});
+        service.watch.push_back(WatchRule{patterns, WatchAction::restart, {}, {}, {}});
         Paths expected;
         for (const auto& path : paths)
             for (const auto& pattern : patterns)
@@ -251,10 +251,10 @@ TEST_CASE("changes: a file of an image build's context rebuilds the container se
     web.container.emplace();
     web.container->build.emplace();
     web.container->build->context = "app";
-    WatchRule sync{{"app/site/**"}, WatchAction::sync, "", {}};
+    WatchRule sync{{"app/site/**"}, WatchAction::sync, "", {}, {}};
     sync.target = "/srv";
     sync.command = "kill -HUP 1";
-    WatchRule single{{"app/conf/main.conf"}, WatchAction::sync, "", {}};
+    WatchRule single{{"app/conf/main.conf"}, WatchAction::sync, "", {}, {}};
     single.target = "/etc/web";
     web.watch = {sync, single};
     const Spec spec = spec_of({web, service("other")});
@@ -281,4 +281,16 @@ TEST_CASE("changes: a file of an image build's context rebuilds the container se
         return request;
     }()));
     CHECK(kinds(fresh) == Kinds{ActionKind::build, ActionKind::start});
+}
+
+// With `inputs`, only the files it names rebuild the image, even with the project as context.
+TEST_CASE("changes: an image build's inputs, when given, are the only files that rebuild it") {
+    ServiceSpec api = service("api");
+    api.container.emplace();
+    api.container->build.emplace();
+    api.container->build->inputs = std::vector<std::string>{"src/api.cpp", "config/**"};
+    const Spec spec = spec_of({api});
+    CHECK(plan_ok(spec, running(spec, {"api"}), changed({"src/store.cpp", "README.md"})).empty());
+    CHECK(kinds(single_step(plan_ok(spec, running(spec, {"api"}), changed({"config/a/b.conf"})))) ==
+          Kinds{ActionKind::build, ActionKind::replace});
 }

@@ -73,6 +73,7 @@ public:
         echo,         // sends `greeting` first, then echoes; half-closes on EOF
         http_status,  // reads a request, answers "HTTP/1.0 <status>", closes
         silent,       // accepts and never says anything
+        slow_body,    // reads a request, answers its headers, then 300 ms later its body, closes
     };
 
     LoopbackServer(asio::io_context& io, Behaviour behaviour, std::string greeting = {}, int status = 200)
@@ -131,6 +132,8 @@ private:
                                        [session](const boost::system::error_code&, std::size_t) { echo(session); });
             } else if (shared->behaviour == Behaviour::http_status) {
                 answer_http(session, shared->status);
+            } else if (shared->behaviour == Behaviour::slow_body) {
+                answer_slowly(session);
             } else {
                 session->socket->async_wait(tcp::socket::wait_error, [session](const boost::system::error_code&) {});
             }
@@ -165,6 +168,27 @@ private:
                                       boost::system::error_code ignored;
                                       session->socket->close(ignored);
                                   });
+            });
+    }
+
+    static void answer_slowly(std::shared_ptr<Session> session) {
+        asio::async_read_until(
+            *session->socket, asio::dynamic_buffer(session->text), "\r\n\r\n",
+            [session](const boost::system::error_code& ec, std::size_t) {
+                if (ec) return;
+                session->text = "HTTP/1.0 200 Test\r\nContent-Length: 4\r\n\r\n";
+                asio::async_write(*session->socket, asio::buffer(session->text), [session](const boost::system::error_code&, std::size_t) {
+                    auto timer = std::make_shared<asio::steady_timer>(session->socket->get_executor(),
+                                                                     std::chrono::milliseconds(300));
+                    timer->async_wait([session, timer](const boost::system::error_code&) {
+                        session->text = "body";
+                        asio::async_write(*session->socket, asio::buffer(session->text),
+                                          [session](const boost::system::error_code&, std::size_t) {
+                                              boost::system::error_code ignored;
+                                              session->socket->close(ignored);
+                                          });
+                    });
+                });
             });
     }
 

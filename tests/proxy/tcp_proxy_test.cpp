@@ -230,6 +230,29 @@ TEST_CASE("proxy: draining waits for a new connection whose request has not arri
     CHECK(eventually([&] { return drained.load(); }));
 }
 
+// A server that sends its headers, then its body a while later (busybox httpd under load): the
+// connection looks idle in between, and a drain must let the reply finish, not cut it.
+TEST_CASE("proxy: draining lets a reply whose body comes after a pause finish") {
+    Rig rig(quick_options());
+    rig.add(1, rig.server_port(rig.server(Server::Behaviour::slow_body)));
+    RawClient client;
+    REQUIRE(client.connect(rig.port));
+    REQUIRE(client.send("GET / HTTP/1.0\r\n\r\n"));
+    const std::string head = "HTTP/1.0 200 Test\r\nContent-Length: 4\r\n\r\n";
+    REQUIRE(client.receive(head.size()) == head);
+    std::this_thread::sleep_for(milliseconds(100));  // quiet past the idle time: it looks idle
+
+    std::atomic<bool> drained{false};
+    rig.loop.call([&] {
+        rig.proxy->drain_backend(1, Duration(10000), [&] { drained = true; });
+        return 0;
+    });
+    CHECK(client.receive(4) == "body");
+    CHECK(client.closed_by_peer());
+    CHECK(eventually([&] { return drained.load(); }));
+    CHECK(rig.stats().backend_errors == 0);
+}
+
 TEST_CASE("proxy: draining closes an idle keep-alive connection at once instead of waiting for the timeout") {
     Rig rig(quick_options());
     rig.add(1, rig.server_port(rig.server()));

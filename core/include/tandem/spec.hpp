@@ -74,6 +74,9 @@ struct ImageBuildSpec {
     std::string dockerfile = "Dockerfile";  // relative to the context
     std::string target;                     // the stage to build; empty: the last one
     std::vector<std::pair<std::string, std::string>> args;  // build args, in file order
+    // Globs (relative to the project root) of the files whose change rebuilds the image; unset:
+    // every file under `context`. The build itself always gets the whole context.
+    std::optional<std::vector<std::string>> inputs;
     SourceLocation location;
 };
 

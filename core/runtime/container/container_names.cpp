@@ -45,6 +45,14 @@ Names::Names(const std::string& project, const std::filesystem::path& state_dir,
     run_ = random_hex(6);
 }
 
+void Names::set_project(const std::string& project) {
+    // Without `project:`, a spec is named after its directory; a release's is its commit id,
+    // which names nothing for people: the name given at construction (the repository's) stays.
+    const bool commit_id = (project.size() == 40 || project.size() == 64) &&
+                           project.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!project.empty() && !commit_id) project_ = docker_name_part(project);
+}
+
 std::string Names::network() const { return fmt::format("{}-{}", project_, engine_hash_); }
 
 std::string Names::container(const std::string& service, int replica) const {

@@ -28,6 +28,9 @@ public:
     Names(const std::string& project, const std::filesystem::path& state_dir, docker::Labels extra = {});
 
     const std::string& project() const { return project_; }
+    // The project's own name (`project:`), once it is known: what objects made from then on are
+    // called (the engine's label, which finds them again, does not change).
+    void set_project(const std::string& project);
     const std::string& engine() const { return engine_; }
     const std::string& run() const { return run_; }
 

@@ -38,17 +38,21 @@ DockerRuntime::DockerRuntime(process::AsioEventLoop& loop, DockerRuntimeOptions 
 DockerRuntime::~DockerRuntime() {
     // Every callback still to come sees the runtime gone: flipped on the loop's thread, which
     // runs them, and waited for.
+    // The proxies and relays close there too: their handlers run on that thread.
     if (loop_.on_loop_thread() || !emit_) {
         *alive_ = false;
+        proxies_.clear();
+        relays_.clear();
     } else {
         std::promise<void> flipped;
-        loop_.post([alive = alive_, &flipped] {
-            *alive = false;
+        loop_.post([this, &flipped] {
+            *alive_ = false;
+            proxies_.clear();
+            relays_.clear();
             flipped.set_value();
         });
         if (flipped.get_future().wait_for(std::chrono::seconds(5)) != std::future_status::ready) *alive_ = false;
     }
-    proxies_.clear();
     if (unreachable_ || !emit_) return;
     // What is left of this run (the executor stops its services first; this is for an embedder
     // that did not), then the network.
@@ -117,8 +121,54 @@ void DockerRuntime::remove_leftovers() {
 }
 
 void DockerRuntime::use_spec(const Spec& spec) {
-    for (const ServiceSpec& service : spec.services)
+    // `project:` names what is made, once known: before anything was (the network first).
+    if (!network_ready_ && network_waiters_.empty() && replicas_.empty() && commands_.empty())
+        names_.set_project(spec.project);
+    for (const ServiceSpec& service : spec.services) {
         if (service.runs_container()) services_[service.name] = service;
+        peers_[service.name] = Peer{service.port, service.runs_container()};
+    }
+}
+
+std::string DockerRuntime::expand_hosts(const std::string& text) {
+    constexpr std::string_view open = "${services.";
+    constexpr std::string_view close = ".host}";
+    std::string out;
+    std::size_t at = 0;
+    for (std::size_t found = text.find(open); found != std::string::npos; found = text.find(open, at)) {
+        const std::size_t end = text.find('}', found);
+        if (end == std::string::npos) break;
+        out.append(text, at, found - at);
+        at = end + 1;
+        const std::string variable = text.substr(found, at - found);
+        const std::string name = variable.size() > open.size() + close.size() && variable.ends_with(close)
+                                     ? variable.substr(open.size(), variable.size() - open.size() - close.size())
+                                     : std::string();
+        const auto peer = peers_.find(name);
+        if (peer == peers_.end()) {
+            out += variable;
+        } else if (peer->second.container) {
+            out += name;
+        } else {
+            out += gateway_.empty() ? "127.0.0.1" : gateway_;
+            const int port = peer->second.port;
+            if (port != 0 && !gateway_.empty() && !relays_.count(port)) {
+                process::TcpProxy::Options options;
+                options.host = gateway_;
+                options.port = port;
+                auto relay = process::TcpProxy::listen(loop_.io(), options);
+                if (!relay) {
+                    emit(RuntimeEventKind::failure, name,
+                         fmt::format("containers cannot reach '{}': {}", name, relay.error().message));
+                } else {
+                    (*relay)->add_backend(0, port);
+                    relays_[port] = std::move(*relay);
+                }
+            }
+        }
+    }
+    out.append(text, at);
+    return out;
 }
 
 Status DockerRuntime::reachable(const std::string& service) const {
@@ -129,14 +179,15 @@ Status DockerRuntime::reachable(const std::string& service) const {
 }
 
 docker::ContainerSpec DockerRuntime::container_spec(const ReplicaLaunch& launch, const std::string& image,
-                                                    const std::string& name) const {
+                                                    const std::string& name) {
     const ServiceSpec& service = launch.service;
     const std::string port = std::to_string(service.port);
     docker::ContainerSpec spec;
     spec.name = name;
     spec.image = image;
-    for (const auto& arg : service.container->command) spec.cmd.push_back(replace_all(arg, "${port}", port));
-    for (const auto& [key, value] : launch.env) spec.env[key] = replace_all(value, "${port}", port);
+    for (const auto& arg : service.container->command)
+        spec.cmd.push_back(expand_hosts(replace_all(arg, "${port}", port)));
+    for (const auto& [key, value] : launch.env) spec.env[key] = expand_hosts(replace_all(value, "${port}", port));
     if (service.port != 0 && !spec.env.count("PORT")) spec.env["PORT"] = port;
     spec.user = launch.user.empty() ? service.user : launch.user;
     spec.labels = names_.labels(service.name, std::to_string(launch.id));
@@ -203,7 +254,9 @@ void DockerRuntime::create_replica(std::shared_ptr<Replica> replica, const std::
             if (alive.expired() || !*alive.lock()) return;
             if (!volumes) return replica_failed(replica, volumes.error());
             if (replica->stopping) return finish_stop(replica);
-            client_.create_container(container_spec(replica->launch, image, replica->name),
+            docker::ContainerSpec spec = container_spec(replica->launch, image, replica->name);
+            replica->env = spec.env;
+            client_.with_context(fmt::format("for service '{}'", replica->launch.service.name)).create_container(spec,
                                      [this, alive, replica](Result<std::string> id) {
                                          if (alive.expired() || !*alive.lock()) return;
                                          if (!id) return replica_failed(replica, id.error());
@@ -222,7 +275,8 @@ void DockerRuntime::start_created(std::shared_ptr<Replica> replica) {
         if (alive.expired() || !*alive.lock()) return;
         if (!uploaded) return replica_failed(replica, uploaded.error());
         if (replica->stopping) return finish_stop(replica);
-        client_.start_container(replica->container, [this, alive, replica](Status started) {
+        client_.with_context(fmt::format("for service '{}'", replica->launch.service.name))
+            .start_container(replica->container, [this, alive, replica](Status started) {
             if (alive.expired() || !*alive.lock()) return;
             if (!started) return replica_failed(replica, started.error());
             follow_replica(replica);
@@ -259,6 +313,7 @@ void DockerRuntime::follow_replica(std::shared_ptr<Replica> replica) {
     });
     client_.inspect_container(replica->container, [this, replica, live](Result<docker::ContainerInfo> info) {
         if (!live() || !info) return;
+        replica->pid = info->pid;
         const auto published = info->published.find(replica->launch.service.port);
         if (published == info->published.end()) return;
         replica->host_port = published->second;

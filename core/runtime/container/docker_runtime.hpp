@@ -61,8 +61,10 @@ private:
         OutputHandler output;
         ExitHandler exited;
         std::string name;          // the container's
+        std::map<std::string, std::string> env;  // as created: exec probes run with it
         std::string container;     // its ID, once created
         int host_port = 0;         // where its port is published on 127.0.0.1, once started
+        int pid = 0;               // its main process on this machine, once started (live sync writes there)
         bool stopping = false;
         bool stop_sent = false;   // the daemon was asked to stop it: that answer finishes the stop
         bool finishing = false;   // finish_stop under way
@@ -94,7 +96,10 @@ private:
     void finish_stop(const std::shared_ptr<Replica>& replica);
     void remove_leftovers();
     docker::ContainerSpec container_spec(const ReplicaLaunch& launch, const std::string& image,
-                                         const std::string& name) const;
+                                         const std::string& name);
+    // `text` with ${services.NAME.host} as a container reaches NAME: by its name on the project
+    // network when it is a container, else at the host's address there, through a relay.
+    std::string expand_hosts(const std::string& text);
 
     // Images, the network and volumes (docker_commands.cpp).
     void with_network(std::function<void(Status)> then);
@@ -118,6 +123,14 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     EventSink emit_;
     std::map<std::string, ServiceSpec> services_;  // from use_spec and launches
+    struct Peer {
+        int port = 0;
+        bool container = false;
+    };
+    std::map<std::string, Peer> peers_;  // every service of the spec: what ${services.NAME.host} needs
+    std::string gateway_;                // the host's address on the project network
+    // Process services' ports relayed from the gateway address to 127.0.0.1, for containers.
+    std::map<int, std::unique_ptr<process::TcpProxy>> relays_;
     std::map<int, std::shared_ptr<Replica>> replicas_;
     std::map<int, std::shared_ptr<Command>> commands_;
     int next_command_ = 1;

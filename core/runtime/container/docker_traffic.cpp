@@ -1,9 +1,12 @@
 // The Docker runtime's traffic, probes and live sync. A service's port is the engine's TCP proxy
 // on 127.0.0.1 (as for processes), its backends the ports the daemon published for each
 // container, so rolling replaces drain and route exactly as for processes. tcp and http probes
-// go through the published port; exec probes and sync commands run inside the container.
+// go through the published port; exec probes and sync commands run inside the container. Synced
+// files are written into each container's root where the engine may (root_writer.hpp), else
+// sent as the daemon's archive upload.
 #include "runtime/container/docker_runtime.hpp"
 
+#include "runtime/container/root_writer.hpp"
 #include "runtime/docker/tar_writer.hpp"
 
 #include <fmt/format.h>
@@ -78,7 +81,7 @@ void DockerRuntime::probe(int id, const HealthSpec& spec, std::function<void(Pro
     const std::string port = std::to_string(replica.launch.service.port);
     docker::ExecSpec exec;
     for (const auto& arg : spec.command) exec.cmd.push_back(replace_all(arg, "${port}", port));
-    for (const auto& [key, value] : replica.launch.env) exec.env[key] = replace_all(value, "${port}", port);
+    exec.env = replica.env;
     exec.user = replica.launch.user.empty() ? replica.launch.service.user : replica.launch.user;
     auto answered = std::make_shared<bool>(false);
     std::weak_ptr<bool> alive = alive_;
@@ -112,36 +115,47 @@ void DockerRuntime::sync(const SyncRequest& request, std::function<void(Status)>
             removed.push_back(file.target);
         }
     }
-    docker::TarWriter tar;
-    for (const auto& [target, source] : present) {
-        if (auto added = tar.add_path(source, target.substr(target.find_first_not_of('/'))); !added)
-            return loop_.post([done, error = added.error()] { done(error); });
-    }
-    struct Step {
+    struct Target {
         std::string container, name;
+        int pid = 0;
+        bool written = false;  // by write_into_root: no upload, no removal command
     };
-    auto targets = std::make_shared<std::vector<Step>>();
+    auto targets = std::make_shared<std::vector<Target>>();
     for (const auto& [id, replica] : replicas_)
         if (replica->launch.service.name == request.service && !replica->container.empty() && !replica->stopping)
-            targets->push_back(Step{replica->container, replica->name});
-    auto archive = std::make_shared<std::string>(present.empty() ? std::string() : tar.finish());
-    auto commands = std::make_shared<std::vector<std::vector<std::string>>>();
-    if (!removed.empty()) {
-        std::vector<std::string> rm = {"rm", "-rf", "--"};
-        rm.insert(rm.end(), removed.begin(), removed.end());
-        commands->push_back(std::move(rm));
+            targets->push_back(Target{replica->container, replica->name, replica->pid, false});
+    // The fast way first, into each container's root; the daemon's archive upload where it fails.
+    bool all_written = true;
+    for (Target& target : *targets) {
+        target.written = write_into_root(target.pid, present, removed).ok();
+        all_written = all_written && target.written;
     }
+    auto archive = std::make_shared<std::string>();
+    if (!all_written && !present.empty()) {
+        docker::TarWriter tar;
+        for (const auto& [target, source] : present) {
+            if (auto added = tar.add_path(source, target.substr(target.find_first_not_of('/'))); !added)
+                return loop_.post([done, error = added.error()] { done(error); });
+        }
+        *archive = tar.finish();
+    }
+    auto removal = std::make_shared<std::vector<std::string>>();
+    if (!removed.empty()) {
+        *removal = {"rm", "-rf", "--"};
+        removal->insert(removal->end(), removed.begin(), removed.end());
+    }
+    auto commands = std::make_shared<std::vector<std::vector<std::string>>>();
     for (const auto& command : request.commands) commands->push_back({"/bin/sh", "-c", command});
     std::weak_ptr<bool> alive = alive_;
     auto next = std::make_shared<std::function<void(std::size_t, std::size_t)>>();
-    // (replica index, step within it: 0 the upload, 1.. the commands)
-    *next = [this, alive, targets, archive, commands, next, done](std::size_t replica, std::size_t step) {
+    // (replica index, step within it: 0 the upload, 1 the removal, 2.. the commands)
+    *next = [this, alive, targets, archive, removal, commands, next, done](std::size_t replica, std::size_t step) {
         if (replica == targets->size()) {
             const auto finish = done;  // the reset below destroys this closure and its captures
             *next = nullptr;
             return finish(Ok{});
         }
-        const Step& target = (*targets)[replica];
+        const Target& target = (*targets)[replica];
         auto failed = [next, done, name = target.name](const std::string& why) {
             const auto finish = done;
             const std::string container = name;
@@ -149,26 +163,25 @@ void DockerRuntime::sync(const SyncRequest& request, std::function<void(Status)>
             finish(make_error(ErrorCode::runtime, fmt::format("sync into container {}: {}", container, why)));
         };
         if (step == 0) {
-            if (archive->empty()) return (*next)(replica, 1);
+            if (target.written || archive->empty()) return (*next)(replica, 1);
             return client_.upload_archive(target.container, "/", *archive, [alive, next, failed, replica](Status up) {
                 if (!live(alive)) return;
                 if (!up) return failed(up.error().message);
                 (*next)(replica, 1);
             });
         }
-        if (step > commands->size()) return (*next)(replica + 1, 0);
+        if (step == 1 && (target.written || removal->empty())) return (*next)(replica, 2);
+        if (step >= 2 + commands->size()) return (*next)(replica + 1, 0);
         docker::ExecSpec exec;
-        exec.cmd = (*commands)[step - 1];
+        exec.cmd = step == 1 ? *removal : (*commands)[step - 2];
         client_.exec(target.container, exec, [alive, next, failed, replica, step, exec](Result<docker::ExecResult> ran) {
             if (!live(alive)) return;
             if (!ran) return failed(ran.error().message);
             if (ran->exit_code != 0) {
                 const std::string said = first_line(ran->err.empty() ? ran->out : ran->err);
-                const bool removal = exec.cmd.front() == "rm";
                 return failed(fmt::format("'{}' exited with code {}{}",
-                                          removal ? fmt::format("{}", fmt::join(exec.cmd, " ")) : exec.cmd.back(),
-                                          ran->exit_code,
-                                          said.empty() ? "" : ": " + said));
+                                          step == 1 ? fmt::format("{}", fmt::join(exec.cmd, " ")) : exec.cmd.back(),
+                                          ran->exit_code, said.empty() ? "" : ": " + said));
             }
             (*next)(replica, step + 1);
         });

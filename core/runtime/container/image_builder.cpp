@@ -21,6 +21,7 @@ Result<std::vector<BuiltArtifact>> ImageBuilder::build(const Spec& spec, const P
                                                        const BuildSource& source,
                                                        const std::vector<std::string>& services) {
     (void)policy;
+    names_.set_project(spec.project);  // `project:` names the images, as the runtime names its containers
     std::vector<BuiltArtifact> out;
     for (const std::string& name : services) {
         const ServiceSpec* service = spec.find(name);

@@ -86,8 +86,13 @@ void DockerClient::list_networks(const Labels& labels, Callback<std::vector<Netw
              if (!body) return done(body.error());
              std::vector<NetworkInfo> list;
              for (const json& item : *body) {
-                 list.push_back({json_string(item, "Id"), json_string(item, "Name"),
-                                 json_labels(item.value("Labels", json()))});
+                 NetworkInfo network{json_string(item, "Id"), json_string(item, "Name"),
+                                     json_labels(item.value("Labels", json())), {}};
+                 const json configs = item.value("IPAM", json::object()).value("Config", json::array());
+                 if (configs.is_array())
+                     for (const json& config : configs)
+                         if (network.gateway.empty() && config.is_object()) network.gateway = json_string(config, "Gateway");
+                 list.push_back(std::move(network));
              }
              done(std::move(list));
          });

@@ -101,6 +101,7 @@ struct NetworkInfo {
     std::string id;
     std::string name;
     Labels labels;
+    std::string gateway;  // the host's address on it ("172.18.0.1"), when it has one
 };
 
 struct VolumeInfo {

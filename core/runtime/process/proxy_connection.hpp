@@ -21,7 +21,7 @@ using boost::system::error_code;
 
 constexpr std::size_t kBufferBytes = 16 * 1024;
 // While a backend drains: a connection whose last bytes went to the client and that has been
-// quiet this long is between requests (an idle keep-alive), and is closed rather than waited for.
+// quiet this long is between requests (an idle keep-alive), and is wound down rather than waited for.
 constexpr auto kIdleQuiet = std::chrono::milliseconds(50);
 constexpr auto kDrainCheck = std::chrono::milliseconds(20);
 
@@ -104,12 +104,24 @@ public:
     // The backend was forgotten while this connection used it: no count to give back.
     void forget_backend() { backend_id_ = -1; }
 
-    // Between requests: it carried a request, its last bytes went to the client, and nothing
-    // moved for `quiet`. A connection that has not asked anything yet is not idle: its client
-    // opened it to send a request (the bytes may be on their way, late on a loaded machine).
+    // Between requests, it seems: it carried a request, its last bytes went to the client, and
+    // nothing moved for `quiet`. A connection that has not asked anything yet is not idle: its
+    // client opened it to send a request (the bytes may be on their way, late on a loaded
+    // machine). Only "seems": a reply may still be coming (a server that sends its headers, then
+    // its body a while later), so a draining connection is wound down, never cut (wind_down).
     bool idle(std::chrono::steady_clock::duration quiet) const {
-        return phase_ == Phase::splicing && asked_ && !awaiting_reply_ &&
+        return phase_ == Phase::splicing && asked_ && !awaiting_reply_ && !wound_down_ &&
                std::chrono::steady_clock::now() - last_activity_ >= quiet;
+    }
+
+    // Ends a connection that seems idle as a client would: no more requests (a half-close
+    // towards the backend). A server between requests closes it at once; one still sending a
+    // reply finishes it first, the proxy passes it on and then the close.
+    void wind_down() {
+        if (phase_ != Phase::splicing || wound_down_) return;
+        wound_down_ = true;
+        error_code ignored;
+        backend_.shutdown(tcp::socket::shutdown_send, ignored);
     }
 
 private:
@@ -196,7 +208,10 @@ private:
             pump.done = true;
             error_code ignored;
             to.shutdown(tcp::socket::shutdown_send, ignored);
-            if (upstream_.done && downstream_.done) close();
+            if (upstream_.done && downstream_.done) return close();
+            // The backend said all it will: it needs the connection no more (a drain of it may
+            // end), while the client may still be reading what was passed on.
+            if (&from == &backend_) leave_backend();
             return;
         }
         if (ec) return fail(&from == &backend_);
@@ -233,6 +248,7 @@ private:
     Pump downstream_;  // backend to client
     bool awaiting_reply_ = false;
     bool asked_ = false;  // the client has sent bytes on it
+    bool wound_down_ = false;  // wind_down(): the backend was told no more requests come
     std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 

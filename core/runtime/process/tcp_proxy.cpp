@@ -41,13 +41,12 @@ void TcpProxy::State::connection_left_backend(int backend_id) {
     if (backend->draining && backend->open == 0) finish_drain(backend_id);
 }
 
-// Idle keep-alive connections of a draining backend are closed; those in the middle of a request
-// finish first (up to the drain timeout).
+// Idle keep-alive connections of a draining backend are wound down (the backend closes them once
+// its reply, if one is still coming, is out); those in the middle of a request finish first (up to
+// the drain timeout).
 void TcpProxy::State::close_idle(int backend_id) {
-    std::vector<ProxyConnection*> idle;
     for (ProxyConnection* connection : connections)
-        if (connection->backend_id() == backend_id && connection->idle(kIdleQuiet)) idle.push_back(connection);
-    for (ProxyConnection* connection : idle) connection->close();  // leaves the backend: may finish the drain
+        if (connection->backend_id() == backend_id && connection->idle(kIdleQuiet)) connection->wind_down();
 }
 
 void TcpProxy::State::check_drain(int backend_id) {

@@ -2,6 +2,7 @@
 // request, so a `sync` watch rule needs no restart) and a visit count kept by the store;
 // GET /healthz answers 200 once the store is reachable.
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,17 +15,22 @@
 
 namespace {
 
+// "host:port", the host a name ("store", as containers call each other) or an address.
 int connect_to(const std::string& address) {
     const auto colon = address.rfind(':');
-    sockaddr_in peer{};
-    peer.sin_family = AF_INET;
-    peer.sin_port = htons(static_cast<uint16_t>(std::atoi(address.substr(colon + 1).c_str())));
-    inet_pton(AF_INET, address.substr(0, colon).c_str(), &peer.sin_addr);
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0) {
-        close(fd);
+    if (colon == std::string::npos) return -1;
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(address.substr(0, colon).c_str(), address.substr(colon + 1).c_str(), &hints, &found) != 0)
         return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, found->ai_addr, found->ai_addrlen) != 0) {
+        close(fd);
+        fd = -1;
     }
+    freeaddrinfo(found);
     return fd;
 }
 
@@ -76,12 +82,14 @@ int main() {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener, 128) != 0) {
+    const char* bind_env = std::getenv("BIND_ADDR");  // a container's is 0.0.0.0: its port is published
+    const char* bind_address = bind_env && *bind_env ? bind_env : "127.0.0.1";
+    if (inet_pton(AF_INET, bind_address, &address.sin_addr) != 1 ||
+        bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener, 128) != 0) {
         std::perror("api: cannot listen");
         return 1;
     }
-    std::printf("api: listening on 127.0.0.1:%d\n", port);
+    std::printf("api: listening on %s:%d\n", bind_address, port);
     std::fflush(stdout);
     for (;;) {
         const int client = accept(listener, nullptr, nullptr);

@@ -56,9 +56,11 @@ void serve(int client) {
 
 int main(int argc, char** argv) {
     int port = 7401;
+    const char* bind_address = "127.0.0.1";  // a container listens on 0.0.0.0: its port is published
     for (int i = 1; i + 1 < argc; i += 2) {
         if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
         if (std::strcmp(argv[i], "--data") == 0) data_dir = argv[i + 1];
+        if (std::strcmp(argv[i], "--bind") == 0) bind_address = argv[i + 1];
     }
     std::filesystem::create_directories(data_dir);
     const int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -67,12 +69,12 @@ int main(int argc, char** argv) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener, 64) != 0) {
+    if (inet_pton(AF_INET, bind_address, &address.sin_addr) != 1 ||
+        bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener, 64) != 0) {
         std::perror("store: cannot listen");
         return 1;
     }
-    std::printf("store: listening on 127.0.0.1:%d, data in %s\n", port, data_dir.c_str());
+    std::printf("store: listening on %s:%d, data in %s\n", bind_address, port, data_dir.c_str());
     std::fflush(stdout);
     for (;;) {
         const int client = accept(listener, nullptr, nullptr);

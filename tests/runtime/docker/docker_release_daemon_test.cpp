@@ -29,6 +29,7 @@ std::string project(int port) {
            "  web:\n    build: {context: .}\n"
            "    command: [/bin/busybox, httpd, -f, -p, \"${port}\", -h, /srv]\n"
            "    port: " + std::to_string(port) + "\n    replicas: 2\n    stop_grace: 1s\n"
+           "    volumes: [\"data:/data\"]\n"
            "    health: {http: /index.html, interval: 100ms}\n";
 }
 
@@ -95,6 +96,8 @@ struct ContainerShipper {
         auditing = nullptr;
         loop.reset();
         if (runtime) runtime->stop_all();
+        runtime.reset();
+        (void)docker.wait<Ok>([&](auto done) { docker.client.remove_volume("shop_data", done); });
     }
     std::string said() {
         std::lock_guard lock(events.mutex);
@@ -127,7 +130,7 @@ struct ContainerShipper {
 
 }  // namespace
 
-TEST_CASE("docker release: shipper builds each commit's image ahead, runs it by image ID, records it, and rolls back without a build") {
+TEST_CASE("docker release: shipper builds each commit's image ahead, runs it by image ID, records it, keeps its named volume across releases, and rolls back without a build") {
     ContainerShipper s;
     const std::string first = s.commit("v1\n", "first");
     s.start();
@@ -139,12 +142,27 @@ TEST_CASE("docker release: shipper builds each commit's image ahead, runs it by 
     CHECK(s.loop->status().history.find(first)->artifacts.at("web") == v1);
     CHECK(s.events.count(RuntimeEventKind::state, "built image shop-web:", "web") == 1);
 
+    // A file in the named volume, written by a replica of the first release...
+    const auto first_containers = s.docker.wait<std::vector<docker::ContainerSummary>>(
+        [&](auto done) { s.docker.client.list_containers({{"tandem.service", "web"}, {"tandem.project", "shop"}}, done); });
+    REQUIRE(first_containers.ok());
+    REQUIRE_FALSE(first_containers->empty());
+    CHECK(s.docker.exec(first_containers->front().id, {"/bin/busybox", "sh", "-c", "echo kept > /data/file"}).exit_code ==
+          0);
+
     const std::string second = s.commit("v2\n", "second");
     REQUIRE(s.deployed(second));
     CHECK(s.body() == "v2\n");
     const std::string v2 = s.web_digest();
     CHECK(v2 != v1);
     CHECK(s.events.count(RuntimeEventKind::state, "built image shop-web:", "web") == 2);
+    // ... is there for the second release's replicas.
+    const auto second_containers = s.docker.wait<std::vector<docker::ContainerSummary>>(
+        [&](auto done) { s.docker.client.list_containers({{"tandem.service", "web"}, {"tandem.project", "shop"}}, done); });
+    REQUIRE(second_containers.ok());
+    REQUIRE_FALSE(second_containers->empty());
+    CHECK(second_containers->front().id != first_containers->front().id);
+    CHECK(s.docker.exec(second_containers->front().id, {"/bin/busybox", "cat", "/data/file"}).out == "kept\n");
     // The audit record of the deploy names both images and the build.
     const auto records = audit_records(s.state.path());
     bool recorded = false;

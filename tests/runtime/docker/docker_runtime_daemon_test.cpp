@@ -180,6 +180,29 @@ TEST_CASE("docker runtime: services reach each other by name on the project netw
     CHECK_MESSAGE(eventually([&] { return p.healthy("client"); }, 30s), explain(Ok{}, p));
 }
 
+TEST_CASE("docker runtime: a container reaches a process service at ${services.NAME.host}, and a process reaches a container at 127.0.0.1") {
+    ContainerProject p;
+    const int port = free_port();
+    const int files_port = free_port();
+    p.dir.write("files/index.html", "from a process\n");
+    p.write(web_service(port) +
+            "  files:\n    run: [/bin/busybox, httpd, -f, -p, \"${port}\", -h, files]\n    port: " +
+            std::to_string(files_port) + "\n    health: {tcp: true, interval: 100ms}\n"
+            "  client:\n    build: {context: .}\n    command: [/bin/busybox, sleep, \"600\"]\n    stop_grace: 1s\n"
+            "    depends_on: [files]\n"
+            "    env: {FILES: \"http://${services.files.host}:${services.files.port}/index.html\"}\n"
+            "    health: {exec: [/bin/sh, -c, \"/bin/busybox wget -q -O - $FILES | /bin/busybox grep -q 'from a process'\"], "
+            "interval: 200ms, timeout: 2s}\n"
+            "  checker:\n    run: [/bin/busybox, sleep, \"600\"]\n    depends_on: [web]\n"
+            "    env: {WEB: \"http://${services.web.host}:${services.web.port}/index.html\"}\n"
+            "    health: {exec: [/bin/sh, -c, \"/bin/busybox wget -q -O /dev/null $WEB\"], interval: 200ms}\n");
+    p.start();
+    const Status applied = p.apply();
+    REQUIRE_MESSAGE(applied.ok(), explain(applied, p));
+    CHECK_MESSAGE(eventually([&] { return p.healthy("client"); }, 30s), explain(Ok{}, p));
+    CHECK_MESSAGE(eventually([&] { return p.healthy("checker"); }, 30s), explain(Ok{}, p));
+}
+
 TEST_CASE("docker runtime: a named volume keeps its files across a replace, and a reset empties it") {
     ContainerProject p;
     const int port = free_port();
