@@ -12,6 +12,14 @@ namespace tandem {
 
 namespace {
 
+// A container service's named volumes are its state: a reset empties them.
+bool has_named_volume(const ServiceSpec& service) {
+    if (!service.container) return false;
+    for (const VolumeSpec& volume : service.container->volumes)
+        if (volume.kind == VolumeSpec::Kind::named) return true;
+    return false;
+}
+
 Status check_names(const Spec& spec, const std::vector<std::string>& names, const char* verb) {
     for (const std::string& name : names) {
         if (spec.find(name)) continue;
@@ -79,11 +87,12 @@ Status check_resets(const Spec& spec, const PolicySet& policy, const PlanRequest
     }
     for (const std::string& name : request.reset) {
         const ServiceSpec* service = spec.find(name);
-        if (service && (service->reset || !service->state.empty())) continue;
-        return make_error(
-            ErrorCode::invalid_value,
-            fmt::format("cannot reset '{}': its spec has no `reset:` command to run and no `state:` to empty", name),
-            service ? service->location : SourceLocation{});
+        if (service && (service->reset || !service->state.empty() || has_named_volume(*service))) continue;
+        return make_error(ErrorCode::invalid_value,
+                          fmt::format("cannot reset '{}': its spec has no `reset:` command to run and no `state:` or "
+                                      "named volume to empty",
+                                      name),
+                          service ? service->location : SourceLocation{});
     }
     return Ok{};
 }

@@ -236,7 +236,24 @@ TEST_CASE("planner: resetting a service without a reset command is refused") {
     request.reset = {"api"};
     const tandem::Error error = plan_error(spec, running(spec, {"db", "api"}), request);
     CHECK(error.code == tandem::ErrorCode::invalid_value);
-    CHECK(error.message == "cannot reset 'api': its spec has no `reset:` command to run and no `state:` to empty");
+    CHECK(error.message ==
+          "cannot reset 'api': its spec has no `reset:` command to run and no `state:` or named volume to empty");
+}
+
+TEST_CASE("planner: a container service with a named volume may be reset: the reset empties its volumes") {
+    ServiceSpec db = service("db");
+    db.container.emplace();
+    db.container->image = "postgres:15";
+    tandem::VolumeSpec volume;
+    volume.kind = tandem::VolumeSpec::Kind::named;
+    volume.source = "pgdata";
+    volume.target = "/var/lib/postgresql/data";
+    db.container->volumes = {volume};
+    const Spec spec = spec_of({db});
+    PlanRequest request;
+    request.reset = {"db"};
+    CHECK(kinds(plan_ok(spec, running(spec, {"db"}), request).waves.at(0).steps.at(0)) ==
+          Kinds{ActionKind::reset, ActionKind::replace});
 }
 
 TEST_CASE("planner: a service with state and no reset command may be reset: the reset empties its state") {
