@@ -46,13 +46,13 @@ struct Executor::State {
         return slot;
     }
 
-    ExecutionContext context(const ApplyOptions& options) {
+    ExecutionContext context(const ApplyOptions& apply) {
         ExecutionContext context;
         context.runtime = runtime.get();
-        context.project_root = options.root.empty() ? this->options.project_root : options.root;
-        context.state_root = options.state_root.empty() ? this->options.state_dir / "state" : options.state_root;
-        context.build_root = options.build_root.empty() ? context.project_root : options.build_root;
-        context.verify_artifact = options.verify_artifact;
+        context.project_root = apply.root.empty() ? options.project_root : apply.root;
+        context.state_root = apply.state_root.empty() ? options.state_dir / "state" : apply.state_root;
+        context.build_root = apply.build_root.empty() ? context.project_root : apply.build_root;
+        context.verify_artifact = apply.verify_artifact;
         context.logs = logs.get();
         context.emit = [this](const RuntimeEvent& e) { emit(e); };
         context.supervisor = [this](const std::string& name) { return supervisor(name); };
