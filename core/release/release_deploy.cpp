@@ -85,19 +85,12 @@ ReleaseOutcome refuse(ReleaseLoop::State& s, const DeployTarget& target, const E
     return ReleaseOutcome{ChangeEvent::refused, target.commit.id, ChangeOutcome::refused, message};
 }
 
-bool plans_build(const Plan& plan, const std::string& service) {
+// Whether `plan` has an action of one of `kinds` for `service`.
+bool plans(const Plan& plan, const std::string& service, std::initializer_list<ActionKind> kinds) {
     for (const auto& wave : plan.waves)
         for (const auto& step : wave.steps)
             for (const auto& action : step.actions)
-                if (action.kind == ActionKind::build && action.service == service) return true;
-    return false;
-}
-
-bool plans_launch(const Plan& plan, const std::string& service) {
-    for (const auto& wave : plan.waves)
-        for (const auto& step : wave.steps)
-            for (const auto& action : step.actions)
-                if ((action.kind == ActionKind::start || action.kind == ActionKind::replace) && action.service == service)
+                if (action.service == service && std::find(kinds.begin(), kinds.end(), action.kind) != kinds.end())
                     return true;
     return false;
 }
@@ -131,7 +124,8 @@ Result<Artifacts> build_artifacts(ReleaseLoop::State& s, const DeployTarget& tar
         const bool image = service.container && s.images;
         if (!service.build && !image) continue;
         // An image is resolved anew when the service starts again (its `image:` may name another).
-        if (current && !plans_build(first_plan, service.name) && !(image && plans_launch(first_plan, service.name))) {
+        if (current && !plans(first_plan, service.name, {ActionKind::build}) &&
+            !(image && plans(first_plan, service.name, {ActionKind::start, ActionKind::replace}))) {
             auto it = current->artifacts.find(service.name);
             if (it != current->artifacts.end() && (image || s.store->contains(it->second))) {
                 artifacts.digests[service.name] = it->second;

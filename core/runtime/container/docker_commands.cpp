@@ -11,8 +11,6 @@ namespace tandem::container {
 
 namespace {
 
-bool live(const std::weak_ptr<bool>& alive) { return !alive.expired() && *alive.lock(); }
-
 // The synced files as one archive to unpack at "/": entries named by their targets.
 Result<std::string> synced_archive(const std::map<std::string, std::filesystem::path>& files) {
     docker::TarWriter tar;

@@ -13,12 +13,6 @@ namespace tandem::container {
 
 namespace {
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
-
 int grace_seconds(Duration grace) {
     const auto ms = grace.count();
     return ms <= 0 ? 0 : static_cast<int>((ms + 999) / 1000);
@@ -186,8 +180,8 @@ docker::ContainerSpec DockerRuntime::container_spec(const ReplicaLaunch& launch,
     spec.name = name;
     spec.image = image;
     for (const auto& arg : service.container->command)
-        spec.cmd.push_back(expand_hosts(replace_all(arg, "${port}", port)));
-    for (const auto& [key, value] : launch.env) spec.env[key] = expand_hosts(replace_all(value, "${port}", port));
+        spec.cmd.push_back(expand_hosts(process::with_port(arg, service.port)));
+    for (const auto& [key, value] : launch.env) spec.env[key] = expand_hosts(process::with_port(value, service.port));
     if (service.port != 0 && !spec.env.count("PORT")) spec.env["PORT"] = port;
     spec.user = launch.user.empty() ? service.user : launch.user;
     spec.labels = names_.labels(service.name, std::to_string(launch.id));
@@ -231,13 +225,13 @@ Result<ReplicaInfo> DockerRuntime::start_replica(const ReplicaLaunch& launch, Ou
         if (service.container->build) images_[service.name] = launch.artifact.digest;
         else pinned_[service.container->image] = launch.artifact.digest;
         loop_.post([this, alive, replica, image = launch.artifact.digest] {
-            if (!alive.expired() && *alive.lock()) create_replica(replica, image);
+            if (live(alive)) create_replica(replica, image);
         });
         return ReplicaInfo{"container " + replica->name, launch.service.port};
     }
     auto progress = [replica](LogStream stream, std::string_view line) { replica->output(stream, line); };
     service_image(launch.service, launch.cwd, progress, [this, alive, replica](Result<std::string> image) {
-        if (alive.expired() || !*alive.lock()) return;
+        if (!live(alive)) return;
         if (!image) return replica_failed(replica, image.error());
         create_replica(replica, *image);
     }, launch.pin_image);
@@ -248,17 +242,17 @@ void DockerRuntime::create_replica(std::shared_ptr<Replica> replica, const std::
     if (replica->stopping) return finish_stop(replica);
     std::weak_ptr<bool> alive = alive_;
     with_network([this, alive, replica, image](Status network) {
-        if (alive.expired() || !*alive.lock()) return;
+        if (!live(alive)) return;
         if (!network) return replica_failed(replica, network.error());
         with_volumes(replica->launch.service, [this, alive, replica, image](Status volumes) {
-            if (alive.expired() || !*alive.lock()) return;
+            if (!live(alive)) return;
             if (!volumes) return replica_failed(replica, volumes.error());
             if (replica->stopping) return finish_stop(replica);
             docker::ContainerSpec spec = container_spec(replica->launch, image, replica->name);
             replica->env = spec.env;
             client_.with_context(fmt::format("for service '{}'", replica->launch.service.name)).create_container(spec,
                                      [this, alive, replica](Result<std::string> id) {
-                                         if (alive.expired() || !*alive.lock()) return;
+                                         if (!live(alive)) return;
                                          if (!id) return replica_failed(replica, id.error());
                                          replica->container = *id;
                                          start_created(replica);
@@ -272,12 +266,12 @@ void DockerRuntime::start_created(std::shared_ptr<Replica> replica) {
     if (replica->stopping) return finish_stop(replica);
     std::weak_ptr<bool> alive = alive_;
     upload_synced(replica->launch.service.name, replica->container, [this, alive, replica](Status uploaded) {
-        if (alive.expired() || !*alive.lock()) return;
+        if (!live(alive)) return;
         if (!uploaded) return replica_failed(replica, uploaded.error());
         if (replica->stopping) return finish_stop(replica);
         client_.with_context(fmt::format("for service '{}'", replica->launch.service.name))
             .start_container(replica->container, [this, alive, replica](Status started) {
-            if (alive.expired() || !*alive.lock()) return;
+            if (!live(alive)) return;
             if (!started) return replica_failed(replica, started.error());
             follow_replica(replica);
         });
@@ -286,33 +280,32 @@ void DockerRuntime::start_created(std::shared_ptr<Replica> replica) {
 
 void DockerRuntime::follow_replica(std::shared_ptr<Replica> replica) {
     std::weak_ptr<bool> alive = alive_;
-    auto live = [alive] { return !alive.expired() && *alive.lock(); };
     docker::LogOptions options;
     options.follow = true;
     replica->logs = client_.logs(
         replica->container, options,
-        [replica, live](docker::OutputStream stream, std::string_view line) {
-            if (live()) replica->output(stream == docker::OutputStream::stderr_stream ? LogStream::err : LogStream::out, line);
+        [replica, alive](docker::OutputStream stream, std::string_view line) {
+            if (live(alive)) replica->output(stream == docker::OutputStream::stderr_stream ? LogStream::err : LogStream::out, line);
         },
-        [this, replica, live](Status) {
-            if (!live()) return;
+        [this, replica, alive](Status) {
+            if (!live(alive)) return;
             replica->logs_ended = true;
             if (replica->exit_code) replica_ended(replica);
         });
-    replica->wait = client_.wait_container(replica->container, [this, replica, live](Result<int> code) {
-        if (!live()) return;
+    replica->wait = client_.wait_container(replica->container, [this, replica, alive](Result<int> code) {
+        if (!live(alive)) return;
         replica->exit_code = code ? *code : -1;
         if (replica->logs_ended) return replica_ended(replica);
         // The last lines come first, unless the log stream is stuck.
-        loop_.after(Duration(1000), [this, replica, live] {
-            if (live() && !replica->logs_ended) {
+        loop_.after(Duration(1000), [this, replica, alive] {
+            if (live(alive) && !replica->logs_ended) {
                 replica->logs_ended = true;
                 replica_ended(replica);
             }
         });
     });
-    client_.inspect_container(replica->container, [this, replica, live](Result<docker::ContainerInfo> info) {
-        if (!live() || !info) return;
+    client_.inspect_container(replica->container, [this, replica, alive](Result<docker::ContainerInfo> info) {
+        if (!live(alive) || !info) return;
         replica->pid = info->pid;
         const auto published = info->published.find(replica->launch.service.port);
         if (published == info->published.end()) return;
@@ -365,7 +358,7 @@ void DockerRuntime::stop_replica(int id, Duration grace, std::function<void()> s
     replica->stop_sent = true;
     std::weak_ptr<bool> alive = alive_;
     client_.stop_container(replica->container, grace_seconds(grace), [this, alive, replica](Status) {
-        if (!alive.expired() && *alive.lock()) finish_stop(replica);
+        if (live(alive)) finish_stop(replica);
     });
 }
 
@@ -385,7 +378,7 @@ void DockerRuntime::finish_stop(const std::shared_ptr<Replica>& replica) {
     std::weak_ptr<bool> alive = alive_;
     const std::string container = std::exchange(replica->container, std::string());
     client_.remove_container(container, [this, alive, replica, container, done](Status removed) {
-        if (alive.expired() || !*alive.lock()) return;
+        if (!live(alive)) return;
         if (!removed)
             emit(RuntimeEventKind::failure, replica->launch.service.name,
                  fmt::format("cannot remove container {}: {}", replica->name, removed.error().message), replica->id);

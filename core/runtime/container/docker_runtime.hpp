@@ -8,6 +8,7 @@
 #include "runtime/docker/docker_client.hpp"
 #include "runtime/process/asio_event_loop.hpp"
 #include "runtime/process/health_probe.hpp"
+#include "runtime/process/process_runtime.hpp"
 #include "runtime/process/tcp_proxy.hpp"
 
 #include <tandem/docker_runtime.hpp>
@@ -24,6 +25,12 @@ namespace tandem::container {
 
 // How a container ended, as a process would have: 128+N is signal N (137: SIGKILL).
 ExitStatus exit_status_of(int docker_code);
+
+// Whether the runtime a callback was given by still runs (its liveness token, DockerRuntime::alive_).
+inline bool live(const std::weak_ptr<bool>& alive) {
+    const auto token = alive.lock();
+    return token && *token;
+}
 
 class DockerRuntime final : public Runtime {
 public:
@@ -83,7 +90,6 @@ private:
     };
     using Ready = std::function<void(Result<std::string>)>;
 
-    bool alive_check() const { return alive_ && *alive_; }
     void emit(RuntimeEventKind kind, const std::string& service, const std::string& text, int replica = 0);
     Status reachable(const std::string& service) const;
 

@@ -16,14 +16,6 @@ namespace tandem::container {
 
 namespace {
 
-bool live(const std::weak_ptr<bool>& alive) { return !alive.expired() && *alive.lock(); }
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
-
 std::string first_line(const std::string& text) {
     const auto end = text.find('\n');
     return end == std::string::npos ? text : text.substr(0, end);
@@ -78,9 +70,8 @@ void DockerRuntime::probe(int id, const HealthSpec& spec, std::function<void(Pro
         return replica.probe->check(std::move(done));
     }
     // exec: inside the container, as the replica runs, with a deadline of the spec's timeout.
-    const std::string port = std::to_string(replica.launch.service.port);
     docker::ExecSpec exec;
-    for (const auto& arg : spec.command) exec.cmd.push_back(replace_all(arg, "${port}", port));
+    for (const auto& arg : spec.command) exec.cmd.push_back(process::with_port(arg, replica.launch.service.port));
     exec.env = replica.env;
     exec.user = replica.launch.user.empty() ? replica.launch.service.user : replica.launch.user;
     auto answered = std::make_shared<bool>(false);

@@ -15,23 +15,24 @@ namespace tandem::process {
 
 namespace {
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+std::string pid_handle(pid_t pid) { return "pid " + std::to_string(pid); }
+
+}  // namespace
+
+std::string with_port(std::string text, int port) {
+    const std::string from = "${port}", to = std::to_string(port);
     for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
         text.replace(at, from.size(), to);
     return text;
 }
 
-std::string pid_handle(pid_t pid) { return "pid " + std::to_string(pid); }
-
-}  // namespace
-
 Result<LaunchSpec> replica_launch_spec(const ReplicaLaunch& replica, int port) {
     const std::string port_text = std::to_string(port);
     LaunchSpec launch;
-    for (const auto& arg : replica.service.run.argv) launch.argv.push_back(replace_all(arg, "${port}", port_text));
+    for (const auto& arg : replica.service.run.argv) launch.argv.push_back(with_port(arg, port));
     bool has_port_variable = false;
     for (const auto& [key, value] : replica.env) {
-        launch.env.emplace_back(key, replace_all(value, "${port}", port_text));
+        launch.env.emplace_back(key, with_port(value, port));
         has_port_variable = has_port_variable || key == "PORT";
     }
     if (port != 0 && !has_port_variable) launch.env.emplace_back("PORT", port_text);
@@ -195,7 +196,7 @@ void ProcessRuntime::probe(int replica, const HealthSpec& spec, std::function<vo
             return;
         }
         HealthSpec expanded = spec;
-        for (auto& arg : expanded.command) arg = replace_all(arg, "${port}", std::to_string(r.port));
+        for (auto& arg : expanded.command) arg = with_port(arg, r.port);
         r.probe = make_probe(loop_.io(), expanded, r.port, launch->cwd, launch->env, launch->user);
     }
     r.probe->check([probe = r.probe, done](ProbeOutcome outcome) { done(std::move(outcome)); });

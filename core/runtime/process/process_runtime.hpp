@@ -22,6 +22,9 @@ namespace tandem::process {
 // env, PORT set (unless env sets it), its workdir and user.
 Result<LaunchSpec> replica_launch_spec(const ReplicaLaunch& launch, int port);
 
+// `text` with every ${port} as `port` (a replica's own, in its command, env and probe).
+std::string with_port(std::string text, int port);
+
 // A free TCP port on 127.0.0.1 below the kernel's ephemeral range.
 Result<int> free_local_port();
 
