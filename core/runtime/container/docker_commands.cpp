@@ -228,7 +228,9 @@ void DockerRuntime::run_one_off(int id, const CommandLaunch& launch, const Servi
             spec.port.reset();
             spec.aliases.clear();
             spec.labels = names_.labels(service.name, to_string(launch.kind));
-            client_.create_container(spec, [=, this](Result<std::string> made) {
+            ++*creating_;
+            client_.create_container(spec, [=, this, creating = creating_](Result<std::string> made) {
+                --*creating;
                 if (!live(alive)) return;
                 if (!made) return fail(made.error());
                 command->container = *made;

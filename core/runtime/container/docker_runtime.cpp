@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <thread>
 
 namespace tandem::container {
 
@@ -49,7 +50,8 @@ DockerRuntime::~DockerRuntime() {
     }
     if (unreachable_ || !emit_) return;
     // What is left of this run (the executor stops its services first; this is for an embedder
-    // that did not), then the network.
+    // that did not, and for creates the daemon answers only now), then the network.
+    for (int waited = 0; *creating_ > 0 && waited < 500; ++waited) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     BlockingDocker docker(options_.socket_path);
     docker::Labels mine = names_.engine_labels();
     mine[run_label] = names_.run();
@@ -250,8 +252,10 @@ void DockerRuntime::create_replica(std::shared_ptr<Replica> replica, const std::
             if (replica->stopping) return finish_stop(replica);
             docker::ContainerSpec spec = container_spec(replica->launch, image, replica->name);
             replica->env = spec.env;
+            ++*creating_;
             client_.with_context(fmt::format("for service '{}'", replica->launch.service.name)).create_container(spec,
-                                     [this, alive, replica](Result<std::string> id) {
+                                     [this, alive, replica, creating = creating_](Result<std::string> id) {
+                                         --*creating;
                                          if (!live(alive)) return;
                                          if (!id) return replica_failed(replica, id.error());
                                          replica->container = *id;

@@ -14,6 +14,7 @@
 #include <tandem/docker_runtime.hpp>
 #include <tandem/runtime.hpp>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -127,6 +128,9 @@ private:
     docker::DockerClient client_;
     std::optional<Error> unreachable_;  // why the daemon did not answer at open(), if it did not
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    // Creates sent and not answered yet: the destructor waits for them, so that a container the
+    // daemon makes after the engine was told to stop is still removed.
+    std::shared_ptr<std::atomic<int>> creating_ = std::make_shared<std::atomic<int>>(0);
     EventSink emit_;
     std::map<std::string, ServiceSpec> services_;  // from use_spec and launches
     struct Peer {
