@@ -53,6 +53,16 @@ int validate_command(const Options& options, const ToolDefaults& tool) {
     return 0;
 }
 
+// The project's equivalent tandem.yaml on stdout; warnings (what it could not take) on stderr.
+int convert_command(const Options& options, const ToolDefaults& tool) {
+    auto input = load_input(options, tool);
+    if (!input) return report_error(input.error(), options, tool);
+    auto text = convert_input(options, tool);
+    if (!text) return report_error(text.error(), options, tool);
+    std::cout << *text;
+    return 0;
+}
+
 int plan_command(const Options& options, const ToolDefaults& tool) {
     auto input = load_input(options, tool);
     if (!input) return report_error(input.error(), options, tool);
@@ -137,7 +147,8 @@ Command operation_command_row(const EngineOperation& operation) {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = [] {
         std::vector<Command> t{
-            {"validate", "", "check tandem.yaml and the policy sets it names", validate_command},
+            {"validate", "", "check the project's file (tandem.yaml, compose file, Procfile) and its policy sets",
+             validate_command},
             {"run", "",
              "follow --repo's --ref: deploy each new commit, one rollout at a time (audited where the policy "
              "audits), until Ctrl+C",
@@ -148,6 +159,8 @@ const std::vector<Command>& commands() {
         for (const EngineOperation& operation : engine_operations()) t.push_back(operation_command_row(operation));
         const std::vector<Command> local{
             {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
+            {"convert", "", "print the project's compose file or Procfile as the equivalent tandem.yaml",
+             convert_command},
             {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
              ls_watched_command},
             {"policies", "[NAME]", "list the policy sets, or show every knob of one", policies_command},

@@ -64,7 +64,16 @@ void add_http_limits(std::map<std::string, Setter>& t) {
 const std::map<std::string, Setter>& valued_options() {
     static const std::map<std::string, Setter> table = [] {
         std::map<std::string, Setter> t;
-        auto file = [](Options& o, const std::string& v) -> Status { o.file = v; return Ok{}; };
+        auto file = [](Options& o, const std::string& v) -> Status {
+            if (v.empty()) return usage("-f needs a file name");
+            (o.file.empty() ? o.file : o.more_files.emplace_back()) = v;
+            return Ok{};
+        };
+        t["--profile"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty()) return usage("--profile needs a profile name");
+            o.profiles.push_back(v);
+            return Ok{};
+        };
         t["-f"] = file;
         t["--file"] = file;
         t["--policy"] = [](Options& o, const std::string& v) -> Status { o.policy = v; return Ok{}; };
@@ -192,7 +201,10 @@ Result<Options> parse_options(const std::vector<std::string>& args, const ToolDe
 std::string options_help(const ToolDefaults& tool) {
     const bool git = tool.default_source == SourceKind::git;
     return std::string("Options:\n") +
-           "  -f, --file FILE        the project's tandem.yaml (default: ./tandem.yaml)\n"
+           "  -f, --file FILE        the project's file: tandem.yaml, a compose file or a Procfile (default: the\n"
+           "                         first of tandem.yaml, compose.yaml, compose.yml, docker-compose.yaml,\n"
+           "                         docker-compose.yml, Procfile here); again: compose files merged over it\n"
+           "      --profile NAME     compose: enable the services of this profile (repeatable)\n"
            "      --policy NAME      the policy set to use; wins over `policy:` in tandem.yaml (default: " +
            tool.default_policy + ")\n" +
            "  -o, --output FORMAT    table (default) or json\n"

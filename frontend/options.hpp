@@ -17,7 +17,9 @@ enum class OutputFormat { table, json };
 struct Options {
     std::string command;               // "plan"; empty when only --help/--version was given
     std::vector<std::string> operands; // what follows the command
-    std::string file = "tandem.yaml";  // -f
+    std::string file;                  // -f: the project's file; empty: found in the current directory
+    std::vector<std::string> more_files;  // -f given again: compose files merged over `file`
+    std::vector<std::string> profiles;    // --profile NAME, repeatable: compose profiles to enable
     std::optional<std::string> policy; // --policy
     OutputFormat output = OutputFormat::table;
     SourceKind source = SourceKind::disk;   // --source, or git when --repo is given, or the tool's default

@@ -67,6 +67,13 @@ void print_validation(std::ostream& out, const ProjectInput& input, const Option
                          {"policy", input.project.policy.name},
                          {"policy_choice", choice_text(input.project.policy_choice)},
                          {"services", services}};
+        nlohmann::json warnings = nlohmann::json::array();
+        for (const Error& warning : input.project.warnings)
+            warnings.push_back({{"message", warning.message},
+                                {"file", warning.location.file},
+                                {"line", warning.location.line},
+                                {"column", warning.location.column}});
+        j["warnings"] = warnings;
         out << j.dump(2) << "\n";
         return;
     }

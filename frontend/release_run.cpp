@@ -5,6 +5,7 @@
 #include "frontend/descriptor_limit.hpp"
 #include "frontend/http_serving.hpp"
 #include "frontend/output.hpp"
+#include "frontend/project_input.hpp"
 #include "frontend/stop_signals.hpp"
 #include "frontend/release_commands.hpp"
 
@@ -79,9 +80,7 @@ Result<ReleaseLoop::Options> loop_options(const Options& options, const ToolDefa
     const std::filesystem::path file(options.file);
     loop.project_dir = file.parent_path().generic_string();
     loop.state_dir = release_state_dir(options);
-    loop.project.config_path = file.filename().string();
-    loop.project.policy = options.policy;
-    loop.project.default_policy = tool.default_policy;
+    loop.project = project_options(options, tool);
     loop.poll = options.poll.value_or(std::chrono::milliseconds(2000));
     loop.bootstrap = options.bootstrap;
     if (options.allowed_signers) loop.allowed_signers = std::filesystem::absolute(*options.allowed_signers);

@@ -125,9 +125,7 @@ int up_command(const Options& options, const ToolDefaults& tool) {
 
     EngineOptions engine_options;
     engine_options.source = DiskSource{root, true, options.only};
-    engine_options.project.config_path = std::filesystem::path(options.file).filename().string();
-    engine_options.project.policy = options.policy;
-    engine_options.project.default_policy = tool.default_policy;
+    engine_options.project = project_options(options, tool);
     engine_options.bootstrap = options.bootstrap;
     engine_options.on_down = [] { kill(getpid(), SIGTERM); };
     auto engine = Engine::start(std::move(engine_options), on_event);

@@ -1,6 +1,7 @@
 // load_project and disk_reader: tandem.yaml, its policy sets, the active set and its overrides.
 #include <tandem/project.hpp>
 
+#include "config/project_document.hpp"
 #include "config/spec_parser.hpp"
 #include "support/path_inside.hpp"
 #include "support/suggest.hpp"
@@ -37,13 +38,17 @@ Error read_error(Error error, const std::string& path) {
     return error;
 }
 
-Status add_project_policies(PolicyCatalog& catalog, const config::ParsedSpec& parsed, std::string_view config_text,
-                            const FileReader& read) {
+Status add_project_policies(PolicyCatalog& catalog, const config::ParsedSpec& parsed,
+                            const config::ProjectDocument& source, const FileReader& read) {
     for (const auto& entry : parsed.policies) {
         if (!entry.file) {
-            if (auto status = catalog.add_yaml(config_text, parsed.spec.file, entry.name, "policies." + entry.name);
-                !status)
-                return status;
+            // Inline: read again from the text it was written in, so errors keep its lines.
+            const auto written = source.policies.find(entry.name);
+            const Status status =
+                written != source.policies.end()
+                    ? catalog.add_yaml(written->second.text, written->second.file, entry.name, written->second.key_path)
+                    : catalog.add_yaml(source.text, parsed.spec.file, entry.name, "policies." + entry.name);
+            if (!status) return status;
             continue;
         }
         auto text = read(*entry.file);
@@ -129,13 +134,11 @@ Status apply_lineage_overrides(config::ParsedSpec& parsed, const std::vector<std
     return config::check_spec(parsed);
 }
 
-Result<Project> load(const FileReader& read, const ProjectOptions& options) {
-    auto text = read(options.config_path);
-    if (!text) return read_error(text.error(), options.config_path);
-    auto parsed = config::parse_spec(*text, options.config_path);
+Result<Project> load_parsed(const FileReader& read, const ProjectOptions& options, config::ProjectDocument& source) {
+    auto parsed = config::parse_spec_document(source.document, source.file);
     if (!parsed) return parsed.error();
     Project project;
-    if (auto status = add_project_policies(project.catalog, *parsed, *text, read); !status) return status.error();
+    if (auto status = add_project_policies(project.catalog, *parsed, source, read); !status) return status.error();
     auto active = choose_policy(project.catalog, *parsed, options);
     if (!active) return active.error();
     if (auto status = check_override_sets(project.catalog, *parsed); !status) return status.error();
@@ -147,6 +150,18 @@ Result<Project> load(const FileReader& read, const ProjectOptions& options) {
     project.spec = std::move(parsed->spec);
     project.policy = std::move(*policy);
     project.policy_choice = active->choice;
+    for (const auto& entry : parsed->policies)
+        if (entry.file) project.files.push_back(*entry.file);
+    return project;
+}
+
+Result<Project> load(const FileReader& read, const ProjectOptions& options) {
+    auto source = config::read_project_document(read, options);
+    if (!source) return source.error();
+    auto project = load_parsed(read, options, *source);
+    if (!project) return source->relocate ? source->relocate(project.error()) : project.error();
+    project->warnings = std::move(source->warnings);
+    project->files.insert(project->files.begin(), source->files.begin(), source->files.end());
     return project;
 }
 
@@ -164,6 +179,23 @@ Result<Project> load_project(const FileReader& read, const ProjectOptions& optio
     } catch (const YAML::Exception& e) {
         return make_error(ErrorCode::syntax, "invalid YAML: " + e.msg, SourceLocation{options.config_path});
     }
+}
+
+Result<std::string> to_tandem_yaml(const FileReader& read, const ProjectOptions& options) {
+    auto source = config::read_project_document(read, options);
+    if (!source) return source.error();
+    if (source->format == "tandem") return source->text;
+    // Loads as it would run: what does not load is not printed.
+    if (auto project = load_parsed(read, options, *source); !project)
+        return source->relocate ? source->relocate(project.error()) : project.error();
+    YAML::Emitter out;
+    out.SetIndent(2);
+    out << source->document;
+    if (!out.good()) return make_error(ErrorCode::invalid_value, "cannot write the document: " + out.GetLastError());
+    std::string files;
+    for (const auto& file : source->files) files += (files.empty() ? "" : ", ") + file;
+    return fmt::format("# tandem.yaml converted from {} (read: {}), with its variables as they were then\n{}\n",
+                       source->file, files, out.c_str());
 }
 
 Result<Project> load_project(const std::filesystem::path& root, const ProjectOptions& options) {

@@ -112,7 +112,7 @@ Status read_health_setting(HealthSpec& health, const Field& field, const yaml::W
 }
 
 Result<WatchRule> read_watch_rule(const YAML::Node& node, const yaml::Where& where) {
-    auto fields = read_fields(node, where, {"paths", "action", "command", "target"});
+    auto fields = read_fields(node, where, {"paths", "action", "command", "target", "ignore"});
     if (!fields) return fields.error();
     WatchRule rule;
     rule.location = yaml::location(node, where.file);
@@ -123,10 +123,11 @@ Result<WatchRule> read_watch_rule(const YAML::Node& node, const yaml::Where& whe
     rule.paths = std::move(*globs);
     if (const Field* action = find_field(*fields, "action")) {
         auto name = at_key_if_empty(
-            yaml::read_choice(action->value, where.child("action"), {"sync", "restart", "rebuild", "run"}), *action,
-            where.file);
+            yaml::read_choice(action->value, where.child("action"), {"sync", "sync+restart", "restart", "rebuild", "run"}),
+            *action, where.file);
         if (!name) return name.error();
-        rule.action = *name == "sync" ? WatchAction::sync
+        rule.restart_after_sync = *name == "sync+restart";
+        rule.action = *name == "sync" || rule.restart_after_sync ? WatchAction::sync
                       : *name == "restart" ? WatchAction::restart
                       : *name == "run" ? WatchAction::run
                                        : WatchAction::rebuild;
@@ -156,6 +157,11 @@ Result<WatchRule> read_watch_rule(const YAML::Node& node, const yaml::Where& whe
             return yaml::invalid(target->value, where.child("target"),
                                  fmt::format("'{}' is not an absolute path in the container", *text));
         rule.target = std::move(*text);
+    }
+    if (const Field* ignore = find_field(*fields, "ignore")) {
+        auto globs = at_key_if_empty(read_relative_paths(ignore->value, where.child("ignore")), *ignore, where.file);
+        if (!globs) return globs.error();
+        rule.ignore = std::move(*globs);
     }
     return rule;
 }

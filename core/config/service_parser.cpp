@@ -2,6 +2,7 @@
 #include "config/service_parser.hpp"
 
 #include "config/container_fields.hpp"
+#include "config/container_keys.hpp"
 #include "config/service_fields.hpp"
 #include "config/variables.hpp"
 
@@ -14,8 +15,6 @@
 namespace tandem::config {
 
 namespace {
-
-using KeyReader = Status (*)(ParsedService&, const Field&, const yaml::Where&);
 
 struct ServiceKey {
     std::string_view name;
@@ -39,51 +38,13 @@ ContainerSpec& container_of(ParsedService& service) {
     return *service.spec.container;
 }
 
-// `image` or an image `build`: the service runs a container instead of `run` (an override's
-// image replaces the base's run).
-void becomes_container(ParsedService& service, SourceLocation location) {
-    service.spec.run = RunSpec{};
-    service.spec.build.reset();
-    container_of(service).location = std::move(location);
-}
-
-Status read_image_key(ParsedService& service, const Field& field, const yaml::Where& where) {
-    auto image = read_image(field.value, where);
-    if (!image) return image.error();
-    becomes_container(service, yaml::location(field.value, where.file));
-    service.spec.container->image = std::move(*image);
-    service.spec.container->build.reset();
-    return Ok{};
-}
-
-// The first key only a container service may have, for the error should the service have no image.
-void note_container_key(ParsedService& service, const Field& field, const yaml::Where& where) {
-    if (!service.source.container_key.empty()) return;
-    service.source.container_key = field.key;
-    service.source.container_key_location = yaml::location(field.key_node, where.file);
-}
-
-Status read_container_command(ParsedService& service, const Field& field, const yaml::Where& where) {
-    auto command = read_command(field.value, where);
-    if (!command) return command.error();
-    note_container_key(service, field, where);
-    container_of(service).command = std::move(command->argv);
-    return Ok{};
-}
-
-Status read_volumes_key(ParsedService& service, const Field& field, const yaml::Where& where) {
-    auto volumes = read_volumes(field.value, where);
-    if (!volumes) return volumes.error();
-    note_container_key(service, field, where);
-    container_of(service).volumes = std::move(*volumes);
-    return Ok{};
-}
-
 Status read_build_key(ParsedService& service, const Field& field, const yaml::Where& where) {
     if (is_image_build(field.value)) {
         auto image = read_image_build(field.value, where);
         if (!image) return image.error();
-        becomes_container(service, image->location);
+        service.spec.run = RunSpec{};
+        service.spec.build.reset();
+        container_of(service).location = image->location;
         service.spec.container->image.clear();
         service.spec.container->build = std::move(*image);
         return Ok{};
@@ -296,9 +257,6 @@ Status read_overrides(ParsedService& service, const Field& field, const yaml::Wh
 const std::vector<ServiceKey>& service_keys() {
     static const std::vector<ServiceKey> keys = {
         {"run", read_run, true},
-        {"image", read_image_key, true},
-        {"command", read_container_command, true},
-        {"volumes", read_volumes_key, true},
         {"build", read_build_key, true},
         {"workdir", read_workdir, true},
         {"port", read_port, true},
@@ -319,6 +277,7 @@ const std::vector<ServiceKey>& service_keys() {
 
 std::vector<std::string_view> key_names(bool overridable_only) {
     std::vector<std::string_view> names;
+    for (const auto& key : container_keys()) names.push_back(key.name);
     for (const auto& key : service_keys()) {
         if (key.overridable || !overridable_only) names.push_back(key.name);
     }
@@ -349,6 +308,11 @@ Status read_keys(ParsedService& service, const Fields& fields, const yaml::Where
     if (auto status = check_run_or_image(fields, where); !status) return status;
     for (const auto& field : fields) {
         for (const auto& key : service_keys()) {
+            if (key.name != field.key) continue;
+            if (auto status = key.read(service, field, where.child(field.key)); !status)
+                return at_key_if_empty(status.error(), field, where.file);
+        }
+        for (const auto& key : container_keys()) {
             if (key.name != field.key) continue;
             if (auto status = key.read(service, field, where.child(field.key)); !status)
                 return at_key_if_empty(status.error(), field, where.file);

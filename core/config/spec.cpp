@@ -61,7 +61,9 @@ std::optional<std::string> variable_value(const Spec& spec, const std::string& n
     }
     if (auto target = config::referenced_service(name)) {
         const ServiceSpec* other = spec.find(*target);
-        if (other && other->port != 0) return std::to_string(other->port);
+        // A container reaches another container at its alias, on the port it listens on there.
+        if (other && other->port != 0)
+            return std::to_string(in_container && other->runs_container() ? other->listen_port() : other->port);
     }
     if (config::referenced_host(name) && !in_container) return std::string("127.0.0.1");
     return std::nullopt;
@@ -157,6 +159,13 @@ void add_container(CanonicalForm& form, const ContainerSpec& container) {
         form.add("container.volume.target", volume.target);
         form.add("container.volume.read_only", volume.read_only ? 1 : 0);
     }
+    // Each added only when set: the fingerprints of services without them stay as they were.
+    if (container.entrypoint) form.add("container.entrypoint", *container.entrypoint);
+    if (container.port != 0) form.add("container.port", container.port);
+    if (!container.working_dir.empty()) form.add("container.working_dir", container.working_dir);
+    for (const auto& [key, value] : container.labels) form.add("container.label." + key, value);
+    if (!container.aliases.empty()) form.add("container.aliases", container.aliases);
+    if (!container.extra_hosts.empty()) form.add("container.extra_hosts", container.extra_hosts);
 }
 
 }  // namespace

@@ -151,8 +151,12 @@ Result<ParsedSpec> read_document(const YAML::Node& root, const std::string& file
 Result<ParsedSpec> parse_spec(std::string_view text, const std::string& file) {
     auto document = yaml::parse(text, file);
     if (!document) return document.error();
+    return parse_spec_document(*document, file);
+}
+
+Result<ParsedSpec> parse_spec_document(const YAML::Node& document, const std::string& file) {
     try {
-        auto parsed = read_document(*document, file);
+        auto parsed = read_document(document, file);
         if (!parsed) return parsed;
         if (auto status = check_spec(*parsed); !status) return status.error();
         return parsed;

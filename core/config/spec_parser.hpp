@@ -30,6 +30,8 @@ struct ParsedSpec {
 // Parses and validates one document, cross-checks included. Per-policy overrides are
 // validated but not applied.
 Result<ParsedSpec> parse_spec(std::string_view text, const std::string& file);
+// The same, for a document already parsed (a compose file or a Procfile translated to tandem's schema).
+Result<ParsedSpec> parse_spec_document(const YAML::Node& document, const std::string& file);
 
 // The checks that need the whole spec: depends_on names and cycles, ${services.X.port}
 // references, ${state.NAME} declared by the service that uses it, one user per shared state,

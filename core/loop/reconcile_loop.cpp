@@ -8,6 +8,8 @@
 
 #include <tandem/plan.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -88,17 +90,25 @@ struct ReconcileLoop::State {
 };
 
 bool ReconcileLoop::State::reload_if_changed(std::set<std::string>& paths) {
-    if (!paths.erase(options.project.config_path)) return false;
+    // Any file the project was read from: tandem.yaml, compose files and their .env and env files.
+    std::string changed;
+    for (const auto& file : project.files)
+        if (paths.erase(file) && changed.empty()) changed = file;
+    if (changed.empty()) return false;
     auto reloaded = load_project(options.root, options.project);
     if (!reloaded) {
         emit(event(RuntimeEventKind::failure, reloaded.error().to_string() +
                                                   " — the services keep running with the last good spec"));
         return false;
     }
+    for (const Error& warning : reloaded->warnings)
+        emit(event(RuntimeEventKind::state, "warning: " + warning.to_string()));
     std::lock_guard lock(mutex);
     project = std::move(*reloaded);
     ++stats.reloads;
-    emit(event(RuntimeEventKind::state, "reloaded " + options.project.config_path));
+    const std::string& file = project.files.front();
+    emit(event(RuntimeEventKind::state,
+               changed == file ? "reloaded " + file : fmt::format("reloaded {} ({} changed)", file, changed)));
     return true;
 }
 

@@ -29,11 +29,21 @@ std::vector<std::string> image_inputs(const ServiceSpec& service) {
     return {context.empty() ? "**" : context + "/**"};
 }
 
+// Whether `rule` takes `path`: a pattern of `paths` matches it and none of `ignore` does.
+bool takes(const WatchRule& rule, const std::string& path) {
+    return matches_any(rule.paths, path) && !matches_any(rule.ignore, path);
+}
+
+// What a rule asks for, as strong as it is: `sync+restart` restarts (after its sync).
+WatchAction asked(const WatchRule& rule) {
+    return rule.action == WatchAction::sync && rule.restart_after_sync ? WatchAction::restart : rule.action;
+}
+
 // The rule that decides for `path`: the first watch rule it matches. A build input, or an
 // input of an image build, counts as a rebuild rule placed after every watch rule.
 std::optional<WatchRule> deciding_rule(const ServiceSpec& service, const std::string& path) {
     for (const WatchRule& rule : service.watch)
-        if (matches_any(rule.paths, path)) return rule;
+        if (takes(rule, path)) return rule;
     if (service.build && matches_any(service.build->inputs, path)) return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
     if (matches_any(image_inputs(service), path)) return WatchRule{{}, WatchAction::rebuild, {}, {}, {}};
     return std::nullopt;
@@ -85,6 +95,7 @@ std::string normalized(std::string_view text, bool literal_only) {
 
 std::optional<SyncPlacement> sync_placement(const ServiceSpec& service, const std::string& path) {
     for (const WatchRule& rule : service.watch) {
+        if (matches_any(rule.ignore, path)) continue;
         for (const std::string& pattern : rule.paths) {
             if (!glob_match(pattern, path)) continue;
             if (rule.action != WatchAction::sync || rule.target.empty()) return std::nullopt;
@@ -143,7 +154,7 @@ ChangeMatch match_changes(const ServiceSpec& service, const ChangedPathIndex& in
         const auto rule = deciding_rule(service, path);
         if (!rule) continue;
         if (std::find(match.paths.begin(), match.paths.end(), path) != match.paths.end()) continue;
-        if (match.paths.empty() || strength(rule->action) > strength(match.strongest)) match.strongest = rule->action;
+        if (match.paths.empty() || strength(asked(*rule)) > strength(match.strongest)) match.strongest = asked(*rule);
         match.paths.push_back(path);
         if (rule->action == WatchAction::sync) match.sync_paths.push_back(path);
         if (rule->action == WatchAction::run) add_run(match.runs, rule->command, path);

@@ -78,7 +78,11 @@ void PendingStep::add_changes(const ChangeMatch& match, bool live, bool in_place
             for (const RunCommand& run : match.runs) add_run(run);
             add_restart(reason, match.paths);
             break;
-        case WatchAction::restart: add_restart(reason, match.paths); break;
+        case WatchAction::restart:
+            // Files of sync rules go in first, so a container started anew gets them too.
+            add_sync(match.sync_paths);
+            add_restart(reason, match.paths);
+            break;
         case WatchAction::sync: add_sync(match.sync_paths); break;
     }
 }
@@ -99,6 +103,10 @@ Step to_step(const PendingStep& pending, const Spec& spec, const PolicySet& poli
     for (const RunCommand& run : pending.runs)
         step.actions.push_back(
             command_action(ActionKind::run, service, run.command, describe_changes(run.paths), run.paths));
+    // A container restarted from the same image gets only the files synced into it before (a
+    // process reads the tree itself).
+    if (pending.launch && !pending.build && pending.running && service.runs_container() && !pending.sync_paths.empty())
+        step.actions.push_back(sync_action(service, pending.sync_paths));
     if (pending.launch) {
         const ActionKind kind = pending.running ? ActionKind::replace : ActionKind::start;
         Action launch = launch_action(kind, spec, service, policy, join(pending.launch_reasons), pending.paths);

@@ -37,7 +37,7 @@ Json container_json(const ContainerSpec& container, bool pin_digest) {
     }
     Json volumes = Json::array();
     for (const VolumeSpec& volume : container.volumes)
-        volumes.push_back(Json{{"kind", volume.kind == VolumeSpec::Kind::bind ? "bind" : "named"},
+        volumes.push_back(Json{{"kind", volume.kind == VolumeSpec::Kind::bind ? "bind" : volume.kind == VolumeSpec::Kind::tmpfs ? "tmpfs" : "named"},
                                {"source", volume.source},
                                {"target", volume.target},
                                {"read_only", volume.read_only}});

@@ -310,6 +310,8 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
     s.emit(RuntimeEventKind::state, std::string(to_string(target.event)) + " of commit " +
                                         target.commit.short_id() + " (" +
                                         target.commit.subject + ") by " + target.actor);
+    for (const Error& warning : prepared->project.warnings)
+        s.emit(RuntimeEventKind::state, "commit " + target.commit.short_id() + ": warning: " + warning.to_string());
     auto rollout = plan_rollout(s, target, *prepared);
     AuditEntry entry = base_entry(target, s.history.deployed);
     if (!rollout) return not_rolled_out(s, target, policy, rollout.error(), started);

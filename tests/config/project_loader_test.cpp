@@ -211,17 +211,29 @@ services:
 }
 
 TEST_CASE("a missing tandem.yaml is an io error naming it") {
-    auto project = load_project(memory_reader({}), devloop_options());
+    ProjectOptions named = devloop_options();
+    named.config_path = "tandem.yaml";
+    auto project = load_project(memory_reader({}), named);
     REQUIRE_FALSE(project.ok());
     CHECK(project.error().code == ErrorCode::io);
     CHECK(project.error().message == "cannot read 'tandem.yaml': no such file");
 
     test::TempDir dir;
-    auto on_disk = load_project(dir.path(), devloop_options());
+    auto on_disk = load_project(dir.path(), named);
     REQUIRE_FALSE(on_disk.ok());
     CHECK(on_disk.error().code == ErrorCode::io);
     CHECK(on_disk.error().message.rfind("cannot read 'tandem.yaml' (", 0) == 0);
     CHECK(on_disk.error().message.find("No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("a directory with no project file is an io error naming every file looked for") {
+    test::TempDir dir;
+    auto found = load_project(dir.path(), devloop_options());
+    REQUIRE_FALSE(found.ok());
+    CHECK(found.error().code == ErrorCode::io);
+    CHECK(found.error().message ==
+          "no project file here: none of tandem.yaml, compose.yaml, compose.yml, docker-compose.yaml, "
+          "docker-compose.yml or Procfile (name one with -f)");
 }
 
 TEST_CASE("load_project from a directory names the project after it unless the file does") {

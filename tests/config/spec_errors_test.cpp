@@ -94,7 +94,7 @@ TEST_CASE("values of the wrong type are invalid where written") {
         "version: 1\nservices:\n  api:\n    run: x\n    watch:\n      - paths: a\n        action: rebiuld\n");
     check_at(action, ErrorCode::invalid_value, 7, 17);
     CHECK(action.message ==
-          "'services.api.watch.0.action': 'rebiuld' is not one of sync, restart, rebuild, run (did you mean 'rebuild'?)");
+          "'services.api.watch.0.action': 'rebiuld' is not one of sync, sync+restart, restart, rebuild, run (did you mean 'rebuild'?)");
 
     const Error role = parse_error("version: 1\naccess:\n  roles:\n    ops: [status, deploy]\nservices: {}\n");
     check_at(role, ErrorCode::invalid_value, 4, 19);

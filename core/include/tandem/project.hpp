@@ -7,6 +7,8 @@
 #include <tandem/spec.hpp>
 
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -16,7 +18,19 @@ namespace tandem {
 enum class PolicyChoice { flag, file, default_ };
 
 struct ProjectOptions {
-    std::string config_path = "tandem.yaml";  // relative to the project root, as `read` sees it
+    // The project's file, relative to the project root as `read` sees it: a tandem.yaml, a compose
+    // file or a Procfile (told apart by name: see project_format). Empty: the first of tandem.yaml,
+    // compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml and Procfile that exists.
+    std::string config_path;
+    // More compose files merged over config_path, in order (`-f a.yaml -f b.yaml`). When the
+    // compose file was found (config_path empty) and none are given, its `compose.override.yaml`
+    // (or `.yml`, or `docker-compose.override.*`) is merged if it exists, as `docker compose` does.
+    std::vector<std::string> more_files;
+    // Compose profiles to enable (`--profile`); `COMPOSE_PROFILES` in `environment` adds more.
+    std::vector<std::string> profiles;
+    // The variables `${VAR}` in a compose file and `$PORT`-free Procfile lines see, besides the
+    // project's `.env` (which they win over); unset: this process's environment.
+    std::optional<std::map<std::string, std::string>> environment;
     std::optional<std::string> policy;        // --policy NAME: wins over `policy:` in the file
     std::string default_policy;               // the front-end's default when neither is given;
                                               // empty: one of the two must name the set
@@ -27,7 +41,21 @@ struct Project {
     PolicySet policy;      // the active set, resolved
     PolicyCatalog catalog; // every set the project can name
     PolicyChoice policy_choice = PolicyChoice::default_;
+    // What the loader could not take as written and what it did instead (a compose key tandem
+    // ignores, a port published only on 127.0.0.1): each once, with its file, line and column.
+    std::vector<Error> warnings;
+    // Every file the project was read from (the config files, `.env`, `env_file`s, policy
+    // files): a change to any of them reloads it.
+    std::vector<std::string> files;
 };
+
+// What kind of file a project file is, by its name: "compose" (compose.yaml, docker-compose.yml,
+// any *.yaml/*.yml whose name holds "compose"), "procfile" (Procfile, Procfile.*), else "tandem".
+std::string project_format(const std::string& config_path);
+
+// The project's equivalent tandem.yaml (schema version 1): what `devloop convert` prints. Loading
+// it gives the same services with the same fingerprints.
+Result<std::string> to_tandem_yaml(const FileReader& read, const ProjectOptions& options);
 
 // Parses and validates tandem.yaml and every policy file it names, all through `read`.
 // Errors name the file, line and column.

@@ -60,6 +60,11 @@ struct WatchRule {
     // pattern lands (`web/**` with target /app: web/a.js is /app/a.js).
     std::string target;
     SourceLocation location;
+    // Globs (relative to the project root) of paths the rule skips, though `paths` match them:
+    // the next rule, or a build input, decides for those.
+    std::vector<std::string> ignore{};
+    // `action: sync+restart`: the files are synced (as `sync`), then the replicas restart.
+    bool restart_after_sync = false;
 };
 
 struct ResetSpec {
@@ -85,9 +90,10 @@ struct VolumeSpec {
     enum class Kind {
         named,  // `NAME:/path`: a volume the runtime keeps across restarts and releases
         bind,   // `./host/path:/path` or `/host/path:/path`: a directory of the host (policy permitting)
+        tmpfs,  // `tmpfs:/path`: an empty in-memory filesystem, new for each container
     };
     Kind kind = Kind::named;
-    std::string source;      // named: the volume's name; bind: the host path, normalized (relative to the project root unless absolute)
+    std::string source;      // named: the volume's name; bind: the host path, normalized (relative to the project root unless absolute); tmpfs: empty
     std::string target;      // the absolute path inside the container
     bool read_only = false;  // `:ro`
     std::string text;        // the entry as written, for messages
@@ -99,7 +105,14 @@ struct ContainerSpec {
     std::string image;                    // `image: NAME[:TAG|@sha256:HEX]` as written; empty when built
     std::optional<ImageBuildSpec> build;  // `build: {context, dockerfile, ...}`; unset when `image:` is given
     std::vector<std::string> command;     // `command:` (argv; a string is /bin/sh -c); empty: the image's own
+    // `entrypoint:` (argv); unset: the image's own; an empty list clears the image's entrypoint.
+    std::optional<std::vector<std::string>> entrypoint;
     std::vector<VolumeSpec> volumes;      // in file order
+    int port = 0;                         // `container_port:` the port it listens on; 0: the service's `port`
+    std::string working_dir;              // `working_dir:` an absolute path in the container; empty: the image's
+    std::vector<std::pair<std::string, std::string>> labels;  // `labels:` in file order (the engine adds its own)
+    std::vector<std::string> aliases;     // `aliases:` more DNS names on the project network (beside the service's)
+    std::vector<std::string> extra_hosts; // `extra_hosts:` "NAME:IP" lines added to the container's /etc/hosts
     SourceLocation location;              // the `image:` or `build:` value
 };
 
@@ -137,6 +150,8 @@ struct ServiceSpec {
     SourceLocation location;    // where the service's mapping starts
 
     bool runs_container() const { return container.has_value(); }
+    // The port its replicas listen on: a container's `container_port`, else `port`.
+    int listen_port() const { return container && container->port != 0 ? container->port : port; }
 };
 
 // A role of the control API: a name and the actions it may take ("status", "logs",

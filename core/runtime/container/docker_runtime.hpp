@@ -102,6 +102,7 @@ private:
     void replica_ended(const std::shared_ptr<Replica>& replica);
     void finish_stop(const std::shared_ptr<Replica>& replica);
     void remove_leftovers();
+    docker::VolumeMount mount_of(const VolumeSpec& volume, const std::filesystem::path& cwd);
     docker::ContainerSpec container_spec(const ReplicaLaunch& launch, const std::string& image,
                                          const std::string& name);
     // `text` with ${services.NAME.host} as a container reaches NAME: by its name on the project

@@ -16,6 +16,7 @@ json create_body(const ContainerSpec& spec) {
     json body = {{"Image", spec.image}, {"Labels", spec.labels}};
     if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
     if (!spec.entrypoint.empty()) body["Entrypoint"] = spec.entrypoint;
+    else if (spec.clear_entrypoint) body["Entrypoint"] = json::array({""});
     if (!spec.user.empty()) body["User"] = spec.user;
     if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
     json env = json::array();
@@ -29,10 +30,15 @@ json create_body(const ContainerSpec& spec) {
     }
     json mounts = json::array();
     for (const VolumeMount& mount : spec.volumes) {
+        if (mount.tmpfs) {
+            mounts.push_back({{"Type", "tmpfs"}, {"Target", mount.target}, {"ReadOnly", mount.read_only}});
+            continue;
+        }
         mounts.push_back({{"Type", mount.bind ? "bind" : "volume"}, {"Source", mount.volume}, {"Target", mount.target},
                           {"ReadOnly", mount.read_only}});
     }
     host["Mounts"] = mounts;
+    if (!spec.extra_hosts.empty()) host["ExtraHosts"] = spec.extra_hosts;
     if (!spec.network.empty()) {
         host["NetworkMode"] = spec.network;
         body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, {{"Aliases", spec.aliases}}}}}};

@@ -40,12 +40,14 @@ struct VolumeMount {
     std::string target;  // where it appears in the container
     bool read_only = false;
     bool bind = false;   // a host directory, not a named volume
+    bool tmpfs = false;  // an empty in-memory filesystem (volume unused)
 };
 
 struct ContainerSpec {
     std::string name;  // empty: the daemon picks one
     std::string image;
-    std::vector<std::string> entrypoint;  // empty: the image's
+    std::vector<std::string> entrypoint;  // empty: the image's (unless clear_entrypoint)
+    bool clear_entrypoint = false;        // run without the image's entrypoint
     std::vector<std::string> cmd;         // empty: the image's
     std::map<std::string, std::string> env;
     std::string user;
@@ -55,6 +57,7 @@ struct ContainerSpec {
     std::string network;      // joined at create, with these aliases (DNS names on it)
     std::vector<std::string> aliases;
     std::vector<VolumeMount> volumes;
+    std::vector<std::string> extra_hosts;  // "NAME:IP" lines for /etc/hosts
 };
 
 struct ContainerInfo {

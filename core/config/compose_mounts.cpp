@@ -1,0 +1,427 @@
+// Compose service parts with a syntax of their own: volumes (short and long), tmpfs, secrets and
+// configs as mounts; ports; the healthcheck; develop.watch.
+#include "config/compose_context.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+
+namespace tandem::config::compose {
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t at = text.find(sep, start);
+        parts.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
+        if (at == std::string::npos) return parts;
+        start = at + 1;
+    }
+}
+
+// A host path as tandem's `volumes:` writes one: absolute, or relative starting with "./".
+std::string host_path(const std::string& source) {
+    if (source.empty() || source[0] == '/') return source;
+    if (source == "." || source.rfind("./", 0) == 0 || source.rfind("../", 0) == 0 || source == "..") return source;
+    return "./" + source;
+}
+
+struct Mounts {
+    YAML::Node volumes{YAML::NodeType::Sequence};
+    YAML::Node tmpfs{YAML::NodeType::Sequence};
+    std::map<std::string, std::string> targets;  // target -> the entry that mounts it
+    int anonymous = 0;
+};
+
+Status add_mount(Context& context, Mounts& mounts, const YAML::Node& node, const std::string& path,
+                 const std::string& target, const std::string& entry, bool tmpfs) {
+    if (target.empty() || target[0] != '/')
+        return context.invalid(node, path, fmt::format("'{}': the path in the container must be absolute", target));
+    const std::string normal = std::filesystem::path(target).lexically_normal().generic_string();
+    if (const auto earlier = mounts.targets.find(normal); earlier != mounts.targets.end())
+        return context.invalid(node, path, fmt::format("'{}' is mounted twice (also by '{}')", normal, earlier->second));
+    mounts.targets[normal] = entry;
+    (tmpfs ? mounts.tmpfs : mounts.volumes).push_back(tmpfs ? normal : entry);
+    return Ok{};
+}
+
+// SOURCE:TARGET[:ro] (named or bind), for tandem's `volumes:`.
+Status add_volume(Context& context, Mounts& mounts, const YAML::Node& node, const std::string& path,
+                  const std::string& service, std::string source, const std::string& target, bool read_only) {
+    if (source.empty()) {
+        // An anonymous volume: compose keeps it across recreation, as a named volume is kept.
+        source = fmt::format("{}-anonymous-{}", service, ++mounts.anonymous);
+        context.warn(node, path,
+                     fmt::format("an anonymous volume: tandem keeps it as the named volume '{}' (emptied by a reset)", source));
+    } else if (source[0] == '~') {
+        return context.invalid(node, path, fmt::format("'{}': a path under '~' depends on who runs tandem; write it relative to the project", source));
+    } else if (source[0] == '.' || source[0] == '/') {
+        source = host_path(source);
+    } else if (!context.volumes.count(source)) {
+        return context.error(ErrorCode::unknown_reference, node, path,
+                             fmt::format("volume '{}' is not declared in the top-level 'volumes:'", source));
+    }
+    return add_mount(context, mounts, node, path, target, fmt::format("{}:{}{}", source, target, read_only ? ":ro" : ""),
+                     false);
+}
+
+Status short_volume(Context& context, Mounts& mounts, const YAML::Node& node, const std::string& path,
+                    const std::string& service) {
+    const std::vector<std::string> parts = split(node.Scalar(), ':');
+    if (parts.size() == 1) return add_volume(context, mounts, node, path, service, "", parts[0], false);
+    if (parts.size() > 3) return context.invalid(node, path, fmt::format("'{}' is not SOURCE:TARGET[:MODE]", node.Scalar()));
+    bool read_only = false;
+    if (parts.size() == 3) {
+        for (const auto& option : split(parts[2], ',')) {
+            if (option == "ro") read_only = true;
+            else if (option != "rw")
+                context.warn(node, path, fmt::format("the mount option '{}' is not applied", option));
+        }
+    }
+    return add_volume(context, mounts, node, path, service, parts[0], parts[1], read_only);
+}
+
+Status long_volume(Context& context, Mounts& mounts, const YAML::Node& node, const std::string& path,
+                   const std::string& service) {
+    std::string type = "volume", source, target;
+    bool read_only = false;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string at = path + "." + key;
+        if (key == "type" || key == "source" || key == "target") {
+            auto text = scalar(context, it->second, at);
+            if (!text) return text.error();
+            (key == "type" ? type : key == "source" ? source : target) = *text;
+        } else if (key == "read_only") {
+            read_only = it->second.Scalar() == "true";
+        } else if (key.rfind("x-", 0) != 0) {
+            context.warn(it->first, at, "not applied");
+        }
+    }
+    if (target.empty()) return context.error(ErrorCode::missing_field, node, path, "a volume needs 'target:'");
+    if (type == "tmpfs") return add_mount(context, mounts, node, path, target, "tmpfs:" + target, true);
+    if (type == "bind") {
+        if (source.empty()) return context.error(ErrorCode::missing_field, node, path, "a bind mount needs 'source:'");
+        if (source[0] != '.' && source[0] != '/' && source[0] != '~') source = "./" + source;
+    } else if (type != "volume") {
+        return context.invalid(node["type"], path + ".type",
+                               fmt::format("refused: type '{}' (tandem mounts volume, bind and tmpfs)", type));
+    }
+    return add_volume(context, mounts, node, path, service, source, target, read_only);
+}
+
+// A secret or config: a file of the project, mounted read-only.
+Status file_mount(Context& context, Mounts& mounts, const YAML::Node& node, const std::string& path,
+                  const std::map<std::string, std::string>& declared, const std::string& kind,
+                  const std::string& default_dir) {
+    std::string name, target;
+    if (node.IsMap()) {
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const std::string key = it->first.Scalar();
+            if (key == "source") name = it->second.Scalar();
+            else if (key == "target") target = it->second.Scalar();
+            else context.warn(it->first, path + "." + key, "not applied: the file is mounted read-only as it is in the project");
+        }
+    } else {
+        auto text = scalar(context, node, path);
+        if (!text) return text.error();
+        name = *text;
+    }
+    const auto found = declared.find(name);
+    if (found == declared.end())
+        return context.error(ErrorCode::unknown_reference, node, path,
+                             fmt::format("{} '{}' is not declared in the top-level '{}s:'", kind, name, kind));
+    if (target.empty()) target = name;
+    if (target[0] != '/') target = default_dir + target;
+    return add_mount(context, mounts, node, path, target, fmt::format("{}:{}:ro", host_path(found->second), target), false);
+}
+
+// [[IP:]HOST:]CONTAINER, each port a number (no ranges), IP maybe [v6].
+struct PortSpec {
+    std::string ip;
+    std::string host;
+    std::string container;
+};
+
+Result<PortSpec> short_port(Context& context, const YAML::Node& node, const std::string& path) {
+    std::string text = node.Scalar();
+    const auto slash = text.find('/');
+    if (slash != std::string::npos) {
+        if (text.substr(slash + 1) != "tcp")
+            return context.invalid(node, path, fmt::format("refused: '{}': tandem publishes TCP ports only", text));
+        text.erase(slash);
+    }
+    PortSpec port;
+    if (!text.empty() && text[0] == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return context.invalid(node, path, fmt::format("'{}' is not [IP]:HOST:CONTAINER", node.Scalar()));
+        port.ip = text.substr(1, close - 1);
+        text.erase(0, close + 2);
+    }
+    std::vector<std::string> parts = split(text, ':');
+    if (parts.size() == 3 && port.ip.empty()) {
+        port.ip = parts[0];
+        parts.erase(parts.begin());
+    }
+    if (parts.size() == 1) port.container = parts[0];
+    else if (parts.size() == 2) port = PortSpec{port.ip, parts[0], parts[1]};
+    else return context.invalid(node, path, fmt::format("'{}' is not [IP:][HOST:]CONTAINER", node.Scalar()));
+    return port;
+}
+
+Result<PortSpec> long_port(Context& context, const YAML::Node& node, const std::string& path) {
+    PortSpec port;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
+        if (key == "target") port.container = value;
+        else if (key == "published") port.host = value;
+        else if (key == "host_ip") port.ip = value;
+        else if (key == "protocol" && value != "tcp")
+            return context.invalid(it->second, path + ".protocol", fmt::format("refused: '{}': tandem publishes TCP ports only", value));
+    }
+    if (port.container.empty()) return context.error(ErrorCode::missing_field, node, path, "a port needs 'target:'");
+    return port;
+}
+
+Result<int> port_number(Context& context, const YAML::Node& node, const std::string& path, const std::string& text) {
+    if (text.find('-') != std::string::npos)
+        return context.invalid(node, path, fmt::format("refused: the port range '{}' (tandem publishes one port per service)", text));
+    int value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9' || value > 65535) return context.invalid(node, path, fmt::format("'{}' is not a port", text));
+        value = value * 10 + (c - '0');
+    }
+    if (text.empty() || value < 1 || value > 65535) return context.invalid(node, path, fmt::format("'{}' is not a port (1-65535)", text));
+    return value;
+}
+
+std::string words_as_shell(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& word : words) {
+        std::string quoted = "'";
+        for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        out += (out.empty() ? "" : " ") + quoted + "'";
+    }
+    return out;
+}
+
+}  // namespace
+
+Status translate_mounts(Context& context, const std::string& path, const YAML::Node& service, YAML::Node& body,
+                        const std::string& name) {
+    Mounts mounts;
+    if (const YAML::Node volumes = service["volumes"]; volumes && !volumes.IsNull()) {
+        if (!volumes.IsSequence()) return context.invalid(volumes, path + ".volumes", "expected a list of volumes");
+        for (std::size_t i = 0; i < volumes.size(); ++i) {
+            const std::string at = fmt::format("{}.volumes.{}", path, i);
+            const YAML::Node entry = volumes[i];
+            Status status = entry.IsScalar() ? short_volume(context, mounts, entry, at, name)
+                            : entry.IsMap()  ? long_volume(context, mounts, entry, at, name)
+                                             : Status(context.invalid(entry, at, "expected SOURCE:TARGET or a mapping"));
+            if (!status) return status;
+        }
+    }
+    if (const YAML::Node tmpfs = service["tmpfs"]; tmpfs && !tmpfs.IsNull()) {
+        auto paths = string_list(context, tmpfs, path + ".tmpfs");
+        if (!paths) return paths.error();
+        for (const auto& entry : *paths) {
+            const std::string target = entry.substr(0, entry.find(':'));
+            if (target.size() != entry.size())
+                context.warn(tmpfs, path + ".tmpfs", fmt::format("the tmpfs options of '{}' are not applied", entry));
+            if (auto status = add_mount(context, mounts, tmpfs, path + ".tmpfs", target, "tmpfs:" + target, true); !status)
+                return status;
+        }
+    }
+    for (const auto& [key, kind, dir] : {std::tuple{"secrets", "secret", "/run/secrets/"}, std::tuple{"configs", "config", "/"}}) {
+        const YAML::Node list = service[key];
+        if (!list || list.IsNull()) continue;
+        if (!list.IsSequence()) return context.invalid(list, path + "." + key, fmt::format("expected a list of {}s", kind));
+        const auto& declared = std::string(key) == "secrets" ? context.secrets : context.configs;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            if (auto status = file_mount(context, mounts, list[i], fmt::format("{}.{}.{}", path, key, i), declared, kind, dir);
+                !status)
+                return status;
+    }
+    if (mounts.volumes.size() > 0) body["volumes"] = mounts.volumes;
+    if (mounts.tmpfs.size() > 0) body["tmpfs"] = mounts.tmpfs;
+    return Ok{};
+}
+
+Status translate_ports(Context& context, const std::string& path, const YAML::Node& ports, YAML::Node& body) {
+    if (!ports.IsSequence()) return context.invalid(ports, path, "expected a list of ports");
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        const std::string at = fmt::format("{}.{}", path, i);
+        const YAML::Node entry = ports[i];
+        auto port = entry.IsMap() ? long_port(context, entry, at) : short_port(context, entry, at);
+        if (!port) return port.error();
+        auto container = port_number(context, entry, at, port->container);
+        if (!container) return container.error();
+        const bool unpublished = port->host.empty();
+        auto host = unpublished ? Result<int>(*container) : port_number(context, entry, at, port->host);
+        if (!host) return host.error();
+        if (i > 0) {
+            context.warn(entry, at,
+                         fmt::format("not published: tandem routes one port per service (the first, {}); other "
+                                     "services reach this one at {} on the project network",
+                                     body["port"].Scalar(), *container));
+            continue;
+        }
+        if (unpublished)
+            context.warn(entry, at, fmt::format("published on 127.0.0.1:{} (compose would pick a free host port)", *host));
+        if (!port->ip.empty() && port->ip != "127.0.0.1" && port->ip != "localhost" && port->ip != "::1")
+            context.warn(entry, at, fmt::format("published on 127.0.0.1 only, not on {}", port->ip));
+        else if (port->ip.empty() && !unpublished)
+            context.warn(entry, at, "published on 127.0.0.1 only (compose publishes on every interface)");
+        body["port"] = *host;
+        if (*container != *host) body["container_port"] = *container;
+    }
+    return Ok{};
+}
+
+Status translate_healthcheck(Context& context, const std::string& path, const YAML::Node& check, YAML::Node& body) {
+    if (!check.IsMap()) return context.invalid(check, path, "expected a mapping (test, interval, timeout, retries, ...)");
+    if (check["disable"] && check["disable"].Scalar() == "true") return Ok{};
+    const YAML::Node test = check["test"];
+    if (!test) {
+        context.warn(check, path, "no 'test:': the image's own HEALTHCHECK is not used; the service has no health check");
+        return Ok{};
+    }
+    YAML::Node command(YAML::NodeType::Sequence);
+    if (test.IsScalar()) {
+        command.push_back("/bin/sh");
+        command.push_back("-c");
+        command.push_back(test);
+    } else {
+        auto words = string_list(context, test, path + ".test");
+        if (!words) return words.error();
+        if (words->empty() || (*words)[0] == "NONE") return Ok{};
+        if ((*words)[0] == "CMD-SHELL" && words->size() == 2) {
+            command.push_back("/bin/sh");
+            command.push_back("-c");
+            command.push_back((*words)[1]);
+        } else if ((*words)[0] == "CMD" && words->size() >= 2) {
+            for (std::size_t i = 1; i < words->size(); ++i) command.push_back((*words)[i]);
+        } else {
+            return context.invalid(test, path + ".test",
+                                   "expected [CMD, program, args...], [CMD-SHELL, command], [NONE] or a command string");
+        }
+    }
+    YAML::Node health(YAML::NodeType::Map);
+    health["exec"] = command;
+    for (auto it = check.begin(); it != check.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string at = path + "." + key;
+        if (key == "interval" || key == "timeout") {
+            auto value = duration(context, it->second, at);
+            if (!value) return value.error();
+            health[key] = *value;
+        } else if (key == "retries") {
+            health["failure_threshold"] = it->second.Scalar() == "0" ? YAML::Node("1") : it->second;
+        } else if (key == "start_interval") {
+            context.warn(it->first, at, "ignored: probes run every 'interval' from the start");
+        } else if (key != "test" && key != "start_period" && key != "disable") {
+            return context.error(ErrorCode::unknown_key, it->first, "",
+                                 fmt::format("unknown key '{}' in '{}' (test, interval, timeout, retries, start_period, "
+                                             "start_interval, disable)",
+                                             key, path));
+        }
+    }
+    body["health"] = health;
+    return Ok{};
+}
+
+Status translate_watch(Context& context, const std::string& path, const YAML::Node& develop, YAML::Node& body) {
+    if (!develop.IsMap()) return context.invalid(develop, path, "expected a mapping (watch)");
+    for (auto it = develop.begin(); it != develop.end(); ++it)
+        if (it->first.Scalar() != "watch") context.warn(it->first, path + "." + it->first.Scalar(), "ignored");
+    const YAML::Node rules = develop["watch"];
+    if (!rules || rules.IsNull()) return Ok{};
+    if (!rules.IsSequence()) return context.invalid(rules, path + ".watch", "expected a list of watch rules");
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        const std::string at = fmt::format("{}.watch.{}", path, i);
+        const YAML::Node rule = rules[i];
+        if (!rule.IsMap()) return context.invalid(rule, at, "expected a mapping (path, action, target, ignore)");
+        for (auto key = rule.begin(); key != rule.end(); ++key) {
+            const std::string name = key->first.Scalar();
+            if (name == "include")
+                context.warn(key->first, at + ".include", "ignored: every file under 'path' counts (minus 'ignore')");
+            else if (name != "path" && name != "action" && name != "target" && name != "ignore" && name != "exec" &&
+                     name != "initial_sync" && name.rfind("x-", 0) != 0)
+                return context.error(ErrorCode::unknown_key, key->first, "",
+                                     fmt::format("unknown key '{}' in '{}' (path, action, target, ignore, exec, "
+                                                 "initial_sync)",
+                                                 name, at));
+        }
+        auto given = scalar(context, rule["path"], at + ".path");
+        if (!rule["path"]) return context.error(ErrorCode::missing_field, rule, at, "a watch rule needs 'path:'");
+        if (!given) return given.error();
+        if (!rule["action"]) return context.error(ErrorCode::missing_field, rule, at, "a watch rule needs 'action:'");
+        const std::string action = rule["action"].Scalar();
+        if (action != "sync" && action != "rebuild" && action != "sync+restart" && action != "restart" && action != "sync+exec")
+            return context.invalid(rule["action"], at + ".action",
+                                   fmt::format("unknown action '{}' (sync, rebuild, sync+restart, restart or sync+exec)", action));
+        std::string source = std::filesystem::path(*given).lexically_normal().generic_string();
+        if (source.empty() || source[0] == '/' || source.rfind("..", 0) == 0)
+            return context.invalid(rule["path"], at + ".path", fmt::format("'{}' must be a path inside the project", *given));
+        if (source == "." || source == "./") source.clear();
+        if (!source.empty() && source.back() == '/') source.pop_back();
+        const bool is_file = !source.empty() && static_cast<bool>(context.read(source));
+        YAML::Node tandem(YAML::NodeType::Map);
+        tandem["paths"] = is_file ? source : source.empty() ? std::string("**") : source + "/**";
+        tandem["action"] = action == "sync+exec" ? std::string("sync") : action;
+        if (action.rfind("sync", 0) == 0) {
+            auto target = scalar(context, rule["target"], at + ".target");
+            if (!rule["target"]) return context.error(ErrorCode::missing_field, rule, at, fmt::format("'action: {}' needs 'target:'", action));
+            if (!target) return target.error();
+            std::string place = *target;
+            if (is_file) {
+                const std::filesystem::path file(place);
+                if (file.filename() != std::filesystem::path(source).filename())
+                    return context.invalid(rule["target"], at + ".target",
+                                           fmt::format("tandem syncs '{}' under its own name: write a target ending in '/{}'",
+                                                       source, std::filesystem::path(source).filename().string()));
+                place = file.parent_path().generic_string();
+                if (place.empty()) place = "/";
+            }
+            tandem["target"] = place;
+        }
+        if (action == "sync+exec") {
+            auto command = rule["exec"] ? string_list(context, rule["exec"]["command"], at + ".exec.command")
+                                        : Result<std::vector<std::string>>(context.error(ErrorCode::missing_field, rule, at, "'action: sync+exec' needs 'exec: {command: ...}'"));
+            if (!command) return command.error();
+            tandem["command"] = rule["exec"]["command"].IsScalar() ? command->front() : words_as_shell(*command);
+            for (auto key = rule["exec"].begin(); key != rule["exec"].end(); ++key)
+                if (key->first.Scalar() != "command")
+                    context.warn(key->first, at + ".exec." + key->first.Scalar(),
+                                 "ignored: the command runs in the container as the service's user, in its working dir, with its env");
+        }
+        if (const YAML::Node ignore = rule["ignore"]; ignore && !ignore.IsNull()) {
+            auto patterns = string_list(context, ignore, at + ".ignore");
+            if (!patterns) return patterns.error();
+            YAML::Node globs(YAML::NodeType::Sequence);
+            const std::string base = source.empty() ? "" : source + "/";
+            for (std::string pattern : *patterns) {
+                while (!pattern.empty() && pattern.back() == '/') pattern.pop_back();
+                if (pattern.empty()) continue;
+                const bool anchored = pattern.find('/') != std::string::npos;
+                if (pattern[0] == '/') pattern.erase(0, 1);
+                const std::string glob = anchored ? base + pattern : base + "**/" + pattern;
+                globs.push_back(glob);
+                globs.push_back(glob + "/**");
+            }
+            tandem["ignore"] = globs;
+        }
+        if (rule["initial_sync"]) context.warn(rule["initial_sync"], at + ".initial_sync", "ignored: a new container gets the files of its image, then every file synced since");
+        out.push_back(tandem);
+    }
+    if (out.size() > 0) body["watch"] = out;
+    return Ok{};
+}
+
+}  // namespace tandem::config::compose

@@ -1,0 +1,502 @@
+// One compose service into a tandem service mapping: the keys tandem takes, the keys it warns
+// about (ignored, and what happens instead) and the keys it refuses.
+#include "config/compose_context.hpp"
+
+#include "config/variables.hpp"
+#include "support/suggest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tandem::config::compose {
+
+namespace {
+
+// Keys tandem ignores, and what happens instead.
+const std::map<std::string, std::string, std::less<>>& warned_keys() {
+    static const std::map<std::string, std::string, std::less<>> keys = {
+        {"container_name", "tandem names each container itself (<project>-<service>-<replica>-<run>); other services reach it by the service name"},
+        {"hostname", "the container's host name is the one Docker gives it; other services reach it by the service name"},
+        {"domainname", "ignored; other services reach it by the service name"},
+        {"logging", "tandem reads each container's output itself (devloop logs, the API); the logging driver is Docker's default"},
+        {"platform", "images are built and run for this machine's platform"},
+        {"pull_policy", "tandem never pulls: an image must exist locally or be built"},
+        {"tty", "ignored: the container runs without a terminal, its output read by tandem"},
+        {"stdin_open", "ignored: the container runs without standard input"},
+        {"init", "ignored: the image's entrypoint is PID 1"},
+        {"stop_signal", "tandem stops a container with SIGTERM, then SIGKILL after stop_grace_period"},
+        {"mem_limit", "not applied: the container has no memory limit"},
+        {"memswap_limit", "not applied: the container has no memory limit"},
+        {"mem_reservation", "not applied"},
+        {"mem_swappiness", "not applied"},
+        {"cpus", "not applied: the container has no CPU limit"},
+        {"cpu_shares", "not applied: the container has no CPU limit"},
+        {"cpu_quota", "not applied"},
+        {"cpu_period", "not applied"},
+        {"cpu_count", "not applied"},
+        {"cpu_percent", "not applied"},
+        {"cpuset", "not applied"},
+        {"cpu_rt_runtime", "not applied"},
+        {"cpu_rt_period", "not applied"},
+        {"blkio_config", "not applied"},
+        {"pids_limit", "not applied"},
+        {"oom_kill_disable", "not applied"},
+        {"oom_score_adj", "not applied"},
+        {"ulimits", "not applied: the container gets Docker's default limits"},
+        {"shm_size", "not applied: /dev/shm has Docker's default size (64 MB)"},
+        {"read_only", "not applied: the container's root filesystem is writable"},
+        {"dns", "the container uses Docker's DNS (service names resolve on the project network)"},
+        {"dns_search", "the container uses Docker's DNS settings"},
+        {"dns_opt", "the container uses Docker's DNS settings"},
+        {"links", "services reach each other by service name on the project network; link aliases are not made"},
+        {"sysctls", "not applied"},
+        {"annotations", "not applied"},
+        {"attach", "tandem always reads the container's output"},
+        {"mac_address", "the container gets the address Docker gives it"},
+        {"group_add", "not applied: the container runs with its user's groups"},
+        {"storage_opt", "not applied"},
+        {"expose", ""},  // accepted: containers reach each other's ports on the project network
+        {"stop_grace_period", ""},
+        {"labels", ""},
+        {"restart", ""},
+        {"scale", ""},
+        {"label_file", "not read: write the labels under 'labels:'"},
+        {"pull_refresh_after", "tandem never pulls: an image must exist locally or be built"},
+        {"develop", ""},
+    };
+    return keys;
+}
+
+// Keys that change behaviour tandem cannot honour.
+const std::map<std::string, std::string, std::less<>>& refused_keys() {
+    static const std::map<std::string, std::string, std::less<>> keys = {
+        {"privileged", "tandem does not run privileged containers"},
+        {"cap_add", "tandem runs containers with Docker's default capabilities"},
+        {"cap_drop", "tandem runs containers with Docker's default capabilities"},
+        {"devices", "tandem does not give containers host devices"},
+        {"device_cgroup_rules", "tandem does not give containers host devices"},
+        {"gpus", "tandem does not give containers GPUs"},
+        {"network_mode", "every service of a tandem project is on the project's network"},
+        {"pid", "tandem does not share process namespaces"},
+        {"ipc", "tandem does not share IPC namespaces"},
+        {"uts", "tandem does not share UTS namespaces"},
+        {"userns_mode", "tandem does not change user namespaces"},
+        {"cgroup", "tandem does not change cgroup namespaces"},
+        {"cgroup_parent", "tandem does not place containers in other cgroups"},
+        {"runtime", "tandem runs containers with Docker's default runtime"},
+        {"isolation", "tandem runs containers with Docker's default isolation"},
+        {"security_opt", "tandem runs containers with Docker's default security options"},
+        {"credential_spec", "not supported"},
+        {"volumes_from", "mount the same named volume in both services instead"},
+        {"extends", "not supported: write the service out, or share keys with a YAML anchor (x-common: &common) and '<<: *common'"},
+        {"external_links", "tandem reaches only the project's own services"},
+        {"post_start", "tandem has no lifecycle hooks: run the command in the image's entrypoint"},
+        {"pre_stop", "tandem has no lifecycle hooks"},
+        {"use_api_socket", "tandem does not give containers the Docker daemon's socket"},
+        {"models", "tandem runs no AI models"},
+        {"provider", "tandem runs containers only"},
+    };
+    return keys;
+}
+
+const std::vector<std::string_view>& known_keys() {
+    static const std::vector<std::string_view> keys = [] {
+        std::vector<std::string_view> out = {"image", "build", "command", "entrypoint", "environment", "env_file",
+                                             "ports", "depends_on", "healthcheck", "volumes", "tmpfs", "networks",
+                                             "profiles", "deploy", "user", "working_dir", "extra_hosts", "secrets",
+                                             "configs"};
+        for (const auto& [key, _] : warned_keys()) out.push_back(key);
+        for (const auto& [key, _] : refused_keys()) out.push_back(key);
+        return out;
+    }();
+    return keys;
+}
+
+bool handled_elsewhere(std::string_view key) {
+    for (auto name : {"image", "build", "command", "entrypoint", "environment", "env_file", "ports", "depends_on",
+                      "healthcheck", "volumes", "tmpfs", "networks", "profiles", "deploy", "user", "working_dir",
+                      "extra_hosts", "secrets", "configs", "expose", "stop_grace_period", "labels", "restart", "scale",
+                      "develop"})
+        if (key == name) return true;
+    return false;
+}
+
+Status check_keys(Context& context, const YAML::Node& service, const std::string& path) {
+    for (auto it = service.begin(); it != service.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        if (key.rfind("x-", 0) == 0 || handled_elsewhere(key)) continue;
+        if (const auto refused = refused_keys().find(key); refused != refused_keys().end())
+            return context.invalid(it->first, path + "." + key, "refused: " + refused->second);
+        if (const auto warned = warned_keys().find(key); warned != warned_keys().end()) {
+            context.warn(it->first, path + "." + key, "ignored: " + warned->second);
+            continue;
+        }
+        return context.error(ErrorCode::unknown_key, it->first, "",
+                             fmt::format("unknown key '{}' in '{}'{}", key, path, did_you_mean(key, known_keys())));
+    }
+    return Ok{};
+}
+
+Status translate_build(Context& context, const std::string& path, const YAML::Node& build, YAML::Node& body) {
+    YAML::Node out(YAML::NodeType::Map);
+    if (build.IsScalar()) {
+        out["context"] = build;
+        body["build"] = out;
+        return Ok{};
+    }
+    if (!build.IsMap()) return context.invalid(build, path, "expected a context path or a mapping (context, dockerfile, ...)");
+    out["context"] = ".";
+    for (auto it = build.begin(); it != build.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string at = path + "." + key;
+        if (key == "context") {
+            auto text = scalar(context, it->second, at);
+            if (!text) return text.error();
+            if (text->find("://") != std::string::npos || text->rfind("git@", 0) == 0)
+                return context.invalid(it->second, at, "a remote build context is refused: tandem builds from the project's files");
+            out["context"] = it->second;
+        } else if (key == "dockerfile" || key == "target") {
+            out[key] = it->second;
+        } else if (key == "args") {
+            auto args = pairs(context, it->second, at);
+            if (!args) return args.error();
+            YAML::Node map(YAML::NodeType::Map);
+            for (const auto& [name, value] : *args) {
+                const auto given = value ? value : context.variable(name);
+                if (given) map[name] = *given;
+            }
+            if (map.size() > 0) out["args"] = map;
+        } else if (key == "dockerfile_inline" || key == "additional_contexts") {
+            return context.invalid(it->first, at, "refused: tandem builds from a Dockerfile in the project and its one context");
+        } else if (key.rfind("x-", 0) != 0) {
+            context.warn(it->first, at, "ignored: tandem builds with the Docker daemon's defaults for this");
+        }
+    }
+    body["build"] = out;
+    return Ok{};
+}
+
+Result<std::vector<std::string>> command_words(Context& context, const YAML::Node& node, const std::string& path) {
+    if (node.IsSequence()) return string_list(context, node, path);
+    auto text = scalar(context, node, path);
+    if (!text) return text.error();
+    auto words = split_words(*text);
+    if (!words) return context.invalid(node, path, fmt::format("'{}': {}", *text, words.error().message));
+    return words;
+}
+
+YAML::Node list_node(const std::vector<std::string>& words) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (const auto& word : words) out.push_back(word);
+    return out;
+}
+
+Status translate_command(Context& context, const std::string& path, const YAML::Node& service, YAML::Node& body) {
+    if (const YAML::Node command = service["command"]; command && !command.IsNull()) {
+        auto words = command_words(context, command, path + ".command");
+        if (!words) return words.error();
+        if (!words->empty()) body["command"] = list_node(*words);
+    }
+    if (const YAML::Node entrypoint = service["entrypoint"]; entrypoint && !entrypoint.IsNull()) {
+        auto words = command_words(context, entrypoint, path + ".entrypoint");
+        if (!words) return words.error();
+        body["entrypoint"] = words->empty() ? YAML::Node(YAML::NodeType::Sequence) : list_node(*words);
+    }
+    return Ok{};
+}
+
+// An env value must reach the container as written: a `${...}` left in it (from `$${...}`) must
+// be one of tandem's variables, which tandem fills in.
+Status check_env_value(Context& context, const YAML::Node& node, const std::string& path, const std::string& value) {
+    const VariableScan scan = scan_variables(value);
+    bool ok = !scan.unclosed;
+    for (const auto& variable : scan.variables)
+        ok = ok && (variable.name == kOwnPortVariable || referenced_service(variable.name) ||
+                    referenced_host(variable.name));
+    if (ok) return Ok{};
+    return context.invalid(node, path,
+                           fmt::format("'{}': tandem cannot pass '${{' to a container as written (only tandem's own "
+                                       "${{port}}, ${{services.NAME.port}} and ${{services.NAME.host}} may appear)",
+                                       value));
+}
+
+Status read_env_file(Context& context, const YAML::Node& node, const std::string& path,
+                     std::vector<std::pair<std::string, std::string>>& env) {
+    std::string file;
+    bool required = true;
+    if (node.IsMap()) {
+        auto given = scalar(context, node["path"], path + ".path");
+        if (!given) return given.error();
+        file = *given;
+        if (node["required"]) required = node["required"].Scalar() != "false";
+    } else {
+        auto given = scalar(context, node, path);
+        if (!given) return given.error();
+        file = *given;
+    }
+    auto text = context.read(file);
+    if (!text) {
+        if (!required) return Ok{};
+        return context.error(ErrorCode::io, node, path, fmt::format("cannot read env file '{}': {}", file, text.error().message));
+    }
+    context.files_read.push_back(file);
+    auto variables = parse_env_file(*text, [&](const std::string& name) { return context.variable(name); });
+    if (!variables)
+        return context.invalid(node, path, fmt::format("env file '{}': {}", file, variables.error().message));
+    for (auto& [key, value] : *variables) {
+        if (auto status = check_env_value(context, node, path, value); !status) return status;
+        std::erase_if(env, [&](const auto& entry) { return entry.first == key; });
+        env.emplace_back(key, value);
+    }
+    return Ok{};
+}
+
+Status translate_env(Context& context, const std::string& path, const YAML::Node& service, YAML::Node& body) {
+    std::vector<std::pair<std::string, std::string>> env;
+    if (const YAML::Node files = service["env_file"]; files && !files.IsNull()) {
+        if (files.IsSequence()) {
+            for (std::size_t i = 0; i < files.size(); ++i)
+                if (auto status = read_env_file(context, files[i], fmt::format("{}.env_file.{}", path, i), env); !status)
+                    return status;
+        } else if (auto status = read_env_file(context, files, path + ".env_file", env); !status) {
+            return status;
+        }
+    }
+    if (const YAML::Node environment = service["environment"]; environment && !environment.IsNull()) {
+        auto entries = pairs(context, environment, path + ".environment");
+        if (!entries) return entries.error();
+        for (const auto& [key, value] : *entries) {
+            const auto given = value ? value : context.variable(key);
+            if (!given) continue;  // `KEY` alone and unset: not passed, as compose does
+            const YAML::Node at = environment.IsMap() ? environment[key] : environment;
+            if (auto status = check_env_value(context, at, path + ".environment." + key, *given); !status) return status;
+            std::erase_if(env, [&](const auto& entry) { return entry.first == key; });
+            env.emplace_back(key, *given);
+        }
+    }
+    if (env.empty()) return Ok{};
+    YAML::Node out(YAML::NodeType::Map);
+    for (const auto& [key, value] : env) out[key] = value;
+    body["env"] = out;
+    return Ok{};
+}
+
+Status add_dependency(Context& context, TranslatedService& out, const std::string& path, const YAML::Node& name_node,
+                      const YAML::Node& options, const std::set<std::string>& enabled, const YAML::Node& all) {
+    const std::string name = name_node.Scalar();
+    bool required = true;
+    std::string condition = "service_started";
+    YAML::Node condition_node;
+    condition_node.reset(name_node);
+    if (options && options.IsMap()) {
+        for (auto it = options.begin(); it != options.end(); ++it) {
+            const std::string key = it->first.Scalar();
+            const std::string at = path + "." + name + "." + key;
+            if (key == "condition") {
+                auto text = scalar(context, it->second, at);
+                if (!text) return text.error();
+                if (*text != "service_started" && *text != "service_healthy" && *text != "service_completed_successfully")
+                    return context.invalid(it->second, at,
+                                           fmt::format("unknown condition '{}' (service_started, service_healthy or "
+                                                       "service_completed_successfully){}",
+                                                       *text,
+                                                       did_you_mean(*text, {"service_started", "service_healthy",
+                                                                            "service_completed_successfully"})));
+                condition = *text;
+                condition_node.reset(it->second);  // `=` would rebind the node it shares with name_node
+            } else if (key == "required") {
+                required = it->second.Scalar() != "false";
+            } else if (key == "restart") {
+                if (it->second.Scalar() == "true")
+                    context.warn(it->first, at, "tandem restarts this service after its dependency only when that one is reset, not on every restart");
+            } else {
+                return context.error(ErrorCode::unknown_key, it->first, "",
+                                     fmt::format("unknown key '{}' in '{}.{}' (condition, restart, required)", key, path, name));
+            }
+        }
+    } else if (options && !options.IsNull()) {
+        return context.invalid(options, path + "." + name, "expected a mapping (condition, restart, required)");
+    }
+    if (!enabled.count(name)) {
+        if (!required) return Ok{};
+        if (all[name]) {
+            auto profiles = string_list(context, all[name]["profiles"], "services." + name + ".profiles");
+            return context.invalid(name_node, path,
+                                   fmt::format("'{}' is only in profile(s) {}, which are not active: pass --profile {}",
+                                               name, profiles ? fmt::format("{}", fmt::join(*profiles, ", ")) : "?",
+                                               profiles && !profiles->empty() ? profiles->front() : "NAME"));
+        }
+        std::vector<std::string_view> names(enabled.begin(), enabled.end());
+        return context.error(ErrorCode::unknown_reference, name_node, path,
+                             fmt::format("unknown service '{}'{}", name, did_you_mean(name, names)));
+    }
+    if (condition == "service_completed_successfully") out.completes.emplace_back(name, condition_node);
+    if (condition == "service_healthy") {
+        const YAML::Node check = all[name]["healthcheck"];
+        if (!check || !check.IsMap() || !check["test"] || (check["disable"] && check["disable"].Scalar() == "true"))
+            context.warn(condition_node, path + "." + name + ".condition",
+                         fmt::format("'{}' has no healthcheck test here (an image's own HEALTHCHECK is not run): tandem "
+                                     "starts this service once '{}' serves (its port accepts connections, or it runs)",
+                                     name, name));
+    }
+    if (!out.body["depends_on"]) out.body["depends_on"] = YAML::Node(YAML::NodeType::Sequence);
+    out.body["depends_on"].push_back(name_node);
+    return Ok{};
+}
+
+Status translate_depends_on(Context& context, const std::string& path, const YAML::Node& node, TranslatedService& out,
+                            const std::set<std::string>& enabled, const YAML::Node& all) {
+    if (node.IsSequence()) {
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            if (!node[i].IsScalar()) return context.invalid(node[i], path, "expected a service name");
+            if (auto status = add_dependency(context, out, path, node[i], YAML::Node(), enabled, all); !status) return status;
+        }
+        return Ok{};
+    }
+    if (!node.IsMap()) return context.invalid(node, path, "expected a list of services or a mapping of service to condition");
+    for (auto it = node.begin(); it != node.end(); ++it)
+        if (auto status = add_dependency(context, out, path, it->first, it->second, enabled, all); !status) return status;
+    return Ok{};
+}
+
+Status translate_networks(Context& context, const std::string& path, const YAML::Node& node, YAML::Node& body) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (node.IsSequence()) {
+        for (std::size_t i = 0; i < node.size(); ++i) entries.emplace_back(node[i], YAML::Node());
+    } else if (node.IsMap()) {
+        for (auto it = node.begin(); it != node.end(); ++it) entries.emplace_back(it->first, it->second);
+    } else {
+        return context.invalid(node, path, "expected a list of networks or a mapping of network to settings");
+    }
+    YAML::Node aliases(YAML::NodeType::Sequence);
+    for (const auto& [name, settings] : entries) {
+        if (!context.networks.count(name.Scalar()))
+            return context.error(ErrorCode::unknown_reference, name, path,
+                                 fmt::format("network '{}' is not declared in the top-level 'networks:'", name.Scalar()));
+        if (!settings || settings.IsNull()) continue;
+        if (!settings.IsMap()) return context.invalid(settings, path + "." + name.Scalar(), "expected a mapping (aliases, ...)");
+        for (auto it = settings.begin(); it != settings.end(); ++it) {
+            const std::string at = fmt::format("{}.{}.{}", path, name.Scalar(), it->first.Scalar());
+            if (it->first.Scalar() != "aliases") {
+                context.warn(it->first, at, "ignored: the container gets the address Docker gives it on the project network");
+                continue;
+            }
+            auto names = string_list(context, it->second, at);
+            if (!names) return names.error();
+            for (const auto& alias : *names) aliases.push_back(alias);
+        }
+    }
+    if (aliases.size() > 0) body["aliases"] = aliases;
+    return Ok{};
+}
+
+Status translate_deploy(Context& context, const std::string& path, const YAML::Node& deploy, YAML::Node& body) {
+    if (!deploy.IsMap()) return context.invalid(deploy, path, "expected a mapping (replicas, resources, ...)");
+    for (auto it = deploy.begin(); it != deploy.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string at = path + "." + key;
+        if (key == "replicas") body["replicas"] = it->second;
+        else if (key == "mode" && it->second.Scalar() == "global")
+            return context.invalid(it->second, at, "refused: 'global' runs one replica per node; a tandem service has 'replicas'");
+        else if (key != "mode")
+            context.warn(it->first, at, key == "resources" ? "ignored: the containers have no resource limits"
+                                                           : "ignored: the policy set's rollout and crash knobs decide this");
+    }
+    return Ok{};
+}
+
+Status translate_misc(Context& context, const std::string& path, const YAML::Node& service, YAML::Node& body) {
+    if (const YAML::Node user = service["user"]) body["user"] = user;
+    if (const YAML::Node dir = service["working_dir"]) body["working_dir"] = dir;
+    if (const YAML::Node grace = service["stop_grace_period"]) {
+        auto value = duration(context, grace, path + ".stop_grace_period");
+        if (!value) return value.error();
+        body["stop_grace"] = *value;
+    }
+    if (const YAML::Node labels = service["labels"]; labels && !labels.IsNull()) {
+        auto entries = pairs(context, labels, path + ".labels");
+        if (!entries) return entries.error();
+        YAML::Node out(YAML::NodeType::Map);
+        for (const auto& [key, value] : *entries) out[key] = value.value_or("");
+        if (out.size() > 0) body["labels"] = out;
+    }
+    if (const YAML::Node hosts = service["extra_hosts"]; hosts && !hosts.IsNull()) {
+        auto entries = pairs(context, hosts, path + ".extra_hosts", ':');
+        if (!entries) return entries.error();
+        YAML::Node out(YAML::NodeType::Sequence);
+        for (const auto& [host, ip] : *entries) {
+            if (!ip) return context.invalid(hosts, path + ".extra_hosts", fmt::format("'{}' has no address (HOST:IP)", host));
+            out.push_back(host + ":" + *ip);
+        }
+        body["extra_hosts"] = out;
+    }
+    if (const YAML::Node scale = service["scale"]; scale && !body["replicas"]) body["replicas"] = scale;
+    return Ok{};
+}
+
+// `x-tandem:` of a service: tandem's own keys, over what the translation made.
+Status merge_tandem_keys(Context& context, const std::string& path, const YAML::Node& keys, YAML::Node& body) {
+    if (!keys.IsMap()) return context.invalid(keys, path, "expected a mapping of tandem service keys (docs/config.md)");
+    for (auto it = keys.begin(); it != keys.end(); ++it) {
+        if (body[it->first.Scalar()]) body.remove(it->first.Scalar());
+        body[it->first] = it->second;
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+Result<TranslatedService> translate_service(Context& context, const std::string& name, const YAML::Node& service,
+                                            const std::set<std::string>& enabled) {
+    const std::string path = "services." + name;
+    TranslatedService out;
+    out.body = YAML::Node(YAML::NodeType::Map);
+    YAML::Node& body = out.body;
+    if (!service.IsMap()) return context.invalid(service, path, "expected a mapping (image, build, ports, ...)");
+    if (auto status = check_keys(context, service, path); !status) return status.error();
+    const YAML::Node image = service["image"];
+    const YAML::Node build = service["build"];
+    if (build && !build.IsNull()) {
+        if (auto status = translate_build(context, path + ".build", build, body); !status) return status.error();
+        if (image)
+            context.warn(image, path + ".image",
+                         fmt::format("the image is built from 'build:' and tagged by tandem ({}-{}:tandem, or by its "
+                                     "content under shipper), not as '{}'",
+                                     "<project>", name, image.Scalar()));
+    } else if (image) {
+        body["image"] = image;
+    } else {
+        return context.error(ErrorCode::missing_field, service, path, "a service needs 'image:' or 'build:'");
+    }
+    if (auto status = translate_command(context, path, service, body); !status) return status.error();
+    if (auto status = translate_env(context, path, service, body); !status) return status.error();
+    if (const YAML::Node ports = service["ports"]; ports && !ports.IsNull())
+        if (auto status = translate_ports(context, path + ".ports", ports, body); !status) return status.error();
+    if (const YAML::Node depends = service["depends_on"]; depends && !depends.IsNull())
+        if (auto status = translate_depends_on(context, path + ".depends_on", depends, out, enabled, context.services);
+            !status)
+            return status.error();
+    if (const YAML::Node check = service["healthcheck"]; check && !check.IsNull())
+        if (auto status = translate_healthcheck(context, path + ".healthcheck", check, body); !status) return status.error();
+    if (auto status = translate_mounts(context, path, service, body, name); !status) return status.error();
+    if (const YAML::Node networks = service["networks"]; networks && !networks.IsNull())
+        if (auto status = translate_networks(context, path + ".networks", networks, body); !status) return status.error();
+    if (const YAML::Node deploy = service["deploy"]; deploy && !deploy.IsNull())
+        if (auto status = translate_deploy(context, path + ".deploy", deploy, body); !status) return status.error();
+    if (auto status = translate_misc(context, path, service, body); !status) return status.error();
+    if (const YAML::Node develop = service["develop"]; develop && !develop.IsNull())
+        if (auto status = translate_watch(context, path + ".develop", develop, body); !status) return status.error();
+    if (const YAML::Node restart = service["restart"]; restart && !restart.IsNull()) {
+        const std::string value = restart.IsScalar() ? restart.Scalar() : "";
+        if (value == "no") out.restart_no = restart;
+        else if (value != "always" && value != "unless-stopped" && value != "on-failure" && value.rfind("on-failure:", 0) != 0)
+            return context.invalid(restart, path + ".restart",
+                                   fmt::format("'{}' is not a restart policy (no, always, on-failure[:N], unless-stopped)", value));
+    }
+    if (const YAML::Node keys = service["x-tandem"]; keys && !keys.IsNull())
+        if (auto status = merge_tandem_keys(context, path + ".x-tandem", keys, body); !status) return status.error();
+    return out;
+}
+
+}  // namespace tandem::config::compose
