@@ -30,6 +30,10 @@ private:
     std::map<std::pair<int, int>, std::set<std::string>> by_position_;
 };
 
+// Whether mapping `map` has `key`. A lookup through a non-const node would leave an empty entry
+// behind for a missing key, which a later insert under the key's own node does not replace.
+inline bool has(const YAML::Node& map, const std::string& key) { return map.IsMap() && map[key].IsDefined(); }
+
 struct Context {
     const FileReader& read;
     std::string file;  // the first compose file
@@ -50,7 +54,8 @@ struct Context {
 
     SourceLocation at(const YAML::Node& node) const;
     // A warning at `node` for `path` ("services.web.container_name"): `what` says what happens instead.
-    void warn(const YAML::Node& node, const std::string& path, const std::string& what);
+    void warn(const YAML::Node& node, const std::string& path, const std::string& what,
+              ErrorCode code = ErrorCode::invalid_value);
     Error error(ErrorCode code, const YAML::Node& node, const std::string& path, const std::string& what) const;
     Error invalid(const YAML::Node& node, const std::string& path, const std::string& what) const {
         return error(ErrorCode::invalid_value, node, path, what);

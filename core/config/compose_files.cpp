@@ -47,60 +47,37 @@ Status interpolate_node(const Context& context, YAML::Node node, const std::stri
     return Ok{};
 }
 
-// `node` with each mapping's `<<: *anchor` (or `<<: [*a, *b]`) merged in: keys written in the
-// mapping win, then the first merged mapping's. A mapping (or list) is copied only when something
-// below it changed; values keep their nodes, and so their marks.
-Result<YAML::Node> resolve_merge_keys(const Context& context, const YAML::Node& node, int depth) {
-    if (depth > kMaxDepth) return node;
+// Each mapping's `<<: *anchor` (or `<<: [*a, *b]`) merged into it, in place (so the mapping keeps
+// its line and column): keys written in the mapping win, then the first merged mapping's.
+Status resolve_merge_keys(const Context& context, YAML::Node node, int depth) {
+    if (depth > kMaxDepth) return Ok{};
     if (node.IsSequence()) {
-        std::vector<YAML::Node> items;
-        bool changed = false;
-        for (std::size_t i = 0; i < node.size(); ++i) {
-            auto item = resolve_merge_keys(context, node[i], depth + 1);
-            if (!item) return item;
-            changed = changed || !item->is(node[i]);
-            items.push_back(*item);
-        }
-        if (!changed) return node;
-        YAML::Node out(YAML::NodeType::Sequence);
-        for (const auto& item : items) out.push_back(item);
-        return out;
+        for (std::size_t i = 0; i < node.size(); ++i)
+            if (auto status = resolve_merge_keys(context, node[i], depth + 1); !status) return status;
+        return Ok{};
     }
-    if (!node.IsMap()) return node;
-    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (!node.IsMap()) return Ok{};
     std::vector<YAML::Node> merged;
-    bool changed = false;
     for (auto it = node.begin(); it != node.end(); ++it) {
-        if (it->first.IsScalar() && it->first.Scalar() == "<<") {
-            changed = true;
-            const YAML::Node& from = it->second;
-            if (from.IsMap()) merged.push_back(from);
-            else if (from.IsSequence())
-                for (std::size_t i = 0; i < from.size(); ++i) merged.push_back(from[i]);
-            for (const auto& each : merged)
-                if (!each.IsMap())
-                    return context.invalid(it->first, "<<", "a merge key takes a mapping or a list of mappings");
+        if (!(it->first.IsScalar() && it->first.Scalar() == "<<")) {
+            if (auto status = resolve_merge_keys(context, it->second, depth + 1); !status) return status;
             continue;
         }
-        auto value = resolve_merge_keys(context, it->second, depth + 1);
-        if (!value) return value;
-        changed = changed || !value->is(it->second);
-        entries.emplace_back(it->first, *value);
+        const YAML::Node from = it->second;
+        if (from.IsMap()) merged.push_back(from);
+        else if (from.IsSequence())
+            for (std::size_t i = 0; i < from.size(); ++i) merged.push_back(from[i]);
+        for (const auto& each : merged)
+            if (!each.IsMap()) return context.invalid(it->first, "<<", "a merge key takes a mapping or a list of mappings");
     }
-    if (!changed) return node;
-    YAML::Node out(YAML::NodeType::Map);
-    std::set<std::string> written;
-    for (const auto& [key, value] : entries) {
-        out[key] = value;
-        written.insert(key.Scalar());
-    }
+    if (merged.empty()) return Ok{};
+    node.remove("<<");
     for (const auto& from : merged) {
-        auto resolved = resolve_merge_keys(context, from, depth + 1);
-        if (!resolved) return resolved;
-        for (auto it = resolved->begin(); it != resolved->end(); ++it)
-            if (written.insert(it->first.Scalar()).second) out[it->first] = it->second;
+        if (auto status = resolve_merge_keys(context, from, depth + 1); !status) return status;
+        for (auto it = from.begin(); it != from.end(); ++it)
+            if (!has(node, it->first.Scalar())) node[it->first] = it->second;
     }
-    return out;
+    return Ok{};
 }
 
 bool appended(const std::string& key) {
@@ -149,8 +126,9 @@ YAML::Node normalized(const std::string& key, const YAML::Node& node) {
     if (key == "depends_on" || key == "networks") {
         if (!node.IsSequence()) return node;
         YAML::Node out(YAML::NodeType::Map);
+        // The names written keep their places: each becomes its key.
         for (std::size_t i = 0; i < node.size(); ++i)
-            if (node[i].IsScalar()) out[node[i].Scalar()] = YAML::Node(YAML::NodeType::Map);
+            if (node[i].IsScalar()) out[node[i]] = YAML::Node(YAML::NodeType::Map);
         return out;
     }
     return as_mapping(node, key == "extra_hosts" ? ':' : '=');
@@ -243,10 +221,10 @@ std::vector<std::string> NodeFiles::files_at(int line, int column) const {
 
 SourceLocation Context::at(const YAML::Node& node) const { return yaml::location(node, files.file_of(node, file)); }
 
-void Context::warn(const YAML::Node& node, const std::string& path, const std::string& what) {
+void Context::warn(const YAML::Node& node, const std::string& path, const std::string& what, ErrorCode code) {
     const std::string message = fmt::format("'{}': {}", path, what);
     if (!warned.insert(message).second) return;
-    warnings.push_back(make_error(ErrorCode::invalid_value, message, at(node)));
+    warnings.push_back(make_error(code, message, at(node)));
 }
 
 Error Context::error(ErrorCode code, const YAML::Node& node, const std::string& path, const std::string& what) const {
@@ -282,7 +260,8 @@ Result<YAML::Node> read_compose_file(Context& context, const std::string& file) 
     context.files.add(*root, file);
     std::set<std::size_t> done;
     if (auto status = interpolate_node(context, *root, file, done, 0); !status) return status.error();
-    return resolve_merge_keys(context, *root, 0);
+    if (auto status = resolve_merge_keys(context, *root, 0); !status) return status.error();
+    return root;
 }
 
 Status read_dotenv(Context& context) {

@@ -36,11 +36,18 @@ struct Mounts {
     int anonymous = 0;
 };
 
+// A path in the container as tandem writes it: normalized, without a trailing '/'.
+std::string container_path(const std::string& target) {
+    std::string normal = std::filesystem::path(target).lexically_normal().generic_string();
+    while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+    return normal;
+}
+
 Status add_mount(Context& context, Mounts& mounts, const YAML::Node& node, const std::string& path,
                  const std::string& target, const std::string& entry, bool tmpfs) {
     if (target.empty() || target[0] != '/')
         return context.invalid(node, path, fmt::format("'{}': the path in the container must be absolute", target));
-    const std::string normal = std::filesystem::path(target).lexically_normal().generic_string();
+    const std::string normal = container_path(target);
     if (const auto earlier = mounts.targets.find(normal); earlier != mounts.targets.end())
         return context.invalid(node, path, fmt::format("'{}' is mounted twice (also by '{}')", normal, earlier->second));
     mounts.targets[normal] = entry;
@@ -64,7 +71,8 @@ Status add_volume(Context& context, Mounts& mounts, const YAML::Node& node, cons
         return context.error(ErrorCode::unknown_reference, node, path,
                              fmt::format("volume '{}' is not declared in the top-level 'volumes:'", source));
     }
-    return add_mount(context, mounts, node, path, target, fmt::format("{}:{}{}", source, target, read_only ? ":ro" : ""),
+    const std::string normal = target.empty() || target[0] != '/' ? target : container_path(target);
+    return add_mount(context, mounts, node, path, target, fmt::format("{}:{}{}", source, normal, read_only ? ":ro" : ""),
                      false);
 }
 
@@ -98,7 +106,7 @@ Status long_volume(Context& context, Mounts& mounts, const YAML::Node& node, con
         } else if (key == "read_only") {
             read_only = it->second.Scalar() == "true";
         } else if (key.rfind("x-", 0) != 0) {
-            context.warn(it->first, at, "not applied");
+            context.warn(it->first, at, "not applied", ErrorCode::unknown_key);
         }
     }
     if (target.empty()) return context.error(ErrorCode::missing_field, node, path, "a volume needs 'target:'");
@@ -123,7 +131,7 @@ Status file_mount(Context& context, Mounts& mounts, const YAML::Node& node, cons
             const std::string key = it->first.Scalar();
             if (key == "source") name = it->second.Scalar();
             else if (key == "target") target = it->second.Scalar();
-            else context.warn(it->first, path + "." + key, "not applied: the file is mounted read-only as it is in the project");
+            else context.warn(it->first, path + "." + key, "not applied: the file is mounted read-only as it is in the project", ErrorCode::unknown_key);
         }
     } else {
         auto text = scalar(context, node, path);
@@ -136,7 +144,8 @@ Status file_mount(Context& context, Mounts& mounts, const YAML::Node& node, cons
                              fmt::format("{} '{}' is not declared in the top-level '{}s:'", kind, name, kind));
     if (target.empty()) target = name;
     if (target[0] != '/') target = default_dir + target;
-    return add_mount(context, mounts, node, path, target, fmt::format("{}:{}:ro", host_path(found->second), target), false);
+    return add_mount(context, mounts, node, path, target,
+                     fmt::format("{}:{}:ro", host_path(found->second), container_path(target)), false);
 }
 
 // [[IP:]HOST:]CONTAINER, each port a number (no ranges), IP maybe [v6].
@@ -323,7 +332,7 @@ Status translate_healthcheck(Context& context, const std::string& path, const YA
         } else if (key == "retries") {
             health["failure_threshold"] = it->second.Scalar() == "0" ? YAML::Node("1") : it->second;
         } else if (key == "start_interval") {
-            context.warn(it->first, at, "ignored: probes run every 'interval' from the start");
+            context.warn(it->first, at, "ignored: probes run every 'interval' from the start", ErrorCode::unknown_key);
         } else if (key != "test" && key != "start_period" && key != "disable") {
             return context.error(ErrorCode::unknown_key, it->first, "",
                                  fmt::format("unknown key '{}' in '{}' (test, interval, timeout, retries, start_period, "
@@ -338,7 +347,7 @@ Status translate_healthcheck(Context& context, const std::string& path, const YA
 Status translate_watch(Context& context, const std::string& path, const YAML::Node& develop, YAML::Node& body) {
     if (!develop.IsMap()) return context.invalid(develop, path, "expected a mapping (watch)");
     for (auto it = develop.begin(); it != develop.end(); ++it)
-        if (it->first.Scalar() != "watch") context.warn(it->first, path + "." + it->first.Scalar(), "ignored");
+        if (it->first.Scalar() != "watch") context.warn(it->first, path + "." + it->first.Scalar(), "ignored", ErrorCode::unknown_key);
     const YAML::Node rules = develop["watch"];
     if (!rules || rules.IsNull()) return Ok{};
     if (!rules.IsSequence()) return context.invalid(rules, path + ".watch", "expected a list of watch rules");
@@ -350,7 +359,7 @@ Status translate_watch(Context& context, const std::string& path, const YAML::No
         for (auto key = rule.begin(); key != rule.end(); ++key) {
             const std::string name = key->first.Scalar();
             if (name == "include")
-                context.warn(key->first, at + ".include", "ignored: every file under 'path' counts (minus 'ignore')");
+                context.warn(key->first, at + ".include", "ignored: every file under 'path' counts (minus 'ignore')", ErrorCode::unknown_key);
             else if (name != "path" && name != "action" && name != "target" && name != "ignore" && name != "exec" &&
                      name != "initial_sync" && name.rfind("x-", 0) != 0)
                 return context.error(ErrorCode::unknown_key, key->first, "",
@@ -358,8 +367,8 @@ Status translate_watch(Context& context, const std::string& path, const YAML::No
                                                  "initial_sync)",
                                                  name, at));
         }
-        auto given = scalar(context, rule["path"], at + ".path");
         if (!rule["path"]) return context.error(ErrorCode::missing_field, rule, at, "a watch rule needs 'path:'");
+        auto given = scalar(context, rule["path"], at + ".path");
         if (!given) return given.error();
         if (!rule["action"]) return context.error(ErrorCode::missing_field, rule, at, "a watch rule needs 'action:'");
         const std::string action = rule["action"].Scalar();
@@ -376,8 +385,9 @@ Status translate_watch(Context& context, const std::string& path, const YAML::No
         tandem["paths"] = is_file ? source : source.empty() ? std::string("**") : source + "/**";
         tandem["action"] = action == "sync+exec" ? std::string("sync") : action;
         if (action.rfind("sync", 0) == 0) {
+            if (!rule["target"])
+                return context.error(ErrorCode::missing_field, rule, at, fmt::format("'action: {}' needs 'target:'", action));
             auto target = scalar(context, rule["target"], at + ".target");
-            if (!rule["target"]) return context.error(ErrorCode::missing_field, rule, at, fmt::format("'action: {}' needs 'target:'", action));
             if (!target) return target.error();
             std::string place = *target;
             if (is_file) {
@@ -392,14 +402,18 @@ Status translate_watch(Context& context, const std::string& path, const YAML::No
             tandem["target"] = place;
         }
         if (action == "sync+exec") {
-            auto command = rule["exec"] ? string_list(context, rule["exec"]["command"], at + ".exec.command")
-                                        : Result<std::vector<std::string>>(context.error(ErrorCode::missing_field, rule, at, "'action: sync+exec' needs 'exec: {command: ...}'"));
+            const YAML::Node exec = rule["exec"];
+            if (!exec || !exec.IsMap() || !exec["command"])
+                return context.error(ErrorCode::missing_field, exec && exec.IsMap() ? exec : rule, at,
+                                     "'action: sync+exec' needs 'exec: {command: ...}'");
+            auto command = string_list(context, exec["command"], at + ".exec.command");
             if (!command) return command.error();
+            if (command->empty()) return context.invalid(exec["command"], at + ".exec.command", "the command is empty");
             tandem["command"] = rule["exec"]["command"].IsScalar() ? command->front() : words_as_shell(*command);
             for (auto key = rule["exec"].begin(); key != rule["exec"].end(); ++key)
                 if (key->first.Scalar() != "command")
                     context.warn(key->first, at + ".exec." + key->first.Scalar(),
-                                 "ignored: the command runs in the container as the service's user, in its working dir, with its env");
+                                 "ignored: the command runs in the container as the service's user, in its working dir, with its env", ErrorCode::unknown_key);
         }
         if (const YAML::Node ignore = rule["ignore"]; ignore && !ignore.IsNull()) {
             auto patterns = string_list(context, ignore, at + ".ignore");
@@ -417,7 +431,7 @@ Status translate_watch(Context& context, const std::string& path, const YAML::No
             }
             tandem["ignore"] = globs;
         }
-        if (rule["initial_sync"]) context.warn(rule["initial_sync"], at + ".initial_sync", "ignored: a new container gets the files of its image, then every file synced since");
+        if (rule["initial_sync"]) context.warn(rule["initial_sync"], at + ".initial_sync", "ignored: a new container gets the files of its image, then every file synced since", ErrorCode::unknown_key);
         out.push_back(tandem);
     }
     if (out.size() > 0) body["watch"] = out;

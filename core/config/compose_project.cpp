@@ -33,7 +33,7 @@ Status declare_volumes(Context& context, const YAML::Node& volumes) {
                 return context.invalid(key->first, path + ".name",
                                        "refused: tandem names the project's volumes itself (<project>_" + name + ")");
             if (option.rfind("x-", 0) != 0)
-                context.warn(key->first, path + "." + option, "ignored: tandem makes a local volume <project>_" + name);
+                context.warn(key->first, path + "." + option, "ignored: tandem makes a local volume <project>_" + name, ErrorCode::unknown_key);
         }
     }
     return Ok{};
@@ -53,7 +53,7 @@ Status declare_networks(Context& context, const YAML::Node& networks) {
                 return context.invalid(key->first, "networks." + name + ".external",
                                        "refused: a tandem project's services are on the project's own network");
             if (option.rfind("x-", 0) != 0)
-                context.warn(key->first, "networks." + name + "." + option, "ignored: tandem makes one bridge network per project");
+                context.warn(key->first, "networks." + name + "." + option, "ignored: tandem makes one bridge network per project", ErrorCode::unknown_key);
         }
     }
     if (networks.size() > 1)
@@ -125,13 +125,13 @@ Status make_jobs(Context& context, YAML::Node& services, const std::vector<std::
     for (const auto& [name, where] : completes) {
         YAML::Node body = services[name];
         for (const char* key : {"port", "health"}) {
-            if (body[key])
+            if (compose::has(body, key))
                 return context.invalid(where, "services." + name,
                                        fmt::format("others wait for it to complete (service_completed_successfully), so it "
                                                    "runs as a one-shot job, which has no '{}' (remove its {})",
                                                    key, std::string(key) == "port" ? "ports" : "healthcheck"));
         }
-        if (body["replicas"] && body["replicas"].Scalar() != "1")
+        if (compose::has(body, "replicas") && body["replicas"].Scalar() != "1")
             return context.invalid(where, "services." + name,
                                    "others wait for it to complete (service_completed_successfully), so it runs once, as a "
                                    "one-shot job: remove its replicas");
@@ -163,7 +163,7 @@ Status translate_services(Context& context, const YAML::Node& merged, const std:
     }
     if (auto status = make_jobs(context, out, completes); !status) return status;
     for (const auto& [name, where] : restart_no)
-        if (!out[name]["job"])
+        if (!compose::has(out[name], "job"))
             context.warn(where, "services." + name + ".restart",
                          "tandem restarts a crashed replica all the same (the policy's crash.on_crash decides)");
     document["services"] = out;
@@ -197,7 +197,7 @@ Status translate_top_level(Context& context, const YAML::Node& merged, YAML::Nod
                                  fmt::format("unknown key '{}' in 'x-tandem'{} (per service, tandem's keys go in the "
                                              "service's own 'x-tandem:')",
                                              key, did_you_mean(key, {"policy", "policies", "access", "project"})));
-        if (document[key]) document.remove(key);
+        if (compose::has(document, key)) document.remove(key);
         document[it->first] = it->second;
     }
     if (const YAML::Node policies = tandem["policies"]; policies && policies.IsMap()) {

@@ -18,13 +18,13 @@ const std::map<std::string, std::string, std::less<>>& warned_keys() {
     static const std::map<std::string, std::string, std::less<>> keys = {
         {"container_name", "tandem names each container itself (<project>-<service>-<replica>-<run>); other services reach it by the service name"},
         {"hostname", "the container's host name is the one Docker gives it; other services reach it by the service name"},
-        {"domainname", "ignored; other services reach it by the service name"},
+        {"domainname", "other services reach it by the service name"},
         {"logging", "tandem reads each container's output itself (devloop logs, the API); the logging driver is Docker's default"},
         {"platform", "images are built and run for this machine's platform"},
         {"pull_policy", "tandem never pulls: an image must exist locally or be built"},
-        {"tty", "ignored: the container runs without a terminal, its output read by tandem"},
-        {"stdin_open", "ignored: the container runs without standard input"},
-        {"init", "ignored: the image's entrypoint is PID 1"},
+        {"tty", "the container runs without a terminal, its output read by tandem"},
+        {"stdin_open", "the container runs without standard input"},
+        {"init", "the image's entrypoint is PID 1"},
         {"stop_signal", "tandem stops a container with SIGTERM, then SIGKILL after stop_grace_period"},
         {"mem_limit", "not applied: the container has no memory limit"},
         {"memswap_limit", "not applied: the container has no memory limit"},
@@ -129,7 +129,7 @@ Status check_keys(Context& context, const YAML::Node& service, const std::string
         if (const auto refused = refused_keys().find(key); refused != refused_keys().end())
             return context.invalid(it->first, path + "." + key, "refused: " + refused->second);
         if (const auto warned = warned_keys().find(key); warned != warned_keys().end()) {
-            context.warn(it->first, path + "." + key, "ignored: " + warned->second);
+            context.warn(it->first, path + "." + key, "ignored: " + warned->second, ErrorCode::unknown_key);
             continue;
         }
         return context.error(ErrorCode::unknown_key, it->first, "",
@@ -170,7 +170,7 @@ Status translate_build(Context& context, const std::string& path, const YAML::No
         } else if (key == "dockerfile_inline" || key == "additional_contexts") {
             return context.invalid(it->first, at, "refused: tandem builds from a Dockerfile in the project and its one context");
         } else if (key.rfind("x-", 0) != 0) {
-            context.warn(it->first, at, "ignored: tandem builds with the Docker daemon's defaults for this");
+            context.warn(it->first, at, "ignored: tandem builds with the Docker daemon's defaults for this", ErrorCode::unknown_key);
         }
     }
     body["build"] = out;
@@ -226,6 +226,7 @@ Status read_env_file(Context& context, const YAML::Node& node, const std::string
     std::string file;
     bool required = true;
     if (node.IsMap()) {
+        if (!node["path"]) return context.error(ErrorCode::missing_field, node, path, "an env_file entry needs 'path:'");
         auto given = scalar(context, node["path"], path + ".path");
         if (!given) return given.error();
         file = *given;
@@ -340,7 +341,7 @@ Status add_dependency(Context& context, TranslatedService& out, const std::strin
                                      "starts this service once '{}' serves (its port accepts connections, or it runs)",
                                      name, name));
     }
-    if (!out.body["depends_on"]) out.body["depends_on"] = YAML::Node(YAML::NodeType::Sequence);
+    if (!has(out.body, "depends_on")) out.body["depends_on"] = YAML::Node(YAML::NodeType::Sequence);
     out.body["depends_on"].push_back(name_node);
     return Ok{};
 }
@@ -379,7 +380,7 @@ Status translate_networks(Context& context, const std::string& path, const YAML:
         for (auto it = settings.begin(); it != settings.end(); ++it) {
             const std::string at = fmt::format("{}.{}.{}", path, name.Scalar(), it->first.Scalar());
             if (it->first.Scalar() != "aliases") {
-                context.warn(it->first, at, "ignored: the container gets the address Docker gives it on the project network");
+                context.warn(it->first, at, "ignored: the container gets the address Docker gives it on the project network", ErrorCode::unknown_key);
                 continue;
             }
             auto names = string_list(context, it->second, at);
@@ -401,7 +402,7 @@ Status translate_deploy(Context& context, const std::string& path, const YAML::N
             return context.invalid(it->second, at, "refused: 'global' runs one replica per node; a tandem service has 'replicas'");
         else if (key != "mode")
             context.warn(it->first, at, key == "resources" ? "ignored: the containers have no resource limits"
-                                                           : "ignored: the policy set's rollout and crash knobs decide this");
+                                                           : "ignored: the policy set's rollout and crash knobs decide this", ErrorCode::unknown_key);
     }
     return Ok{};
 }
@@ -431,7 +432,7 @@ Status translate_misc(Context& context, const std::string& path, const YAML::Nod
         }
         body["extra_hosts"] = out;
     }
-    if (const YAML::Node scale = service["scale"]; scale && !body["replicas"]) body["replicas"] = scale;
+    if (const YAML::Node scale = service["scale"]; scale && !has(body, "replicas")) body["replicas"] = scale;
     return Ok{};
 }
 
@@ -439,7 +440,7 @@ Status translate_misc(Context& context, const std::string& path, const YAML::Nod
 Status merge_tandem_keys(Context& context, const std::string& path, const YAML::Node& keys, YAML::Node& body) {
     if (!keys.IsMap()) return context.invalid(keys, path, "expected a mapping of tandem service keys (docs/config.md)");
     for (auto it = keys.begin(); it != keys.end(); ++it) {
-        if (body[it->first.Scalar()]) body.remove(it->first.Scalar());
+        if (has(body, it->first.Scalar())) body.remove(it->first.Scalar());
         body[it->first] = it->second;
     }
     return Ok{};
@@ -489,8 +490,10 @@ Result<TranslatedService> translate_service(Context& context, const std::string&
         if (auto status = translate_watch(context, path + ".develop", develop, body); !status) return status.error();
     if (const YAML::Node restart = service["restart"]; restart && !restart.IsNull()) {
         const std::string value = restart.IsScalar() ? restart.Scalar() : "";
-        if (value == "no") out.restart_no = restart;
-        else if (value != "always" && value != "unless-stopped" && value != "on-failure" && value.rfind("on-failure:", 0) != 0)
+        if (value == "no") {
+            for (auto it = service.begin(); it != service.end(); ++it)
+                if (it->first.Scalar() == "restart") out.restart_no.reset(it->first);
+        } else if (value != "always" && value != "unless-stopped" && value != "on-failure" && value.rfind("on-failure:", 0) != 0)
             return context.invalid(restart, path + ".restart",
                                    fmt::format("'{}' is not a restart policy (no, always, on-failure[:N], unless-stopped)", value));
     }

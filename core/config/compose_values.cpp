@@ -19,11 +19,13 @@ const char* kind_of(const YAML::Node& node) {
 }  // namespace
 
 Result<std::string> scalar(const Context& context, const YAML::Node& node, const std::string& path) {
+    if (!node.IsDefined()) return make_error(ErrorCode::missing_field, fmt::format("'{}' is missing", path));
     if (node.IsScalar()) return node.Scalar();
     return context.invalid(node, path, fmt::format("expected a string, found {}", kind_of(node)));
 }
 
 Result<std::vector<std::string>> string_list(const Context& context, const YAML::Node& node, const std::string& path) {
+    if (!node.IsDefined()) return make_error(ErrorCode::missing_field, fmt::format("'{}' is missing", path));
     if (node.IsScalar()) return std::vector<std::string>{node.Scalar()};
     if (!node.IsSequence())
         return context.invalid(node, path, fmt::format("expected a string or a list of strings, found {}", kind_of(node)));

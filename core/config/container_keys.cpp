@@ -65,6 +65,13 @@ Status read_volumes_key(ParsedService& service, const Field& field, const yaml::
     note_container_key(service, field, where);
     auto& mounts = container_of(service).volumes;
     std::erase_if(mounts, [](const VolumeSpec& volume) { return volume.kind != VolumeSpec::Kind::tmpfs; });
+    for (const VolumeSpec& volume : *volumes)
+        for (const VolumeSpec& tmpfs : mounts)
+            if (tmpfs.target == volume.target)
+                return make_error(ErrorCode::invalid_value,
+                                  fmt::format("'{}': '{}' is mounted twice (also by '{}')", where.path, volume.target,
+                                              tmpfs.text),
+                                  volume.location);
     mounts.insert(mounts.begin(), volumes->begin(), volumes->end());
     return Ok{};
 }

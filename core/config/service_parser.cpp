@@ -110,10 +110,14 @@ Status check_variables(const YAML::Node& value, const yaml::Where& where) {
     return Ok{};
 }
 
+// Letters, digits, '_', and '.' and '-' after the first (images read names such as
+// `discovery.type`); not starting with a digit.
 bool is_env_name(const std::string& name) {
-    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9') || name[0] == '.' || name[0] == '-') return false;
     for (char c : name) {
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return false;
     }
     return true;
 }
@@ -127,7 +131,7 @@ Status read_env(ParsedService& service, const Field& field, const yaml::Where& w
         if (!is_env_name(entry.key))
             return make_error(
                 ErrorCode::invalid_value,
-                fmt::format("'{}': '{}' is not a variable name (letters, digits, '_')", at.path, entry.key),
+                fmt::format("'{}': '{}' is not a variable name (letters, digits, '_', and '.' or '-' after the first)", at.path, entry.key),
                 yaml::location(entry.key_node, where.file));
         auto value = at_key_if_empty(yaml::read_string(entry.value, at), entry, where.file);
         if (!value) return value.error();

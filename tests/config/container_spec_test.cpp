@@ -270,3 +270,74 @@ TEST_CASE("an image build's inputs are a list of relative paths") {
               .to_string()
               .find("'services.web.build.inputs.0'") != std::string::npos);
 }
+
+TEST_CASE("a container service's entrypoint, container_port, working_dir, labels, aliases, extra_hosts and tmpfs") {
+    const Spec spec = parse(service("    image: web:1\n    entrypoint: [/init, --]\n    command: [serve]\n"
+                                    "    port: 8080\n    container_port: 80\n    working_dir: /app/./src/\n"
+                                    "    labels: {team: web, tier: \"1\"}\n    aliases: [www, web.local]\n"
+                                    "    extra_hosts: [\"db.local:10.0.0.5\", \"host.docker.internal:host-gateway\"]\n"
+                                    "    tmpfs: [/run, /tmp/cache/]\n    volumes: [data:/data]\n"));
+    const ServiceSpec& web = spec.services.at(0);
+    REQUIRE(web.container);
+    const ContainerSpec& c = *web.container;
+    CHECK(c.entrypoint == std::vector<std::string>{"/init", "--"});
+    CHECK(c.port == 80);
+    CHECK(web.listen_port() == 80);
+    CHECK(web.port == 8080);
+    CHECK(c.working_dir == "/app/src");
+    CHECK(c.labels == std::vector<std::pair<std::string, std::string>>{{"team", "web"}, {"tier", "1"}});
+    CHECK(c.aliases == std::vector<std::string>{"www", "web.local"});
+    CHECK(c.extra_hosts == std::vector<std::string>{"db.local:10.0.0.5", "host.docker.internal:host-gateway"});
+    REQUIRE(c.volumes.size() == 3);
+    CHECK(c.volumes[0].kind == VolumeSpec::Kind::named);
+    CHECK(c.volumes[1].kind == VolumeSpec::Kind::tmpfs);
+    CHECK(c.volumes[1].target == "/run");
+    CHECK(c.volumes[2].target == "/tmp/cache");
+
+    // `entrypoint: []` runs without the image's entrypoint; unset keeps it.
+    CHECK(parse(service("    image: web:1\n    entrypoint: []\n")).services[0].container->entrypoint ==
+          std::vector<std::string>{});
+    CHECK_FALSE(parse(service("    image: web:1\n")).services[0].container->entrypoint.has_value());
+    CHECK(parse(service("    image: web:1\n    port: 8080\n")).services[0].listen_port() == 8080);
+}
+
+TEST_CASE("the new container keys are refused for a process and checked where written") {
+    check_at(parse_error(service("    run: ./web\n    working_dir: /app\n")), ErrorCode::invalid_value, 5, 5);
+    check_at(parse_error(service("    image: web:1\n    working_dir: app\n")), ErrorCode::invalid_value, 5, 18);
+    check_at(parse_error(service("    image: web:1\n    container_port: 0\n")), ErrorCode::invalid_value, 5, 21);
+    check_at(parse_error(service("    image: web:1\n    labels: {tandem.project: x}\n")), ErrorCode::invalid_value, 5, 14);
+    check_at(parse_error(service("    image: web:1\n    aliases: [\"bad name\"]\n")), ErrorCode::invalid_value, 5, 15);
+    check_at(parse_error(service("    image: web:1\n    extra_hosts: [nocolon]\n")), ErrorCode::invalid_value, 5, 19);
+    check_at(parse_error(service("    image: web:1\n    tmpfs: [/data]\n    volumes: [data:/data]\n")),
+             ErrorCode::invalid_value, 6, 15);
+    check_at(parse_error(service("    image: web:1\n    volumes: [data:/data]\n    tmpfs: [/data]\n")),
+             ErrorCode::invalid_value, 6, 13);
+}
+
+TEST_CASE("the new container keys change the fingerprint, and a service without them keeps its fingerprint") {
+    const auto print = [](std::string_view more) {
+        const Spec spec = parse(service("    image: web:1\n    port: 8080\n" + std::string(more)));
+        return fingerprint(spec, spec.services.at(0));
+    };
+    const std::string base = print("");
+    for (std::string_view more : {"    entrypoint: [/x]\n", "    entrypoint: []\n", "    container_port: 80\n",
+                                  "    working_dir: /app\n", "    labels: {a: b}\n", "    aliases: [www]\n",
+                                  "    extra_hosts: [\"a:1.2.3.4\"]\n", "    tmpfs: [/run]\n"}) {
+        INFO(more);
+        CHECK(print(more) != base);
+    }
+    // What a tandem.yaml written before these keys existed fingerprints to (a release of it must not
+    // replace the running containers after an upgrade).
+    CHECK(base == print("    labels: {}\n"));
+}
+
+TEST_CASE("watch rules take ignore and action sync+restart") {
+    const Spec spec = parse(service("    image: web:1\n    watch:\n"
+                                    "      - {paths: [\"site/**\"], action: sync+restart, target: /srv, ignore: [site/tmp/**]}\n"));
+    const WatchRule& rule = spec.services[0].watch.at(0);
+    CHECK(rule.action == WatchAction::sync);
+    CHECK(rule.restart_after_sync);
+    CHECK(rule.ignore == std::vector<std::string>{"site/tmp/**"});
+    check_at(parse_error(service("    image: web:1\n    watch:\n      - {paths: [a], action: rebuild, ignore: [/abs]}\n")),
+             ErrorCode::invalid_value, 6, 48);
+}

@@ -294,3 +294,46 @@ TEST_CASE("changes: an image build's inputs, when given, are the only files that
     CHECK(kinds(single_step(plan_ok(spec, running(spec, {"api"}), changed({"config/a/b.conf"})))) ==
           Kinds{ActionKind::build, ActionKind::replace});
 }
+
+// `ignore:` skips paths a rule's patterns match (the next rule or a build input decides), and
+// `sync+restart` syncs the files into the containers, then replaces them.
+TEST_CASE("changes: a watch rule's ignore hands a path to the next rule, and sync+restart syncs then replaces") {
+    ServiceSpec web = service("web");
+    web.container.emplace();
+    web.container->build.emplace();
+    web.container->build->context = "app";
+    WatchRule sync{{"app/site/**"}, WatchAction::sync, "", "/srv", {}};
+    sync.ignore = {"app/site/**/drafts", "app/site/**/drafts/**"};
+    WatchRule conf{{"app/conf/**"}, WatchAction::sync, "", "/etc/web", {}};
+    conf.restart_after_sync = true;
+    web.watch = {sync, conf};
+    const Spec spec = spec_of({web});
+    const Observed observed = running(spec, {"web"});
+
+    CHECK(kinds(single_step(plan_ok(spec, observed, changed({"app/site/index.html"})))) == Kinds{ActionKind::sync});
+    // Ignored by the sync rule: the image's context claims it, so the image is built again.
+    CHECK(kinds(single_step(plan_ok(spec, observed, changed({"app/site/drafts/a.html"})))) ==
+          Kinds{ActionKind::build, ActionKind::replace});
+    CHECK(kinds(single_step(plan_ok(spec, observed, changed({"app/site/x/drafts/b.html"})))) ==
+          Kinds{ActionKind::build, ActionKind::replace});
+    CHECK_FALSE(tandem::sync_placement(web, "app/site/drafts/a.html").has_value());
+
+    const tandem::Step restarted = single_step(plan_ok(spec, observed, changed({"app/conf/main.conf"})));
+    REQUIRE(kinds(restarted) == Kinds{ActionKind::sync, ActionKind::replace});
+    CHECK(restarted.actions[0].paths == Paths{"app/conf/main.conf"});
+    CHECK(tandem::sync_placement(web, "app/conf/main.conf")->target == "/etc/web/main.conf");
+    // A plain sync file saved with it rides along in the same sync, before the replace.
+    const tandem::Step both = single_step(plan_ok(spec, observed, changed({"app/site/a.css", "app/conf/main.conf"})));
+    REQUIRE(kinds(both) == Kinds{ActionKind::sync, ActionKind::replace});
+    CHECK(both.actions[0].paths == Paths{"app/site/a.css", "app/conf/main.conf"});
+}
+
+TEST_CASE("changes: a process service's sync+restart restarts it, with no sync action (it reads the tree)") {
+    ServiceSpec api = service("api");
+    WatchRule conf{{"conf/**"}, WatchAction::sync, "", {}, {}};
+    conf.restart_after_sync = true;
+    api.watch = {conf};
+    const Spec spec = spec_of({api});
+    CHECK(kinds(single_step(plan_ok(spec, running(spec, {"api"}), changed({"conf/a.ini"})))) ==
+          Kinds{ActionKind::replace});
+}
