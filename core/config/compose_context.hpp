@@ -82,6 +82,10 @@ Result<std::vector<std::pair<std::string, std::optional<std::string>>>> pairs(co
 
 // --- the translation of one service (compose_service.cpp) ---
 
+// An error for a key tandem refuses or does not know; a warning for each key it ignores
+// (compose_keys.cpp).
+Status check_service_keys(Context& context, const YAML::Node& service, const std::string& path);
+
 // The tandem service mapping for compose service `name`, and the names it depends on that
 // must be one-shot jobs (`condition: service_completed_successfully`), each with its node.
 struct TranslatedService {

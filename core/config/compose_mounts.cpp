@@ -1,5 +1,5 @@
 // Compose service parts with a syntax of their own: volumes (short and long), tmpfs, secrets and
-// configs as mounts; ports; the healthcheck; develop.watch.
+// configs as mounts; ports; the healthcheck.
 #include "config/compose_context.hpp"
 
 #include <fmt/format.h>
@@ -209,15 +209,6 @@ Result<int> port_number(Context& context, const YAML::Node& node, const std::str
     return value;
 }
 
-std::string words_as_shell(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& word : words) {
-        std::string quoted = "'";
-        for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        out += (out.empty() ? "" : " ") + quoted + "'";
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -341,100 +332,6 @@ Status translate_healthcheck(Context& context, const std::string& path, const YA
         }
     }
     body["health"] = health;
-    return Ok{};
-}
-
-Status translate_watch(Context& context, const std::string& path, const YAML::Node& develop, YAML::Node& body) {
-    if (!develop.IsMap()) return context.invalid(develop, path, "expected a mapping (watch)");
-    for (auto it = develop.begin(); it != develop.end(); ++it)
-        if (it->first.Scalar() != "watch") context.warn(it->first, path + "." + it->first.Scalar(), "ignored", ErrorCode::unknown_key);
-    const YAML::Node rules = develop["watch"];
-    if (!rules || rules.IsNull()) return Ok{};
-    if (!rules.IsSequence()) return context.invalid(rules, path + ".watch", "expected a list of watch rules");
-    YAML::Node out(YAML::NodeType::Sequence);
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-        const std::string at = fmt::format("{}.watch.{}", path, i);
-        const YAML::Node rule = rules[i];
-        if (!rule.IsMap()) return context.invalid(rule, at, "expected a mapping (path, action, target, ignore)");
-        for (auto key = rule.begin(); key != rule.end(); ++key) {
-            const std::string name = key->first.Scalar();
-            if (name == "include")
-                context.warn(key->first, at + ".include", "ignored: every file under 'path' counts (minus 'ignore')", ErrorCode::unknown_key);
-            else if (name != "path" && name != "action" && name != "target" && name != "ignore" && name != "exec" &&
-                     name != "initial_sync" && name.rfind("x-", 0) != 0)
-                return context.error(ErrorCode::unknown_key, key->first, "",
-                                     fmt::format("unknown key '{}' in '{}' (path, action, target, ignore, exec, "
-                                                 "initial_sync)",
-                                                 name, at));
-        }
-        if (!rule["path"]) return context.error(ErrorCode::missing_field, rule, at, "a watch rule needs 'path:'");
-        auto given = scalar(context, rule["path"], at + ".path");
-        if (!given) return given.error();
-        if (!rule["action"]) return context.error(ErrorCode::missing_field, rule, at, "a watch rule needs 'action:'");
-        const std::string action = rule["action"].Scalar();
-        if (action != "sync" && action != "rebuild" && action != "sync+restart" && action != "restart" && action != "sync+exec")
-            return context.invalid(rule["action"], at + ".action",
-                                   fmt::format("unknown action '{}' (sync, rebuild, sync+restart, restart or sync+exec)", action));
-        std::string source = std::filesystem::path(*given).lexically_normal().generic_string();
-        if (source.empty() || source[0] == '/' || source.rfind("..", 0) == 0)
-            return context.invalid(rule["path"], at + ".path", fmt::format("'{}' must be a path inside the project", *given));
-        if (source == "." || source == "./") source.clear();
-        if (!source.empty() && source.back() == '/') source.pop_back();
-        const bool is_file = !source.empty() && static_cast<bool>(context.read(source));
-        YAML::Node tandem(YAML::NodeType::Map);
-        tandem["paths"] = is_file ? source : source.empty() ? std::string("**") : source + "/**";
-        tandem["action"] = action == "sync+exec" ? std::string("sync") : action;
-        if (action.rfind("sync", 0) == 0) {
-            if (!rule["target"])
-                return context.error(ErrorCode::missing_field, rule, at, fmt::format("'action: {}' needs 'target:'", action));
-            auto target = scalar(context, rule["target"], at + ".target");
-            if (!target) return target.error();
-            std::string place = *target;
-            if (is_file) {
-                const std::filesystem::path file(place);
-                if (file.filename() != std::filesystem::path(source).filename())
-                    return context.invalid(rule["target"], at + ".target",
-                                           fmt::format("tandem syncs '{}' under its own name: write a target ending in '/{}'",
-                                                       source, std::filesystem::path(source).filename().string()));
-                place = file.parent_path().generic_string();
-                if (place.empty()) place = "/";
-            }
-            tandem["target"] = place;
-        }
-        if (action == "sync+exec") {
-            const YAML::Node exec = rule["exec"];
-            if (!exec || !exec.IsMap() || !exec["command"])
-                return context.error(ErrorCode::missing_field, exec && exec.IsMap() ? exec : rule, at,
-                                     "'action: sync+exec' needs 'exec: {command: ...}'");
-            auto command = string_list(context, exec["command"], at + ".exec.command");
-            if (!command) return command.error();
-            if (command->empty()) return context.invalid(exec["command"], at + ".exec.command", "the command is empty");
-            tandem["command"] = rule["exec"]["command"].IsScalar() ? command->front() : words_as_shell(*command);
-            for (auto key = rule["exec"].begin(); key != rule["exec"].end(); ++key)
-                if (key->first.Scalar() != "command")
-                    context.warn(key->first, at + ".exec." + key->first.Scalar(),
-                                 "ignored: the command runs in the container as the service's user, in its working dir, with its env", ErrorCode::unknown_key);
-        }
-        if (const YAML::Node ignore = rule["ignore"]; ignore && !ignore.IsNull()) {
-            auto patterns = string_list(context, ignore, at + ".ignore");
-            if (!patterns) return patterns.error();
-            YAML::Node globs(YAML::NodeType::Sequence);
-            const std::string base = source.empty() ? "" : source + "/";
-            for (std::string pattern : *patterns) {
-                while (!pattern.empty() && pattern.back() == '/') pattern.pop_back();
-                if (pattern.empty()) continue;
-                const bool anchored = pattern.find('/') != std::string::npos;
-                if (pattern[0] == '/') pattern.erase(0, 1);
-                const std::string glob = anchored ? base + pattern : base + "**/" + pattern;
-                globs.push_back(glob);
-                globs.push_back(glob + "/**");
-            }
-            tandem["ignore"] = globs;
-        }
-        if (rule["initial_sync"]) context.warn(rule["initial_sync"], at + ".initial_sync", "ignored: a new container gets the files of its image, then every file synced since", ErrorCode::unknown_key);
-        out.push_back(tandem);
-    }
-    if (out.size() > 0) body["watch"] = out;
     return Ok{};
 }
 

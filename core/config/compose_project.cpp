@@ -177,6 +177,8 @@ Status translate_top_level(Context& context, const YAML::Node& merged, YAML::Nod
         if (key == "name") document["project"] = it->second;
         else if (key == "include")
             return context.invalid(it->first, "include", "refused: merge the files with -f instead (devloop up -f a.yaml -f b.yaml)");
+        else if (key == "models")
+            return context.invalid(it->first, "models", "refused: tandem runs no model runner");
         else if (key == "x-tandem") continue;
         else if (key.rfind("x-", 0) == 0 || key == "version" || key == "services" || key == "volumes" ||
                  key == "networks" || key == "secrets" || key == "configs")

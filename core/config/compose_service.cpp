@@ -13,131 +13,6 @@ namespace tandem::config::compose {
 
 namespace {
 
-// Keys tandem ignores, and what happens instead.
-const std::map<std::string, std::string, std::less<>>& warned_keys() {
-    static const std::map<std::string, std::string, std::less<>> keys = {
-        {"container_name", "tandem names each container itself (<project>-<service>-<replica>-<run>); other services reach it by the service name"},
-        {"hostname", "the container's host name is the one Docker gives it; other services reach it by the service name"},
-        {"domainname", "other services reach it by the service name"},
-        {"logging", "tandem reads each container's output itself (devloop logs, the API); the logging driver is Docker's default"},
-        {"platform", "images are built and run for this machine's platform"},
-        {"pull_policy", "tandem never pulls: an image must exist locally or be built"},
-        {"tty", "the container runs without a terminal, its output read by tandem"},
-        {"stdin_open", "the container runs without standard input"},
-        {"init", "the image's entrypoint is PID 1"},
-        {"stop_signal", "tandem stops a container with SIGTERM, then SIGKILL after stop_grace_period"},
-        {"mem_limit", "not applied: the container has no memory limit"},
-        {"memswap_limit", "not applied: the container has no memory limit"},
-        {"mem_reservation", "not applied"},
-        {"mem_swappiness", "not applied"},
-        {"cpus", "not applied: the container has no CPU limit"},
-        {"cpu_shares", "not applied: the container has no CPU limit"},
-        {"cpu_quota", "not applied"},
-        {"cpu_period", "not applied"},
-        {"cpu_count", "not applied"},
-        {"cpu_percent", "not applied"},
-        {"cpuset", "not applied"},
-        {"cpu_rt_runtime", "not applied"},
-        {"cpu_rt_period", "not applied"},
-        {"blkio_config", "not applied"},
-        {"pids_limit", "not applied"},
-        {"oom_kill_disable", "not applied"},
-        {"oom_score_adj", "not applied"},
-        {"ulimits", "not applied: the container gets Docker's default limits"},
-        {"shm_size", "not applied: /dev/shm has Docker's default size (64 MB)"},
-        {"read_only", "not applied: the container's root filesystem is writable"},
-        {"dns", "the container uses Docker's DNS (service names resolve on the project network)"},
-        {"dns_search", "the container uses Docker's DNS settings"},
-        {"dns_opt", "the container uses Docker's DNS settings"},
-        {"links", "services reach each other by service name on the project network; link aliases are not made"},
-        {"sysctls", "not applied"},
-        {"annotations", "not applied"},
-        {"attach", "tandem always reads the container's output"},
-        {"mac_address", "the container gets the address Docker gives it"},
-        {"group_add", "not applied: the container runs with its user's groups"},
-        {"storage_opt", "not applied"},
-        {"expose", ""},  // accepted: containers reach each other's ports on the project network
-        {"stop_grace_period", ""},
-        {"labels", ""},
-        {"restart", ""},
-        {"scale", ""},
-        {"label_file", "not read: write the labels under 'labels:'"},
-        {"pull_refresh_after", "tandem never pulls: an image must exist locally or be built"},
-        {"develop", ""},
-    };
-    return keys;
-}
-
-// Keys that change behaviour tandem cannot honour.
-const std::map<std::string, std::string, std::less<>>& refused_keys() {
-    static const std::map<std::string, std::string, std::less<>> keys = {
-        {"privileged", "tandem does not run privileged containers"},
-        {"cap_add", "tandem runs containers with Docker's default capabilities"},
-        {"cap_drop", "tandem runs containers with Docker's default capabilities"},
-        {"devices", "tandem does not give containers host devices"},
-        {"device_cgroup_rules", "tandem does not give containers host devices"},
-        {"gpus", "tandem does not give containers GPUs"},
-        {"network_mode", "every service of a tandem project is on the project's network"},
-        {"pid", "tandem does not share process namespaces"},
-        {"ipc", "tandem does not share IPC namespaces"},
-        {"uts", "tandem does not share UTS namespaces"},
-        {"userns_mode", "tandem does not change user namespaces"},
-        {"cgroup", "tandem does not change cgroup namespaces"},
-        {"cgroup_parent", "tandem does not place containers in other cgroups"},
-        {"runtime", "tandem runs containers with Docker's default runtime"},
-        {"isolation", "tandem runs containers with Docker's default isolation"},
-        {"security_opt", "tandem runs containers with Docker's default security options"},
-        {"credential_spec", "not supported"},
-        {"volumes_from", "mount the same named volume in both services instead"},
-        {"extends", "not supported: write the service out, or share keys with a YAML anchor (x-common: &common) and '<<: *common'"},
-        {"external_links", "tandem reaches only the project's own services"},
-        {"post_start", "tandem has no lifecycle hooks: run the command in the image's entrypoint"},
-        {"pre_stop", "tandem has no lifecycle hooks"},
-        {"use_api_socket", "tandem does not give containers the Docker daemon's socket"},
-        {"models", "tandem runs no AI models"},
-        {"provider", "tandem runs containers only"},
-    };
-    return keys;
-}
-
-const std::vector<std::string_view>& known_keys() {
-    static const std::vector<std::string_view> keys = [] {
-        std::vector<std::string_view> out = {"image", "build", "command", "entrypoint", "environment", "env_file",
-                                             "ports", "depends_on", "healthcheck", "volumes", "tmpfs", "networks",
-                                             "profiles", "deploy", "user", "working_dir", "extra_hosts", "secrets",
-                                             "configs"};
-        for (const auto& [key, _] : warned_keys()) out.push_back(key);
-        for (const auto& [key, _] : refused_keys()) out.push_back(key);
-        return out;
-    }();
-    return keys;
-}
-
-bool handled_elsewhere(std::string_view key) {
-    for (auto name : {"image", "build", "command", "entrypoint", "environment", "env_file", "ports", "depends_on",
-                      "healthcheck", "volumes", "tmpfs", "networks", "profiles", "deploy", "user", "working_dir",
-                      "extra_hosts", "secrets", "configs", "expose", "stop_grace_period", "labels", "restart", "scale",
-                      "develop"})
-        if (key == name) return true;
-    return false;
-}
-
-Status check_keys(Context& context, const YAML::Node& service, const std::string& path) {
-    for (auto it = service.begin(); it != service.end(); ++it) {
-        const std::string key = it->first.Scalar();
-        if (key.rfind("x-", 0) == 0 || handled_elsewhere(key)) continue;
-        if (const auto refused = refused_keys().find(key); refused != refused_keys().end())
-            return context.invalid(it->first, path + "." + key, "refused: " + refused->second);
-        if (const auto warned = warned_keys().find(key); warned != warned_keys().end()) {
-            context.warn(it->first, path + "." + key, "ignored: " + warned->second, ErrorCode::unknown_key);
-            continue;
-        }
-        return context.error(ErrorCode::unknown_key, it->first, "",
-                             fmt::format("unknown key '{}' in '{}'{}", key, path, did_you_mean(key, known_keys())));
-    }
-    return Ok{};
-}
-
 Status translate_build(Context& context, const std::string& path, const YAML::Node& build, YAML::Node& body) {
     YAML::Node out(YAML::NodeType::Map);
     if (build.IsScalar()) {
@@ -283,42 +158,58 @@ Status translate_env(Context& context, const std::string& path, const YAML::Node
     return Ok{};
 }
 
+struct Dependency {
+    std::string condition = "service_started";
+    YAML::Node where;  // the condition as written, else the name
+    bool required = true;
+};
+
+// A dependency's `{condition, restart, required}`.
+Result<Dependency> read_dependency(Context& context, const std::string& path, const YAML::Node& name_node,
+                                   const YAML::Node& options) {
+    const std::string name = name_node.Scalar();
+    Dependency out;
+    out.where.reset(name_node);  // `=` would rebind the node both handles share
+    if (options && !options.IsNull() && !options.IsMap())
+        return context.invalid(options, path + "." + name, "expected a mapping (condition, restart, required)");
+    if (!options || options.IsNull()) return out;
+    const std::vector<std::string_view> conditions = {"service_started", "service_healthy", "service_completed_successfully"};
+    for (auto it = options.begin(); it != options.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string at = path + "." + name + "." + key;
+        if (key == "condition") {
+            auto text = scalar(context, it->second, at);
+            if (!text) return text.error();
+            if (std::find(conditions.begin(), conditions.end(), *text) == conditions.end())
+                return context.invalid(it->second, at,
+                                       fmt::format("unknown condition '{}' (service_started, service_healthy or "
+                                                   "service_completed_successfully){}",
+                                                   *text, did_you_mean(*text, conditions)));
+            out.condition = *text;
+            out.where.reset(it->second);
+        } else if (key == "required") {
+            out.required = it->second.Scalar() != "false";
+        } else if (key == "restart") {
+            if (it->second.Scalar() == "true")
+                context.warn(it->first, at,
+                             "tandem restarts this service after its dependency only when that one is reset, not on "
+                             "every restart");
+        } else {
+            return context.error(ErrorCode::unknown_key, it->first, "",
+                                 fmt::format("unknown key '{}' in '{}.{}' (condition, restart, required)", key, path, name));
+        }
+    }
+    return out;
+}
+
 Status add_dependency(Context& context, TranslatedService& out, const std::string& path, const YAML::Node& name_node,
                       const YAML::Node& options, const std::set<std::string>& enabled, const YAML::Node& all) {
     const std::string name = name_node.Scalar();
-    bool required = true;
-    std::string condition = "service_started";
-    YAML::Node condition_node;
-    condition_node.reset(name_node);
-    if (options && options.IsMap()) {
-        for (auto it = options.begin(); it != options.end(); ++it) {
-            const std::string key = it->first.Scalar();
-            const std::string at = path + "." + name + "." + key;
-            if (key == "condition") {
-                auto text = scalar(context, it->second, at);
-                if (!text) return text.error();
-                if (*text != "service_started" && *text != "service_healthy" && *text != "service_completed_successfully")
-                    return context.invalid(it->second, at,
-                                           fmt::format("unknown condition '{}' (service_started, service_healthy or "
-                                                       "service_completed_successfully){}",
-                                                       *text,
-                                                       did_you_mean(*text, {"service_started", "service_healthy",
-                                                                            "service_completed_successfully"})));
-                condition = *text;
-                condition_node.reset(it->second);  // `=` would rebind the node it shares with name_node
-            } else if (key == "required") {
-                required = it->second.Scalar() != "false";
-            } else if (key == "restart") {
-                if (it->second.Scalar() == "true")
-                    context.warn(it->first, at, "tandem restarts this service after its dependency only when that one is reset, not on every restart");
-            } else {
-                return context.error(ErrorCode::unknown_key, it->first, "",
-                                     fmt::format("unknown key '{}' in '{}.{}' (condition, restart, required)", key, path, name));
-            }
-        }
-    } else if (options && !options.IsNull()) {
-        return context.invalid(options, path + "." + name, "expected a mapping (condition, restart, required)");
-    }
+    auto dependency = read_dependency(context, path, name_node, options);
+    if (!dependency) return dependency.error();
+    const bool required = dependency->required;
+    const std::string& condition = dependency->condition;
+    const YAML::Node& condition_node = dependency->where;
     if (!enabled.count(name)) {
         if (!required) return Ok{};
         if (all[name]) {
@@ -455,7 +346,7 @@ Result<TranslatedService> translate_service(Context& context, const std::string&
     out.body = YAML::Node(YAML::NodeType::Map);
     YAML::Node& body = out.body;
     if (!service.IsMap()) return context.invalid(service, path, "expected a mapping (image, build, ports, ...)");
-    if (auto status = check_keys(context, service, path); !status) return status.error();
+    if (auto status = check_service_keys(context, service, path); !status) return status.error();
     const YAML::Node image = service["image"];
     const YAML::Node build = service["build"];
     if (build && !build.IsNull()) {
