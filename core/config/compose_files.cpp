@@ -15,24 +15,38 @@ namespace tandem::config::compose {
 namespace {
 
 constexpr int kMaxDepth = 128;
+// What substitution may add to a document: as much as the YAML limits allow its scalars.
+constexpr std::size_t kMaxSubstitutedBytes = std::size_t{16} << 20;
+
+struct Substitution {
+    std::set<std::size_t> done;  // the scalars substituted, by offset
+    std::size_t bytes = 0;       // the bytes of the values they became
+};
 
 // Substitutes variables in every scalar value (not keys), each node once: an alias repeats its
 // anchor's node, which must not be substituted twice (`$$` would become a variable).
-Status interpolate_node(const Context& context, YAML::Node node, const std::string& file,
-                        std::set<std::size_t>& done, int depth) {
+Status interpolate_node(const Context& context, YAML::Node node, const std::string& file, Substitution& done,
+                        int depth) {
     if (depth > kMaxDepth) return Ok{};
     if (node.IsScalar()) {
         const std::size_t offset = static_cast<std::size_t>(node.Mark().pos);
-        if (node.Mark().pos >= 0 && !done.insert(offset).second) return Ok{};
+        if (node.Mark().pos >= 0 && !done.done.insert(offset).second) return Ok{};
         const std::string text = node.Scalar();
         if (text.find('$') == std::string::npos) return Ok{};
         auto value = interpolate(text, [&](const std::string& name) { return context.variable(name); });
         if (!value) {
             Error error = value.error();
             error.location = yaml::location(node, file);
-            error.message = fmt::format("'{}': {}", text, error.message);
+            error.message = fmt::format("'{}': {}", text.substr(0, 200), error.message);
             return error;
         }
+        done.bytes += value->size();
+        if (done.bytes > kMaxSubstitutedBytes)
+            return make_error(ErrorCode::syntax,
+                              fmt::format("the document's values expand to more than {} bytes once variables are "
+                                          "substituted (the limit)",
+                                          kMaxSubstitutedBytes),
+                              yaml::location(node, file));
         node = *value;
         return Ok{};
     }
@@ -258,15 +272,27 @@ Result<YAML::Node> read_compose_file(Context& context, const std::string& file) 
         return make_error(ErrorCode::invalid_value, "a compose file is a mapping (services:, volumes:, ...)",
                           yaml::location(*root, file));
     context.files.add(*root, file);
-    std::set<std::size_t> done;
+    Substitution done;
     if (auto status = interpolate_node(context, *root, file, done, 0); !status) return status.error();
     if (auto status = resolve_merge_keys(context, *root, 0); !status) return status.error();
     return root;
 }
 
+Result<std::string> read_small_file(const FileReader& read, const std::string& file) {
+    auto text = read(file);
+    if (!text) return text;
+    if (text->size() > kMaxSmallFileBytes)
+        return make_error(ErrorCode::syntax,
+                          fmt::format("'{}' is {} bytes, more than {} (the limit for an env file or Procfile)", file,
+                                      text->size(), kMaxSmallFileBytes),
+                          SourceLocation{file, 0, 0});
+    return text;
+}
+
 Status read_dotenv(Context& context) {
-    auto text = context.read(".env");
-    if (!text) return Ok{};  // no .env: nothing to read
+    auto text = read_small_file(context.read, ".env");
+    if (!text && text.error().code != ErrorCode::syntax) return Ok{};  // no .env: nothing to read
+    if (!text) return text.error();
     context.files_read.push_back(".env");
     auto variables = parse_env_file(*text, [&](const std::string& name) {
         return context.environment ? context.environment(name) : std::nullopt;

@@ -9,6 +9,10 @@ namespace tandem::config::compose {
 // its values' variables substituted and its `<<` merge keys resolved.
 Result<YAML::Node> read_compose_file(Context& context, const std::string& file);
 
+// An env file or Procfile: refused past kMaxSmallFileBytes.
+inline constexpr std::size_t kMaxSmallFileBytes = std::size_t{1} << 20;
+Result<std::string> read_small_file(const FileReader& read, const std::string& file);
+
 // The project's `.env` into context.dotenv, if there is one.
 Status read_dotenv(Context& context);
 

@@ -1,6 +1,7 @@
 // One compose service into a tandem service mapping: the keys tandem takes, the keys it warns
 // about (ignored, and what happens instead) and the keys it refuses.
 #include "config/compose_context.hpp"
+#include "config/compose_files.hpp"
 
 #include "config/variables.hpp"
 #include "support/suggest.hpp"
@@ -111,7 +112,8 @@ Status read_env_file(Context& context, const YAML::Node& node, const std::string
         if (!given) return given.error();
         file = *given;
     }
-    auto text = context.read(file);
+    auto text = read_small_file(context.read, file);
+    if (!text && text.error().code == ErrorCode::syntax) return text.error();
     if (!text) {
         if (!required) return Ok{};
         return context.error(ErrorCode::io, node, path, fmt::format("cannot read env file '{}': {}", file, text.error().message));

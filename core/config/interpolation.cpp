@@ -12,6 +12,13 @@ namespace {
 bool name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// Limits that keep a small file from expanding without end: how deep `${A:-${B:-...}}` nests, and
+// how long one value may grow (`B=${A}${A}`, `C=${B}${B}`, ... doubles at each line).
+constexpr int kMaxNesting = 32;
+constexpr std::size_t kMaxValueBytes = std::size_t{1} << 20;
+
+Result<std::string> interpolate_at(std::string_view text, const VariableLookup& lookup, int depth);
+
 Error bad(std::string_view why, std::size_t offset) {
     return make_error(ErrorCode::invalid_value, fmt::format("{} (at offset {})", why, offset));
 }
@@ -35,7 +42,7 @@ std::optional<std::size_t> closing_brace(std::string_view text, std::size_t open
 }
 
 // The inside of `${…}`: NAME, then maybe an operator and its word.
-Result<std::string> braced(std::string_view inside, std::size_t offset, const VariableLookup& lookup) {
+Result<std::string> braced(std::string_view inside, std::size_t offset, const VariableLookup& lookup, int depth) {
     std::size_t end = 0;
     while (end < inside.size() && name_char(inside[end])) ++end;
     const std::string name(inside.substr(0, end));
@@ -51,7 +58,7 @@ Result<std::string> braced(std::string_view inside, std::size_t offset, const Va
         return bad(fmt::format("'${{{}}}': unknown operator '{}' (use :-, -, :?, ?, :+ or +)", inside, inside.substr(end)),
                    offset);
     const bool present = colon ? value && !value->empty() : value.has_value();
-    auto word = [&]() { return interpolate(inside.substr(op_at + 1), lookup); };
+    auto word = [&]() { return interpolate_at(inside.substr(op_at + 1), lookup, depth + 1); };
     if (op == '-') return present ? *value : word();
     if (op == '+') return present ? word() : Result<std::string>(std::string());
     if (present) return *value;
@@ -62,11 +69,12 @@ Result<std::string> braced(std::string_view inside, std::size_t offset, const Va
                                   message->empty() ? std::string("(no message)") : *message));
 }
 
-}  // namespace
-
-Result<std::string> interpolate(std::string_view text, const VariableLookup& lookup) {
+Result<std::string> interpolate_at(std::string_view text, const VariableLookup& lookup, int depth) {
+    if (depth > kMaxNesting) return bad(fmt::format("variables nest deeper than {} levels", kMaxNesting), 0);
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
+        if (out.size() > kMaxValueBytes)
+            return bad(fmt::format("the value expands to more than {} bytes (the limit)", kMaxValueBytes), i);
         if (text[i] != '$') {
             out += text[i];
             continue;
@@ -82,7 +90,7 @@ Result<std::string> interpolate(std::string_view text, const VariableLookup& loo
         } else if (next == '{') {
             const auto close = closing_brace(text, i);
             if (!close) return bad("'${' without a closing '}'", i);
-            auto value = braced(text.substr(i + 2, *close - i - 2), i, lookup);
+            auto value = braced(text.substr(i + 2, *close - i - 2), i, lookup, depth);
             if (!value) return value.error();
             out += *value;
             i = *close;
@@ -95,7 +103,15 @@ Result<std::string> interpolate(std::string_view text, const VariableLookup& loo
             out += '$';  // "$ ", "$1": not a variable
         }
     }
+    if (out.size() > kMaxValueBytes)
+        return bad(fmt::format("the value expands to more than {} bytes (the limit)", kMaxValueBytes), text.size());
     return out;
+}
+
+}  // namespace
+
+Result<std::string> interpolate(std::string_view text, const VariableLookup& lookup) {
+    return interpolate_at(text, lookup, 0);
 }
 
 namespace {

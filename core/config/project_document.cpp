@@ -1,6 +1,7 @@
 // Which file a project is read from, and its document in tandem's schema whatever its format.
 #include "config/project_document.hpp"
 
+#include "config/compose_files.hpp"
 #include "config/procfile.hpp"
 #include "support/yaml_fields.hpp"
 
@@ -86,7 +87,7 @@ Result<ProjectDocument> compose_document(const FileReader& read, const ProjectOp
 }
 
 Result<ProjectDocument> procfile_project(const FileReader& read, const ProjectOptions& options, const std::string& file) {
-    auto text = read(file);
+    auto text = compose::read_small_file(read, file);
     if (!text) return read_error(text.error(), file);
     ProjectDocument out;
     out.file = file;
@@ -94,7 +95,9 @@ Result<ProjectDocument> procfile_project(const FileReader& read, const ProjectOp
     out.files = {file};
     const VariableLookup environment = environment_of(options);
     std::map<std::string, std::string> dotenv;
-    if (auto env_text = read(".env")) {
+    auto env_text = compose::read_small_file(read, ".env");
+    if (!env_text && env_text.error().code == ErrorCode::syntax) return env_text.error();
+    if (env_text) {
         auto variables = parse_env_file(*env_text, environment);
         if (!variables) {
             Error error = variables.error();
