@@ -34,6 +34,16 @@ private:
 // behind for a missing key, which a later insert under the key's own node does not replace.
 inline bool has(const YAML::Node& map, const std::string& key) { return map.IsMap() && map[key].IsDefined(); }
 
+// The key node of `key` in mapping `map` (for a warning at the key), else `map` itself.
+inline YAML::Node key_of(const YAML::Node& map, const std::string& key) {
+    YAML::Node out;
+    out.reset(map);
+    if (map.IsMap())
+        for (auto it = map.begin(); it != map.end(); ++it)
+            if (it->first.IsScalar() && it->first.Scalar() == key) out.reset(it->first);
+    return out;
+}
+
 struct Context {
     const FileReader& read;
     std::string file;  // the first compose file
@@ -50,6 +60,9 @@ struct Context {
     std::map<std::string, std::string> secrets;     // name -> file (relative to the root, or absolute)
     std::map<std::string, std::string> configs;     // name -> file
     YAML::Node services;                            // the merged `services:` (every service, enabled or not)
+    // `image:` names that a service with `build:` tags, with that service: another service naming
+    // the image runs what that build makes (compose's shared image for a web and its workers).
+    std::map<std::string, std::string> built_images;
     std::map<std::string, std::string> texts;       // each compose file's text, by name
 
     SourceLocation at(const YAML::Node& node) const;

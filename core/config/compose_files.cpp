@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace tandem::config::compose {
@@ -25,15 +26,30 @@ struct Substitution {
 
 // Substitutes variables in every scalar value (not keys), each node once: an alias repeats its
 // anchor's node, which must not be substituted twice (`$$` would become a variable).
-Status interpolate_node(const Context& context, YAML::Node node, const std::string& file, Substitution& done,
-                        int depth) {
+// Whether `text` uses `name` plainly ($NAME or ${NAME}), with no default or alternative.
+bool plain_use(const std::string& text, const std::string& name) {
+    if (text.find("${" + name + "}") != std::string::npos) return true;
+    for (std::size_t at = text.find("$" + name); at != std::string::npos; at = text.find("$" + name, at + 1)) {
+        if (at > 0 && text[at - 1] == '$') continue;
+        const std::size_t end = at + 1 + name.size();
+        if (end == text.size() || !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) return true;
+    }
+    return false;
+}
+
+Status interpolate_node(Context& context, YAML::Node node, const std::string& file, Substitution& done, int depth) {
     if (depth > kMaxDepth) return Ok{};
     if (node.IsScalar()) {
         const std::size_t offset = static_cast<std::size_t>(node.Mark().pos);
         if (node.Mark().pos >= 0 && !done.done.insert(offset).second) return Ok{};
         const std::string text = node.Scalar();
         if (text.find('$') == std::string::npos) return Ok{};
-        auto value = interpolate(text, [&](const std::string& name) { return context.variable(name); });
+        std::vector<std::string> unset;
+        auto value = interpolate(text, [&](const std::string& name) {
+            auto found = context.variable(name);
+            if (!found) unset.push_back(name);
+            return found;
+        });
         if (!value) {
             Error error = value.error();
             error.location = yaml::location(node, file);
@@ -47,6 +63,13 @@ Status interpolate_node(const Context& context, YAML::Node node, const std::stri
                                           "substituted (the limit)",
                                           kMaxSubstitutedBytes),
                               yaml::location(node, file));
+        // As compose does: an unset variable written without a default is said, once.
+        for (const auto& name : unset)
+            if (plain_use(text, name))
+                context.warn(node, "",
+                             fmt::format("the variable {} is not set: it is substituted as an empty string (set it in "
+                                         "the environment or .env, or write ${{{}:-default}})",
+                                         name, name));
         node = *value;
         return Ok{};
     }
@@ -236,7 +259,7 @@ std::vector<std::string> NodeFiles::files_at(int line, int column) const {
 SourceLocation Context::at(const YAML::Node& node) const { return yaml::location(node, files.file_of(node, file)); }
 
 void Context::warn(const YAML::Node& node, const std::string& path, const std::string& what, ErrorCode code) {
-    const std::string message = fmt::format("'{}': {}", path, what);
+    const std::string message = path.empty() ? what : fmt::format("'{}': {}", path, what);
     if (!warned.insert(message).second) return;
     warnings.push_back(make_error(code, message, at(node)));
 }

@@ -105,8 +105,12 @@ Status long_volume(Context& context, Mounts& mounts, const YAML::Node& node, con
             (key == "type" ? type : key == "source" ? source : target) = *text;
         } else if (key == "read_only") {
             read_only = it->second.Scalar() == "true";
+        } else if ((key == "volume" || key == "bind" || key == "tmpfs") && it->second.IsMap()) {
+            for (auto option = it->second.begin(); option != it->second.end(); ++option)
+                context.warn(option->first, at + "." + option->first.Scalar(),
+                             "not applied: tandem mounts it with Docker's defaults", ErrorCode::unknown_key);
         } else if (key.rfind("x-", 0) != 0) {
-            context.warn(it->first, at, "not applied", ErrorCode::unknown_key);
+            context.warn(it->first, at, "not applied: tandem mounts it with Docker's defaults", ErrorCode::unknown_key);
         }
     }
     if (target.empty()) return context.error(ErrorCode::missing_field, node, path, "a volume needs 'target:'");

@@ -146,6 +146,11 @@ Status translate_services(Context& context, const YAML::Node& merged, const std:
     if (!services) return context.error(ErrorCode::missing_field, merged, "", "a compose file needs 'services:'");
     if (!services.IsMap()) return context.invalid(services, "services", "expected a mapping of service names");
     context.services = services;
+    for (auto it = services.begin(); it != services.end(); ++it) {
+        const YAML::Node& body = it->second;
+        if (body.IsMap() && compose::has(body, "build") && compose::has(body, "image") && body["image"].IsScalar())
+            context.built_images.emplace(body["image"].Scalar(), it->first.Scalar());
+    }
     auto enabled = enabled_services(context, services, profiles);
     if (!enabled) return enabled.error();
     YAML::Node out(YAML::NodeType::Map);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace tandem::config::compose {
 
@@ -118,7 +119,8 @@ Status read_env_file(Context& context, const YAML::Node& node, const std::string
         if (!required) return Ok{};
         return context.error(ErrorCode::io, node, path, fmt::format("cannot read env file '{}': {}", file, text.error().message));
     }
-    context.files_read.push_back(file);
+    // As the watcher names it ("./env/a.env" is "env/a.env"), so a save of it reloads the project.
+    context.files_read.push_back(std::filesystem::path(file).lexically_normal().generic_string());
     auto variables = parse_env_file(*text, [&](const std::string& name) { return context.variable(name); });
     if (!variables)
         return context.invalid(node, path, fmt::format("env file '{}': {}", file, variables.error().message));
@@ -228,8 +230,12 @@ Status add_dependency(Context& context, TranslatedService& out, const std::strin
     if (condition == "service_completed_successfully") out.completes.emplace_back(name, condition_node);
     if (condition == "service_healthy") {
         const YAML::Node check = all[name]["healthcheck"];
-        if (!check || !check.IsMap() || !check["test"] || (check["disable"] && check["disable"].Scalar() == "true"))
-            context.warn(condition_node, path + "." + name + ".condition",
+        const bool none = check && check.IsMap() && check["test"] &&
+                          ((check["test"].IsSequence() && check["test"].size() > 0 && check["test"][0].Scalar() == "NONE") ||
+                           (check["test"].IsSequence() && check["test"].size() == 0));
+        if (!check || !check.IsMap() || !check["test"] || none ||
+            (check["disable"] && check["disable"].Scalar() == "true"))
+            context.warn(key_of(options, "condition"), path + "." + name + ".condition",
                          fmt::format("'{}' has no healthcheck test here (an image's own HEALTHCHECK is not run): tandem "
                                      "starts this service once '{}' serves (its port accepts connections, or it runs)",
                                      name, name));
@@ -293,9 +299,17 @@ Status translate_deploy(Context& context, const std::string& path, const YAML::N
         if (key == "replicas") body["replicas"] = it->second;
         else if (key == "mode" && it->second.Scalar() == "global")
             return context.invalid(it->second, at, "refused: 'global' runs one replica per node; a tandem service has 'replicas'");
+        else if (const YAML::Node& resources = it->second;
+                 key == "resources" && has(resources, "reservations") && has(resources["reservations"], "devices"))
+            return context.invalid(key_of(resources["reservations"], "devices"), at + ".reservations.devices",
+                                   "refused: tandem does not give containers host devices (GPUs)");
+        else if (key == "resources")
+            context.warn(it->first, at, "ignored: the containers have no resource limits", ErrorCode::unknown_key);
+        else if (key == "restart_policy" || key == "update_config" || key == "rollback_config")
+            context.warn(it->first, at, "ignored: the policy set's rollout and crash knobs decide this",
+                         ErrorCode::unknown_key);
         else if (key != "mode")
-            context.warn(it->first, at, key == "resources" ? "ignored: the containers have no resource limits"
-                                                           : "ignored: the policy set's rollout and crash knobs decide this", ErrorCode::unknown_key);
+            context.warn(it->first, at, "ignored: not applied", ErrorCode::unknown_key);
     }
     return Ok{};
 }
@@ -354,10 +368,20 @@ Result<TranslatedService> translate_service(Context& context, const std::string&
     if (build && !build.IsNull()) {
         if (auto status = translate_build(context, path + ".build", build, body); !status) return status.error();
         if (image)
-            context.warn(image, path + ".image",
+            context.warn(key_of(service, "image"), path + ".image",
                          fmt::format("the image is built from 'build:' and tagged by tandem ({}-{}:tandem, or by its "
                                      "content under shipper), not as '{}'",
                                      "<project>", name, image.Scalar()));
+    } else if (image && image.IsScalar() && context.built_images.count(image.Scalar())) {
+        // compose tags the image `build:` makes with `image:`; here the image is built for this
+        // service too, from the same build (the daemon's cache makes the second build quick).
+        const std::string& builder = context.built_images.at(image.Scalar());
+        const YAML::Node& all = context.services;
+        if (auto status = translate_build(context, path + ".build", all[builder]["build"], body); !status)
+            return status.error();
+        context.warn(key_of(service, "image"), path + ".image",
+                     fmt::format("'{}' is the image service '{}' builds: built here from its 'build:' too", image.Scalar(),
+                                 builder));
     } else if (image) {
         body["image"] = image;
     } else {
@@ -384,8 +408,12 @@ Result<TranslatedService> translate_service(Context& context, const std::string&
     if (const YAML::Node restart = service["restart"]; restart && !restart.IsNull()) {
         const std::string value = restart.IsScalar() ? restart.Scalar() : "";
         if (value == "no") {
-            for (auto it = service.begin(); it != service.end(); ++it)
-                if (it->first.Scalar() == "restart") out.restart_no.reset(it->first);
+            out.restart_no.reset(key_of(service, "restart"));
+        } else if (value.rfind("on-failure:", 0) == 0) {
+            context.warn(key_of(service, "restart"), path + ".restart",
+                         fmt::format("the retry count of '{}' is not applied: the policy's crash knobs decide how often a "
+                                     "crashed replica restarts",
+                                     value));
         } else if (value != "always" && value != "unless-stopped" && value != "on-failure" && value.rfind("on-failure:", 0) != 0)
             return context.invalid(restart, path + ".restart",
                                    fmt::format("'{}' is not a restart policy (no, always, on-failure[:N], unless-stopped)", value));

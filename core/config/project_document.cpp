@@ -67,7 +67,8 @@ Result<ProjectDocument> tandem_document(const FileReader& read, const std::strin
 Result<ProjectDocument> compose_document(const FileReader& read, const ProjectOptions& options, const std::string& file) {
     ComposeOptions compose;
     compose.files = {file};
-    compose.files.insert(compose.files.end(), options.more_files.begin(), options.more_files.end());
+    for (const auto& more : options.more_files)
+        compose.files.push_back(std::filesystem::path(more).lexically_normal().generic_string());
     // As `docker compose` does: the override file only when no file was named.
     if (options.config_path.empty() && options.more_files.empty())
         if (auto override_file = compose_override_file(read, file)) compose.files.push_back(*override_file);
