@@ -9,15 +9,19 @@
 # DEVLOOP, SHIPPER: the binaries; DOCKER_STATE: the docker fixture's state dir (tests/support/dockerd.sh).
 set -euo pipefail
 
-scenario=${1:?usage: compose_e2e.sh devloop|shipper}
-if [[ -f ${DOCKER_STATE:-/nonexistent}/unavailable ]]; then
+scenario=${1:?usage: compose_e2e.sh devloop|shipper|procfile}
+if [[ $scenario == procfile ]]; then
+    :  # processes only: no daemon needed
+elif [[ -f ${DOCKER_STATE:-/nonexistent}/unavailable ]]; then
     echo "skipped: $(cat "$DOCKER_STATE/unavailable")"
     exit 77
 fi
-command -v docker >/dev/null || { echo "skipped: no docker CLI"; exit 77; }
-curl -sf --max-time 2 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null ||
-    { echo "skipped: no Docker daemon answers on /var/run/docker.sock"; exit 77; }
-[[ -x /bin/busybox ]] || { echo "skipped: /bin/busybox (busybox-static) is missing"; exit 77; }
+if [[ $scenario != procfile ]]; then
+    command -v docker >/dev/null || { echo "skipped: no docker CLI"; exit 77; }
+    curl -sf --max-time 2 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null ||
+        { echo "skipped: no Docker daemon answers on /var/run/docker.sock"; exit 77; }
+    [[ -x /bin/busybox ]] || { echo "skipped: /bin/busybox (busybox-static) is missing"; exit 77; }
+fi
 DOCKER=/usr/bin/docker
 
 WORK=$(mktemp -d /tmp/tandem-compose.XXXXXX)
@@ -35,7 +39,7 @@ fail() {
     exit 1
 }
 
-ours() { $DOCKER ps -aq --filter "label=tandem.project=$PROJECT_NAME"; }
+ours() { [[ $scenario == procfile ]] || $DOCKER ps -aq --filter "label=tandem.project=$PROJECT_NAME"; }
 
 cleanup() {
     local code=$?
@@ -46,6 +50,7 @@ cleanup() {
         wait "$ENGINE" 2>/dev/null || true
     fi
     local left
+    [[ $scenario == procfile ]] && { rm -rf "$WORK"; exit $code; }
     left=$(ours || true)
     [[ -n $left ]] && $DOCKER rm -f $left >/dev/null 2>&1 || true
     $DOCKER volume ls -q --filter "label=tandem.project=$PROJECT_NAME" | xargs -r $DOCKER volume rm -f >/dev/null 2>&1 || true
@@ -96,7 +101,7 @@ make_bin "$STORE"
 printf 'FROM scratch\nENV PATH=/bin\nCOPY bin /bin\nLABEL tandem.test=1\n' >"$STORE/Dockerfile"
 mkdir -p "$STORE/srv" && echo cache >"$STORE/srv/index.html"
 printf 'COPY srv /srv\n' >>"$STORE/Dockerfile"
-$DOCKER build -q -t "$STORE_IMAGE" "$STORE" >/dev/null || fail "cannot build the store image"
+[[ $scenario == procfile ]] || $DOCKER build -q -t "$STORE_IMAGE" "$STORE" >/dev/null || fail "cannot build the store image"
 
 APP=$WORK/app
 write_app() {
@@ -211,6 +216,12 @@ scenario_devloop() {
     eventually 60 "web runs a new image after the Dockerfile changed" rebuilt
     eventually 20 "the rebuilt web serving" serves "$WEB_PORT" /index.html two
 
+    # A file the project was read from (an env_file): the project reloads and web gets the new env.
+    echo "MESSAGE=changed" >"$APP/web.env"
+    has_message() { local now; now=$(container_of web); [[ -n $now ]] && $DOCKER exec "$now" /bin/busybox env | grep -q "^MESSAGE=changed$"; }
+    eventually 40 "web restarted with MESSAGE=changed after web.env changed" has_message
+    grep -q "reloaded compose.yaml (web.env changed)" "$WORK/engine.log" || fail "no 'reloaded compose.yaml (web.env changed)' in the engine's output"
+
     kill -INT "$ENGINE"
     for _ in $(seq 300); do kill -0 "$ENGINE" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$ENGINE" 2>/dev/null && fail "devloop did not stop within 30 s of Ctrl+C"
@@ -252,6 +263,30 @@ scenario_shipper() {
     wait "$ENGINE" || true
     ENGINE=""
     echo "shipper: compose project deployed from git with images pinned by ID, and the next commit"
+}
+
+# A Procfile with no tandem.yaml: processes with foreman's PORT, the routed one served.
+scenario_procfile() {
+    mkdir -p "$APP"
+    cat >"$APP/Procfile" <<'PROCFILE'
+# a comment, as foreman allows
+web: exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory site
+clock: while true; do echo "tick $(printenv PORT) $GREETING"; sleep 1; done
+PROCFILE
+    mkdir -p "$APP/site" && echo procfile >"$APP/site/index.html"
+    printf 'PORT=%s\nGREETING=hello\n' "$WEB_PORT" >"$APP/.env"
+    (cd "$APP" && exec setsid env -u PORT "$DEVLOOP" up --http-port off) >>"$WORK/engine.log" 2>&1 </dev/null &
+    ENGINE=$!
+    eventually 30 "web serves on the Procfile's base port from .env" serves "$WEB_PORT" /index.html procfile
+    local clock_port=$((WEB_PORT + 100))
+    eventually 10 "clock says its PORT (base + 100) and .env's GREETING" grep -q "tick $clock_port hello" "$WORK/engine.log"
+    (cd "$APP" && "$DEVLOOP" convert) >"$WORK/converted.yaml" || fail "devloop convert of a Procfile failed"
+    grep -q "port: $WEB_PORT" "$WORK/converted.yaml" || fail "convert: $(cat "$WORK/converted.yaml")"
+    kill -INT "$ENGINE"
+    for _ in $(seq 100); do kill -0 "$ENGINE" 2>/dev/null || break; sleep 0.1; done
+    wait "$ENGINE" || true
+    ENGINE=""
+    echo "procfile: web served on PORT from .env, clock got base+100, convert printed it"
 }
 
 "scenario_$scenario"
