@@ -12,7 +12,10 @@
 #include <tandem/plan.hpp>
 #include <tandem/version.hpp>
 
+#include <fmt/format.h>
+
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -53,13 +56,39 @@ int validate_command(const Options& options, const ToolDefaults& tool) {
     return 0;
 }
 
-// The project's equivalent tandem.yaml on stdout; warnings (what it could not take) on stderr.
+// The project's equivalent tandem.yaml on stdout, or into FILE (never over a file that has
+// something in it); warnings (what it could not take) on stderr.
 int convert_command(const Options& options, const ToolDefaults& tool) {
     auto input = load_input(options, tool);
     if (!input) return report_error(input.error(), options, tool);
     auto text = convert_input(options, tool);
     if (!text) return report_error(text.error(), options, tool);
-    std::cout << *text;
+    if (options.operands.empty()) {
+        std::cout << *text;
+        return 0;
+    }
+    if (options.operands.size() > 1)
+        return report_error(make_error(ErrorCode::usage, "convert takes one FILE to write"), options, tool);
+    const std::filesystem::path out = options.operands.front();
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec) && std::filesystem::file_size(out, ec) > 0)
+        return report_error(make_error(ErrorCode::io, fmt::format("'{}' exists and is not empty: remove it or name "
+                                                                  "another file",
+                                                                  out.string())),
+                            options, tool);
+    const std::filesystem::path temporary = out.string() + ".converting";
+    {
+        std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+        file << *text;
+        if (!file.flush())
+            return report_error(make_error(ErrorCode::io, fmt::format("cannot write '{}'", temporary.string())), options,
+                                tool);
+    }
+    std::filesystem::rename(temporary, out, ec);
+    if (ec)
+        return report_error(make_error(ErrorCode::io, fmt::format("cannot write '{}': {}", out.string(), ec.message())),
+                            options, tool);
+    std::cout << "wrote " << out.string() << " from " << input->file << "\n";
     return 0;
 }
 
@@ -159,7 +188,7 @@ const std::vector<Command>& commands() {
         for (const EngineOperation& operation : engine_operations()) t.push_back(operation_command_row(operation));
         const std::vector<Command> local{
             {"plan", "", "show what the engine would do to reach the spec, without doing it", plan_command},
-            {"convert", "", "print the project's compose file or Procfile as the equivalent tandem.yaml",
+            {"convert", "[FILE]", "print the project's compose file or Procfile as the equivalent tandem.yaml (or write FILE)",
              convert_command},
             {"ls-watched", "", "list the files a save of which counts (--ignored: and the ignored ones, with the rule)",
              ls_watched_command},

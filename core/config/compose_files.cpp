@@ -168,7 +168,19 @@ YAML::Node normalized(const std::string& key, const YAML::Node& node) {
             if (node[i].IsScalar()) out[node[i]] = YAML::Node(YAML::NodeType::Map);
         return out;
     }
-    return as_mapping(node, key == "extra_hosts" ? ':' : '=');
+    // extra_hosts takes HOST:IP and HOST=IP (an IPv6 address holds ':').
+    if (key == "extra_hosts" && node.IsSequence()) {
+        YAML::Node out(YAML::NodeType::Map);
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            if (!node[i].IsScalar()) return node;
+            const std::string text = node[i].Scalar();
+            const auto at = text.find('=') != std::string::npos ? text.find('=') : text.find(':');
+            if (at == std::string::npos) return node;
+            out[text.substr(0, at)] = text.substr(at + 1);
+        }
+        return out;
+    }
+    return as_mapping(node, '=');
 }
 
 YAML::Node merge(const std::string& key, const YAML::Node& base, const YAML::Node& over);

@@ -196,6 +196,8 @@ Result<PortSpec> long_port(Context& context, const YAML::Node& node, const std::
         else if (key == "host_ip") port.ip = value;
         else if (key == "protocol" && value != "tcp")
             return context.invalid(it->second, path + ".protocol", fmt::format("refused: '{}': tandem publishes TCP ports only", value));
+        else if (key != "protocol" && key != "mode" && key.rfind("x-", 0) != 0)
+            context.warn(it->first, path + "." + key, "ignored: not applied", ErrorCode::unknown_key);
     }
     if (port.container.empty()) return context.error(ErrorCode::missing_field, node, path, "a port needs 'target:'");
     return port;
@@ -268,19 +270,18 @@ Status translate_ports(Context& context, const std::string& path, const YAML::No
         const bool unpublished = port->host.empty();
         auto host = unpublished ? Result<int>(*container) : port_number(context, entry, at, port->host);
         if (!host) return host.error();
-        if (i > 0) {
-            context.warn(entry, at,
-                         fmt::format("not published: tandem routes one port per service (the first, {}); other "
-                                     "services reach this one at {} on the project network",
-                                     body["port"].Scalar(), *container));
-            continue;
-        }
         if (unpublished)
             context.warn(entry, at, fmt::format("published on 127.0.0.1:{} (compose would pick a free host port)", *host));
         if (!port->ip.empty() && port->ip != "127.0.0.1" && port->ip != "localhost" && port->ip != "::1")
             context.warn(entry, at, fmt::format("published on 127.0.0.1 only, not on {}", port->ip));
         else if (port->ip.empty() && !unpublished)
             context.warn(entry, at, "published on 127.0.0.1 only (compose publishes on every interface)");
+        if (i > 0) {
+            // Routed as the first is, each on its own public port.
+            if (!has(body, "extra_ports")) body["extra_ports"] = YAML::Node(YAML::NodeType::Sequence);
+            body["extra_ports"].push_back(fmt::format("{}:{}", *host, *container));
+            continue;
+        }
         body["port"] = *host;
         if (*container != *host) body["container_port"] = *container;
     }

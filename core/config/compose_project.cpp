@@ -74,6 +74,15 @@ Status declare_files(Context& context, const YAML::Node& entries, const std::str
                                    "refused: tandem mounts " + kind + " from a file of the project ('file:'), not from the "
                                    "environment or an external store");
         out[it->first.Scalar()] = file.Scalar();
+        for (auto key = it->second.begin(); key != it->second.end(); ++key) {
+            const std::string option = key->first.Scalar();
+            if (option == "external" && key->second.Scalar() != "false")
+                return context.invalid(key->first, path + ".external",
+                                       "refused: tandem mounts " + kind + " from a file of the project");
+            if (option != "file" && option.rfind("x-", 0) != 0)
+                context.warn(key->first, path + "." + option, "ignored: the file is mounted as it is",
+                             ErrorCode::unknown_key);
+        }
     }
     return Ok{};
 }
@@ -102,7 +111,7 @@ Result<std::set<std::string>> enabled_services(Context& context, const YAML::Nod
         auto names = compose::string_list(context, listed, "services." + it->first.Scalar() + ".profiles");
         if (!names) return names.error();
         for (const auto& name : *names)
-            if (name == "*" || std::find(profiles.begin(), profiles.end(), name) != profiles.end() ||
+            if (std::find(profiles.begin(), profiles.end(), name) != profiles.end() ||
                 std::find(profiles.begin(), profiles.end(), "*") != profiles.end())
                 enabled.insert(it->first.Scalar());
     }
@@ -124,12 +133,12 @@ Status check_service_name(Context& context, const YAML::Node& key) {
 Status make_jobs(Context& context, YAML::Node& services, const std::vector<std::pair<std::string, YAML::Node>>& completes) {
     for (const auto& [name, where] : completes) {
         YAML::Node body = services[name];
-        for (const char* key : {"port", "health"}) {
+        for (const char* key : {"port", "extra_ports", "health"}) {
             if (compose::has(body, key))
                 return context.invalid(where, "services." + name,
                                        fmt::format("others wait for it to complete (service_completed_successfully), so it "
                                                    "runs as a one-shot job, which has no '{}' (remove its {})",
-                                                   key, std::string(key) == "port" ? "ports" : "healthcheck"));
+                                                   key, std::string(key) == "health" ? "healthcheck" : "ports"));
         }
         if (compose::has(body, "replicas") && body["replicas"].Scalar() != "1")
             return context.invalid(where, "services." + name,
@@ -147,7 +156,7 @@ Status translate_services(Context& context, const YAML::Node& merged, const std:
     if (!services.IsMap()) return context.invalid(services, "services", "expected a mapping of service names");
     context.services = services;
     for (auto it = services.begin(); it != services.end(); ++it) {
-        const YAML::Node& body = it->second;
+        const YAML::Node body = it->second;
         if (body.IsMap() && compose::has(body, "build") && compose::has(body, "image") && body["image"].IsScalar())
             context.built_images.emplace(body["image"].Scalar(), it->first.Scalar());
     }

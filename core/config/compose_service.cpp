@@ -30,6 +30,9 @@ Status translate_build(Context& context, const std::string& path, const YAML::No
         if (key == "context") {
             auto text = scalar(context, it->second, at);
             if (!text) return text.error();
+            if (!text->empty() && text->front() == '~')
+                return context.invalid(it->second, at, fmt::format("'{}': a path under '~' depends on who runs tandem; "
+                                                                   "write it relative to the project", *text));
             if (text->find("://") != std::string::npos || text->rfind("git@", 0) == 0)
                 return context.invalid(it->second, at, "a remote build context is refused: tandem builds from the project's files");
             out["context"] = it->second;
@@ -108,6 +111,10 @@ Status read_env_file(Context& context, const YAML::Node& node, const std::string
         if (!given) return given.error();
         file = *given;
         if (node["required"]) required = node["required"].Scalar() != "false";
+        for (auto it = node.begin(); it != node.end(); ++it)
+            if (it->first.Scalar() != "path" && it->first.Scalar() != "required")
+                context.warn(it->first, path + "." + it->first.Scalar(),
+                             "ignored: tandem reads env files as KEY=VALUE lines", ErrorCode::unknown_key);
     } else {
         auto given = scalar(context, node, path);
         if (!given) return given.error();
@@ -299,7 +306,7 @@ Status translate_deploy(Context& context, const std::string& path, const YAML::N
         if (key == "replicas") body["replicas"] = it->second;
         else if (key == "mode" && it->second.Scalar() == "global")
             return context.invalid(it->second, at, "refused: 'global' runs one replica per node; a tandem service has 'replicas'");
-        else if (const YAML::Node& resources = it->second;
+        else if (const YAML::Node resources = it->second;
                  key == "resources" && has(resources, "reservations") && has(resources["reservations"], "devices"))
             return context.invalid(key_of(resources["reservations"], "devices"), at + ".reservations.devices",
                                    "refused: tandem does not give containers host devices (GPUs)");
@@ -308,7 +315,7 @@ Status translate_deploy(Context& context, const std::string& path, const YAML::N
         else if (key == "restart_policy" || key == "update_config" || key == "rollback_config")
             context.warn(it->first, at, "ignored: the policy set's rollout and crash knobs decide this",
                          ErrorCode::unknown_key);
-        else if (key != "mode")
+        else if (key != "mode" || it->second.Scalar() != "replicated")
             context.warn(it->first, at, "ignored: not applied", ErrorCode::unknown_key);
     }
     return Ok{};

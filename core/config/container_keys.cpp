@@ -184,6 +184,31 @@ Status read_extra_hosts(ParsedService& service, const Field& field, const yaml::
     return Ok{};
 }
 
+// `extra_ports: ["PUBLIC:CONTAINER", PORT, ...]`: more ports routed as `port` is.
+Status read_extra_ports(ParsedService& service, const Field& field, const yaml::Where& where) {
+    auto entries = yaml::read_string_list(field.value, where, /*allow_scalar=*/true);
+    if (!entries) return entries.error();
+    std::vector<std::pair<int, int>> ports;
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+        const YAML::Node item = field.value.IsSequence() ? field.value[i] : field.value;
+        const std::string& text = (*entries)[i];
+        const auto colon = text.find(':');
+        auto number = [&](const std::string& part) -> int {
+            if (part.empty() || part.size() > 5 || part.find_first_not_of("0123456789") != std::string::npos) return 0;
+            const int value = std::stoi(part);
+            return value <= 65535 ? value : 0;
+        };
+        const int published = number(text.substr(0, colon));
+        const int listened = colon == std::string::npos ? published : number(text.substr(colon + 1));
+        if (published == 0 || listened == 0)
+            return yaml::invalid(item, where, fmt::format("'{}' is not PUBLIC:CONTAINER or PORT (each 1-65535)", text));
+        ports.emplace_back(published, listened);
+    }
+    note_container_key(service, field, where);
+    container_of(service).extra_ports = std::move(ports);
+    return Ok{};
+}
+
 }  // namespace
 
 const std::vector<ContainerKey>& container_keys() {
@@ -193,6 +218,7 @@ const std::vector<ContainerKey>& container_keys() {
         {"tmpfs", read_tmpfs},               {"container_port", read_container_port},
         {"working_dir", read_working_dir},   {"labels", read_labels},
         {"aliases", read_aliases},           {"extra_hosts", read_extra_hosts},
+        {"extra_ports", read_extra_ports},
     };
     return keys;
 }

@@ -166,6 +166,8 @@ void add_container(CanonicalForm& form, const ContainerSpec& container) {
     for (const auto& [key, value] : container.labels) form.add("container.label." + key, value);
     if (!container.aliases.empty()) form.add("container.aliases", container.aliases);
     if (!container.extra_hosts.empty()) form.add("container.extra_hosts", container.extra_hosts);
+    for (const auto& [published, listened] : container.extra_ports)
+        form.add("container.extra_port", std::to_string(published) + ":" + std::to_string(listened));
 }
 
 }  // namespace

@@ -122,13 +122,30 @@ Status check_duplicate_ports(const ParsedSpec& parsed) {
     std::map<int, std::string> owners;
     for (std::size_t i = 0; i < parsed.spec.services.size(); ++i) {
         const ServiceSpec& service = parsed.spec.services[i];
-        if (service.port == 0) continue;
-        auto [owner, inserted] = owners.emplace(service.port, service.name);
-        if (inserted) continue;
-        return make_error(ErrorCode::duplicate,
-                          fmt::format("'services.{}.port': port {} is already used by service '{}'", service.name,
-                                      service.port, owner->second),
-                          parsed.sources[i].port);
+        if (service.port != 0) {
+            auto [owner, inserted] = owners.emplace(service.port, service.name);
+            if (!inserted)
+                return make_error(ErrorCode::duplicate,
+                                  fmt::format("'services.{}.port': port {} is already used by service '{}'", service.name,
+                                              service.port, owner->second),
+                                  parsed.sources[i].port);
+        }
+        if (!service.container) continue;
+        if (service.port == 0 && !service.container->extra_ports.empty())
+            return make_error(ErrorCode::missing_field,
+                              fmt::format("'services.{}.extra_ports': extra ports are routed beside the service's "
+                                          "'port', which it does not have (give it 'port:')",
+                                          service.name),
+                              service.container->location);
+        for (const auto& [published, listened] : service.container->extra_ports) {
+            auto [owner, inserted] = owners.emplace(published, service.name);
+            if (inserted) continue;
+            return make_error(ErrorCode::duplicate,
+                              fmt::format("'services.{}.extra_ports': port {} is already used by service '{}'{}",
+                                          service.name, published, owner->second,
+                                          owner->second == service.name ? " (twice)" : ""),
+                              service.container->location);
+        }
     }
     return Ok{};
 }
@@ -141,6 +158,7 @@ Status check_jobs(const ParsedSpec& parsed) {
         if (!service.job) continue;
         std::string conflict;
         if (service.port != 0) conflict = "port";
+        else if (service.container && !service.container->extra_ports.empty()) conflict = "extra_ports";
         else if (service.replicas != 1) conflict = "replicas";
         else if (service.health) conflict = "health";
         if (conflict.empty()) continue;

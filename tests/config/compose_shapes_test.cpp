@@ -566,7 +566,7 @@ TEST_CASE("compose shape: kafka and zookeeper with a topics one-shot that become
                                 {"docker-compose.yaml:6:9", kOtherwise, "'services.zookeeper.ports.0': published on 127.0.0.1:2181"},
                                 {"docker-compose.yaml:18:5", kIgnoredKey, "'services.kafka.container_name'"},
                                 {"docker-compose.yaml:23:9", kOtherwise, "'services.kafka.ports.0': " + kLocalOnly},
-                                {"docker-compose.yaml:24:9", kOtherwise, "'services.kafka.ports.1': not published"},
+                                {"docker-compose.yaml:24:9", kOtherwise, "'services.kafka.ports.1': published on 127.0.0.1 only"},
                                 {"docker-compose.yaml:38:7", kIgnoredKey, "'services.kafka.healthcheck.start_interval'"},
                                 {"docker-compose.yaml:49:5", kOtherwise, "'services.topics.restart'"},
                             });
@@ -608,7 +608,7 @@ TEST_CASE("compose shape: kafka and zookeeper with a topics one-shot that become
                            {"docker-compose.yaml:6:9", kOtherwise, "'services.zookeeper.ports.0': published on 127.0.0.1:2181"},
                            {"docker-compose.yaml:18:5", kIgnoredKey, "'services.kafka.container_name'"},
                            {"docker-compose.yaml:23:9", kOtherwise, "'services.kafka.ports.0': " + kLocalOnly},
-                           {"docker-compose.yaml:24:9", kOtherwise, "'services.kafka.ports.1': not published"},
+                           {"docker-compose.yaml:24:9", kOtherwise, "'services.kafka.ports.1': published on 127.0.0.1 only"},
                            {"docker-compose.yaml:38:7", kIgnoredKey, "'services.kafka.healthcheck.start_interval'"},
                            {"docker-compose.yaml:55:9", kOtherwise, "'services.kafka-ui.ports.0': " + kLocalOnly},
                        });
@@ -660,7 +660,7 @@ TEST_CASE("compose shape: minio with a bucket-creating one-shot that the uploade
     CHECK(service_names(project) == Strings{"minio", "create-buckets", "uploader"});
     check_warnings(project, {
                                 {"compose.yaml:9:9", kOtherwise, "'services.minio.ports.0': " + kLocalOnly},
-                                {"compose.yaml:10:9", kOtherwise, "'services.minio.ports.1': not published"},
+                                {"compose.yaml:10:9", kOtherwise, "'services.minio.ports.1': published on 127.0.0.1 only"},
                             });
 
     const ServiceSpec& minio = service(project, "minio");
@@ -694,10 +694,13 @@ TEST_CASE("compose shape: minio with a bucket-creating one-shot that the uploade
 TEST_CASE("compose shape: rabbitmq workers with shallow merge keys and replicas from deploy and scale") {
     const Project project = load_shape("rabbitmq-workers");
     CHECK(service_names(project) == Strings{"rabbitmq", "producer", "consumer", "audit"});
+    // The management page's port is routed beside the broker's.
+    CHECK(service(project, "rabbitmq").port == 5672);
+    CHECK(service(project, "rabbitmq").container->extra_ports == std::vector<std::pair<int, int>>{{15672, 15672}});
     check_warnings(project, {
                                 {"compose.yaml:19:5", kIgnoredKey, "'services.rabbitmq.hostname'"},
                                 {"compose.yaml:21:9", kOtherwise, "'services.rabbitmq.ports.0': " + kLocalOnly},
-                                {"compose.yaml:22:9", kOtherwise, "'services.rabbitmq.ports.1': not published"},
+                                {"compose.yaml:22:9", kOtherwise, "'services.rabbitmq.ports.1': published on 127.0.0.1 only"},
                                 {"compose.yaml:13:7", kOtherwise, "'services.producer.depends_on.rabbitmq.restart'"},
                                 {"compose.yaml:13:7", kOtherwise, "'services.consumer.depends_on.rabbitmq.restart'"},
                                 {"compose.yaml:13:7", kOtherwise, "'services.audit.depends_on.rabbitmq.restart'"},
@@ -790,7 +793,7 @@ TEST_CASE("compose shape: gitea and postgres on a network declared external fals
                                 {"docker-compose.yml:3:5", kIgnoredKey, "'networks.gitea.external'"},
                                 {"docker-compose.yml:8:5", kIgnoredKey, "'services.server.container_name'"},
                                 {"docker-compose.yml:25:9", kOtherwise, "'services.server.ports.0': " + kLocalOnly},
-                                {"docker-compose.yml:26:9", kOtherwise, "'services.server.ports.1': not published"},
+                                {"docker-compose.yml:26:9", kOtherwise, "'services.server.ports.1': published on 127.0.0.1 only"},
                             });
 
     const ServiceSpec& server = service(project, "server");
@@ -818,7 +821,7 @@ TEST_CASE("compose shape: traefik and whoami with labels and a port bound on all
     CHECK(service_names(project) == Strings{"traefik", "whoami"});
     check_warnings(project, {
                                 {"compose.yaml:10:9", kOtherwise, "'services.traefik.ports.0': published on 127.0.0.1 only, not on 0.0.0.0"},
-                                {"compose.yaml:11:9", kOtherwise, "'services.traefik.ports.1': not published"},
+                                {"compose.yaml:11:9", kOtherwise, "'services.traefik.ports.1': published on 127.0.0.1 only"},
                                 {"compose.yaml:25:7", kIgnoredKey, "'services.whoami.deploy.labels': ignored: not applied"},
                             });
 
@@ -902,7 +905,7 @@ TEST_CASE("compose shape: docker-compose.override.yml of the same family is merg
     CHECK(service_names(project) == Strings{"orders", "mysql"});
     check_warnings(project, {
                                 {"docker-compose.yml:13:9", kOtherwise, "'services.orders.ports.0': " + kLocalOnly},
-                                {"docker-compose.override.yml:7:9", kOtherwise, "'services.orders.ports.1': not published"},
+                                {"docker-compose.override.yml:7:9", kOtherwise, "'services.orders.ports.1': published on 127.0.0.1 only"},
                             });
 
     const ServiceSpec& orders = service(project, "orders");

@@ -341,3 +341,30 @@ TEST_CASE("watch rules take ignore and action sync+restart") {
     check_at(parse_error(service("    image: web:1\n    watch:\n      - {paths: [a], action: rebuild, ignore: [/abs]}\n")),
              ErrorCode::invalid_value, 6, 48);
 }
+
+TEST_CASE("extra_ports are routed ports beside port, checked for their form, their port and each other") {
+    const Spec spec = parse(service("    image: web:1\n    port: 8080\n    container_port: 80\n"
+                                    "    extra_ports: [\"15672:15672\", 9000, \"9443:443\"]\n"));
+    CHECK(spec.services[0].container->extra_ports ==
+          std::vector<std::pair<int, int>>{{15672, 15672}, {9000, 9000}, {9443, 443}});
+    check_at(parse_error(service("    image: web:1\n    port: 8080\n    extra_ports: [\"a:1\"]\n")),
+             ErrorCode::invalid_value, 6, 19);
+    check_at(parse_error(service("    image: web:1\n    port: 8080\n    extra_ports: [\"70000\"]\n")),
+             ErrorCode::invalid_value, 6, 19);
+    CHECK(parse_error(service("    image: web:1\n    extra_ports: [\"9000\"]\n")).message ==
+          "'services.web.extra_ports': extra ports are routed beside the service's 'port', which it does not have "
+          "(give it 'port:')");
+    CHECK(parse_error(service("    image: web:1\n    port: 8080\n    extra_ports: [\"8080:80\"]\n")).message ==
+          "'services.web.extra_ports': port 8080 is already used by service 'web' (twice)");
+    CHECK(parse_error("version: 1\nservices:\n  a:\n    run: ./a\n    port: 9000\n  web:\n    image: web:1\n"
+                      "    port: 8080\n    extra_ports: [9000]\n")
+              .message == "'services.web.extra_ports': port 9000 is already used by service 'a'");
+    check_at(parse_error(service("    run: ./web\n    port: 8080\n    extra_ports: [9000]\n")), ErrorCode::invalid_value,
+             6, 5);
+    const auto print = [](std::string_view more) {
+        const Spec one = parse(service("    image: web:1\n    port: 8080\n" + std::string(more)));
+        return fingerprint(one, one.services.at(0));
+    };
+    CHECK(print("") != print("    extra_ports: [9000]\n"));
+    CHECK(print("    extra_ports: [9000]\n") != print("    extra_ports: [\"9001:9000\"]\n"));
+}

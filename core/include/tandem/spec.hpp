@@ -113,6 +113,9 @@ struct ContainerSpec {
     std::vector<std::pair<std::string, std::string>> labels;  // `labels:` in file order (the engine adds its own)
     std::vector<std::string> aliases;     // `aliases:` more DNS names on the project network (beside the service's)
     std::vector<std::string> extra_hosts; // `extra_hosts:` "NAME:IP" lines added to the container's /etc/hosts
+    // `extra_ports:` more ports published beside `port`, each {public, container}: the engine listens
+    // on 127.0.0.1:public and routes to the ready replicas' published container port, as for `port`.
+    std::vector<std::pair<int, int>> extra_ports;
     SourceLocation location;              // the `image:` or `build:` value
 };
 

@@ -37,12 +37,14 @@ DockerRuntime::~DockerRuntime() {
     if (loop_.on_loop_thread() || !emit_) {
         *alive_ = false;
         proxies_.clear();
+        extra_proxies_.clear();
         relays_.clear();
     } else {
         std::promise<void> flipped;
         loop_.post([this, &flipped] {
             *alive_ = false;
             proxies_.clear();
+            extra_proxies_.clear();
             relays_.clear();
             flipped.set_value();
         });
@@ -194,6 +196,7 @@ docker::ContainerSpec DockerRuntime::container_spec(const ReplicaLaunch& launch,
     for (const auto& [key, value] : container.labels) spec.labels[key] = value;
     for (const auto& [key, value] : names_.labels(service.name, std::to_string(launch.id))) spec.labels[key] = value;
     if (service.port != 0) spec.port = listen;
+    for (const auto& [published, listened] : container.extra_ports) spec.more_ports.push_back(listened);
     spec.network = names_.network();
     spec.aliases = {service.name};
     spec.aliases.insert(spec.aliases.end(), container.aliases.begin(), container.aliases.end());
@@ -323,12 +326,12 @@ void DockerRuntime::follow_replica(std::shared_ptr<Replica> replica) {
     client_.inspect_container(replica->container, [this, replica, alive](Result<docker::ContainerInfo> info) {
         if (!live(alive) || !info) return;
         replica->pid = info->pid;
+        replica->published = info->published;
         const auto published = info->published.find(replica->launch.service.listen_port());
         if (published == info->published.end()) return;
         replica->host_port = published->second;
         if (!replica->route_to.empty() && !replica->stopping) {
-            const auto proxy = proxies_.find(replica->route_to);
-            if (proxy != proxies_.end()) proxy->second->add_backend(replica->id, replica->host_port);
+            add_backends(replica->route_to, *replica);
             replica->route_to.clear();
         }
     });
@@ -357,6 +360,8 @@ void DockerRuntime::replica_ended(const std::shared_ptr<Replica>& replica) {
     if (it == replicas_.end() || it->second != replica) return;
     replicas_.erase(it);
     for (auto& [service, proxy] : proxies_) proxy->drain_backend(replica->id, Duration(0), [] {});
+    for (auto& [service, extras] : extra_proxies_)
+        for (auto& [port, proxy] : extras) proxy->drain_backend(replica->id, Duration(0), [] {});
     if (!replica->container.empty()) client_.remove_container(replica->container, [](Status) {});
     replica->exited(exit_status_of(replica->exit_code.value_or(-1)));
 }

@@ -72,6 +72,7 @@ private:
         std::map<std::string, std::string> env;  // as created: exec probes run with it
         std::string container;     // its ID, once created
         int host_port = 0;         // where its port is published on 127.0.0.1, once started
+        std::map<int, int> published;  // every published container port -> its port on 127.0.0.1
         int pid = 0;               // its main process on this machine, once started (live sync writes there)
         bool stopping = false;
         bool stop_sent = false;   // the daemon was asked to stop it: that answer finishes the stop
@@ -103,6 +104,9 @@ private:
     void finish_stop(const std::shared_ptr<Replica>& replica);
     void remove_leftovers();
     docker::VolumeMount mount_of(const VolumeSpec& volume, const std::filesystem::path& cwd);
+    // The proxies of the service's extra_ports, opened or closed to match `spec` (docker_traffic.cpp).
+    Status ensure_extra_proxies(const std::string& service, const ServiceSpec& spec);
+    void add_backends(const std::string& service, const Replica& replica);
     docker::ContainerSpec container_spec(const ReplicaLaunch& launch, const std::string& image,
                                          const std::string& name);
     // `text` with ${services.NAME.host} as a container reaches NAME: by its name on the project
@@ -146,6 +150,8 @@ private:
     std::map<int, std::shared_ptr<Command>> commands_;
     int next_command_ = 1;
     std::map<std::string, std::unique_ptr<process::TcpProxy>> proxies_;
+    // A service's `extra_ports`: container port -> the proxy on its public port.
+    std::map<std::string, std::map<int, std::unique_ptr<process::TcpProxy>>> extra_proxies_;
     std::map<std::string, std::string> images_;  // service -> the image ID its last build gave
     std::map<std::string, std::string> pinned_;  // image reference -> the image ID it was resolved to once
     // service -> files synced into its containers since its image was built: target -> source.

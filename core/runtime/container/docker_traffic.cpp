@@ -29,10 +29,53 @@ Status DockerRuntime::open_service(const std::string& service, int public_port) 
     auto proxy = process::TcpProxy::listen(loop_.io(), options);
     if (!proxy) return proxy.error();
     proxies_[service] = std::move(*proxy);
+    const auto known = services_.find(service);
+    if (known == services_.end()) return Ok{};
+    if (auto extras = ensure_extra_proxies(service, known->second); !extras) {
+        close_service(service);
+        return extras;
+    }
     return Ok{};
 }
 
-void DockerRuntime::close_service(const std::string& service) { proxies_.erase(service); }
+void DockerRuntime::close_service(const std::string& service) {
+    proxies_.erase(service);
+    extra_proxies_.erase(service);
+}
+
+Status DockerRuntime::ensure_extra_proxies(const std::string& service, const ServiceSpec& spec) {
+    auto& extras = extra_proxies_[service];
+    std::map<int, int> wanted;  // container port -> public port
+    if (spec.container)
+        for (const auto& [published, listened] : spec.container->extra_ports) wanted[listened] = published;
+    std::erase_if(extras, [&](const auto& entry) {
+        const auto want = wanted.find(entry.first);
+        return want == wanted.end() || want->second != entry.second->port();
+    });
+    for (const auto& [listened, published] : wanted) {
+        if (extras.count(listened)) continue;
+        process::TcpProxy::Options options;
+        options.port = published;
+        auto proxy = process::TcpProxy::listen(loop_.io(), options);
+        if (!proxy)
+            return make_error(proxy.error().code, fmt::format("service '{}': extra port {}:{}: {}", service, published,
+                                                              listened, proxy.error().message));
+        extras[listened] = std::move(*proxy);
+    }
+    return Ok{};
+}
+
+// The replica behind the service's port and each of its extra ports, where the daemon published them.
+void DockerRuntime::add_backends(const std::string& service, const Replica& replica) {
+    if (const auto proxy = proxies_.find(service); proxy != proxies_.end())
+        proxy->second->add_backend(replica.id, replica.host_port);
+    if (auto status = ensure_extra_proxies(service, replica.launch.service); !status)
+        emit(RuntimeEventKind::failure, service, status.error().message);
+    for (auto& [listened, proxy] : extra_proxies_[service]) {
+        const auto host = replica.published.find(listened);
+        if (host != replica.published.end()) proxy->add_backend(replica.id, host->second);
+    }
+}
 
 void DockerRuntime::route(const std::string& service, int replica) {
     const auto proxy = proxies_.find(service);
@@ -42,12 +85,14 @@ void DockerRuntime::route(const std::string& service, int replica) {
         it->second->route_to = service;  // added once the daemon says where its port is
         return;
     }
-    proxy->second->add_backend(replica, it->second->host_port);
+    add_backends(service, *it->second);
 }
 
 void DockerRuntime::unroute(const std::string& service, int replica, Duration drain, std::function<void()> drained) {
     const auto it = replicas_.find(replica);
     if (it != replicas_.end()) it->second->route_to.clear();
+    if (const auto extras = extra_proxies_.find(service); extras != extra_proxies_.end())
+        for (auto& [listened, extra] : extras->second) extra->drain_backend(replica, drain, [] {});
     const auto proxy = proxies_.find(service);
     if (proxy == proxies_.end()) return loop_.post(std::move(drained));
     proxy->second->drain_backend(replica, drain, std::move(drained));

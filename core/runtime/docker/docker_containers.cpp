@@ -23,10 +23,18 @@ json create_body(const ContainerSpec& spec) {
     for (const auto& [key, value] : spec.env) env.push_back(key + "=" + value);
     body["Env"] = env;
     json host = json::object();
-    if (spec.port) {
-        const std::string port = fmt::format("{}/tcp", *spec.port);
-        body["ExposedPorts"] = {{port, json::object()}};
-        host["PortBindings"] = {{port, json::array({{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}})}};
+    std::vector<int> ports = spec.more_ports;
+    if (spec.port) ports.insert(ports.begin(), *spec.port);
+    if (!ports.empty()) {
+        json exposed = json::object();
+        json bindings = json::object();
+        for (int number : ports) {
+            const std::string port = fmt::format("{}/tcp", number);
+            exposed[port] = json::object();
+            bindings[port] = json::array({{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}});
+        }
+        body["ExposedPorts"] = exposed;
+        host["PortBindings"] = bindings;
     }
     json mounts = json::array();
     for (const VolumeMount& mount : spec.volumes) {

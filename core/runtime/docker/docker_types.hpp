@@ -54,6 +54,7 @@ struct ContainerSpec {
     std::string working_dir;
     Labels labels;
     std::optional<int> port;  // a TCP port of the container, published on 127.0.0.1:<daemon's pick>
+    std::vector<int> more_ports;  // more TCP ports of the container, published likewise
     std::string network;      // joined at create, with these aliases (DNS names on it)
     std::vector<std::string> aliases;
     std::vector<VolumeMount> volumes;

@@ -714,4 +714,52 @@ TEST_CASE("compose: develop.watch sync skips ignored files, and sync+restart put
     p.finish();
 }
 
+TEST_CASE("compose: every ports entry is routed, each on its public port, to both replicas and across a replace") {
+    ComposeProject p;
+    const int web = free_port();
+    const int admin = free_port();
+    const int same = free_port();
+    p.dir.write("image/srv/admin/index.html", "admin page\n");
+    p.write(kQuick +
+            "services:\n"
+            "  web:\n"
+            "    <<: *quick\n"
+            "    build: image\n"
+            "    command: [/bin/sh, -c, \"httpd -p 9090 -h /srv/admin; httpd -p " + std::to_string(same) +
+                " -h /srv; exec httpd -f -p 8080 -h /srv\"]\n"
+            "    deploy: {replicas: 2}\n"
+            "    ports:\n"
+            "      - \"127.0.0.1:" + std::to_string(web) + ":8080\"\n"
+            "      - \"127.0.0.1:" + std::to_string(admin) + ":9090\"\n"
+            "      - target: " + std::to_string(same) + "\n"
+            "        published: \"" + std::to_string(same) + "\"\n"
+            "        host_ip: 127.0.0.1\n");
+    const ServiceSpec& spec = *p.project.spec.find("web");
+    REQUIRE(spec.container);
+    CHECK(spec.port == web);
+    CHECK(spec.listen_port() == 8080);
+    CHECK(spec.container->extra_ports == std::vector<std::pair<int, int>>{{admin, 9090}, {same, same}});
+    CHECK(p.project.warnings.empty());
+
+    p.start();
+    const Status applied = p.apply();
+    REQUIRE_MESSAGE(applied.ok(), explain(applied, p));
+    p.docker.run_until([&] { return p.healthy("web", 2) && body_at(admin) == "admin page\n"; });
+    CHECK(body_at(web) == "from the image\n");
+    CHECK(body_at(admin) == "admin page\n");
+    CHECK(body_at(same) == "from the image\n");
+    CHECK(p.running("web").size() == 2);
+
+    // A new image: the containers are replaced, and every port reaches the new ones.
+    p.dir.write("image/srv/admin/index.html", "admin page 2\n");
+    const Status replaced = p.apply({"image/srv/admin/index.html"});
+    REQUIRE_MESSAGE(replaced.ok(), explain(replaced, p));
+    p.docker.run_until([&] { return body_at(admin) == "admin page 2\n"; });
+    CHECK(body_at(admin) == "admin page 2\n");
+    CHECK(body_at(web) == "from the image\n");
+    p.finish();
+    // The engine's listeners went with it.
+    CHECK(body_at(admin).empty());
+}
+
 }  // namespace tandem::test
