@@ -410,8 +410,13 @@ Result<TranslatedService> translate_service(Context& context, const std::string&
     if (const YAML::Node deploy = service["deploy"]; deploy && !deploy.IsNull())
         if (auto status = translate_deploy(context, path + ".deploy", deploy, body); !status) return status.error();
     if (auto status = translate_misc(context, path, service, body); !status) return status.error();
-    if (const YAML::Node develop = service["develop"]; develop && !develop.IsNull())
+    if (const YAML::Node develop = service["develop"]; develop && !develop.IsNull()) {
         if (auto status = translate_watch(context, path + ".develop", develop, body); !status) return status.error();
+        // As `docker compose watch`: with rules, a save does what a rule says, and a file no rule
+        // takes (or one a rule ignores) does nothing, even inside the build context.
+        if (has(body, "watch") && has(body, "build") && body["build"].IsMap() && !has(body["build"], "inputs"))
+            body["build"]["inputs"] = YAML::Node(YAML::NodeType::Sequence);
+    }
     if (const YAML::Node restart = service["restart"]; restart && !restart.IsNull()) {
         const std::string value = restart.IsScalar() ? restart.Scalar() : "";
         if (value == "no") {

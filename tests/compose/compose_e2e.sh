@@ -98,7 +98,9 @@ make_bin() {
 # The store image (cache, db, migrate): built here, never pulled.
 STORE=$WORK/store
 make_bin "$STORE"
-printf 'FROM scratch\nENV PATH=/bin\nCOPY bin /bin\nLABEL tandem.test=1\n' >"$STORE/Dockerfile"
+# A first layer of this run's own: `docker rmi` below prunes parents, which must never be
+# layers a test running beside this one builds on (the same busybox COPY would share them).
+printf 'FROM scratch\nLABEL tandem.test=1 tandem.run=%s\nENV PATH=/bin\nCOPY bin /bin\n' "$RUN" >"$STORE/Dockerfile"
 mkdir -p "$STORE/srv" && echo cache >"$STORE/srv/index.html"
 printf 'COPY srv /srv\n' >>"$STORE/Dockerfile"
 [[ $scenario == procfile ]] || $DOCKER build -q -t "$STORE_IMAGE" "$STORE" >/dev/null || fail "cannot build the store image"
@@ -167,7 +169,7 @@ volumes:
 YAML
     printf 'WEB_PORT=%s\nDB_PORT=%s\nSTORE_IMAGE=%s\n' "$WEB_PORT" "$DB_PORT" "$STORE_IMAGE" >"$APP/.env"
     echo "MESSAGE=from the env file" >"$APP/web.env"
-    printf 'FROM scratch\nENV PATH=/bin\nARG GREETING\nCOPY bin /bin\nCOPY site /srv\nCOPY conf /etc/web\nLABEL tandem.test=1\n' >"$APP/Dockerfile"
+    printf 'FROM scratch\nLABEL tandem.test=1 tandem.run=%s\nENV PATH=/bin\nARG GREETING\nCOPY bin /bin\nCOPY site /srv\nCOPY conf /etc/web\n' "$RUN" >"$APP/Dockerfile"
     printf '.tandem\n.shipper\ncompose.yaml\n' >"$APP/.dockerignore"
     echo one >"$APP/site/index.html"
     echo draft >"$APP/site/drafts/wip.html"
