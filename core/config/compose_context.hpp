@@ -109,6 +109,11 @@ struct TranslatedService {
 Result<TranslatedService> translate_service(Context& context, const std::string& name, const YAML::Node& service,
                                             const std::set<std::string>& enabled);
 
+// `depends_on` into out.body's depends_on and out.completes (compose_depends.cpp); `enabled`: the
+// services of the active profiles.
+Status translate_depends_on(Context& context, const std::string& path, const YAML::Node& node, TranslatedService& out,
+                            const std::set<std::string>& enabled);
+
 // Parts of a service (compose_mounts.cpp): volumes, tmpfs, secrets and configs into `body`;
 // ports; the healthcheck; develop.watch.
 Status translate_mounts(Context& context, const std::string& path, const YAML::Node& service, YAML::Node& body,
