@@ -109,6 +109,23 @@ const std::map<std::string, Setter>& valued_options() {
         t["--checkpoints"] = [](Options& o, const std::string& v) -> Status { o.checkpoints = v; return Ok{}; };
         t["--checkpoint-key"] = [](Options& o, const std::string& v) -> Status { o.checkpoint_key = v; return Ok{}; };
         t["--checkpoint-repo"] = [](Options& o, const std::string& v) -> Status { o.checkpoint_repo = v; return Ok{}; };
+        t["--runtime"] = [](Options& o, const std::string& v) -> Status {
+            if (v != "local" && v != "swarm") return usage("--runtime takes 'local' or 'swarm', not '" + v + "'");
+            o.runtime = v;
+            return Ok{};
+        };
+        t["--swarm-host"] = [](Options& o, const std::string& v) -> Status {
+            if (v.rfind("unix://", 0) != 0 || v.size() <= 7)
+                return usage("--swarm-host takes a manager's socket as unix:///PATH, not '" + v + "'");
+            o.swarm_host = v;
+            return Ok{};
+        };
+        t["--registry"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty() || v.find("://") != std::string::npos || v.find('/') != std::string::npos)
+                return usage("--registry takes HOST:PORT of a registry (no scheme, no path), not '" + v + "'");
+            o.registry = v;
+            return Ok{};
+        };
         t["--poll"] = [](Options& o, const std::string& v) -> Status {
             auto interval = parse_duration(v);
             if (!interval && v != "0") return usage("--poll takes a duration like 2s or 500ms (0: only on sync), not '" + v + "'");
@@ -195,6 +212,11 @@ Result<Options> parse_options(const std::vector<std::string>& args, const ToolDe
     if (options.repo && options.source_flag == SourceKind::disk)
         return usage("--repo reads from git and cannot go with --source disk");
     options.source = options.source_flag.value_or(options.repo ? SourceKind::git : tool.default_source);
+    const bool swarm = options.runtime == std::string("swarm");
+    if (!swarm && (options.swarm_host || options.registry))
+        return usage(std::string(options.swarm_host ? "--swarm-host" : "--registry") + " goes with --runtime swarm");
+    if (swarm && !options.registry)
+        return usage("--runtime swarm needs --registry HOST:PORT: the registry every node pulls the images from");
     return options;
 }
 
@@ -250,7 +272,12 @@ std::string options_help(const ToolDefaults& tool) {
                   "      --checkpoint-key FILE  run: sign checkpoints of the audit log's head with this SSH key\n"
                   "      --checkpoint-repo DIR  run: commit them to this git repository (default:\n"
                   "                         STATE_DIR/audit-checkpoints.git); mirror it off the machine\n"
-                  "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n") +
+                  "      --webhook-secret-file FILE  run: accept push webhooks signed with this secret (HMAC-SHA256)\n"
+                  "      --runtime KIND     run: local (default: processes and containers here) or swarm (container\n"
+                  "                         services on a Docker Swarm cluster; docs/swarm.md)\n"
+                  "      --swarm-host unix:///PATH  run --runtime swarm: a manager's socket (default: $DOCKER_HOST, or\n"
+                  "                         /var/run/docker.sock)\n"
+                  "      --registry HOST:PORT  run --runtime swarm: the registry images are pushed to and nodes pull from\n") +
            "  -h, --help             this help\n"
            "      --version          the version\n";
 }

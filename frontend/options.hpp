@@ -38,6 +38,9 @@ struct Options {
     std::optional<std::string> checkpoints;      // --checkpoints REPO (audit verify)
     std::optional<std::string> checkpoint_key;   // --checkpoint-key FILE (shipper run)
     std::optional<std::string> checkpoint_repo;  // --checkpoint-repo DIR (shipper run)
+    std::optional<std::string> runtime;          // --runtime local|swarm (shipper run)
+    std::optional<std::string> swarm_host;       // --swarm-host unix:///PATH: a swarm manager's socket
+    std::optional<std::string> registry;         // --registry HOST:PORT: where swarm nodes pull images
     std::optional<int> http_port;                // --http-port N (0: any free port); -1 for `off`
     std::optional<std::string> api_tokens;       // --api-tokens FILE
     std::optional<std::string> token;            // --token SECRET: the CLI's bearer token for the engine's API

@@ -12,6 +12,7 @@
 #include <tandem/control.hpp>
 #include <tandem/engine.hpp>
 #include <tandem/release_loop.hpp>
+#include <tandem/swarm_runtime.hpp>
 #include <tandem/executor.hpp>
 #include <tandem/utc_time.hpp>
 
@@ -98,6 +99,25 @@ Result<ReleaseLoop::Options> loop_options(const Options& options, const ToolDefa
     return loop;
 }
 
+struct SwarmRuntime {
+    SwarmRuntimeOptions options;
+    std::unique_ptr<Runtime> runtime;
+};
+
+// --runtime swarm: container services on the cluster whose manager answers on --swarm-host.
+Result<SwarmRuntime> swarm_runtime(const Options& options, const ReleaseLoop::Options& loop) {
+    SwarmRuntime out;
+    if (options.swarm_host) out.options.socket_path = options.swarm_host->substr(7);
+    out.options.registry = options.registry.value_or("");
+    out.options.state_dir = loop.state_dir / "runtime";
+    ProcessRuntimeOptions process;
+    process.state_dir = loop.state_dir / "runtime";
+    auto made = make_swarm_runtime(process, out.options);
+    if (!made) return made.error();
+    out.runtime = std::move(*made);
+    return out;
+}
+
 }  // namespace
 
 int run_command(const Options& options, const ToolDefaults& tool) {
@@ -118,6 +138,17 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     EngineOptions engine_options;
     engine_options.source = loop_settings;
     engine_options.on_down = [] { kill(getpid(), SIGTERM); };
+    if (options.runtime == std::string("swarm")) {
+        auto cluster = swarm_runtime(options, loop_settings);
+        if (!cluster) return report_error(cluster.error(), options, tool);
+        auto& git = std::get<GitSource>(engine_options.source);
+        git.image_builder = [swarm = cluster->options](std::function<void(const RuntimeEvent&)> emit) {
+            return make_swarm_image_builder(swarm, std::move(emit));
+        };
+        engine_options.runtime = [made = std::make_shared<std::unique_ptr<Runtime>>(std::move(cluster->runtime))] {
+            return std::move(*made);
+        };
+    }
     auto engine = Engine::start(std::move(engine_options), on_event);
     if (!engine) return report_error(engine.error(), options, tool);
     RuntimeControl& handler = (*engine)->control();

@@ -29,6 +29,7 @@ nlohmann::ordered_json entry_json(const AuditEntry& entry) {
                                        {"new_digest", s.new_digest}, {"change", s.change}};
         if (!s.build.empty()) service["build"] = s.build;
         if (!s.build_key.empty()) service["build_key"] = s.build_key;
+        if (!s.replicas.empty()) service["replicas"] = s.replicas;
         services.push_back(std::move(service));
     }
     nlohmann::ordered_json j{{"time", format_utc(entry.time)},
@@ -73,9 +74,12 @@ AuditEntry entry_from_json(const nlohmann::json& j) {
                               {&entry.subject, "subject"}, {&entry.previous_commit, "previous_commit"},
                               {&entry.message, "message"}})
         *field = j.value(key, std::string{});
-    for (const auto& s : j.value("services", nlohmann::json::array()))
+    for (const auto& s : j.value("services", nlohmann::json::array())) {
         entry.services.push_back({s.value("service", ""), s.value("old_digest", ""), s.value("new_digest", ""),
                                   s.value("change", ""), s.value("build", ""), s.value("build_key", "")});
+        for (const auto& replica : s.value("replicas", nlohmann::json::array()))
+            if (replica.is_string()) entry.services.back().replicas.push_back(replica.get<std::string>());
+    }
     entry.incident = j.value("incident", false);
     entry.build_ms = j.value("build_ms", std::int64_t{-1});
     entry.rollout_ms = j.value("rollout_ms", std::int64_t{-1});

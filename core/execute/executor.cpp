@@ -179,7 +179,7 @@ void Executor::stop_all() {
         }
         auto remaining = std::make_shared<std::size_t>(services.size());
         for (auto& [name, supervisor] : services) {
-            supervisor->stop([this, remaining, &all_stopped] {
+            supervisor->stop_at_exit([this, remaining, &all_stopped] {
                 if (--*remaining > 0) return;
                 state_->services.clear();
                 all_stopped.set_value();

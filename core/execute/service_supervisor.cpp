@@ -82,6 +82,7 @@ void ServiceSupervisor::close_traffic() {
 
 void ServiceSupervisor::roll_out(Release release, int replicas, SupervisionRules rules,
                                  std::function<void(Status)> done) {
+    if (runtime_.orchestrates(name_)) return hand_over(std::move(release), replicas, rules, std::move(done));
     if (auto status = ensure_traffic(release.service.port); !status) {
         status_.last_error = status.error().message;  // e.g. the public port is taken: status says so
         set_state(ServiceState::crashed, status.error().message);
@@ -295,7 +296,13 @@ void ServiceSupervisor::keep_previous_release() {
     if (alive_replicas() < target_ && rules_.on_crash == CrashAction::restart) schedule_restart(loop_.now());
 }
 
+void ServiceSupervisor::stop_at_exit(std::function<void()> done) {
+    if (handed_over_) return stop_handed_over(true, std::move(done));
+    stop(std::move(done));
+}
+
 void ServiceSupervisor::stop(std::function<void()> done) {
+    if (handed_over_) return stop_handed_over(false, std::move(done));
     stopping_ = true;
     stop_done_ = std::move(done);
     abort_rollout();
@@ -312,6 +319,7 @@ void ServiceSupervisor::stop(std::function<void()> done) {
 }
 
 ServiceStatus ServiceSupervisor::status() const {
+    if (handed_over_) return handed_over_status();
     ServiceStatus out = status_;
     if (traffic_port_ != 0) {
         const Runtime::Traffic traffic = runtime_.traffic(name_);

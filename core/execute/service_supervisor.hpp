@@ -70,6 +70,9 @@ public:
     // rollout under way ends at once (its `done` gets a cancelled error) and starts nothing more;
     // no restart is pending afterwards.
     void stop(std::function<void()> done);
+    // As stop(), but a service its cluster runs (Runtime::orchestrates) keeps running there: only
+    // this engine stops watching and serving it. What Executor::stop_all does at the engine's end.
+    void stop_at_exit(std::function<void()> done);
     ServiceStatus status() const;
     const std::string& name() const { return name_; }
 
@@ -81,6 +84,10 @@ public:
 
 private:
     struct Replica;
+    // A release handed whole to a runtime that orchestrates the service (cluster_service.cpp).
+    void hand_over(Release release, int replicas, SupervisionRules rules, std::function<void(Status)> done);
+    void stop_handed_over(bool detach, std::function<void()> done);
+    ServiceStatus handed_over_status() const;
     Status ensure_traffic(int port);
     void close_traffic();
     Status check_release(const Release& release, int id);
@@ -129,6 +136,8 @@ private:
     ServiceStatus status_;
     std::function<void()> stop_done_;
     bool stopping_ = false;
+    bool handed_over_ = false;  // its cluster runs it (Runtime::orchestrates): no replicas of ours
+    int handover_ = 0;          // the update under way, counted: a later one makes an earlier one's answer stale
 };
 
 // One replica as its supervisor tracks it.

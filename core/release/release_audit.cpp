@@ -49,4 +49,16 @@ Status ReleaseLoop::State::record(const PolicySet& policy, AuditEntry entry) {
     return Ok{};
 }
 
+void release::note_replicas(std::vector<AuditServiceChange>& changes, const std::vector<ServiceStatus>& status) {
+    for (AuditServiceChange& change : changes) {
+        if (change.change == "stop") continue;
+        for (const ServiceStatus& service : status) {
+            if (service.name != change.service) continue;
+            for (const ReplicaStatus& replica : service.replicas)
+                change.replicas.push_back(replica.handle + ": " + to_string(replica.health));
+            if (!service.last_error.empty()) change.replicas.push_back("failed: " + service.last_error);
+        }
+    }
+}
+
 }  // namespace tandem

@@ -338,6 +338,7 @@ ReleaseOutcome deploy(ReleaseLoop::State& s, const DeployTarget& target) {
         const Waiting& held = rollout->plan.waiting.front();
         applied = make_error(ErrorCode::rollout_failed, "'" + held.service + "' did not start: " + held.reason);
     }
+    note_replicas(entry.services, s.runtime->status());
     entry.rollout_ms = ms_since(rollout_started);
     entry.total_ms = ms_since(started);
     entry.outcome = applied ? ChangeOutcome::succeeded : ChangeOutcome::failed;

@@ -107,6 +107,9 @@ struct DeployTarget {
 
 // Carries one target out: snapshot, project, plan, artifacts, rollout, audit and history.
 ReleaseOutcome deploy(ReleaseLoop::State& state, const DeployTarget& target);
+
+// Each changed service's replicas as `status` shows them, and its last failure (AuditServiceChange::replicas).
+void note_replicas(std::vector<AuditServiceChange>& changes, const std::vector<ServiceStatus>& status);
 // Marks `bad` (the deployed release, or an update whose rollout failed) as not to be deployed
 // again and goes back to the last good release, from its stored artifacts.
 ReleaseOutcome revert(ReleaseLoop::State& state, const std::string& bad, const std::string& why);

@@ -157,4 +157,28 @@ void PerServiceRuntime::sync(const SyncRequest& request, std::function<void(Stat
     runtime->sync(request, std::move(done));
 }
 
+bool PerServiceRuntime::orchestrates(const std::string& service) const {
+    const Runtime* runtime = runtime_of(service);
+    return runtime && runtime->orchestrates(service);
+}
+
+void PerServiceRuntime::update_service(const ServiceUpdate& update, std::function<void(Status)> done) {
+    const std::string& name = update.service.name;
+    if (update.service.runs_container()) containers_[name] = true;
+    Runtime* runtime = runtime_of(name);
+    if (!runtime) return loop().post([done = std::move(done), error = missing_runtime(name, image_at_[name])] { done(error); });
+    runtime->update_service(update, std::move(done));
+}
+
+void PerServiceRuntime::remove_service(const std::string& service, bool detach, std::function<void()> done) {
+    Runtime* runtime = runtime_of(service);
+    if (!runtime) return loop().post(std::move(done));
+    runtime->remove_service(service, detach, std::move(done));
+}
+
+std::optional<ServiceStatus> PerServiceRuntime::service_status(const std::string& service) const {
+    const Runtime* runtime = runtime_of(service);
+    return runtime ? runtime->service_status(service) : std::nullopt;
+}
+
 }  // namespace tandem

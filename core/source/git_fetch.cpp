@@ -5,6 +5,7 @@
 #include "source/git_fetch.hpp"
 
 #include "source/program_output.hpp"
+#include "support/base64.hpp"
 
 #include <fmt/format.h>
 
@@ -21,20 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string base64(std::string_view bytes) {
-    static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-        std::uint32_t chunk = 0;
-        for (std::size_t k = 0; k < 3; ++k)
-            chunk = (chunk << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-        for (std::size_t k = 0; k < 4; ++k) out += k <= n ? kDigits[(chunk >> (18 - 6 * k)) & 63] : '=';
-    }
-    return out;
-}
-
-std::string basic_auth(const std::string& token) { return base64("x-access-token:" + token); }
+std::string basic_auth(const std::string& token) { return base64_encode("x-access-token:" + token); }
 
 // A word for the shell that runs GIT_SSH_COMMAND.
 std::string quoted(const std::string& word) {

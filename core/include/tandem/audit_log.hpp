@@ -32,6 +32,10 @@ struct AuditServiceChange {
     // Empty otherwise (no build, or the running artifact kept because the plan builds nothing).
     std::string build;
     std::string build_key;
+    // Where its replicas stood as the rollout ended, as its runtime names them ("pid 4242: healthy",
+    // "task 1a2b3c4d5e6f on node-2 10.20.0.12: healthy"), then the last failure it saw, if any
+    // ("failed: task shop-web.2 ... on node ...: exit 1"). Empty for a service stopped.
+    std::vector<std::string> replicas{};
 };
 
 struct AuditEntry {

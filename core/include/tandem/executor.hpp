@@ -73,7 +73,9 @@ public:
     Observed observe() const;
     std::vector<ServiceStatus> status() const;
     std::vector<std::string> logs(const std::string& service, std::size_t count) const;
-    void stop_all();  // every service, each with its grace period; blocks until all are gone
+    // Every service, each with its grace period; blocks until all are gone. A service a cluster
+    // runs (Runtime::orchestrates) keeps running there: the engine only stops serving it.
+    void stop_all();
     // Kills every replica now, from any thread: a stop_all() under way returns once they are
     // gone (a second Ctrl+C).
     void kill_all();

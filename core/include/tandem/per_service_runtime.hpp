@@ -50,6 +50,11 @@ public:
     void kill_command(int id) override;
     // By the service.
     void sync(const SyncRequest& request, std::function<void(Status)> done) override;
+    // By the service (a cluster runtime orchestrates its container services).
+    bool orchestrates(const std::string& service) const override;
+    void update_service(const ServiceUpdate& update, std::function<void(Status)> done) override;
+    void remove_service(const std::string& service, bool detach, std::function<void()> done) override;
+    std::optional<ServiceStatus> service_status(const std::string& service) const override;
 
 private:
     PerServiceRuntime(std::unique_ptr<Runtime> process, std::unique_ptr<Runtime> container);

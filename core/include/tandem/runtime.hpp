@@ -189,6 +189,29 @@ struct SyncRequest {
     std::vector<std::string> commands;  // then run in each replica (`/bin/sh -c`), in order
 };
 
+// A whole release of one service, for a runtime whose cluster rolls replicas out itself
+// (Runtime::orchestrates): the same release and rules the executor would carry out replica by
+// replica, handed over at once.
+struct ServiceUpdate {
+    ServiceSpec service;  // ${state.NAME} expanded; ${port} is the container's own port
+    ArtifactRef artifact; // the image it runs (an image ID, or a registry reference by digest)
+    std::vector<std::pair<std::string, std::string>> env;  // ${services.X.port} expanded
+    std::filesystem::path cwd;  // the service's directory in the release: relative bind mounts are under it
+    std::string fingerprint;  // of the spec it runs: an update with the one running changes nothing
+    int replicas = 1;
+    RolloutParams rollout;    // strategy, surge, unavailable, health gate and its timeout, drain
+    // How long the cluster keeps watching the updated replicas for failures before it calls the
+    // update complete (a failure within it rolls the update back): the revert window under
+    // auto_revert, else none.
+    Duration monitor{0};
+    // A replica that exited is restarted by the cluster after this long (crash.backoff_initial);
+    // each exit still counts as a crash in service_status(), for the revert watch.
+    Duration restart_delay{100};
+    // Hears the lines the service's replicas print, from every node, for as long as the runtime
+    // watches the service (the latest update's handler is the one called).
+    std::function<void(LogStream, std::string_view line)> output;
+};
+
 class Runtime {
 public:
     using OutputHandler = std::function<void(LogStream, std::string_view line)>;
@@ -250,6 +273,37 @@ public:
     virtual void sync(const SyncRequest& request, std::function<void(Status)> done) {
         (void)request;
         loop().post([done = std::move(done)] { done(Ok{}); });
+    }
+
+    // A cluster that rolls a service's replicas out itself (Docker Swarm): the executor hands it
+    // each release of such a service whole instead of starting, gating, routing and retiring
+    // replicas one by one; the cluster restarts crashed replicas and undoes a failed update.
+    // The executor still decides automatic reverts, from service_status()'s errors. The other
+    // runtimes orchestrate nothing: the defaults.
+    virtual bool orchestrates(const std::string& service) const {
+        (void)service;
+        return false;
+    }
+    // Makes the cluster run `update` (creating the service, or updating it in place), with its
+    // public port served; `done` hears once every replica runs it, or why not (the cluster
+    // rolled back: which replica failed on which node).
+    virtual void update_service(const ServiceUpdate& update, std::function<void(Status)> done) {
+        loop().post([done = std::move(done), name = update.service.name] {
+            done(make_error(ErrorCode::runtime, "runtime does not orchestrate service '" + name + "'"));
+        });
+    }
+    // Removes the service from the cluster (a stop action, or the engine's end when `detach` is
+    // false); with `detach`, only stops watching and serving it: it keeps running in the cluster.
+    virtual void remove_service(const std::string& service, bool detach, std::function<void()> done) {
+        (void)service;
+        (void)detach;
+        loop().post(std::move(done));
+    }
+    // What the cluster runs of the service now: its replicas (tasks, each on a node), health and
+    // the errors counted since the runtime started. Unset for a service it does not run.
+    virtual std::optional<ServiceStatus> service_status(const std::string& service) const {
+        (void)service;
+        return std::nullopt;
     }
 };
 

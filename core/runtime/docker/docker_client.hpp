@@ -15,6 +15,8 @@
 
 #include <tandem/error.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -88,6 +90,22 @@ public:
 
     // The daemon's events as they happen, until the handle cancels.
     StreamHandle events(const EventFilter& filter, EventCallback on_event, Done done);
+
+    // Registries (docker_swarm.cpp). tag_image names `image` "repository:tag" too. push_image
+    // sends "repository:tag" to its registry (no credentials: an open registry); the result is
+    // the digest the registry stored it under ("sha256:…").
+    void tag_image(const std::string& image, const std::string& repository, const std::string& tag, Done done);
+    StreamHandle push_image(const std::string& repository, const std::string& tag, LineCallback progress,
+                            Callback<std::string> done);
+
+    // Swarm mode (docker_swarm.cpp): any call of the API by method and path (unversioned, as
+    // "/services/create"), with a JSON body or none; the result is the reply's JSON body (null
+    // when it has none). What the swarm runtime builds its calls from.
+    void request_json(std::string action, std::string method, std::string target, std::string body,
+                      Callback<nlohmann::json> done);
+    // A swarm service's logs from every node, demultiplexed into lines; with follow, until the
+    // service goes or the handle cancels.
+    StreamHandle service_logs(const std::string& service, const LogOptions& options, LogCallback on_line, Done done);
 
 private:
     struct Shared;

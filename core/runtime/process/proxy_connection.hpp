@@ -29,6 +29,7 @@ class ProxyConnection;
 
 struct ProxyBackend {
     int id = 0;
+    asio::ip::address address = asio::ip::address_v4::loopback();
     int port = 0;
     bool draining = false;
     std::size_t open = 0;  // connections assigned to it (connecting or splicing)
@@ -149,7 +150,7 @@ private:
             error_code unused;
             backend_.close(unused);  // the pending connect ends with operation_aborted
         });
-        tcp::endpoint to(asio::ip::address_v4::loopback(), static_cast<unsigned short>(backend->port));
+        tcp::endpoint to(backend->address, static_cast<unsigned short>(backend->port));
         backend_.async_connect(to, [self = shared_from_this()](const error_code& ec) { self->connected(ec); });
     }
 

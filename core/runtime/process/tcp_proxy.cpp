@@ -136,12 +136,24 @@ int TcpProxy::port() const {
     return ec ? 0 : endpoint.port();
 }
 
-void TcpProxy::add_backend(int id, int port) {
+void TcpProxy::add_backend(int id, int port) { add_backend(id, asio::ip::address_v4::loopback(), port); }
+
+Status TcpProxy::add_backend(int id, const std::string& host, int port) {
+    error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) return make_error(ErrorCode::invalid_value, "proxy: '" + host + "' is not an IP address");
+    add_backend(id, address, port);
+    return Ok{};
+}
+
+void TcpProxy::add_backend(int id, const asio::ip::address& address, int port) {
     if (ProxyBackend* existing = state_->find(id)) {
+        existing->address = address;
         existing->port = port;
     } else {
         ProxyBackend backend;
         backend.id = id;
+        backend.address = address;
         backend.port = port;
         state_->backends.push_back(std::move(backend));
     }

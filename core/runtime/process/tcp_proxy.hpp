@@ -39,8 +39,10 @@ public:
 
     int port() const;  // the bound port
 
-    // New connections may go to this backend (id chosen by the caller, unique per proxy).
+    // New connections may go to this backend (id chosen by the caller, unique per proxy): a port
+    // of 127.0.0.1, or of another address (a cluster node's); the address must be an IP address.
     void add_backend(int id, int port);
+    Status add_backend(int id, const std::string& host, int port);
     // No new connections go to it; idle keep-alive ones (last bytes to the client, quiet 50 ms)
     // are closed, those in the middle of a request carry on. `on_drained` runs (on the loop) when
     // its last connection closes or after `timeout`, whichever is first; then the remaining
@@ -58,6 +60,7 @@ public:
     explicit TcpProxy(std::shared_ptr<State> state);
 
 private:
+    void add_backend(int id, const asio::ip::address& address, int port);
     std::shared_ptr<State> state_;
 };
 
