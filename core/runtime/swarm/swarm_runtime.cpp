@@ -89,8 +89,8 @@ Status SwarmRuntime::open(EventSink sink) {
         Watched& watched = watch(name, docker::json_string(service, "ID"));
         watched.image = spec["TaskTemplate"]["ContainerSpec"].value("Image", "");
         watched.replicas = spec["Mode"].contains("Replicated") ? spec["Mode"]["Replicated"].value("Replicas", 0) : 0;
-        emit(RuntimeEventKind::state, name, fmt::format("the cluster runs it already, as swarm service {}",
-                                                        names_.service(name)));
+        emit(RuntimeEventKind::state, name,
+             fmt::format("the cluster runs it already, as swarm service {}", spec.value("Name", "")));
     }
     return Ok{};
 }
@@ -295,8 +295,12 @@ void SwarmRuntime::apply_spec(const std::string& name, json spec, std::function<
                           current["TaskTemplate"]["ContainerSpec"].value("Image", "") ==
                               spec["TaskTemplate"]["ContainerSpec"].value("Image", "");
         if (same) {
-            // Already asked for: an update under way (a restarted engine) carries on; this waits for it.
-            if (watched.pending) watched.pending->update_started.clear();
+            // Already asked for. An update of it still under way (this engine restarted in the
+            // middle) is this update: its outcome is this one's. One that ended before only left
+            // the tasks to judge.
+            const std::string state = found->value("UpdateStatus", json::object()).value("State", "");
+            if (watched.pending && (state == "updating" || state == "rollback_started"))
+                watched.pending->update_started.clear();
             return then(Ok{});
         }
         const auto version = (*found)["Version"].value("Index", 0ull);

@@ -132,6 +132,7 @@ private:
         std::string image;          // what the last update asked for
         std::map<std::string, TaskView> tasks;  // by task ID
         std::set<std::string> failed;           // tasks seen failed or rejected (errors)
+        bool tasks_read = false;  // once: the tasks it had before are history, not news
         std::unique_ptr<process::TcpProxy> proxy;
         int public_port = 0;                    // the proxy's
         std::function<void(LogStream, std::string_view)> output;  // the latest update's

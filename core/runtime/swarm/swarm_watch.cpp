@@ -135,7 +135,8 @@ void SwarmRuntime::take_tasks(Watched& watched, const json& tasks) {
         TaskView view = task_view(task, watched.target_port);
         const auto before = watched.tasks.find(view.id);
         const bool changed = before == watched.tasks.end() || before->second.state != view.state;
-        if (changed && view.state != "new" && view.state != "pending" && view.state != "assigned") {
+        if (changed && watched.tasks_read && view.state != "new" && view.state != "pending" &&
+            view.state != "assigned") {
             const bool bad = view.state == "failed" || view.state == "rejected";
             const std::string text = describe_task(watched.name, view);
             emit(bad ? RuntimeEventKind::failure : RuntimeEventKind::state, watched.name, text, bad);
@@ -144,6 +145,7 @@ void SwarmRuntime::take_tasks(Watched& watched, const json& tasks) {
         seen.emplace(view.id, std::move(view));
     }
     watched.tasks = std::move(seen);
+    watched.tasks_read = true;
 }
 
 // The public port's backends: the tasks that run (health check passed, when there is one) at
