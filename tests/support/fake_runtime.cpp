@@ -331,4 +331,48 @@ void FakeRuntime::kill_command(int id) {
     });
 }
 
+void FakeRuntime::orchestrate(const std::string& service, std::function<Status(const ServiceUpdate&)> outcome) {
+    call([&] {
+        orchestrated_[service] = std::move(outcome);
+        return 0;
+    });
+}
+
+std::vector<ServiceUpdate> FakeRuntime::updates() const {
+    auto* self = const_cast<FakeRuntime*>(this);
+    return self->call([self] { return self->updates_; });
+}
+
+bool FakeRuntime::orchestrates(const std::string& service) const { return orchestrated_.count(service) > 0; }
+
+void FakeRuntime::update_service(const ServiceUpdate& update, std::function<void(Status)> done) {
+    updates_.push_back(update);
+    journal_.push_back("update " + update.service.name);
+    Status outcome = orchestrated_.at(update.service.name)(update);
+    if (outcome) cluster_[update.service.name] = update;  // else the cluster rolled back: what ran runs
+    post([done = std::move(done), outcome] { done(outcome); });
+}
+
+void FakeRuntime::remove_service(const std::string& service, bool detach, std::function<void()> done) {
+    journal_.push_back((detach ? "detach " : "remove ") + service);
+    if (!detach) cluster_.erase(service);
+    post(std::move(done));
+}
+
+std::optional<ServiceStatus> FakeRuntime::service_status(const std::string& service) const {
+    const auto it = cluster_.find(service);
+    if (it == cluster_.end()) return std::nullopt;
+    ServiceStatus out;
+    out.name = service;
+    out.state = ServiceState::ready;
+    for (int slot = 1; slot <= it->second.replicas; ++slot) {
+        ReplicaStatus replica;
+        replica.id = slot;
+        replica.handle = "task " + std::to_string(slot) + " on node-" + std::to_string(slot);
+        replica.health = Health::healthy;
+        out.replicas.push_back(replica);
+    }
+    return out;
+}
+
 }  // namespace tandem::test

@@ -56,6 +56,10 @@ public:
     void command_hangs(const std::string& text);
     // open_service() of this public port fails, as when the port is taken.
     void refuse_port(int port);
+    // The fake is a cluster that orchestrates `service` (Runtime::orchestrates): its updates are
+    // recorded and answered with what `outcome` says; its status shows `replicas` tasks.
+    void orchestrate(const std::string& service, std::function<Status(const ServiceUpdate&)> outcome);
+    std::vector<ServiceUpdate> updates() const;  // every update_service call, in order
 
     struct Launched {
         ReplicaLaunch launch;
@@ -90,6 +94,11 @@ public:
     void probe(int replica, const HealthSpec& spec, std::function<void(ProbeOutcome)> done) override;
     Result<int> run_command(const CommandLaunch& launch, OutputHandler output, CommandHandler finished) override;
     void kill_command(int id) override;
+    bool orchestrates(const std::string& service) const override;
+    void update_service(const ServiceUpdate& update, std::function<void(Status)> done) override;
+    // Journals "remove SERVICE" or "detach SERVICE".
+    void remove_service(const std::string& service, bool detach, std::function<void()> done) override;
+    std::optional<ServiceStatus> service_status(const std::string& service) const override;
 
     // --- EventLoop ---
     void post(Task task) override;
@@ -145,6 +154,9 @@ private:
     std::vector<Ran> commands_;
     std::map<int, Command> live_commands_;
     std::vector<std::string> journal_;
+    std::map<std::string, std::function<Status(const ServiceUpdate&)>> orchestrated_;
+    std::map<std::string, ServiceUpdate> cluster_;  // what the cluster runs, by service
+    std::vector<ServiceUpdate> updates_;
 };
 
 }  // namespace tandem::test
