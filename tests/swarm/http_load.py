@@ -1,4 +1,5 @@
-"""GET a URL on a fresh connection every 20 ms until STOP_FILE exists; then write a JSON tally.
+"""GET a URL on a fresh connection every 20 ms until STOP_FILE exists (or the process that started
+it is gone); then write a JSON tally.
 
   http_load.py URL STOP_FILE OUT_FILE
 
@@ -19,7 +20,8 @@ def main():
     url, stop_file, out_file = sys.argv[1:4]
     parts = urllib.parse.urlsplit(url)
     tally = {"requests": 0, "failures": 0, "first_failures": [], "bodies": {}, "first_body": None, "last_body": None}
-    while not os.path.exists(stop_file):
+    parent = os.getppid()
+    while not os.path.exists(stop_file) and os.getppid() == parent:
         tally["requests"] += 1
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
         try:

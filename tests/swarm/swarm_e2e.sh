@@ -47,7 +47,19 @@ if [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
 fi
 [[ -x ${SHIPPER:-} ]] || { echo "FAIL: SHIPPER must name the shipper binary"; exit 1; }
 
+# What a run killed before its cleanup could run (a CTest timeout) left: its shipper, its swarm.
+for stale in /tmp/tandem-swarm.*; do
+    [[ -f $stale/pid ]] || continue
+    kill -0 "$(cat "$stale/pid")" 2>/dev/null && continue
+    if [[ -f $stale/shipper.pid ]] && grep -qsF "$stale" "/proc/$(cat "$stale/shipper.pid")/cmdline"; then
+        kill -KILL -- "-$(cat "$stale/shipper.pid")" 2>/dev/null || true
+    fi
+    bash "$SWARM_SH" stop "$stale/swarm" >/dev/null 2>&1 || true
+    rm -rf "$stale"
+done
+
 WORK=$(mktemp -d /tmp/tandem-swarm.XXXXXX)
+echo $$ >"$WORK/pid"
 RUN=$(basename "$WORK" | cut -d. -f2 | tr '[:upper:]' '[:lower:]')
 PROJECT="swe2e-$RUN"
 SWARM_STATE=$WORK/swarm
@@ -196,7 +208,9 @@ make_context() {  # make_context DIR BODY
 }
 
 # web and api serve /srv with busybox httpd; the healthcheck asks for /srv/health.txt, so a
-# commit that removes it makes an image that serves but never turns healthy.
+# commit that removes it makes an image that serves but never turns healthy (a 404 fails at
+# once). The timeout is generous: at a load average of ~20 on two cores a good task's check took
+# over 2 s, and swarm rolled a good update back.
 http_service() {  # http_service NAME REPLICAS PORT
     cat <<YAML
   $1:
@@ -209,8 +223,8 @@ http_service() {  # http_service NAME REPLICAS PORT
     health:
       exec: [/bin/busybox, wget, -q, -O, /dev/null, "http://127.0.0.1:8080/health.txt"]
       interval: 500ms
-      timeout: 2s
-      failure_threshold: 2
+      timeout: 5s
+      failure_threshold: 3
 YAML
 }
 write_tandem_yaml() {  # write_tandem_yaml [no-worker]
@@ -253,6 +267,7 @@ start_shipper() {  # start_shipper [more run options]
         --swarm-host "unix://$SWARM_SOCKET_1" --registry "$SWARM_REGISTRY" --poll 500ms --http-port off "$@") \
         >>"$WORK/shipper.log" 2>&1 </dev/null &
     ENGINE=$!
+    echo "$ENGINE" >"$WORK/shipper.pid"
 }
 
 converged() { swarm_state converged "$@"; }

@@ -17,7 +17,8 @@ stack's); a service's short name is its tandem.service label, else its name with
                                    N tasks, all of its spec image, no task of another image runs,
                                    and no update or rollback is under way; else says why
   layout --engine DIR --registry HOST:PORT --network NAME web=3:8080 api=2:8080 worker=1
-                                   the shape shipper's swarm runtime promises (labels, overlay
+                                   the shape shipper's swarm runtime promises (labels, tandem.engine
+                                   DIR or a directory in it, overlay
                                    network, dnsrr, host-mode ports without a fixed published
                                    port, images by digest in the registry); prints each breach
   status-names-tasks FILE          every service in `shipper status -o json` (FILE) lists as many
@@ -150,6 +151,9 @@ def why_not_converged(swarm, expected, baseline=None, need_completed=True):
         service = services[name]
         image = spec_image(service)
         if baseline is not None and baseline.get(name) == image:
+            status = service.get("UpdateStatus") or {}
+            if status.get("State", "").startswith("rollback"):
+                return f"{name}: swarm rolled the update back ({status.get('State')}: {status.get('Message', '')})"
             return f"{name}: still the spec image of before, {image}"
         want = service["Spec"].get("Mode", {}).get("Replicated", {}).get("Replicas")
         if want != replicas:
@@ -189,9 +193,13 @@ def layout_breaches(swarm, expected, engine, registry, network_name):
         if spec["Name"] != f"{project}-{name}":
             breaches.append(f"{where}: named {spec['Name']}, expected {project}-{name}")
         labels = spec.get("Labels") or {}
-        for key, value in (("tandem.project", project), ("tandem.service", name), ("tandem.engine", engine)):
+        for key, value in (("tandem.project", project), ("tandem.service", name)):
             if labels.get(key) != value:
                 breaches.append(f"{where}: label {key}={labels.get(key)!r}, expected {value!r}")
+        # The engine's state directory, or the runtime's own directory inside it.
+        owner = labels.get("tandem.engine") or ""
+        if owner != engine and not owner.startswith(engine.rstrip("/") + "/"):
+            breaches.append(f"{where}: label tandem.engine={owner!r}, expected {engine!r} or a directory in it")
         targets = {n.get("Target") for n in spec["TaskTemplate"].get("Networks") or []}
         if network is not None and not targets & {network["Id"], network_name}:
             breaches.append(f"{where}: not on {network_name} (networks {sorted(targets)})")
@@ -277,7 +285,7 @@ def status_names_tasks(swarm, status_file):
 def wait_updated(swarm, expected, baseline, since_ms, timeout_s):
     tasks_ms = None
     deadline = time.time() + timeout_s
-    last = ""
+    last = said = ""
     while time.time() < deadline:
         now_ms = int(time.time() * 1000)
         try:
@@ -292,6 +300,9 @@ def wait_updated(swarm, expected, baseline, since_ms, timeout_s):
                     return 0
         except (OSError, RuntimeError, http.client.HTTPException) as error:
             last = f"the manager did not answer: {error}"
+        if last != said:  # what it waits for, each time that changes (a log for the curious)
+            print(f"{now_ms - since_ms} ms: {last or 'tasks updated'}", file=sys.stderr)
+            said = last
         time.sleep(0.1)
     print(f"tasks_ms={tasks_ms if tasks_ms is not None else 'nan'} completed_ms=nan")
     print(f"not updated within {timeout_s} s: {last}", file=sys.stderr)
