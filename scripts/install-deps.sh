@@ -17,6 +17,7 @@ packages=(
   docker.io       # dockerd 20.10 (Engine API 1.41): the docker runtime; tests/support/dockerd.sh starts it for the tests
   busybox-static  # tests only: /bin/busybox in the docker tests' FROM scratch images (nothing is ever pulled)
   curl            # tests only: tests/support/dockerd.sh asks the daemon's socket for /_ping
+  docker-registry # tests only: the registry beside the swarm of tests/support/swarm.sh (issue 17)
 )
 
 missing=()
