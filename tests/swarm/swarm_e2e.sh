@@ -8,8 +8,9 @@
 #                                 shipper's ports, shown by `shipper status`; a commit removing
 #                                 worker removes its swarm service and touches nothing else;
 #                                 Ctrl+C leaves the services running
-#   swarm_e2e.sh rolling          a commit changing web rolls out with 0 failed requests through
-#                                 its port; every web task then runs the new digest
+#   swarm_e2e.sh rolling          a commit changing web and worker rolls out with 0 failed
+#                                 requests through web's port; swarm runs it when shipper says
+#                                 it is deployed; api is not touched
 #   swarm_e2e.sh rollback         a commit whose web never passes its healthcheck: swarm rolls
 #                                 back, shipper records a failed deploy, the old web serves
 #                                 throughout and the next good commit deploys
@@ -363,14 +364,21 @@ scenario_deploy() {
 
 scenario_rolling() {
     deploy_first
-    local old api_image worker_image api_tasks worker_tasks second
+    local old api_image worker_image api_tasks second
     old=$(image_of web) api_image=$(image_of api) worker_image=$(image_of worker)
-    api_tasks=$(task_ids api) worker_tasks=$(task_ids worker)
+    api_tasks=$(task_ids api)
     start_load "$WEB_PORT"
     sleep 1
+    # web and worker change, api does not.
+    echo "worker v2" >"$REPO/worker/srv/index.html"
     second=$(change_web "web v2")
     wait_deployed 300 "$second"
-    eventually 60 "every web task on the new image" converged "${ALL[@]}"
+    # Deployed means running: the moment shipper says so, swarm runs every replica of the new
+    # images (old tasks may still be stopping, and swarm's monitor period may not be over).
+    out=$(converged --settling "${ALL[@]}" 2>&1) || fail "shipper says deployed, but swarm does not run it yet: $out"
+    [[ $(image_of web) != "$old" && $(image_of worker) != "$worker_image" ]] ||
+        fail "shipper says deployed, but web or worker still has its old image"
+    eventually 60 "every web and worker task on the new image, the update over" converged "${ALL[@]}"
     sleep 1
     stop_load
     local requests failures
@@ -390,11 +398,11 @@ scenario_rolling() {
     grep -q '"FailureAction":"rollback"' "$WORK/update-config.json" || fail "web's failure action is not rollback: $(cat "$WORK/update-config.json")"
     mgr service inspect "$PROJECT-web" --format '{{json .Spec.TaskTemplate.ContainerSpec.Healthcheck}}' | grep -q 'health.txt' ||
         fail "web's task spec has no healthcheck from health.exec"
-    [[ $(image_of api) == "$api_image" && $(task_ids api) == "$api_tasks" ]] || fail "a commit changing web touched api"
-    [[ $(image_of worker) == "$worker_image" && $(task_ids worker) == "$worker_tasks" ]] || fail "a commit changing web touched worker"
+    [[ $(image_of api) == "$api_image" && $(task_ids api) == "$api_tasks" ]] || fail "a commit changing web and worker touched api"
+    [[ $(swarm_state tasks worker | awk '{print $4}') == "$(image_of worker)" ]] || fail "worker does not run its new image"
     audit_has deploy "$second" succeeded || fail "no successful deploy record for the second commit"
     serves_steadily "$WEB_PORT" "web v2" || fail "127.0.0.1:$WEB_PORT does not answer web v2 steadily"
-    echo "rolling: web v1 -> v2 with 0 of $requests requests failed; every web task on $new; api and worker untouched"
+    echo "rolling: web v1 -> v2 (and worker) with 0 of $requests requests failed, running when shipper said so; every web task on $new; api untouched"
 }
 
 scenario_rollback() {

@@ -13,9 +13,12 @@ stack's); a service's short name is its tandem.service label, else its name with
   tasks SERVICE                    the running tasks: "ID NODE_ID NODE_ADDR:PUBLISHED_PORT IMAGE"
   task-images SERVICE              every image a task of SERVICE had, in any state (one a line)
   update-state SERVICE             UpdateStatus.State ("" before the first update)
-  converged web=3 api=2 ...        exit 0 when exactly these services exist, each runs exactly
+  converged [--settling] web=3 api=2 ...
+                                   exit 0 when exactly these services exist, each runs exactly
                                    N tasks, all of its spec image, no task of another image runs,
-                                   and no update or rollback is under way; else says why
+                                   and no update or rollback is under way; else says why. With
+                                   --settling, old tasks swarm has told to stop and an update's
+                                   monitor period are let be (the view of `docker service ls`)
   layout --engine DIR --registry HOST:PORT --network NAME web=3:8080 api=2:8080 worker=1
                                    the shape shipper's swarm runtime promises (labels, tandem.engine
                                    DIR or a directory in it, overlay
@@ -25,9 +28,9 @@ stack's); a service's short name is its tandem.service label, else its name with
                                    replicas as swarm runs tasks, and names each task (its id, or
                                    the 12-character prefix docker prints)
   wait-updated --baseline FILE --since-ms T --timeout-s S web=3 ...
-                                   polls every 100 ms until every service runs only a new image
-                                   (not the one FILE names) on all its tasks ("tasks"), then until
-                                   no update is under way ("completed"); prints
+                                   polls every 100 ms until every service runs a new image (not
+                                   the one FILE names) on all its tasks, as `converged --settling`
+                                   ("tasks"), then as `converged` ("completed"); prints
                                    "tasks_ms=A completed_ms=B" counted from T (epoch ms)
 """
 
@@ -143,7 +146,10 @@ def parse_expect(items):
     return expected
 
 
-def why_not_converged(swarm, expected, baseline=None, need_completed=True):
+def why_not_converged(swarm, expected, baseline=None, settled=True):
+    """None when every service runs its replicas on its spec image (the view of `docker service
+    ls`); settled: and no task of another image still runs (one swarm told to stop, in its grace),
+    and no update or rollback is under way."""
     services, tasks, nodes = swarm.read()
     if set(services) != set(expected):
         return f"services {sorted(services)}, expected {sorted(expected)}"
@@ -160,14 +166,14 @@ def why_not_converged(swarm, expected, baseline=None, need_completed=True):
             return f"{name}: the spec asks for {want} replicas, expected {replicas}"
         running = [t for t in tasks[name] if runs(t, nodes)]
         stale = [t for t in tasks[name] if running_anyway(t, nodes) and task_image(t) != image]
-        if stale:
+        if stale and settled:
             return f"{name}: {len(stale)} task(s) of another image still running ({task_image(stale[0])})"
         wrong = [t for t in running if task_image(t) != image]
         if wrong:
             return f"{name}: a running task has {task_image(wrong[0])}, the spec {image}"
         if len(running) != replicas:
             return f"{name}: {len(running)} running task(s), expected {replicas}"
-        if need_completed and update_state(service) in BUSY_UPDATES:
+        if settled and update_state(service) in BUSY_UPDATES:
             return f"{name}: update state {update_state(service)}"
     return None
 
@@ -290,11 +296,11 @@ def wait_updated(swarm, expected, baseline, since_ms, timeout_s):
         now_ms = int(time.time() * 1000)
         try:
             if tasks_ms is None:
-                last = why_not_converged(swarm, expected, baseline, need_completed=False) or ""
+                last = why_not_converged(swarm, expected, baseline, settled=False) or ""
                 if not last:
                     tasks_ms = now_ms - since_ms
             if tasks_ms is not None:
-                last = why_not_converged(swarm, expected, baseline, need_completed=True) or ""
+                last = why_not_converged(swarm, expected, baseline, settled=True) or ""
                 if not last:
                     print(f"tasks_ms={tasks_ms} completed_ms={now_ms - since_ms}")
                     return 0
@@ -321,6 +327,7 @@ def main():
     parser.add_argument("--baseline")
     parser.add_argument("--since-ms", type=int)
     parser.add_argument("--timeout-s", type=float, default=300)
+    parser.add_argument("--settling", action="store_true")
     options = parser.parse_intermixed_args()
     swarm = Swarm(options.socket, options.label)
     command, args = options.command, options.args
@@ -345,7 +352,7 @@ def main():
         services, _, _ = swarm.read()
         print(update_state(services[args[0]]) if args[0] in services else "")
     elif command == "converged":
-        why = why_not_converged(swarm, parse_expect(args))
+        why = why_not_converged(swarm, parse_expect(args), settled=not options.settling)
         if why:
             print(why, file=sys.stderr)
             return 1
