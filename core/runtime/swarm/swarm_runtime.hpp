@@ -169,6 +169,7 @@ private:
     void poll_service(const std::string& name);
     void take_tasks(Watched& watched, const nlohmann::json& tasks);
     void check_pending(Watched& watched, const nlohmann::json& service);
+    void roll_back(Watched& watched, const nlohmann::json& service);  // swarm's own rollback to the previous spec
     void route_tasks(Watched& watched);
     void follow_logs(Watched& watched);
     std::string describe_task(const std::string& service, const TaskView& task) const;

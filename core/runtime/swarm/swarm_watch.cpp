@@ -239,11 +239,29 @@ void SwarmRuntime::check_pending(Watched& watched, const json& service) {
              fmt::format("{} of {} tasks of {} run {}", running, watched.replicas, swarm_name, watched.image));
         return finish(watched, Ok{});
     }
-    if (loop_.now() > watched.pending->deadline)
-        finish(watched, make_error(ErrorCode::timed_out,
-                                   fmt::format("swarm: {} of {} tasks of {} run the new image after the deadline{}",
-                                               running, watched.replicas, swarm_name,
-                                               failures.empty() ? "" : " (" + failures + ")")));
+    if (loop_.now() <= watched.pending->deadline) return;
+    // Swarm can leave an update `updating` for good (a new task placed on a node that died):
+    // it is rolled back here, so that what the cluster runs is again what this engine reports.
+    if (updating && state == "updating") roll_back(watched, service);
+    finish(watched, make_error(ErrorCode::timed_out,
+                               fmt::format("swarm: {} of {} tasks of {} run the new image after the deadline{}{}",
+                                           running, watched.replicas, swarm_name,
+                                           failures.empty() ? "" : " (" + failures + ")",
+                                           updating && state == "updating" ? "; asked swarm to roll the update back"
+                                                                           : "")));
+}
+
+void SwarmRuntime::roll_back(Watched& watched, const json& service) {
+    const auto version = service.value("Version", json::object()).value("Index", 0ull);
+    const std::string name = watched.name;
+    std::weak_ptr<bool> alive = alive_;
+    client_.request_json("roll back service " + names_.service(name), "POST",
+                         fmt::format("/services/{}/update?version={}&rollback=previous", watched.id, version),
+                         service.value("Spec", json::object()).dump(), [this, alive, name](Result<json> done) {
+        if (!live(alive)) return;
+        if (!done) emit(RuntimeEventKind::failure, name, done.error().message, true);
+        else emit(RuntimeEventKind::state, name, "asked swarm to roll back the stalled update of " + names_.service(name));
+    });
 }
 
 std::optional<ServiceStatus> SwarmRuntime::service_status(const std::string& service) const {
