@@ -2,6 +2,7 @@
 // with and without backupcopy, JetBrains' safe write, mv, cp) and a git checkout of several
 // files, each through the real watcher and the real loop restarting a real service.
 #include "loop/loop_session.hpp"
+#include "source/settling_paths.hpp"
 #include "support/http_client.hpp"
 #include "support/run_command.hpp"
 
@@ -50,10 +51,28 @@ struct WatchedSession {
     fs::path path(const std::string& relative) const { return session.dir.path() / relative; }
 
     // Saves once and counts the passes it caused (finished or cancelled), once things are calm.
+    // A save whose steps were spread over more than the watcher's quiet period (this thread
+    // descheduled between them on a loaded machine) is two saves by design, not a defect: it
+    // is saved again, a few times at most, until its steps come within the period.
     std::size_t passes_for(const std::function<void()>& save) {
+        std::size_t passes = 0;
+        for (int attempt = 1; attempt <= 5; ++attempt) {
+            std::chrono::steady_clock::duration took{};
+            passes = passes_of_one(save, took);
+            if (passes == 1 || took < tandem::detail::SettlingPaths::kQuiet) return passes;
+            MESSAGE("a save took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                   << " ms, longer than the quiet period: saved again");
+        }
+        return passes;
+    }
+
+private:
+    std::size_t passes_of_one(const std::function<void()>& save, std::chrono::steady_clock::duration& took) {
         const auto before = session.loop->stats();
         const int replica_before = session.replica_id("app");
+        const auto started = std::chrono::steady_clock::now();
         save();
+        took = std::chrono::steady_clock::now() - started;
         REQUIRE(eventually([&] { return session.loop->stats().passes > before.passes; }, 10000ms));
         // Anything a second pass would come from has reached the loop by then.
         std::this_thread::sleep_for(400ms);

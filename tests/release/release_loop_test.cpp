@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -78,13 +79,20 @@ TEST_CASE_FIXTURE(FirstRelease, "a commit rolls out from the store, and the next
 }
 
 TEST_CASE_FIXTURE(FirstRelease, "commits that arrive during a rollout coalesce: only the newest is deployed next") {
-    // The new replicas take a second to start, so the rollout of `slow` is long enough to commit twice during it.
-    const auto slow = upstream.commit({{"tandem.yaml", project_yaml(port, ", --start-delay, \"1000\"")},
-                                       {"version.txt", "v2\n"}},
-                                      "slow");
+    // The new replicas of `slow` start only once the test opens a gate, so its rollout lasts
+    // until two more commits have been made, however loaded the machine.
+    TempDir gate_dir;
+    const fs::path gate = gate_dir.path() / "open";
+    std::string yaml = project_yaml(port, ", --start-when, \"" + gate.string() + "\"");
+    const std::string gate_timeout = "gate_timeout: 2s";  // long enough for the gate to be opened
+    REQUIRE(yaml.find(gate_timeout) != std::string::npos);
+    yaml.replace(yaml.find(gate_timeout), gate_timeout.size(), "gate_timeout: 60s");
+    const auto slow = upstream.commit({{"tandem.yaml", yaml}, {"version.txt", "v2\n"}}, "slow");
     REQUIRE(eventually([&] { return engine.status().busy && engine.status().head == slow; }, 10000ms));
     const auto skipped = upstream.commit({{"version.txt", "v3\n"}}, "skipped");
     const auto newest = upstream.commit({{"version.txt", "v4\n"}}, "newest");
+    CHECK(engine.status().busy);  // still rolling `slow` out: no fetch until it ends
+    std::ofstream(gate) << "open\n";
     REQUIRE(engine.deployed(newest));
     CHECK(served_version(port) == "v4");
     std::vector<std::string> deployed;
