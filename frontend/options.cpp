@@ -126,6 +126,35 @@ const std::map<std::string, Setter>& valued_options() {
             o.registry = v;
             return Ok{};
         };
+        t["--previews"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty()) return usage("--previews needs a branch pattern, like 'feature/*'");
+            o.previews.push_back(v);
+            return Ok{};
+        };
+        t["--preview-policy"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty()) return usage("--preview-policy needs a policy set's name");
+            o.preview_policy = v;
+            return Ok{};
+        };
+        t["--preview-max"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1)
+                return usage("--preview-max takes how many previews may run at once (1 or more), not '" + v + "'");
+            o.preview_max = std::stoi(v);
+            return Ok{};
+        };
+        t["--preview-idle"] = [](Options& o, const std::string& v) -> Status {
+            auto idle = parse_duration(v);
+            if (!idle && v != "0") return usage("--preview-idle takes a duration like 2h or 30m (0: never), not '" + v + "'");
+            o.preview_idle = idle.value_or(std::chrono::milliseconds(0));
+            return Ok{};
+        };
+        t["--preview-port"] = [](Options& o, const std::string& v) -> Status {
+            if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoi(v) < 1 || std::stoi(v) > 65535)
+                return usage("--preview-port takes a port number (1-65535), not '" + v + "'");
+            o.preview_port = std::stoi(v);
+            return Ok{};
+        };
         t["--poll"] = [](Options& o, const std::string& v) -> Status {
             auto interval = parse_duration(v);
             if (!interval && v != "0") return usage("--poll takes a duration like 2s or 500ms (0: only on sync), not '" + v + "'");
@@ -277,7 +306,13 @@ std::string options_help(const ToolDefaults& tool) {
                   "                         services on a Docker Swarm cluster; docs/swarm.md)\n"
                   "      --swarm-host unix:///PATH  run --runtime swarm: a manager's socket (default: $DOCKER_HOST, or\n"
                   "                         /var/run/docker.sock)\n"
-                  "      --registry HOST:PORT  run --runtime swarm: the registry images are pushed to and nodes pull from\n") +
+                  "      --registry HOST:PORT  run --runtime swarm: the registry images are pushed to and nodes pull from\n"
+                  "      --previews PATTERN run: a deploy preview of every branch matching PATTERN ('feature/*';\n"
+                  "                         repeatable; wins over previews.branches in tandem.yaml; docs/previews.md)\n"
+                  "      --preview-policy NAME  run: the policy set previews run under (default: previews.policy, else wip)\n"
+                  "      --preview-max N    run: previews running at once; the oldest idle one stops first (default: 3)\n"
+                  "      --preview-idle DURATION  run: stop a preview whose branch had no push this long (default: never)\n"
+                  "      --preview-port N   run: route http://<preview>.localhost:N/ to each preview by Host header\n") +
            "  -h, --help             this help\n"
            "      --version          the version\n";
 }

@@ -41,6 +41,11 @@ struct Options {
     std::optional<std::string> runtime;          // --runtime local|swarm (shipper run)
     std::optional<std::string> swarm_host;       // --swarm-host unix:///PATH: a swarm manager's socket
     std::optional<std::string> registry;         // --registry HOST:PORT: where swarm nodes pull images
+    std::vector<std::string> previews;           // --previews PATTERN, repeatable (shipper run)
+    std::optional<std::string> preview_policy;   // --preview-policy NAME
+    std::optional<int> preview_max;              // --preview-max N
+    std::optional<std::chrono::milliseconds> preview_idle;  // --preview-idle DURATION (0: never)
+    std::optional<int> preview_port;             // --preview-port N: route <preview>.localhost:N by Host
     std::optional<int> http_port;                // --http-port N (0: any free port); -1 for `off`
     std::optional<std::string> api_tokens;       // --api-tokens FILE
     std::optional<std::string> token;            // --token SECRET: the CLI's bearer token for the engine's API

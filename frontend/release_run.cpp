@@ -11,6 +11,7 @@
 
 #include <tandem/control.hpp>
 #include <tandem/engine.hpp>
+#include <tandem/previews.hpp>
 #include <tandem/release_loop.hpp>
 #include <tandem/swarm_runtime.hpp>
 #include <tandem/executor.hpp>
@@ -118,6 +119,33 @@ Result<SwarmRuntime> swarm_runtime(const Options& options, const ReleaseLoop::Op
     return out;
 }
 
+// The deploy previews beside the main branch: the flags over `previews:` of the deployed
+// commit's tandem.yaml; with neither, the fleet stays idle (and fetches nothing).
+Result<std::unique_ptr<PreviewFleet>> start_previews(const Options& options, const ReleaseLoop::Options& loop,
+                                                     ReleaseLoop* release, PreviewFleet::EventHandler on_event) {
+    PreviewOptions previews;
+    previews.repository = loop.repository;
+    previews.main_ref = loop.ref;
+    previews.project_dir = loop.project_dir;
+    previews.state_dir = loop.state_dir / "previews";
+    previews.fetch = loop.fetch;
+    previews.allowed_signers = loop.allowed_signers;
+    previews.project = loop.project;
+    previews.project.policy.reset();
+    previews.poll = loop.poll;
+    previews.branches = options.previews;
+    previews.policy = options.preview_policy;
+    previews.default_policy = "wip";  // a preview is work in progress: reset allowed, no revert
+    previews.idle = options.preview_idle;
+    previews.max = options.preview_max;
+    previews.port = options.preview_port;
+    previews.file_settings = [release]() -> std::optional<PreviewSpec> {
+        auto spec = release->deployed_spec();
+        return spec ? spec->previews : std::nullopt;
+    };
+    return PreviewFleet::start(std::move(previews), std::move(on_event));
+}
+
 }  // namespace
 
 int run_command(const Options& options, const ToolDefaults& tool) {
@@ -162,6 +190,9 @@ int run_command(const Options& options, const ToolDefaults& tool) {
                            HttpServing{&policy, release->access_roles(), release->api_port(),
                                        [release](const std::string& what) { (void)release->audit_denied(what); }, say});
     if (!http) return report_error(http.error(), options, tool);
+    auto previews = start_previews(options, loop_settings, release, on_event);
+    if (!previews) return report_error(previews.error(), options, tool);
+    handler.attach_previews(previews->get());
     subscribers.attach(http->api.get(), loop_settings.state_dir, http->local_token);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                fmt::format("following {} of {} (state in {}); Ctrl+C stops everything",
@@ -184,6 +215,8 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     subscribers.detach();
     http->api.reset();
     server->reset();
+    handler.attach_previews(nullptr);
+    previews->reset();  // every preview's services stop; their state stays for the next run
     (*engine)->stop_following();
     (*engine)->executor().stop_all();
     return 0;

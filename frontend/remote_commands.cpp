@@ -5,6 +5,8 @@
 #include "frontend/output.hpp"
 #include "frontend/release_commands.hpp"
 
+#include <tandem/utc_time.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -106,6 +108,47 @@ int print_diff(const std::string& document, const ControlRequest&, const Options
     return 0;
 }
 
+// "3m", "2h", "5d": how long ago an ISO time was, for the previews table.
+std::string age_of(const std::string& iso) {
+    const auto then = parse_utc(iso);
+    if (!then) return "-";
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *then).count();
+    if (seconds < 120) return std::to_string(std::max<long long>(seconds, 0)) + "s";
+    if (seconds < 7200) return std::to_string(seconds / 60) + "m";
+    if (seconds < 172800) return std::to_string(seconds / 3600) + "h";
+    return std::to_string(seconds / 86400) + "d";
+}
+
+// One line per preview: name, branch, state, URL, commit, age (since its last push).
+int print_previews(const std::string& document, const ControlRequest&, const Options& options, const ToolDefaults&) {
+    const json list = json::parse(document, nullptr, false);
+    if (options.output == OutputFormat::json || !list.is_array()) {
+        std::cout << list.dump(2) << "\n";
+        return 0;
+    }
+    if (list.empty()) {
+        std::cout << "no deploy previews: no branch matches the patterns (given by --previews PATTERN or by previews:\n"
+                     "in the main branch's tandem.yaml)\n";
+        return 0;
+    }
+    std::size_t name_width = 9, branch_width = 8, url_width = 5;
+    for (const auto& p : list) {
+        name_width = std::max(name_width, p.value("name", "").size() + 2);
+        branch_width = std::max(branch_width, p.value("branch", "").size() + 2);
+        url_width = std::max(url_width, p.value("url", "").size() + 2);
+    }
+    std::cout << pad("PREVIEW", name_width) << pad("BRANCH", branch_width) << pad("STATE", 11) << pad("URL", url_width)
+              << pad("COMMIT", 14) << pad("AGE", 6) << "WHY\n";
+    for (const auto& p : list) {
+        const std::string url = p.value("url", "");
+        std::cout << pad(p.value("name", ""), name_width) << pad(p.value("branch", ""), branch_width)
+                  << pad(p.value("state", ""), 11) << pad(url.empty() ? "-" : url, url_width)
+                  << pad(p.value("commit", "").substr(0, 12), 14) << pad(age_of(p.value("pushed", "")), 6)
+                  << (p.value("why", "").empty() ? "-" : p.value("why", "")) << "\n";
+    }
+    return 0;
+}
+
 int print_document(const std::string& document, const ControlRequest&, const Options&, const ToolDefaults&) {
     std::cout << json::parse(document, nullptr, false).dump(2) << "\n";
     return 0;
@@ -115,7 +158,7 @@ Printer printer_of(std::string_view operation) {
     static const std::map<std::string_view, Printer> kPrinters = {
         {"status", print_status}, {"down", print_done},       {"reset", print_done},
         {"trigger", print_done},  {"restart", print_done},    {"sync", print_outcome},
-        {"rollback", print_outcome}, {"diff", print_diff}};
+        {"rollback", print_outcome}, {"diff", print_diff},     {"previews", print_previews}};
     const auto it = kPrinters.find(operation);
     return it == kPrinters.end() ? print_document : it->second;
 }

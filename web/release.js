@@ -32,8 +32,25 @@ function releaseSide(rel) {
   ];
 }
 
+// The deploy previews (shipper run --previews): one row each, its URL a link.
+function renderPreviews(previews) {
+  const panel = $('previews-panel');
+  panel.hidden = !Array.isArray(previews);
+  if (panel.hidden) return;
+  const running = previews.filter((p) => p.state === 'running').length;
+  updateHtml($('previews-summary'), html`<span>${previews.length} previews, ${running} running</span>`);
+  const rows = previews.map((p) => html`<tr data-testid="preview-row" data-preview="${p.name}">
+    <td><b>${p.name}</b></td><td><span class="ref">${p.branch}</span></td>
+    <td><span class="pill ${p.state === 'running' ? 'ok' : p.state === 'failed' ? 'bad' : 'neutral'}">${p.state}</span></td>
+    <td>${p.url ? html`<a href="${p.url}" target="_blank" rel="noopener">${p.url}</a>` : ''}</td>
+    <td><code title="${p.commit}">${shortId(p.commit)}</code></td>
+    <td><span data-time="${p.pushed}">${ago(p.pushed)}</span></td><td class="muted">${p.why || ''}</td></tr>`);
+  updateHtml($('previews-rows'), rows.length ? html`${rows}` : html`<tr><td colspan="7" class="muted">no branch matches the patterns yet</td></tr>`);
+}
+
 export function renderRelease() {
   const status = page.status;
+  renderPreviews(status.previews);
   const box = $('release');
   const rel = status.release;
   box.hidden = !rel;

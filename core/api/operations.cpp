@@ -88,6 +88,12 @@ Result<OperationReply> answer_audit(ControlHandler& engine, const ControlRequest
     return document(engine.audit_trail(request.tail));
 }
 
+// The deploy previews the engine runs, as a JSON array (empty for an engine without any).
+Result<OperationReply> answer_previews(ControlHandler& engine, const ControlRequest&) {
+    PreviewControl* previews = engine.previews();
+    return OperationReply{previews ? previews->list_json() : "[]", {}};
+}
+
 std::vector<EngineOperation> make_table() {
     const Argument revision{"revision", Argument::Type::text, false};
     const Argument wanted_revision{"revision", Argument::Type::text, true};
@@ -116,6 +122,8 @@ std::vector<EngineOperation> make_table() {
          Access::change, "rollback", true, true, ReplyKind::document, answer_rollback},
         {"audit", "the last TAIL records of the audit log (default 100), oldest first", {kTail}, Access::read,
          "status", true, true, ReplyKind::document, answer_audit},
+        {"previews", "list the deploy previews: branch, URL, commit, age and state", {}, Access::read, "status", true,
+         false, ReplyKind::document, answer_previews},
     };
 }
 

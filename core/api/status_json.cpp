@@ -96,6 +96,10 @@ json engine_status_json(ControlHandler& engine) {
     json document = status_json(engine.status(), engine.policy_name());
     document["release"] = nullptr;
     document["revision"] = "";
+    if (PreviewControl* previews = engine.previews()) {
+        json list = json::parse(previews->list_json(), nullptr, false);
+        document["previews"] = list.is_discarded() ? json::array() : std::move(list);
+    }
     if (engine.source() != SourceKind::git) return document;
     if (auto release = engine.release_status()) {
         json parsed = json::parse(*release, nullptr, false);

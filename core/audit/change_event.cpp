@@ -8,7 +8,7 @@ namespace tandem {
 
 namespace {
 
-constexpr std::array<std::pair<ChangeEvent, const char*>, 14> kEvents{{
+constexpr std::array<std::pair<ChangeEvent, const char*>, 18> kEvents{{
     {ChangeEvent::deploy, "deploy"},
     {ChangeEvent::bootstrap, "bootstrap"},
     {ChangeEvent::rollback, "rollback"},
@@ -22,6 +22,10 @@ constexpr std::array<std::pair<ChangeEvent, const char*>, 14> kEvents{{
     {ChangeEvent::auth, "auth"},
     {ChangeEvent::audit_repair, "audit_repair"},
     {ChangeEvent::rejected, "rejected"},
+    {ChangeEvent::preview_create, "preview_create"},
+    {ChangeEvent::preview_update, "preview_update"},
+    {ChangeEvent::preview_stop, "preview_stop"},
+    {ChangeEvent::preview_teardown, "preview_teardown"},
     {ChangeEvent::none, "none"},
 }};
 

@@ -205,14 +205,14 @@ Status translate_top_level(Context& context, const YAML::Node& merged, YAML::Nod
     }
     const YAML::Node tandem = merged["x-tandem"];
     if (!tandem || tandem.IsNull()) return Ok{};
-    if (!tandem.IsMap()) return context.invalid(tandem, "x-tandem", "expected a mapping (policy, policies, access, project)");
+    if (!tandem.IsMap()) return context.invalid(tandem, "x-tandem", "expected a mapping (policy, policies, access, project, previews)");
     for (auto it = tandem.begin(); it != tandem.end(); ++it) {
         const std::string key = it->first.Scalar();
-        if (key != "policy" && key != "policies" && key != "access" && key != "project")
+        if (key != "policy" && key != "policies" && key != "access" && key != "project" && key != "previews")
             return context.error(ErrorCode::unknown_key, it->first, "",
                                  fmt::format("unknown key '{}' in 'x-tandem'{} (per service, tandem's keys go in the "
                                              "service's own 'x-tandem:')",
-                                             key, did_you_mean(key, {"policy", "policies", "access", "project"})));
+                                             key, did_you_mean(key, {"policy", "policies", "access", "project", "previews"})));
         if (compose::has(document, key)) document.remove(key);
         document[it->first] = it->second;
     }

@@ -155,11 +155,36 @@ Result<Project> load_parsed(const FileReader& read, const ProjectOptions& option
     return project;
 }
 
+// A second copy's name and ports (ProjectInstance). The name changes only when the file gives
+// one: a name taken from a directory is the caller's (a release's is its commit id).
+Status apply_instance(Spec& spec, const ProjectInstance& instance) {
+    if (!spec.project.empty()) spec.project += instance.suffix;
+    if (!instance.port) return Ok{};
+    for (auto& service : spec.services) {
+        if (service.port != 0) {
+            // A container keeps listening where it did: only what is published moves.
+            if (service.container && service.container->port == 0) service.container->port = service.port;
+            auto port = instance.port(service.name, service.port);
+            if (!port) return port.error();
+            service.port = *port;
+        }
+        if (!service.container) continue;
+        for (auto& [published, listening] : service.container->extra_ports) {
+            auto port = instance.port(service.name, published);
+            if (!port) return port.error();
+            published = *port;
+        }
+    }
+    return Ok{};
+}
+
 Result<Project> load(const FileReader& read, const ProjectOptions& options) {
     auto source = config::read_project_document(read, options);
     if (!source) return source.error();
     auto project = load_parsed(read, options, *source);
     if (!project) return source->relocate ? source->relocate(project.error()) : project.error();
+    if (options.instance)
+        if (auto status = apply_instance(project->spec, *options.instance); !status) return status.error();
     project->warnings = std::move(source->warnings);
     project->files.insert(project->files.begin(), source->files.begin(), source->files.end());
     return project;

@@ -248,6 +248,7 @@ Status check_spec(const ParsedSpec& parsed) {
     if (auto status = check_port_references(parsed); !status) return status;
     if (auto status = check_state_references(parsed); !status) return status;
     if (auto status = check_state_owners(parsed); !status) return status;
+    if (auto status = check_previews(parsed.spec); !status) return status;
     return check_duplicate_ports(parsed);
 }
 

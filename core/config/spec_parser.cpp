@@ -1,4 +1,4 @@
-// The top level of tandem.yaml: version, project, policy, policies, access and services.
+// The top level of tandem.yaml: version, project, policy, policies, access, previews and services.
 #include "config/spec_parser.hpp"
 
 #include "support/suggest.hpp"
@@ -122,6 +122,8 @@ Status read_top_level(ParsedSpec& parsed, const Field& field, const yaml::Where&
         return read_access(parsed, field, where);
     } else if (field.key == "services") {
         return read_services(parsed, field, where);
+    } else if (field.key == "previews") {
+        return read_previews(parsed.spec, field, where);
     }
     return Ok{};  // version: checked first
 }
@@ -133,7 +135,7 @@ Result<ParsedSpec> read_document(const YAML::Node& root, const std::string& file
     if (auto status = yaml::expect_map(root, where); !status) return status.error();
     // The version first: a newer schema's keys would otherwise be reported as unknown.
     if (auto status = read_version(root, where); !status) return status.error();
-    auto fields = read_fields(root, where, {"version", "project", "policy", "policies", "access", "services"});
+    auto fields = read_fields(root, where, {"version", "project", "policy", "policies", "access", "previews", "services"});
     if (!fields) return fields.error();
     if (!find_field(*fields, "services")) return missing_key(root, where, "services");
     ParsedSpec parsed;

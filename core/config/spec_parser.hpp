@@ -38,4 +38,8 @@ Result<ParsedSpec> parse_spec_document(const YAML::Node& document, const std::st
 // duplicate ports. Run again after overrides change ports, env, state or user.
 Status check_spec(const ParsedSpec& parsed);
 
+// `previews:` (preview_fields.cpp): read, and checked against the services.
+Status read_previews(Spec& spec, const Field& field, const yaml::Where& where);
+Status check_previews(const Spec& spec);
+
 }  // namespace tandem::config

@@ -137,6 +137,7 @@ Routed ApiRouter::webhook(const ApiRequest& request, const Caller&, const std::s
     if (auto replay = deliveries_->admit(webhook_delivery_id(request), digest, RecentDeliveries::Clock::now()))
         return Routed::now(refuse_replay(request, *replay));
     ControlHandler& engine = engine_;
+    if (PreviewControl* previews = engine.previews()) previews->pushed("webhook");  // returns at once
     if (!background_([&engine] { (void)engine.sync("webhook"); })) {
         deliveries_->forget(digest);  // not acted on: the sender's retry is not a replay
         return Routed::now(error_reply(503, "busy", "too many requests under way: try again"));

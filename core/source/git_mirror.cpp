@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <set>
 
 namespace tandem {
@@ -200,6 +201,29 @@ Result<CommitInfo> GitMirror::resolve(const std::string& ref) const {
             fmt::format("'{}' is neither a branch, a tag nor a commit id of {} (fetch first, or check the name)", ref,
                         state_->url));
     return commit(ref);
+}
+
+Result<std::vector<std::pair<std::string, CommitInfo>>> GitMirror::branches() const {
+    git_branch_iterator* raw = nullptr;
+    if (git_branch_iterator_new(&raw, state_->repo.ptr, GIT_BRANCH_LOCAL) != 0)
+        return make_error(ErrorCode::source, fmt::format("cannot list the branches of the mirror of {}: {}",
+                                                         state_->url, last_git_error()));
+    std::unique_ptr<git_branch_iterator, void (*)(git_branch_iterator*)> iterator(raw, git_branch_iterator_free);
+    std::vector<std::pair<std::string, CommitInfo>> out;
+    Reference reference;
+    git_branch_t type{};
+    while (git_branch_next(&reference.ptr, &type, iterator.get()) == 0) {
+        Reference current;
+        std::swap(current.ptr, reference.ptr);
+        const char* name = nullptr;
+        Object peeled;
+        if (git_branch_name(&name, current.ptr) != 0 ||
+            git_reference_peel(&peeled.ptr, current.ptr, GIT_OBJECT_COMMIT) != 0)
+            continue;  // a branch that names no commit is no preview's
+        out.emplace_back(name, describe(reinterpret_cast<const git_commit*>(peeled.ptr)));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
 }
 
 Result<CommitInfo> GitMirror::commit(const std::string& id) const {

@@ -92,7 +92,7 @@ TEST_CASE("a disk engine refuses every operation of a git source, naming it and 
         CHECK(reply.error().message.find("files on disk") != std::string::npos);
         ++refused;
     }
-    CHECK(refused == 5);  // sync, history, diff, rollback, audit
+    CHECK(refused == 6);  // sync, history, diff, rollback, audit, previews
     CHECK(engine.handler.calls().empty());
 }
 

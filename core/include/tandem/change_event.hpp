@@ -23,6 +23,10 @@ enum class ChangeEvent {
     auth,            // an API request refused for want of a token or role
     audit_repair,    // a broken audit chain closed on record
     rejected,        // history only: a commit tried and rejected (ReleaseHistory::rejections)
+    preview_create,  // a branch's deploy preview started (its first deploy, or again after a stop)
+    preview_update,  // a deploy preview deployed a new commit of its branch (or failed to)
+    preview_stop,    // a deploy preview stopped: idle, or making room under the limit (its state kept)
+    preview_teardown,  // a deploy preview removed with its state: its branch was deleted
     none,            // release outcome only: nothing was done (up to date, held back, pinned)
 };
 

@@ -27,6 +27,17 @@ struct ControlRequest {
     std::string actor;    // who asks: set by the server from the peer's credentials ("user root"), never by the client
 };
 
+// An engine's deploy previews (tandem/previews.hpp's PreviewFleet), as its transports see them.
+class PreviewControl {
+public:
+    virtual ~PreviewControl() = default;
+    // Every preview known (running or stopped) as a JSON array (PreviewStatus fields).
+    virtual std::string list_json() = 0;
+    // A push happened (the webhook): fetch now and deploy the previews whose branch moved.
+    // Returns at once; the work is done on the previews' own thread.
+    virtual void pushed(const std::string& actor) = 0;
+};
+
 // What the engine answers with. Called on the server's threads: implementations synchronise.
 class ControlHandler {
 public:
@@ -68,6 +79,9 @@ public:
     // whose spec has neither a reset command nor state: directories. None by default.
     using ServiceRefusals = std::map<std::string, std::map<std::string, std::string>>;
     virtual ServiceRefusals refused_service_actions() { return {}; }
+
+    // The engine's deploy previews, when it runs any (shipper run --previews); null otherwise.
+    virtual PreviewControl* previews() { return nullptr; }
 
     struct Counters {
         std::uint64_t reconciles = 0;     // plans carried out (passes, deploys)

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tandem {
@@ -63,6 +64,8 @@ public:
     // A branch, a tag (annotated or not), or a commit id (full or abbreviated) of the mirror,
     // peeled to its commit. A branch name is looked up before a tag of the same name.
     Result<CommitInfo> resolve(const std::string& ref) const;
+    // Every branch of the mirror (as of the last fetch) with the commit it points at, by name.
+    Result<std::vector<std::pair<std::string, CommitInfo>>> branches() const;
     // The commit with this id (full or abbreviated).
     Result<CommitInfo> commit(const std::string& id) const;
     // True when `ancestor` is `descendant` or one of its ancestors.

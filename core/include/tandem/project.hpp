@@ -7,6 +7,7 @@
 #include <tandem/spec.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <vector>
 #include <optional>
@@ -16,6 +17,16 @@ namespace tandem {
 
 // Where the active policy set's name came from.
 enum class PolicyChoice { flag, file, default_ };
+
+// Another running copy of a project beside the first (a deploy preview): the spec as loaded,
+// renamed and moved to ports of its own, so that both run on one machine at once.
+struct ProjectInstance {
+    std::string suffix;  // appended to `project:` ("-feature-x"): containers, volumes, networks
+    // The public port this copy uses for `port` of `service` (a service's port or extra port as
+    // written); called for each, in file order, on every load: it must answer the same for the
+    // same pair. An error fails the load.
+    std::function<Result<int>(const std::string& service, int port)> port;
+};
 
 struct ProjectOptions {
     // The project's file, relative to the project root as `read` sees it: a tandem.yaml, a compose
@@ -34,6 +45,7 @@ struct ProjectOptions {
     std::optional<std::string> policy;        // --policy NAME: wins over `policy:` in the file
     std::string default_policy;               // the front-end's default when neither is given;
                                               // empty: one of the two must name the set
+    std::optional<ProjectInstance> instance;  // load a second copy (see ProjectInstance)
 };
 
 struct Project {

@@ -7,6 +7,7 @@
 #include <tandem/executor.hpp>
 #include <tandem/spec.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -28,6 +29,9 @@ public:
     int follow_logs(const std::string& service, std::function<void(const std::string&)> sink) override;
     void unfollow(int id) override;
     Status down() override;
+    PreviewControl* previews() override { return previews_; }
+    // Serve these previews too (null: none); they must outlive the transports that ask.
+    void attach_previews(PreviewControl* previews) { previews_ = previews; }
 
 protected:
     // What `spec` rules out per service: a reset of a service with no reset command and no state.
@@ -38,6 +42,7 @@ protected:
 private:
     std::function<void()> on_down_;
     std::unique_ptr<LogFollowers> followers_;
+    std::atomic<PreviewControl*> previews_{nullptr};
 };
 
 }  // namespace tandem

@@ -165,6 +165,18 @@ struct AccessRole {
     SourceLocation location;
 };
 
+// `previews:`: every branch that matches gets a running copy of the project (shipper).
+struct PreviewSpec {
+    std::vector<std::string> branches;   // `branches:` globs ("feature/*"); `*` stops at '/', `**` crosses it
+    std::optional<std::string> policy;   // `policy:` the set previews run under; unset: the tool's default
+    Duration idle{0};                    // `idle:` a preview with no push this long is stopped (0: never)
+    int max = 0;                         // `max:` previews running at once (0: the tool's default)
+    std::optional<int> port;             // `port:` the one port that routes `<preview>.<domain>` by Host
+    std::string domain = "localhost";    // `domain:`
+    std::string service;                 // `service:` where `<preview>.<domain>` goes; "": the first with a port
+    SourceLocation location;             // the `previews:` key
+};
+
 struct Spec {
     int version = 1;
     std::string project;                // `project:`, or the name of the root directory
@@ -172,6 +184,7 @@ struct Spec {
     std::vector<ServiceSpec> services;  // in file order
     std::vector<AccessRole> roles;      // `access: roles:`
     std::optional<int> api_port;        // `access: port:`: the HTTP API's port (0: any free one)
+    std::optional<PreviewSpec> previews;  // `previews:`
     std::string file;                   // the file this was read from, as shown in errors
 
     const ServiceSpec* find(std::string_view name) const;

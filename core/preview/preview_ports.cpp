@@ -1,0 +1,66 @@
+// A preview's ports, chosen once and kept in its state directory.
+#include "preview/preview_ports.hpp"
+
+#include "support/durable_file.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace tandem::detail {
+
+Result<int> free_local_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return make_error(ErrorCode::io, std::string("cannot choose a port: socket: ") + std::strerror(errno));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+    const int saved = errno;
+    ::close(fd);
+    if (!ok) return make_error(ErrorCode::io, std::string("cannot choose a port: ") + std::strerror(saved));
+    return static_cast<int>(ntohs(address.sin_port));
+}
+
+Result<std::shared_ptr<PreviewPorts>> PreviewPorts::open(std::filesystem::path file) {
+    auto ports = std::make_shared<PreviewPorts>(file);
+    std::ifstream in(file);
+    if (!in) return ports;  // none chosen yet
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto parsed = nlohmann::json::parse(text.str(), nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object())
+        return make_error(ErrorCode::syntax,
+                          fmt::format("{}: not the JSON object of a preview's ports (remove it to choose new ones)",
+                                      file.string()));
+    for (const auto& [key, value] : parsed.items())
+        if (value.is_number_integer()) ports->ports_[key] = value.get<int>();
+    return ports;
+}
+
+Result<int> PreviewPorts::port(const std::string& service, int written) {
+    std::lock_guard lock(mutex_);
+    const std::string key = fmt::format("{}:{}", service, written);
+    if (auto kept = ports_.find(key); kept != ports_.end()) return kept->second;
+    auto chosen = free_local_port();
+    if (!chosen) return chosen.error();
+    ports_[key] = *chosen;
+    if (auto saved = replace_file_durably(file_, nlohmann::json(ports_).dump(2) + "\n"); !saved) {
+        ports_.erase(key);
+        return saved.error();
+    }
+    return *chosen;
+}
+
+}  // namespace tandem::detail

@@ -1,0 +1,36 @@
+// The public ports of one preview's services: each chosen once (a free port of 127.0.0.1) and
+// kept in `ports.json` in the preview's state directory, so that a preview keeps its URLs
+// across commits and engine restarts.
+#pragma once
+
+#include <tandem/error.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace tandem::detail {
+
+class PreviewPorts {
+public:
+    // Reads the file if it exists; a file that does not parse is an error naming it.
+    static Result<std::shared_ptr<PreviewPorts>> open(std::filesystem::path file);
+
+    // The port this preview publishes for `written` of `service`: the one kept, else a new
+    // free one, written to the file before it is returned.
+    Result<int> port(const std::string& service, int written);
+
+    explicit PreviewPorts(std::filesystem::path file) : file_(std::move(file)) {}
+
+private:
+    std::filesystem::path file_;
+    std::mutex mutex_;
+    std::map<std::string, int> ports_;  // "service:written" -> port
+};
+
+// A port of 127.0.0.1 nothing listens on now (the kernel's choice).
+Result<int> free_local_port();
+
+}  // namespace tandem::detail

@@ -1,0 +1,193 @@
+// A preview started (an Engine of its own on the fleet's mirror, with its ports, project name,
+// policy and control socket), deployed again when its branch moved, read back into its status,
+// and reached through the routing port.
+#include "preview/preview_state.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+
+namespace tandem {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+// The options of a preview's engine: the branch of the fleet's mirror, in a directory of its own.
+EngineOptions engine_options(const PreviewOptions& options, const PreviewStatus& preview, const std::string& mirror,
+                             const std::string& policy, std::shared_ptr<detail::PreviewPorts> ports) {
+    GitSource git;
+    git.repository = mirror;  // fetched by the fleet: a preview fetches from it locally
+    git.ref = preview.branch;
+    git.project_dir = options.project_dir;
+    git.state_dir = preview.state_dir;
+    git.project = options.project;
+    git.project.policy = policy;
+    git.project.instance = ProjectInstance{
+        "-" + preview.name, [ports](const std::string& service, int port) { return ports->port(service, port); }};
+    git.poll = Duration(0);  // the fleet says when: sync() after each fetch that moved the branch
+    git.bootstrap = true;    // a preview starts from nothing by design
+    git.allowed_signers = options.allowed_signers;
+    EngineOptions engine;
+    engine.source = std::move(git);
+    engine.runtime = options.runtime;
+    return engine;
+}
+
+}  // namespace
+
+Status PreviewFleet::State::start_preview(PreviewStatus& preview, const PreviewSettings& settings,
+                                          const std::string& actor) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool again = !preview.deployed.empty();  // it ran before, and stopped
+    preview.policy = settings.policy;
+    preview.state = "deploying";
+    preview.why.clear();
+    publish(preview.name, preview);
+    if (!ports.count(preview.name)) {
+        auto opened = detail::PreviewPorts::open(preview.state_dir / "ports.json");
+        if (!opened) return fail_start(preview, opened.error(), actor);
+        ports[preview.name] = std::move(*opened);
+    }
+    // The preview's control follows its services' lines once it exists (for `shipper logs -f`).
+    auto control = std::make_shared<std::atomic<RuntimeControl*>>(nullptr);
+    auto forward = [this, name = preview.name, control](const RuntimeEvent& e) {
+        if (RuntimeControl* c = control->load()) c->publish(e);
+        if (!on_event) return;
+        RuntimeEvent tagged = e;
+        tagged.service = e.service.empty() ? name : name + "/" + e.service;
+        on_event(tagged);
+    };
+    auto engine = Engine::start(
+        engine_options(options, preview, mirror.path().string(), settings.policy, ports[preview.name]), forward);
+    if (!engine) return fail_start(preview, engine.error(), actor);
+    control->store(&(*engine)->control());
+    RunningPreview entry;
+    entry.engine = std::move(*engine);
+    if (options.control_sockets) {
+        auto server = ControlServer::start(preview.state_dir / "control.sock", entry.engine->control());
+        if (server) entry.control = std::move(*server);
+        else say(fmt::format("preview {}: no control socket: {}", preview.name, server.error().to_string()), true);
+    }
+    ReleaseLoop* loop = entry.engine->release_loop();
+    {
+        std::lock_guard lock(mutex);
+        running[preview.name] = std::move(entry);
+    }
+    (void)loop->sync(actor);  // waits for the first deploy, which began at once
+    loop->wait_idle();         // and for the worker to have recorded it
+    refresh(preview, settings);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const bool ok = preview.state == "running";
+    const std::string message =
+        ok ? fmt::format("{} at {} in {} ms", again ? "started again" : "created", preview.url, took.count())
+           : fmt::format("{} but its deploy failed: {}", again ? "started again" : "created", preview.why);
+    say(fmt::format("preview {} ({}): {}", preview.name, preview.branch, message), !ok);
+    audit_change(ChangeEvent::preview_create, preview, actor, ok ? ChangeOutcome::succeeded : ChangeOutcome::failed,
+                 message);
+    return Ok{};
+}
+
+Status PreviewFleet::State::fail_start(PreviewStatus& preview, const Error& error, const std::string& actor) {
+    preview.state = "failed";
+    preview.why = error.to_string();
+    publish(preview.name, preview);
+    say(fmt::format("preview {} ({}) did not start: {}", preview.name, preview.branch, preview.why), true);
+    audit_change(ChangeEvent::preview_create, preview, actor, ChangeOutcome::failed, "did not start: " + preview.why);
+    return error;
+}
+
+void PreviewFleet::State::update_preview(PreviewStatus& preview, const std::string& actor) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string previous = preview.deployed;
+    ReleaseLoop* loop = running[preview.name].engine->release_loop();
+    preview.state = "deploying";
+    publish(preview.name, preview);
+    (void)loop->sync(actor);
+    loop->wait_idle();
+    PreviewSettings settings = this->settings();
+    refresh(preview, settings);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const bool ok = preview.state == "running";
+    const std::string message = ok ? fmt::format("deployed {} in {} ms", preview.commit.substr(0, 12), took.count())
+                                   : "its deploy failed: " + preview.why;
+    say(fmt::format("preview {} ({}): {}", preview.name, preview.branch, message), !ok);
+    audit_change(ChangeEvent::preview_update, preview, actor, ok ? ChangeOutcome::succeeded : ChangeOutcome::failed,
+                 message, previous);
+}
+
+// The preview's status from its engine: what runs, how it went, its ports and URL.
+void PreviewFleet::State::refresh(PreviewStatus& preview, const PreviewSettings& settings) {
+    auto found = running.find(preview.name);
+    if (found == running.end()) return;
+    ReleaseLoop* loop = found->second.engine->release_loop();
+    const ReleaseStatus status = loop->status();
+    preview.deployed = status.deployed;
+    preview.ports.clear();
+    std::string main = settings.service;
+    if (auto spec = loop->deployed_spec()) {
+        for (const auto& service : spec->services) {
+            if (service.port == 0) continue;
+            preview.ports[service.name] = service.port;
+            if (main.empty()) main = service.name;
+        }
+    }
+    if (status.busy) preview.state = "deploying";
+    else if (status.deployed == preview.commit) preview.state = "running";
+    else preview.state = "failed";
+    preview.why = preview.state == "failed" ? (status.last_error.empty() ? "the branch's newest commit is not deployed"
+                                                                         : status.last_error)
+                                            : "";
+    const auto main_port = preview.ports.find(main);
+    if (router_port) preview.url = fmt::format("http://{}.{}:{}/", preview.name, settings.domain, *router_port);
+    else if (main_port != preview.ports.end()) preview.url = fmt::format("http://127.0.0.1:{}/", main_port->second);
+    else preview.url.clear();
+    std::lock_guard lock(mutex);
+    route_ports[preview.name] = preview.ports;
+    main_service[preview.name] = main;
+    previews[preview.name] = preview;
+}
+
+void PreviewFleet::State::publish(const std::string& name, const PreviewStatus& preview) {
+    std::lock_guard lock(mutex);
+    previews[name] = preview;
+}
+
+// The routing port follows the settings: opened, moved or closed between rounds.
+void PreviewFleet::State::set_router(const PreviewSettings& settings) {
+    const std::optional<int> wanted = settings.branches.empty() ? std::nullopt : settings.port;
+    if (wanted == router_tried) return;
+    router_tried = wanted;
+    router.reset();
+    {
+        std::lock_guard lock(mutex);
+        router_port.reset();
+    }
+    if (!wanted) return;
+    auto started = detail::HostRouter::start(
+        detail::HostRouter::Options{"127.0.0.1", *wanted},
+        [this](const std::string& host) -> std::optional<int> {
+            const int port = route(host);
+            return port == 0 ? std::nullopt : std::optional<int>(port);
+        },
+        [this](const std::string& host) { return not_found(host); });
+    if (!started) {
+        say("previews: " + started.error().to_string(), true);
+        return;
+    }
+    router = std::move(*started);
+    std::lock_guard lock(mutex);
+    router_port = wanted;
+}
+
+std::string PreviewFleet::State::not_found(const std::string& host) const {
+    std::lock_guard lock(mutex);
+    std::string text = fmt::format("No deploy preview answers to {}.\n\nPreviews here:\n", host);
+    if (previews.empty()) text += "  (none)\n";
+    for (const auto& [name, preview] : previews)
+        text += fmt::format("  {}.{}  branch {}  {}{}\n", name, domain, preview.branch, preview.state,
+                            preview.why.empty() ? "" : " (" + preview.why + ")");
+    return text;
+}
+
+}  // namespace tandem

@@ -1,0 +1,284 @@
+// Deploy previews end to end in the library: a real upstream repository with branches made
+// with git, the fleet fetching it, each preview a real engine running real test services on
+// ports of its own, reached by port and through the Host router; branches pushed and deleted.
+#include "release/release_fixture.hpp"
+
+#include <tandem/engine.hpp>
+#include <tandem/previews.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace tandem;
+using namespace tandem::test;
+
+namespace {
+
+// web (built: the test service and version.txt, health-checked) and db (state `data`, whose
+// run writes a row into it, and a reset that leaves a mark), under the project name "shop".
+std::string preview_yaml(int port, const std::string& extra = {}) {
+    const std::string service = TANDEM_TEST_SERVICE;
+    return "version: 1\n"
+           "project: shop\n" +
+           extra +
+           "services:\n"
+           "  web:\n"
+           "    build:\n"
+           "      command: mkdir -p out && cp " + service + " out/svc && cp version.txt out/version\n"
+           "      inputs: [version.txt]\n"
+           "      outputs: [out]\n"
+           "    run: [out/svc, --port, \"${port}\", --version-file, out/version]\n"
+           "    port: " + std::to_string(port) + "\n"
+           "    stop_grace: 1s\n"
+           "    health:\n"
+           "      http: /healthz\n"
+           "      interval: 100ms\n"
+           "  db:\n"
+           "    run: [sh, -c, \"echo row >> ${state.data}/rows; exec " + service + " --version-string db\"]\n"
+           "    state: [data]\n"
+           "    reset: \"echo wiped > ${state.data}/wiped\"\n"
+           "    stop_grace: 1s\n";
+}
+
+std::string version_at(int port) { return port == 0 ? std::string{} : served_version(port); }
+
+// The version the Host header `host` gets through the router on `port`.
+// GET `path` with this Host header (http_request sends a Host of its own), the connection closed after.
+std::optional<HttpReply> get_by_host(int port, const std::string& host, const std::string& path) {
+    RawConnection connection(port);
+    if (!connection.connected() || !connection.send("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n"))
+        return std::nullopt;
+    (void)connection.closed_by_server(2000ms);
+    return parse_http_reply(connection.received());
+}
+
+std::string version_by_host(int port, const std::string& host) {
+    auto reply = get_by_host(port, host, "/version");
+    if (!reply || reply->status != 200) return {};
+    std::string body = reply->body;
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    return body;
+}
+
+struct Fleet {
+    int port = free_port();
+    Upstream upstream;
+    TempDir state;
+    std::string main_commit = upstream.commit({{"tandem.yaml", preview_yaml(port)}, {"version.txt", "main\n"}}, "main");
+    std::mutex mutex;
+    std::vector<std::string> said;
+    std::unique_ptr<PreviewFleet> fleet;
+
+    // A branch from main with its own version, made at once as a push makes it (committed on a
+    // branch no pattern matches, then renamed), then back on main.
+    std::string branch(const std::string& name, const std::string& version) {
+        git(upstream.path(), {"checkout", "-q", "-B", "making", "main"});
+        const std::string id = upstream.commit({{"version.txt", version + "\n"}}, version);
+        git(upstream.path(), {"checkout", "-q", "main"});
+        git(upstream.path(), {"branch", "-q", "-M", "making", name});
+        return id;
+    }
+    std::string push(const std::string& name, const std::string& version) {
+        git(upstream.path(), {"checkout", "-q", name});
+        const std::string id = upstream.commit({{"version.txt", version + "\n"}}, version);
+        git(upstream.path(), {"checkout", "-q", "main"});
+        return id;
+    }
+
+    void start(const std::function<void(PreviewOptions&)>& adjust = {}) {
+        PreviewOptions options;
+        options.repository = upstream.path().string();
+        options.state_dir = state.path() / "previews";
+        options.poll = 100ms;
+        options.branches = {"feature/*"};
+        options.default_policy = "wip";
+        if (adjust) adjust(options);
+        auto started = PreviewFleet::start(std::move(options), [this](const RuntimeEvent& e) {
+            std::lock_guard lock(mutex);
+            said.push_back(e.service + ": " + e.text);
+        });
+        REQUIRE_MESSAGE(started.ok(), started.error().to_string());
+        fleet = std::move(*started);
+    }
+
+    std::optional<PreviewStatus> find(const std::string& name) const {
+        for (auto& p : fleet->list())
+            if (p.name == name) return p;
+        return std::nullopt;
+    }
+    std::string state_of(const std::string& name) const {
+        auto p = find(name);
+        return p ? p->state : "absent";
+    }
+    bool serves(const std::string& name, const std::string& version) const {
+        auto p = find(name);
+        return p && p->state == "running" && p->ports.count("web") && version_at(p->ports.at("web")) == version;
+    }
+    std::vector<AuditRecord> audit() const {
+        auto records = AuditLog::read(fleet->audit_path());
+        REQUIRE_MESSAGE(records.ok(), records.error().to_string());
+        return *records;
+    }
+    std::size_t count(ChangeEvent event, const std::string& preview) const {
+        std::size_t n = 0;
+        for (const auto& r : audit())
+            if (r.entry.event == event && r.entry.message.find("preview " + preview + " ") == 0) ++n;
+        return n;
+    }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fleet, "a matching branch gets a running copy, and each push to it is deployed") {
+    branch("feature/login", "login-1");
+    branch("bugfix/other", "other");  // no pattern matches it
+    start();
+    REQUIRE(eventually([&] { return serves("feature-login", "login-1"); }, 30000ms));
+    const PreviewStatus first = *find("feature-login");
+    CHECK(first.branch == "feature/login");
+    CHECK(first.policy == "wip");
+    CHECK(first.ports.at("web") != port);  // not main's port
+    CHECK(first.url == "http://127.0.0.1:" + std::to_string(first.ports.at("web")) + "/");
+    CHECK(first.state_dir == state.path() / "previews" / "feature-login");
+    CHECK_FALSE(find("bugfix-other"));
+    CHECK_FALSE(find("main"));
+
+    const std::string second = push("feature/login", "login-2");
+    REQUIRE(eventually([&] { return serves("feature-login", "login-2"); }, 30000ms));
+    CHECK(find("feature-login")->deployed == second);
+    CHECK(find("feature-login")->ports.at("web") == first.ports.at("web"));  // its URL stays
+    CHECK(count(ChangeEvent::preview_create, "feature-login") == 1);
+    CHECK(count(ChangeEvent::preview_update, "feature-login") == 1);
+    CHECK(AuditLog::verify(fleet->audit_path()).ok);
+}
+
+TEST_CASE_FIXTURE(Fleet, "two previews of the same service answer at once, by port and by Host") {
+    branch("feature/a", "a-1");
+    branch("feature/b", "b-1");
+    const int router = free_port();
+    start([&](PreviewOptions& o) { o.port = router; });
+    REQUIRE(eventually([&] { return serves("feature-a", "a-1") && serves("feature-b", "b-1"); }, 40000ms));
+    CHECK(find("feature-a")->ports.at("web") != find("feature-b")->ports.at("web"));
+    CHECK(find("feature-a")->url == "http://feature-a.localhost:" + std::to_string(router) + "/");
+    CHECK(version_by_host(router, "feature-a.localhost") == "a-1");
+    CHECK(version_by_host(router, "feature-b.localhost:" + std::to_string(router)) == "b-1");
+    CHECK(version_by_host(router, "web.feature-b.localhost") == "b-1");
+    auto missing = get_by_host(router, "feature-c.localhost", "/");
+    REQUIRE(missing);
+    CHECK(missing->status == 404);
+    CHECK(missing->body.find("feature-a.localhost") != std::string::npos);  // it lists what is there
+}
+
+TEST_CASE_FIXTURE(Fleet, "a deleted branch's preview is torn down with its state") {
+    branch("feature/gone", "gone-1");
+    start();
+    REQUIRE(eventually([&] { return serves("feature-gone", "gone-1"); }, 30000ms));
+    const PreviewStatus before = *find("feature-gone");
+    REQUIRE(fs::exists(before.state_dir));
+    git(upstream.path(), {"branch", "-q", "-D", "feature/gone"});
+    REQUIRE(eventually([&] { return !find("feature-gone"); }, 20000ms));
+    CHECK(version_at(before.ports.at("web")).empty());  // nothing answers on its port
+    CHECK_FALSE(fs::exists(before.state_dir));
+    CHECK(count(ChangeEvent::preview_teardown, "feature-gone") == 1);
+}
+
+TEST_CASE_FIXTURE(Fleet, "at the limit the oldest idle preview stops first, and a push starts it again") {
+    branch("feature/one", "one-1");
+    start([](PreviewOptions& o) { o.max = 2; });
+    REQUIRE(eventually([&] { return serves("feature-one", "one-1"); }, 30000ms));
+    branch("feature/two", "two-1");
+    REQUIRE(eventually([&] { return serves("feature-two", "two-1"); }, 30000ms));
+    branch("feature/three", "three-1");
+    REQUIRE(eventually([&] { return serves("feature-three", "three-1"); }, 30000ms));
+    CHECK(state_of("feature-one") == "stopped");  // pushed longest ago
+    CHECK(find("feature-one")->why.find("limit") != std::string::npos);
+    CHECK(state_of("feature-two") == "running");
+    CHECK(count(ChangeEvent::preview_stop, "feature-one") == 1);
+
+    push("feature/one", "one-2");
+    REQUIRE(eventually([&] { return serves("feature-one", "one-2"); }, 30000ms));
+    CHECK(state_of("feature-two") == "stopped");  // now the oldest idle one
+    CHECK(state_of("feature-three") == "running");
+    CHECK(count(ChangeEvent::preview_create, "feature-one") == 2);
+}
+
+TEST_CASE_FIXTURE(Fleet, "a preview with no push for the idle time stops, and the next push starts it") {
+    start([](PreviewOptions& o) { o.idle = Duration(5000); });
+    branch("feature/idle", "idle-1");  // after the fleet's start: pushed now, not at its commit's time
+    // Created, deployed, then stopped once idle (whether or not this thread saw it serve between).
+    REQUIRE(eventually([&] { return count(ChangeEvent::preview_stop, "feature-idle") == 1; }, 30000ms));
+    CHECK(state_of("feature-idle") == "stopped");
+    CHECK(find("feature-idle")->why.find("idle") != std::string::npos);
+    const auto records = audit();
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].entry.event == ChangeEvent::preview_create);
+    CHECK(records[0].entry.outcome == ChangeOutcome::succeeded);
+    const int web = find("feature-idle")->ports.at("web");
+    CHECK(version_at(web).empty());
+    push("feature/idle", "idle-2");
+    REQUIRE(eventually([&] { return serves("feature-idle", "idle-2"); }, 30000ms));
+    CHECK(find("feature-idle")->ports.at("web") == web);  // the same port as before
+}
+
+TEST_CASE_FIXTURE(Fleet, "a preview's reset leaves the main engine's data alone") {
+    // The main branch runs too, on its own state directory, as shipper runs it.
+    GitSource main;
+    main.repository = upstream.path().string();
+    main.state_dir = state.path();
+    main.poll = 100ms;
+    main.bootstrap = true;
+    main.project.default_policy = "wip";
+    EngineOptions main_options;
+    main_options.source = main;
+    auto main_engine = tandem::Engine::start(std::move(main_options), {});
+    REQUIRE_MESSAGE(main_engine.ok(), main_engine.error().to_string());
+    REQUIRE(eventually([&] { return version_at(port) == "main"; }, 30000ms));
+
+    branch("feature/data", "data-1");
+    start();
+    REQUIRE(eventually([&] { return serves("feature-data", "data-1"); }, 30000ms));
+    tandem::Engine* preview = fleet->engine("feature-data");
+    REQUIRE(preview);
+    REQUIRE(preview->control().reset("db", "test").ok());
+
+    // Each engine's state `data` is its own: the mark is in the preview's, the rows in main's.
+    auto files_named = [](const fs::path& root, const std::string& name, const fs::path& skip) {
+        std::vector<fs::path> found;
+        for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+            if (!skip.empty() && it->path() == skip) it.disable_recursion_pending();
+            else if (it->path().filename() == name) found.push_back(it->path());
+        }
+        return found;
+    };
+    const fs::path previews_dir = state.path() / "previews";
+    CHECK(files_named(previews_dir, "wiped", {}).size() == 1);
+    CHECK(files_named(state.path(), "wiped", previews_dir).empty());
+    const auto main_rows = files_named(state.path(), "rows", previews_dir);
+    REQUIRE(main_rows.size() == 1);
+    CHECK(read_text(main_rows.front()) == "row\n");
+    fleet.reset();
+    (*main_engine)->stop_following();
+}
+
+TEST_CASE_FIXTURE(Fleet, "previews: in the main branch's tandem.yaml turns them on when no flag gives patterns") {
+    // No patterns from the flags: the file's are used (as shipper reads them from the deployed commit).
+    const std::string yaml = preview_yaml(port, "policy: wip\npreviews:\n  branches: [review/*]\n  policy: wip\n  max: 1\n");
+    upstream.commit({{"tandem.yaml", yaml}}, "previews on");
+    branch("review/x", "x-1");
+    branch("feature/y", "y-1");
+    start([&](PreviewOptions& o) {
+        o.branches.clear();
+        o.file_settings = [yaml]() -> std::optional<PreviewSpec> {
+            TempDir dir;
+            dir.write("tandem.yaml", yaml);
+            auto project = load_project(dir.path(), ProjectOptions{});  // on the fleet's thread: no REQUIRE
+            return project ? project->spec.previews : std::nullopt;
+        };
+    });
+    REQUIRE(eventually([&] { return serves("review-x", "x-1"); }, 30000ms));
+    CHECK_FALSE(find("feature-y"));
+}

@@ -1,0 +1,125 @@
+// Deploy previews through the real shipper: `shipper run --previews`, `shipper previews`, the
+// status document, the routing port, a preview's own control socket and the push webhook.
+#include "release/release_fixture.hpp"
+
+#include <tandem/http_api.hpp>
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace tandem::test;
+
+namespace {
+
+// A branch made at once, as a push makes it: committed on a branch no pattern matches, renamed.
+std::string branch_off(Upstream& upstream, const std::string& name, const std::string& version) {
+    git(upstream.path(), {"checkout", "-q", "-B", "making", "main"});
+    const std::string id = upstream.commit({{"version.txt", version + "\n"}}, version);
+    git(upstream.path(), {"checkout", "-q", "main"});
+    git(upstream.path(), {"branch", "-q", "-M", "making", name});
+    return id;
+}
+
+// The preview named `name` in `shipper previews -o json`, or an empty object.
+nlohmann::json preview_of(const fs::path& state, const std::string& name) {
+    const auto result = shipper(state, {"previews", "-o", "json"});
+    const auto list = nlohmann::json::parse(result.out, nullptr, false);
+    if (result.exit_code != 0 || !list.is_array()) return nlohmann::json::object();
+    for (const auto& p : list)
+        if (p.value("name", "") == name) return p;
+    return nlohmann::json::object();
+}
+
+// GET `path` with this Host header (http_request sends a Host of its own), the connection closed after.
+std::optional<HttpReply> get_by_host(int port, const std::string& host, const std::string& path) {
+    RawConnection connection(port);
+    if (!connection.connected() || !connection.send("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n"))
+        return std::nullopt;
+    (void)connection.closed_by_server(2000ms);
+    return parse_http_reply(connection.received());
+}
+
+std::string version_by_host(int port, const std::string& host) {
+    auto reply = get_by_host(port, host, "/version");
+    if (!reply || reply->status != 200) return {};
+    std::string body = reply->body;
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    return body;
+}
+
+}  // namespace
+
+TEST_CASE("shipper run --previews serves a branch beside main, and shipper previews lists it") {
+    const int router = free_port();
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    const std::string first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    branch_off(upstream, "feature/x", "x-1");
+    BackgroundProgram engine(state.path(),
+                             {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
+                              state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "off",
+                              "--previews", "feature/*", "--preview-port", std::to_string(router)},
+                             state.path() / "shipper.log");
+    const fs::path log = state.path() / "shipper.log";
+    REQUIRE_MESSAGE(eventually([&] { return preview_of(state.path(), "feature-x").value("state", "") == "running"; },
+                               60000ms),
+                    read_text(log));
+    CHECK(served_version(port) == "v1");  // main, on its own port
+    CHECK(version_by_host(router, "feature-x.localhost") == "x-1");
+    const auto preview = preview_of(state.path(), "feature-x");
+    CHECK(preview.value("url", "") == "http://feature-x.localhost:" + std::to_string(router) + "/");
+    CHECK(preview.value("policy", "") == "wip");
+    CHECK(shipper_status(state.path()).value("previews", nlohmann::json::array()).size() == 1);
+
+    const auto table = shipper(state.path(), {"previews"});
+    CHECK(table.exit_code == 0);
+    CHECK(table.out.find("PREVIEW") == 0);
+    CHECK(table.out.find("feature-x") != std::string::npos);
+    CHECK(table.out.find("running") != std::string::npos);
+
+    // The preview's own control socket answers for its services, as main's does for main's.
+    const fs::path preview_state = state.path() / "previews" / "feature-x";
+    const auto status = shipper(preview_state, {"status", "-o", "json"});
+    REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+    CHECK(status.out.find("\"web\"") != std::string::npos);
+    // The preview's events are in shipper's output, named after it.
+    CHECK(read_text(log).find("feature-x/web") != std::string::npos);
+
+    // The main branch's audit log has none of the preview's changes; the fleet's has them.
+    for (const auto& record : audit_records(state.path())) CHECK(record.entry.commit == first);
+    CHECK(audit_records(state.path() / "previews").size() >= 1);
+}
+
+TEST_CASE("a signed push webhook deploys a new branch's preview without a poll") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port(), http = free_port();
+    upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    state.write("webhook.secret", "s3cret\n");
+    BackgroundProgram engine(state.path(),
+                             {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
+                              state.path().string(), "--poll", "0", "--bootstrap", "--http-port", std::to_string(http),
+                              "--webhook-secret-file", (state.path() / "webhook.secret").string(), "--previews",
+                              "feature/*"},
+                             state.path() / "shipper.log");
+    REQUIRE_MESSAGE(eventually([&] { return served_version(port) == "v1"; }, 30000ms), read_text(state.path() / "shipper.log"));
+    branch_off(upstream, "feature/hook", "hook-1");
+    std::this_thread::sleep_for(1000ms);
+    CHECK(preview_of(state.path(), "feature-hook").empty());  // no poll: nothing seen yet
+
+    const std::string body = R"({"ref":"refs/heads/feature/hook"})";
+    const auto reply = http_request(http, "POST", "/api/v1/webhook/git", body,
+                                    {{"X-GitHub-Event", "push"}, {"X-Hub-Signature-256", tandem::hub_signature("s3cret", body)},
+                                     {"Content-Type", "application/json"}});
+    REQUIRE(reply);
+    CHECK(reply->status == 202);
+    REQUIRE_MESSAGE(
+        eventually([&] { return preview_of(state.path(), "feature-hook").value("state", "") == "running"; }, 30000ms),
+        read_text(state.path() / "shipper.log"));
+    const int web = preview_of(state.path(), "feature-hook")["ports"].value("web", 0);
+    CHECK(served_version(web) == "hook-1");
+}
