@@ -180,19 +180,20 @@ int run_command(const Options& options, const ToolDefaults& tool) {
     auto engine = Engine::start(std::move(engine_options), on_event);
     if (!engine) return report_error(engine.error(), options, tool);
     RuntimeControl& handler = (*engine)->control();
+    ReleaseLoop* release = (*engine)->release_loop();
+    // Before any transport: a webhook or `shipper previews` that arrives first finds them.
+    auto previews = start_previews(options, loop_settings, release, on_event);
+    if (!previews) return report_error(previews.error(), options, tool);
+    handler.attach_previews(previews->get());
     auto server = ControlServer::start(loop_settings.state_dir / "control.sock", handler);
     if (!server) return report_error(server.error(), options, tool);
     subscribers.attach(handler);
     auto say = [&printer](const std::string& text) { printer.print(RuntimeEvent{RuntimeEventKind::state, "", text}); };
-    ReleaseLoop* release = (*engine)->release_loop();
     const PolicySet policy = release->policy();
     auto http = serve_http(options, tool, handler,
                            HttpServing{&policy, release->access_roles(), release->api_port(),
                                        [release](const std::string& what) { (void)release->audit_denied(what); }, say});
     if (!http) return report_error(http.error(), options, tool);
-    auto previews = start_previews(options, loop_settings, release, on_event);
-    if (!previews) return report_error(previews.error(), options, tool);
-    handler.attach_previews(previews->get());
     subscribers.attach(http->api.get(), loop_settings.state_dir, http->local_token);
     printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                fmt::format("following {} of {} (state in {}); Ctrl+C stops everything",

@@ -132,8 +132,9 @@ void PreviewFleet::State::refresh(PreviewStatus& preview, const PreviewSettings&
             if (main.empty()) main = service.name;
         }
     }
-    if (status.busy) preview.state = "deploying";
-    else if (status.deployed == preview.commit) preview.state = "running";
+    // Deployed is running, whatever the loop does meanwhile (a fetch that finds nothing new).
+    if (status.deployed == preview.commit) preview.state = "running";
+    else if (status.busy) preview.state = "deploying";
     else preview.state = "failed";
     preview.why = preview.state == "failed" ? (status.last_error.empty() ? "the branch's newest commit is not deployed"
                                                                          : status.last_error)

@@ -136,7 +136,7 @@ struct Fleet {
 TEST_CASE_FIXTURE(Fleet, "a matching branch gets a running copy, and each push to it is deployed") {
     branch("feature/login", "login-1");
     branch("bugfix/other", "other");  // no pattern matches it
-    start();
+    start([](PreviewOptions& o) { o.branches = {"feature/*", "main"}; });  // main: never a preview
     REQUIRE(eventually([&] { return serves("feature-login", "login-1"); }, 30000ms));
     const PreviewStatus first = *find("feature-login");
     CHECK(first.branch == "feature/login");
@@ -151,8 +151,8 @@ TEST_CASE_FIXTURE(Fleet, "a matching branch gets a running copy, and each push t
     REQUIRE(eventually([&] { return serves("feature-login", "login-2"); }, 30000ms));
     CHECK(find("feature-login")->deployed == second);
     CHECK(find("feature-login")->ports.at("web") == first.ports.at("web"));  // its URL stays
-    CHECK(count(ChangeEvent::preview_create, "feature-login") == 1);
-    CHECK(count(ChangeEvent::preview_update, "feature-login") == 1);
+    CHECK(eventually([&] { return count(ChangeEvent::preview_create, "feature-login") == 1; }, 10000ms));  // recorded after it is shown
+    CHECK(eventually([&] { return count(ChangeEvent::preview_update, "feature-login") == 1; }, 10000ms));  // recorded after it is shown
     CHECK(AuditLog::verify(fleet->audit_path()).ok);
 }
 
@@ -183,7 +183,7 @@ TEST_CASE_FIXTURE(Fleet, "a deleted branch's preview is torn down with its state
     REQUIRE(eventually([&] { return !find("feature-gone"); }, 20000ms));
     CHECK(version_at(before.ports.at("web")).empty());  // nothing answers on its port
     CHECK_FALSE(fs::exists(before.state_dir));
-    CHECK(count(ChangeEvent::preview_teardown, "feature-gone") == 1);
+    CHECK(eventually([&] { return count(ChangeEvent::preview_teardown, "feature-gone") == 1; }, 10000ms));  // recorded after it is shown
 }
 
 TEST_CASE_FIXTURE(Fleet, "at the limit the oldest idle preview stops first, and a push starts it again") {
@@ -197,13 +197,13 @@ TEST_CASE_FIXTURE(Fleet, "at the limit the oldest idle preview stops first, and 
     CHECK(state_of("feature-one") == "stopped");  // pushed longest ago
     CHECK(find("feature-one")->why.find("limit") != std::string::npos);
     CHECK(state_of("feature-two") == "running");
-    CHECK(count(ChangeEvent::preview_stop, "feature-one") == 1);
+    CHECK(eventually([&] { return count(ChangeEvent::preview_stop, "feature-one") == 1; }, 10000ms));  // recorded after it is shown
 
     push("feature/one", "one-2");
     REQUIRE(eventually([&] { return serves("feature-one", "one-2"); }, 30000ms));
     CHECK(state_of("feature-two") == "stopped");  // now the oldest idle one
     CHECK(state_of("feature-three") == "running");
-    CHECK(count(ChangeEvent::preview_create, "feature-one") == 2);
+    CHECK(eventually([&] { return count(ChangeEvent::preview_create, "feature-one") == 2; }, 10000ms));  // recorded after it is shown
 }
 
 TEST_CASE_FIXTURE(Fleet, "a preview with no push for the idle time stops, and the next push starts it") {
@@ -281,4 +281,24 @@ TEST_CASE_FIXTURE(Fleet, "previews: in the main branch's tandem.yaml turns them 
     });
     REQUIRE(eventually([&] { return serves("review-x", "x-1"); }, 30000ms));
     CHECK_FALSE(find("feature-y"));
+}
+
+TEST_CASE_FIXTURE(Fleet, "a branch whose tandem.yaml is broken gets a failed preview that names the file, and main's stay up") {
+    branch("feature/fine", "fine-1");
+    git(upstream.path(), {"checkout", "-q", "-B", "making", "main"});
+    upstream.commit({{"tandem.yaml", "version: 1\nservices:\n  web:\n    run: [srv]\n    replicaz: 2\n"}}, "broken");
+    git(upstream.path(), {"checkout", "-q", "main"});
+    git(upstream.path(), {"branch", "-q", "-M", "making", "feature/broken"});
+    start();
+    REQUIRE(eventually([&] { return state_of("feature-broken") == "failed"; }, 30000ms));
+    const PreviewStatus broken = *find("feature-broken");
+    INFO(broken.why);
+    CHECK(broken.why.find("tandem.yaml") != std::string::npos);
+    CHECK(broken.why.find("replicaz") != std::string::npos);
+    REQUIRE(eventually([&] { return serves("feature-fine", "fine-1"); }, 30000ms));
+    // A fix pushed to the branch deploys it.
+    git(upstream.path(), {"checkout", "-q", "feature/broken"});
+    upstream.commit({{"tandem.yaml", preview_yaml(port)}, {"version.txt", "fixed\n"}}, "fixed");
+    git(upstream.path(), {"checkout", "-q", "main"});
+    REQUIRE(eventually([&] { return serves("feature-broken", "fixed"); }, 30000ms));
 }

@@ -117,9 +117,13 @@ TEST_CASE("a signed push webhook deploys a new branch's preview without a poll")
                                      {"Content-Type", "application/json"}});
     REQUIRE(reply);
     CHECK(reply->status == 202);
-    REQUIRE_MESSAGE(
-        eventually([&] { return preview_of(state.path(), "feature-hook").value("state", "") == "running"; }, 30000ms),
-        read_text(state.path() / "shipper.log"));
+    const bool running =
+        eventually([&] { return preview_of(state.path(), "feature-hook").value("state", "") == "running"; }, 30000ms);
+    if (!running) {
+        const auto listed = shipper(state.path(), {"previews", "-o", "json"});
+        FAIL("shipper previews: exit " << listed.exit_code << ": " << listed.out << listed.err << "\n"
+                                       << read_text(state.path() / "shipper.log"));
+    }
     const int web = preview_of(state.path(), "feature-hook")["ports"].value("web", 0);
     CHECK(served_version(web) == "hook-1");
 }
