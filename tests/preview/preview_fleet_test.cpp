@@ -1,7 +1,7 @@
 // Deploy previews end to end in the library: a real upstream repository with branches made
 // with git, the fleet fetching it, each preview a real engine running real test services on
 // ports of its own, reached by port and through the Host router; branches pushed and deleted.
-#include "release/release_fixture.hpp"
+#include "preview/preview_helpers.hpp"
 
 #include <tandem/engine.hpp>
 #include <tandem/previews.hpp>
@@ -47,23 +47,6 @@ std::string preview_yaml(int port, const std::string& extra = {}) {
 std::string version_at(int port) { return port == 0 ? std::string{} : served_version(port); }
 
 // The version the Host header `host` gets through the router on `port`.
-// GET `path` with this Host header (http_request sends a Host of its own), the connection closed after.
-std::optional<HttpReply> get_by_host(int port, const std::string& host, const std::string& path) {
-    RawConnection connection(port);
-    if (!connection.connected() || !connection.send("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n"))
-        return std::nullopt;
-    (void)connection.closed_by_server(2000ms);
-    return parse_http_reply(connection.received());
-}
-
-std::string version_by_host(int port, const std::string& host) {
-    auto reply = get_by_host(port, host, "/version");
-    if (!reply || reply->status != 200) return {};
-    std::string body = reply->body;
-    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-    return body;
-}
-
 struct Fleet {
     int port = free_port();
     Upstream upstream;
@@ -73,20 +56,11 @@ struct Fleet {
     std::vector<std::string> said;
     std::unique_ptr<PreviewFleet> fleet;
 
-    // A branch from main with its own version, made at once as a push makes it (committed on a
-    // branch no pattern matches, then renamed), then back on main.
     std::string branch(const std::string& name, const std::string& version) {
-        git(upstream.path(), {"checkout", "-q", "-B", "making", "main"});
-        const std::string id = upstream.commit({{"version.txt", version + "\n"}}, version);
-        git(upstream.path(), {"checkout", "-q", "main"});
-        git(upstream.path(), {"branch", "-q", "-M", "making", name});
-        return id;
+        return make_branch(upstream, name, version);
     }
     std::string push(const std::string& name, const std::string& version) {
-        git(upstream.path(), {"checkout", "-q", name});
-        const std::string id = upstream.commit({{"version.txt", version + "\n"}}, version);
-        git(upstream.path(), {"checkout", "-q", "main"});
-        return id;
+        return push_to(upstream, name, {{"version.txt", version + "\n"}}, version);
     }
 
     void start(const std::function<void(PreviewOptions&)>& adjust = {}) {
@@ -297,8 +271,6 @@ TEST_CASE_FIXTURE(Fleet, "a branch whose tandem.yaml is broken gets a failed pre
     CHECK(broken.why.find("replicaz") != std::string::npos);
     REQUIRE(eventually([&] { return serves("feature-fine", "fine-1"); }, 30000ms));
     // A fix pushed to the branch deploys it.
-    git(upstream.path(), {"checkout", "-q", "feature/broken"});
-    upstream.commit({{"tandem.yaml", preview_yaml(port)}, {"version.txt", "fixed\n"}}, "fixed");
-    git(upstream.path(), {"checkout", "-q", "main"});
+    push_to(upstream, "feature/broken", {{"tandem.yaml", preview_yaml(port)}, {"version.txt", "fixed\n"}}, "fixed");
     REQUIRE(eventually([&] { return serves("feature-broken", "fixed"); }, 30000ms));
 }

@@ -1,6 +1,6 @@
 // Deploy previews through the real shipper: `shipper run --previews`, `shipper previews`, the
 // status document, the routing port, a preview's own control socket and the push webhook.
-#include "release/release_fixture.hpp"
+#include "preview/preview_helpers.hpp"
 
 #include <tandem/http_api.hpp>
 
@@ -14,15 +14,6 @@ using namespace tandem::test;
 
 namespace {
 
-// A branch made at once, as a push makes it: committed on a branch no pattern matches, renamed.
-std::string branch_off(Upstream& upstream, const std::string& name, const std::string& version) {
-    git(upstream.path(), {"checkout", "-q", "-B", "making", "main"});
-    const std::string id = upstream.commit({{"version.txt", version + "\n"}}, version);
-    git(upstream.path(), {"checkout", "-q", "main"});
-    git(upstream.path(), {"branch", "-q", "-M", "making", name});
-    return id;
-}
-
 // The preview named `name` in `shipper previews -o json`, or an empty object.
 nlohmann::json preview_of(const fs::path& state, const std::string& name) {
     const auto result = shipper(state, {"previews", "-o", "json"});
@@ -33,23 +24,6 @@ nlohmann::json preview_of(const fs::path& state, const std::string& name) {
     return nlohmann::json::object();
 }
 
-// GET `path` with this Host header (http_request sends a Host of its own), the connection closed after.
-std::optional<HttpReply> get_by_host(int port, const std::string& host, const std::string& path) {
-    RawConnection connection(port);
-    if (!connection.connected() || !connection.send("GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n"))
-        return std::nullopt;
-    (void)connection.closed_by_server(2000ms);
-    return parse_http_reply(connection.received());
-}
-
-std::string version_by_host(int port, const std::string& host) {
-    auto reply = get_by_host(port, host, "/version");
-    if (!reply || reply->status != 200) return {};
-    std::string body = reply->body;
-    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-    return body;
-}
-
 }  // namespace
 
 TEST_CASE("shipper run --previews serves a branch beside main, and shipper previews lists it") {
@@ -58,7 +32,7 @@ TEST_CASE("shipper run --previews serves a branch beside main, and shipper previ
     TempDir state;
     const int port = free_port();
     const std::string first = upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
-    branch_off(upstream, "feature/x", "x-1");
+    make_branch(upstream, "feature/x", "x-1");
     BackgroundProgram engine(state.path(),
                              {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
                               state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "off",
@@ -107,7 +81,7 @@ TEST_CASE("a signed push webhook deploys a new branch's preview without a poll")
                               "feature/*"},
                              state.path() / "shipper.log");
     REQUIRE_MESSAGE(eventually([&] { return served_version(port) == "v1"; }, 30000ms), read_text(state.path() / "shipper.log"));
-    branch_off(upstream, "feature/hook", "hook-1");
+    make_branch(upstream, "feature/hook", "hook-1");
     std::this_thread::sleep_for(1000ms);
     CHECK(preview_of(state.path(), "feature-hook").empty());  // no poll: nothing seen yet
 
