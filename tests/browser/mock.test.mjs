@@ -127,6 +127,10 @@ test('refused actions are disabled with their reason; reset and rollback ask fir
     assert.match(await page.textContent('[data-testid="head-not-deployed"]'), /not deployed/);
     await page.waitForSelector('[data-testid="history"] tbody tr');
     await page.waitForSelector('[data-testid="audit"] tbody tr');
+    // The deploy previews: a row each, the running one's URL a link, the stopped one's reason shown.
+    assert.equal(await page.locator('[data-testid="preview-row"]').count(), 2);
+    assert.equal(await page.getAttribute('[data-preview="feature-login"] a', 'href'), 'http://feature-login.localhost:8090/');
+    assert.match(await page.textContent('[data-preview="feature-cart"]'), /stopped.*the limit/s);
 
     // Rollback: confirmed, a toast, the release pinned, history and audit refreshed.
     const auditRows = await page.locator('[data-testid="audit"] tbody tr').count();

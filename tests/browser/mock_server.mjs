@@ -248,12 +248,26 @@ function historyJson() {
   };
 }
 
+// shipper's deploy previews (docs/previews.md): one running, one stopped for the limit.
+const previews = shipper ? [
+  { name: 'feature-login', branch: 'feature/login', state: 'running', why: '', url: 'http://feature-login.localhost:8090/',
+    commit: commitId('p1'), deployed: commitId('p1'), subject: 'login form', policy: 'wip', ports: { web: 40001 },
+    state_dir: '/srv/previews/feature-login', created: new Date(Date.now() - 7200e3).toISOString(),
+    pushed: new Date(Date.now() - 600e3).toISOString() },
+  { name: 'feature-cart', branch: 'feature/cart', state: 'stopped', why: 'the oldest idle of 1 running previews (the limit)',
+    url: 'http://feature-cart.localhost:8090/', commit: commitId('p2'), deployed: commitId('p2'), subject: 'cart',
+    policy: 'wip', ports: { web: 40002 }, state_dir: '/srv/previews/feature-cart',
+    created: new Date(Date.now() - 86400e3).toISOString(), pushed: new Date(Date.now() - 86400e3).toISOString() },
+] : undefined;
+if (previews && opts.hostile) Object.assign(previews[1], { branch: hostile('preview-branch'), why: hostile('preview-why'), name: hostile('preview-name') });
+
 function statusJson() {
   return {
     tool: opts.tool,
     policy: shipper ? 'harness' : 'wip',
     revision: release ? release.deployed : '',
     release: releaseJson(),
+    previews,
     services: services.map(serviceJson),
     actions: actions(),
     you: { token: opts.token ? 'alice' : '', role: 'admin' },
