@@ -155,10 +155,11 @@ Result<Project> load_parsed(const FileReader& read, const ProjectOptions& option
     return project;
 }
 
-// A second copy's name and ports (ProjectInstance). The name changes only when the file gives
-// one: a name taken from a directory is the caller's (a release's is its commit id).
+// A second copy's name and ports (ProjectInstance). Without `project:` the instance's name, if
+// it has one; else the caller's default stands (a directory's name; a release's is its commit id).
 Status apply_instance(Spec& spec, const ProjectInstance& instance) {
     if (!spec.project.empty()) spec.project += instance.suffix;
+    else spec.project = instance.name;
     if (!instance.port) return Ok{};
     for (auto& service : spec.services) {
         if (service.port != 0) {

@@ -2,6 +2,8 @@
 // control handler, started in that order and stopped in the reverse one.
 #include <tandem/engine.hpp>
 
+#include "engine/repository_name.hpp"
+
 #include <tandem/docker_runtime.hpp>
 #include <tandem/ignore.hpp>
 #include <tandem/loop_control.hpp>
@@ -14,14 +16,7 @@ namespace tandem {
 
 namespace {
 
-// "shop" of "/srv/git/shop.git", "https://host/team/shop.git/" or "shop".
-std::string repository_name(std::string repository) {
-    while (repository.size() > 1 && repository.back() == '/') repository.pop_back();
-    const auto slash = repository.find_last_of("/:");
-    std::string name = slash == std::string::npos ? repository : repository.substr(slash + 1);
-    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0) name.resize(name.size() - 4);
-    return name;
-}
+using detail::repository_name;
 
 std::string directory_name(const std::filesystem::path& dir) {
     std::error_code ec;

@@ -8,8 +8,10 @@
 #include "support/sha256.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 namespace tandem {
 
@@ -75,6 +77,7 @@ Status PreviewFleet::State::round(const std::string& actor) {
         std::lock_guard lock(mutex);
         work = previews;
     }
+    if (rounds == 0 && !settings.branches.empty()) forget_orphans(*wanted, actor);
     const auto now = Clock::now();
     // Branches gone: torn down with their state; previews turned off: stopped.
     for (auto& [name, preview] : work) {
@@ -108,6 +111,9 @@ Status PreviewFleet::State::round(const std::string& actor) {
     }
     for (const auto& name : to_update)
         if (running.count(name)) update_preview(work[name], actor);
+    if (rounds == 0)  // what a killed shipper left of the previews that stay stopped
+        for (auto& [name, preview] : work)
+            if (!running.count(name)) sweep_leftovers(preview);
     for (auto& [name, preview] : work)
         if (running.count(name)) refresh(preview, settings);
     return Ok{};
@@ -139,6 +145,26 @@ void PreviewFleet::State::note_branches(std::map<std::string, PreviewStatus>& wo
         known->second.commit = commit.id;
         known->second.subject = commit.subject;
         publish(name, known->second);
+    }
+}
+
+// At the fleet's start: a preview directory whose branch went while shipper was stopped is torn
+// down (what a killed shipper left of it stopped first); the others' leftovers are swept by the
+// engines that start on them, or now, for those the limit or idleness keeps stopped.
+void PreviewFleet::State::forget_orphans(const WantedBranches& wanted, const std::string& actor) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(options.state_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_directory() || name == "mirror.git") continue;
+        PreviewStatus found;
+        found.name = name;
+        found.state_dir = entry.path();
+        found.branch = "(unknown)";
+        std::ifstream in(entry.path() / "preview.json");
+        const auto noted = nlohmann::json::parse(in, nullptr, false);
+        if (noted.is_object()) found.branch = noted.value("branch", found.branch);
+        if (wanted.count(name)) continue;
+        stop_preview(found, ChangeEvent::preview_teardown, "its branch was deleted while shipper was stopped", actor);
     }
 }
 
@@ -182,6 +208,8 @@ void PreviewFleet::State::stop_preview(PreviewStatus& preview, ChangeEvent event
         stopped.engine->stop_following();
         stopped.engine->executor().stop_all();
         stopped.engine.reset();
+    } else if (event == ChangeEvent::preview_teardown) {
+        sweep_leftovers(preview);  // a killed shipper's replicas go before their directory
     }
     say(fmt::format("preview {} ({}) {}: {}", preview.name, preview.branch,
                     event == ChangeEvent::preview_teardown ? "torn down" : "stopped", why));

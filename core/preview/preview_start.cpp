@@ -3,7 +3,12 @@
 // and reached through the routing port.
 #include "preview/preview_state.hpp"
 
+#include "engine/repository_name.hpp"
+
+#include "support/durable_file.hpp"
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 
@@ -24,7 +29,8 @@ EngineOptions engine_options(const PreviewOptions& options, const PreviewStatus&
     git.project = options.project;
     git.project.policy = policy;
     git.project.instance = ProjectInstance{
-        "-" + preview.name, [ports](const std::string& service, int port) { return ports->port(service, port); }};
+        "-" + preview.name, preview_name(detail::repository_name(options.repository)) + "-" + preview.name,
+        [ports](const std::string& service, int port) { return ports->port(service, port); }};
     git.poll = Duration(0);  // the fleet says when: sync() after each fetch that moved the branch
     git.bootstrap = true;    // a preview starts from nothing by design
     git.allowed_signers = options.allowed_signers;
@@ -44,6 +50,7 @@ Status PreviewFleet::State::start_preview(PreviewStatus& preview, const PreviewS
     preview.state = "deploying";
     preview.why.clear();
     publish(preview.name, preview);
+    if (auto noted = note_branch(preview); !noted) return fail_start(preview, noted.error(), actor);
     if (!ports.count(preview.name)) {
         auto opened = detail::PreviewPorts::open(preview.state_dir / "ports.json");
         if (!opened) return fail_start(preview, opened.error(), actor);
@@ -86,6 +93,45 @@ Status PreviewFleet::State::start_preview(PreviewStatus& preview, const PreviewS
     audit_change(ChangeEvent::preview_create, preview, actor, ok ? ChangeOutcome::succeeded : ChangeOutcome::failed,
                  message);
     return Ok{};
+}
+
+// preview.json in the preview's directory: which branch it is, for a fleet that finds the
+// directory after a restart and the branch gone.
+Status PreviewFleet::State::note_branch(const PreviewStatus& preview) {
+    std::error_code ec;
+    std::filesystem::create_directories(preview.state_dir, ec);
+    if (ec)
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot create {}: {}", preview.state_dir.string(), ec.message()));
+    return replace_file_durably(preview.state_dir / "preview.json",
+                                nlohmann::json{{"branch", preview.branch}, {"name", preview.name}}.dump() + "\n");
+}
+
+// What a killed shipper left running of a preview that is not started now (its replicas, its
+// containers): stopped by opening its runtime on its state directory, as an engine start does.
+void PreviewFleet::State::sweep_leftovers(const PreviewStatus& preview) {
+    const std::filesystem::path runtime_dir = preview.state_dir / "runtime";
+    std::error_code ec;
+    if (!std::filesystem::exists(runtime_dir, ec)) return;
+    ExecutorOptions executor_options;
+    executor_options.project_root = preview.state_dir / "releases";
+    executor_options.state_dir = runtime_dir;
+    executor_options.project_name = preview.name;
+    auto forward = [this, name = preview.name](const RuntimeEvent& e) {
+        if (!on_event) return;
+        RuntimeEvent tagged = e;
+        tagged.service = e.service.empty() ? name : name + "/" + e.service;
+        on_event(tagged);
+    };
+    auto executor = options.runtime ? Executor::start(options.runtime(), executor_options, forward)
+                                    : Executor::start(executor_options, forward);
+    if (!executor) {
+        say(fmt::format("preview {}: cannot stop what a killed engine left: {}", preview.name,
+                        executor.error().to_string()),
+            true);
+        return;
+    }
+    (*executor)->stop_all();
 }
 
 Status PreviewFleet::State::fail_start(PreviewStatus& preview, const Error& error, const std::string& actor) {

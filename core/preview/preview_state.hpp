@@ -73,6 +73,9 @@ struct PreviewFleet::State {
     // preview_round.cpp
     PreviewSettings settings() const;
     Status start_preview(PreviewStatus& preview, const PreviewSettings& settings, const std::string& actor);
+    Status note_branch(const PreviewStatus& preview);
+    void sweep_leftovers(const PreviewStatus& preview);
+    void forget_orphans(const WantedBranches& wanted, const std::string& actor);
     Status fail_start(PreviewStatus& preview, const Error& error, const std::string& actor);
     void update_preview(PreviewStatus& preview, const std::string& actor);
     void stop_preview(PreviewStatus& preview, ChangeEvent event, const std::string& why, const std::string& actor);

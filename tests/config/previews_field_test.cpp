@@ -87,7 +87,7 @@ TEST_CASE("previews: a second instance is renamed and moved to its own ports, it
                              "  box:\n    image: nginx\n    port: 8090\n    extra_ports: [\"8443:443\"]\n");
     std::map<std::string, int> asked;
     ProjectOptions options;
-    options.instance = ProjectInstance{"-feature-x", [&](const std::string& service, int port) -> Result<int> {
+    options.instance = ProjectInstance{"-feature-x", "unused", [&](const std::string& service, int port) -> Result<int> {
                                            asked[service + ":" + std::to_string(port)] = port + 10000;
                                            return port + 10000;
                                        }};
@@ -109,4 +109,14 @@ TEST_CASE("previews: a second instance is renamed and moved to its own ports, it
     REQUIRE(first.ok());
     CHECK(first->spec.project == "shop");
     CHECK(first->spec.find("web")->port == 8080);
+}
+
+TEST_CASE("previews: a second instance of a project without a name takes the instance's, so volumes are not shared") {
+    test::TempDir dir;
+    dir.write("tandem.yaml", "version: 1\npolicy: wip\nservices:\n  web:\n    run: [srv]\n");
+    ProjectOptions options;
+    options.instance = ProjectInstance{"-feature-x", "shop-feature-x", {}};
+    auto project = load_project(dir.path(), options);
+    REQUIRE_MESSAGE(project.ok(), project.error().to_string());
+    CHECK(project->spec.project == "shop-feature-x");
 }

@@ -6,6 +6,9 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -100,4 +103,49 @@ TEST_CASE("a signed push webhook deploys a new branch's preview without a poll")
     }
     const int web = preview_of(state.path(), "feature-hook")["ports"].value("web", 0);
     CHECK(served_version(web) == "hook-1");
+}
+
+TEST_CASE("a preview whose branch went while shipper was killed is torn down at its next start, its replicas stopped") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    make_branch(upstream, "feature/gone", "gone-1");
+    make_branch(upstream, "feature/stays", "stays-1");
+    const std::vector<std::string> argv{TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
+                                        state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "off",
+                                        "--previews", "feature/*"};
+    const fs::path log = state.path() / "shipper.log";
+    pid_t first = start_program(state.path(), argv, log);
+    const bool both = eventually([&] {
+        return preview_of(state.path(), "feature-gone").value("state", "") == "running" &&
+               preview_of(state.path(), "feature-stays").value("state", "") == "running";
+    }, 60000ms);
+    // The preview's web replicas, from its own control socket.
+    std::vector<pid_t> replicas;
+    const auto status = nlohmann::json::parse(shipper(state.path() / "previews" / "feature-gone", {"status", "-o", "json"}).out,
+                                              nullptr, false);
+    if (status.is_object())
+        for (const auto& s : status["services"])
+            for (const auto& r : s["replicas"])
+                if (r.value("handle", "").rfind("pid ", 0) == 0) replicas.push_back(std::stoi(r.value("handle", "").substr(4)));
+    kill(first, SIGKILL);  // as a power cut would: the replicas stay
+    waitpid(first, nullptr, 0);
+    REQUIRE_MESSAGE(both, read_text(log));
+    REQUIRE(replicas.size() >= 3);  // web x2, worker, db
+    for (pid_t pid : replicas) CHECK(kill(pid, 0) == 0);
+
+    git(upstream.path(), {"branch", "-q", "-D", "feature/gone"});
+    BackgroundProgram second(state.path(), argv, log);
+    REQUIRE_MESSAGE(eventually([&] { return preview_of(state.path(), "feature-stays").value("state", "") == "running"; },
+                               60000ms),
+                    read_text(log));
+    CHECK(eventually([&] { return !fs::exists(state.path() / "previews" / "feature-gone"); }, 10000ms));
+    for (pid_t pid : replicas) CHECK(eventually([&] { return kill(pid, 0) != 0; }, 10000ms));
+    CHECK(preview_of(state.path(), "feature-gone").empty());
+    bool audited = false;
+    for (const auto& record : audit_records(state.path() / "previews"))
+        audited = audited || (record.entry.event == tandem::ChangeEvent::preview_teardown &&
+                              record.entry.message.find("feature/gone") != std::string::npos);
+    CHECK(audited);
 }

@@ -22,6 +22,7 @@ enum class PolicyChoice { flag, file, default_ };
 // renamed and moved to ports of its own, so that both run on one machine at once.
 struct ProjectInstance {
     std::string suffix;  // appended to `project:` ("-feature-x"): containers, volumes, networks
+    std::string name;    // the name when the file gives no `project:` ("shop-feature-x"); "": the caller's
     // The public port this copy uses for `port` of `service` (a service's port or extra port as
     // written); called for each, in file order, on every load: it must answer the same for the
     // same pair. An error fails the load.
