@@ -168,15 +168,16 @@ void PreviewFleet::State::forget_orphans(const WantedBranches& wanted, const std
     }
 }
 
-// Under the limit, the running preview pushed longest ago stops for a newer one; a preview
-// older than every running one waits, stopped.
+// Under the limit, the running preview pushed longest ago stops for a newer one; a preview no
+// newer than every running one waits, stopped (at the fleet's start, one is not started only to
+// be stopped for another of the same age).
 bool PreviewFleet::State::make_room(std::map<std::string, PreviewStatus>& work, PreviewStatus& preview,
                                     const PreviewSettings& settings, const std::string& actor) {
     while (static_cast<int>(running.size()) >= settings.max) {
         std::string oldest;
         for (const auto& [name, entry] : running)
             if (oldest.empty() || work[name].pushed < work[oldest].pushed) oldest = name;
-        if (work[oldest].pushed > preview.pushed) {
+        if (work[oldest].pushed >= preview.pushed) {  // no older one to stop for it
             preview.state = "stopped";
             preview.why = fmt::format("waiting: {} previews run at once (the limit), each pushed more recently",
                                       settings.max);

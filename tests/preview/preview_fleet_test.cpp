@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -178,6 +179,28 @@ TEST_CASE_FIXTURE(Fleet, "at the limit the oldest idle preview stops first, and 
     CHECK(state_of("feature-two") == "stopped");  // now the oldest idle one
     CHECK(state_of("feature-three") == "running");
     CHECK(eventually([&] { return count(ChangeEvent::preview_create, "feature-one") == 2; }, 10000ms));  // recorded after it is shown
+}
+
+TEST_CASE_FIXTURE(Fleet, "with more branches than the limit at the fleet's start, the others wait and none starts only to stop") {
+    for (const char* name : {"feature/p", "feature/q", "feature/r", "feature/s"}) branch(name, name);
+    start([](PreviewOptions& o) { o.max = 2; });
+    auto running = [&] {
+        int n = 0;
+        for (const auto& p : fleet->list()) n += p.state == "running" ? 1 : 0;
+        return n;
+    };
+    REQUIRE(eventually([&] { return running() == 2 && fleet->list().size() == 4; }, 30000ms));
+    std::this_thread::sleep_for(500ms);  // a few more rounds
+    CHECK(running() == 2);
+    for (const auto& p : fleet->list())
+        if (p.state != "running") CHECK(p.why.find("waiting") != std::string::npos);
+    std::size_t stops = 0, creates = 0;
+    for (const auto& r : audit()) {
+        stops += r.entry.event == ChangeEvent::preview_stop ? 1 : 0;
+        creates += r.entry.event == ChangeEvent::preview_create ? 1 : 0;
+    }
+    CHECK(stops == 0);
+    CHECK(creates == 2);
 }
 
 TEST_CASE_FIXTURE(Fleet, "a preview with no push for the idle time stops, and the next push starts it") {
