@@ -60,10 +60,7 @@ Status PreviewFleet::State::start_preview(PreviewStatus& preview, const PreviewS
     auto control = std::make_shared<std::atomic<RuntimeControl*>>(nullptr);
     auto forward = [this, name = preview.name, control](const RuntimeEvent& e) {
         if (RuntimeControl* c = control->load()) c->publish(e);
-        if (!on_event) return;
-        RuntimeEvent tagged = e;
-        tagged.service = e.service.empty() ? name : name + "/" + e.service;
-        on_event(tagged);
+        tell(name, e);
     };
     auto engine = Engine::start(
         engine_options(options, preview, mirror.path().string(), settings.policy, ports[preview.name]), forward);
@@ -117,12 +114,7 @@ void PreviewFleet::State::sweep_leftovers(const PreviewStatus& preview) {
     executor_options.project_root = preview.state_dir / "releases";
     executor_options.state_dir = runtime_dir;
     executor_options.project_name = preview.name;
-    auto forward = [this, name = preview.name](const RuntimeEvent& e) {
-        if (!on_event) return;
-        RuntimeEvent tagged = e;
-        tagged.service = e.service.empty() ? name : name + "/" + e.service;
-        on_event(tagged);
-    };
+    auto forward = [this, name = preview.name](const RuntimeEvent& e) { tell(name, e); };
     auto executor = options.runtime ? Executor::start(options.runtime(), executor_options, forward)
                                     : Executor::start(executor_options, forward);
     if (!executor) {
@@ -132,6 +124,14 @@ void PreviewFleet::State::sweep_leftovers(const PreviewStatus& preview) {
         return;
     }
     (*executor)->stop_all();
+}
+
+// A preview's event, its service named "<preview>/<service>" (the preview's name alone for its engine's).
+void PreviewFleet::State::tell(const std::string& preview, const RuntimeEvent& event) const {
+    if (!on_event) return;
+    RuntimeEvent tagged = event;
+    tagged.service = event.service.empty() ? preview : preview + "/" + event.service;
+    on_event(tagged);
 }
 
 Status PreviewFleet::State::fail_start(PreviewStatus& preview, const Error& error, const std::string& actor) {

@@ -67,6 +67,7 @@ struct PreviewFleet::State {
     void run();
     Status round(const std::string& actor);
     void say(const std::string& text, bool error = false);
+    void tell(const std::string& preview, const RuntimeEvent& event) const;
     void audit_change(ChangeEvent event, const PreviewStatus& preview, const std::string& actor, ChangeOutcome outcome,
                       const std::string& message, const std::string& previous = {});
 
