@@ -283,6 +283,7 @@ void DockerRuntime::follow_replica(std::shared_ptr<Replica> replica) {
         if (!live(alive) || !info) return;
         replica->pid = info->pid;
         replica->published = info->published;
+        replica->address = info->address;
         const auto published = info->published.find(replica->launch.service.listen_port());
         if (published == info->published.end()) return;
         replica->host_port = published->second;

@@ -73,6 +73,7 @@ private:
         std::string container;     // its ID, once created
         int host_port = 0;         // where its port is published on 127.0.0.1, once started
         std::map<int, int> published;  // every published container port -> its port on 127.0.0.1
+        std::string address;       // its own address on the project network (tcp and http probes go there)
         int pid = 0;               // its main process on this machine, once started (live sync writes there)
         bool stopping = false;
         bool stop_sent = false;   // the daemon was asked to stop it: that answer finishes the stop
@@ -107,6 +108,7 @@ private:
     // The proxies of the service's extra_ports, opened or closed to match `spec` (docker_traffic.cpp).
     Status ensure_extra_proxies(const std::string& service, const ServiceSpec& spec);
     void add_backends(const std::string& service, const Replica& replica);
+    std::unique_ptr<process::HealthProbe> network_probe(const Replica& replica, const HealthSpec& spec);
     docker::ContainerSpec container_spec(const ReplicaLaunch& launch, const std::string& image,
                                          const std::string& name);
     // `text` with ${services.NAME.host} as a container reaches NAME: by its name on the project

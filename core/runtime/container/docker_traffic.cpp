@@ -1,7 +1,7 @@
 // The Docker runtime's traffic, probes and live sync. A service's port is the engine's TCP proxy
 // on 127.0.0.1 (as for processes), its backends the ports the daemon published for each
 // container, so rolling replaces drain and route exactly as for processes. tcp and http probes
-// go through the published port; exec probes and sync commands run inside the container. Synced
+// go to the container's own address; exec probes and sync commands run inside the container. Synced
 // files are written into each container's root where the engine may (root_writer.hpp), else
 // sent as the daemon's archive upload.
 #include "runtime/container/docker_runtime.hpp"
@@ -104,6 +104,17 @@ Runtime::Traffic DockerRuntime::traffic(const std::string& service) const {
     return Traffic{proxy->second->stats().accepted, proxy->second->unserved_connections()};
 }
 
+// tcp and http probes go to the container's own address and port: the daemon's proxy on the
+// published port accepts connections before the server inside listens (and answers them with
+// nothing), so a probe through it would call a starting container ready. Without an address
+// (no network the engine can reach), the published port.
+std::unique_ptr<process::HealthProbe> DockerRuntime::network_probe(const Replica& replica, const HealthSpec& spec) {
+    boost::system::error_code bad;
+    const auto address = boost::asio::ip::make_address(replica.address, bad);
+    if (replica.address.empty() || bad) return process::make_probe(loop_.io(), spec, replica.host_port, "/", {});
+    return process::make_network_probe(loop_.io(), spec, address, replica.launch.service.listen_port());
+}
+
 void DockerRuntime::probe(int id, const HealthSpec& spec, std::function<void(ProbeOutcome)> done) {
     const auto it = replicas_.find(id);
     if (it == replicas_.end()) return loop_.post([done] { done(ProbeOutcome{false, "the replica is gone"}); });
@@ -111,7 +122,7 @@ void DockerRuntime::probe(int id, const HealthSpec& spec, std::function<void(Pro
     if (replica.container.empty() || (spec.kind != ProbeKind::exec && replica.host_port == 0))
         return loop_.post([done] { done(ProbeOutcome{false, "the container is not running yet"}); });
     if (spec.kind != ProbeKind::exec) {
-        if (!replica.probe) replica.probe = process::make_probe(loop_.io(), spec, replica.host_port, "/", {});
+        if (!replica.probe) replica.probe = network_probe(replica, spec);
         return replica.probe->check(std::move(done));
     }
     // exec: inside the container, as the replica runs, with a deadline of the spec's timeout.

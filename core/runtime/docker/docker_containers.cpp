@@ -68,7 +68,11 @@ ContainerInfo to_info(const json& body) {
     info.pid = state.value("Pid", 0);
     if (state.contains("Health") && state["Health"].is_object()) info.health = json_string(state["Health"], "Status");
     info.labels = json_labels(body.value("Config", json::object()).value("Labels", json()));
-    const json ports = body.value("NetworkSettings", json::object()).value("Ports", json::object());
+    const json settings = body.value("NetworkSettings", json::object());
+    const json networks = settings.value("Networks", json::object());
+    for (const auto& [network, endpoint] : networks.items())
+        if (info.address.empty() && endpoint.is_object()) info.address = json_string(endpoint, "IPAddress");
+    const json ports = settings.value("Ports", json::object());
     for (const auto& [key, bindings] : ports.items()) {
         if (!bindings.is_array() || bindings.empty() || key.find("/tcp") == std::string::npos) continue;
         const std::string host_port = json_string(bindings[0], "HostPort");

@@ -71,6 +71,7 @@ struct ContainerInfo {
     int pid = 0;
     std::string health;  // "", starting, healthy, unhealthy
     std::map<int, int> published;  // container TCP port -> host port on 127.0.0.1
+    std::string address;  // its IPv4 address on its (first) network; "" when it has none
     Labels labels;
 };
 

@@ -67,12 +67,11 @@ std::shared_ptr<NetworkCheck> start_network_check(asio::io_context& io, Duration
 
 class TcpProbe : public HealthProbe {
 public:
-    TcpProbe(asio::io_context& io, Duration timeout, int port) : io_(io), timeout_(timeout), port_(port) {}
+    TcpProbe(asio::io_context& io, Duration timeout, tcp::endpoint to) : io_(io), timeout_(timeout), to_(to) {}
 
     void check(std::function<void(ProbeOutcome)> done) override {
         auto check = start_network_check(io_, timeout_, std::move(done));
-        tcp::endpoint to(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port_));
-        check->socket.async_connect(to, [check](const error_code& ec) {
+        check->socket.async_connect(to_, [check](const error_code& ec) {
             if (ec) return check->finish(false, ec.message());
             check->finish(true, "connected");
         });
@@ -81,7 +80,7 @@ public:
 private:
     asio::io_context& io_;
     Duration timeout_;
-    int port_;
+    tcp::endpoint to_;
 };
 
 // "HTTP/1.1 200 OK" -> 200; -1 if the line is not a status line.
@@ -99,15 +98,14 @@ int parse_status_line(std::string_view line) {
 
 class HttpProbe : public HealthProbe {
 public:
-    HttpProbe(asio::io_context& io, const HealthSpec& spec, int port) : io_(io), spec_(spec), port_(port) {}
+    HttpProbe(asio::io_context& io, const HealthSpec& spec, tcp::endpoint to) : io_(io), spec_(spec), to_(to) {}
 
     void check(std::function<void(ProbeOutcome)> done) override {
         auto check = start_network_check(io_, spec_.timeout, std::move(done));
-        check->request = "GET " + spec_.path + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port_) +
-                         "\r\nUser-Agent: tandem-health\r\nConnection: close\r\n\r\n";
-        tcp::endpoint to(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port_));
+        check->request = "GET " + spec_.path + " HTTP/1.0\r\nHost: " + to_.address().to_string() + ":" +
+                         std::to_string(to_.port()) + "\r\nUser-Agent: tandem-health\r\nConnection: close\r\n\r\n";
         int expect = spec_.expect_status;
-        check->socket.async_connect(to, [check, expect](const error_code& ec) {
+        check->socket.async_connect(to_, [check, expect](const error_code& ec) {
             if (ec) return check->finish(false, ec.message());
             asio::async_write(check->socket, asio::buffer(check->request),
                               [check, expect](const error_code& wec, std::size_t) {
@@ -133,7 +131,7 @@ private:
 
     asio::io_context& io_;
     HealthSpec spec_;
-    int port_;
+    tcp::endpoint to_;
 };
 
 // argv and envp prepared before fork(), so the child only calls async-signal-safe functions.
@@ -279,12 +277,15 @@ std::unique_ptr<HealthProbe> make_probe(asio::io_context& io, const HealthSpec& 
                                         const std::filesystem::path& cwd,
                                         const std::vector<std::pair<std::string, std::string>>& env,
                                         const std::optional<SystemUser>& user) {
-    switch (spec.kind) {
-        case ProbeKind::tcp: return std::make_unique<TcpProbe>(io, spec.timeout, port);
-        case ProbeKind::http: return std::make_unique<HttpProbe>(io, spec, port);
-        case ProbeKind::exec: return std::make_unique<ExecProbe>(io, spec, cwd, env, user);
-    }
-    return std::make_unique<TcpProbe>(io, spec.timeout, port);
+    if (spec.kind == ProbeKind::exec) return std::make_unique<ExecProbe>(io, spec, cwd, env, user);
+    return make_network_probe(io, spec, asio::ip::address_v4::loopback(), port);
+}
+
+std::unique_ptr<HealthProbe> make_network_probe(asio::io_context& io, const HealthSpec& spec,
+                                                const asio::ip::address& address, int port) {
+    const tcp::endpoint to(address, static_cast<unsigned short>(port));
+    if (spec.kind == ProbeKind::http) return std::make_unique<HttpProbe>(io, spec, to);
+    return std::make_unique<TcpProbe>(io, spec.timeout, to);
 }
 
 }  // namespace tandem::process

@@ -33,4 +33,9 @@ std::unique_ptr<HealthProbe> make_probe(asio::io_context& io, const HealthSpec& 
                                         const std::vector<std::pair<std::string, std::string>>& env,
                                         const std::optional<SystemUser>& user = std::nullopt);
 
+// A tcp or http probe (an exec spec is probed as tcp) of `port` at `address`: a container's own
+// address, where only the container's server answers (not the daemon's proxy in front of it).
+std::unique_ptr<HealthProbe> make_network_probe(asio::io_context& io, const HealthSpec& spec,
+                                                const asio::ip::address& address, int port);
+
 }  // namespace tandem::process

@@ -750,19 +750,20 @@ TEST_CASE("compose: every ports entry is routed, each on its public port, to bot
         const auto list = p.replicas("web");
         return list.size() == 2 && std::all_of(list.begin(), list.end(), [](const ReplicaStatus& r) { return r.routed; });
     };
-    // Waits for the web port to serve too: docker-proxy accepts on a published port before the
-    // container's server listens, so "routed" can come a moment before the first answer (a known
-    // defect of port readiness without a health check; failed CI runs of issues 16 and 17).
-    // Four answers in a row on each port: the proxy alternates between the two replicas, so both serve.
+    // Routed is ready: the container's own port 8080 accepted (not docker-proxy's published one,
+    // which accepts before the server listens: the failed CI runs of issues 16, 17 and 18). The
+    // command's other two servers listen before the one on 8080 starts, so every port serves at
+    // once, on both replicas (the proxy alternates between them: four answers in a row).
+    p.docker.run_until(both_routed);
+    REQUIRE_MESSAGE(both_routed(), explain(Ok{}, p));
     const auto serves = [&](int port, const std::string& body) {
         for (int i = 0; i < 4; ++i)
             if (body_at(port) != body) return false;
         return true;
     };
-    p.docker.run_until([&] {
-        return both_routed() && serves(admin, "admin page\n") && serves(web, "from the image\n") &&
-               serves(same, "from the image\n");
-    });
+    CHECK(serves(web, "from the image\n"));
+    CHECK(serves(admin, "admin page\n"));
+    CHECK(serves(same, "from the image\n"));
     CHECK(body_at(web) == "from the image\n");
     CHECK(body_at(admin) == "admin page\n");
     CHECK(body_at(same) == "from the image\n");

@@ -166,6 +166,28 @@ TEST_CASE("docker runtime: a service built from a Dockerfile runs as a container
     CHECK(p.executor->runtime_name() == "process+docker");
 }
 
+// The daemon's proxy accepts on a published port as soon as the container starts, long before
+// the server inside listens: a replica without a health check is ready when the container's own
+// port accepts. (Before, the probe went through the published port and called a container whose
+// server was still asleep ready: the request below got an empty answer.)
+TEST_CASE("docker runtime: a container without a health check is ready when its server listens, not when the daemon's proxy accepts") {
+    ContainerProject p;
+    const int port = free_port();
+    p.write("  web:\n    build: {context: .}\n"
+            "    command: [/bin/busybox, sh, -c, \"/bin/busybox sleep 3 && exec /bin/busybox httpd -f -p ${port} -h /srv\"]\n"
+            "    port: " + std::to_string(port) + "\n    stop_grace: 1s\n");
+    p.start();
+    const Status applied = p.apply();
+    REQUIRE_MESSAGE(applied.ok(), explain(applied, p));
+    // Ready is routed (without a check its health stays unknown).
+    const auto routed = [&] {
+        const auto list = p.replicas("web");
+        return list.size() == 1 && list.front().routed;
+    };
+    REQUIRE_MESSAGE(eventually(routed, 30s), explain(Ok{}, p));
+    CHECK_MESSAGE(body_at(port) == "one\n", explain(Ok{}, p));
+}
+
 TEST_CASE("docker runtime: services reach each other by name on the project network") {
     ContainerProject p;
     const int port = free_port();
