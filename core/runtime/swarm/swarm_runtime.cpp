@@ -321,6 +321,7 @@ void SwarmRuntime::finish(Watched& watched, Status outcome) {
     if (!watched.pending) return;
     auto done = std::move(watched.pending->done);
     watched.pending.reset();
+    watched.last_update_ok = outcome.ok();
     if (!outcome) watched.last_error = outcome.error().message;
     loop_.post([done = std::move(done), outcome = std::move(outcome)] { done(outcome); });
 }

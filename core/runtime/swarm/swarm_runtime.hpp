@@ -58,6 +58,7 @@ struct TaskView {
     std::map<int, int> published;  // every target port -> its published port on the node
     std::string image;         // Spec.ContainerSpec.Image
     std::string timestamp;     // Status.Timestamp
+    std::string created;       // CreatedAt
 };
 
 struct NodeView {
@@ -90,6 +91,16 @@ Result<std::vector<SecretFile>> secret_files(const ServiceSpec& service, const s
 
 TaskView task_view(const nlohmann::json& task, int target_port);
 NodeView node_view(const nlohmann::json& node);
+
+// The task a stalled update waits on, if any. Swarm's updater waits for each new task to run; one
+// placed on a node that then went down never does, and the update stays `updating` for good (the
+// node's tasks are only marked for shutdown). A task of `image` made by this update (created at or
+// after UpdateStatus.StartedAt), not yet running, on a node the manager sees down.
+std::optional<TaskView> stalled_update_task(const nlohmann::json& update_status, const std::string& image,
+                                            const std::map<std::string, TaskView>& tasks,
+                                            const std::map<std::string, NodeView>& nodes);
+// Orders two of the manager's RFC 3339 UTC times ("2026-12-02T22:58:55.12Z"): a < b.
+bool swarm_time_before(const std::string& a, const std::string& b);
 
 class SwarmRuntime final : public Runtime {
 public:
@@ -154,6 +165,9 @@ private:
         };
         std::optional<Pending> pending;
         int generation = 0;
+        bool last_update_ok = true;  // how the latest update ended, as this engine recorded it
+        // Since when its update waits on a task on a node that is down (swarm_stall.cpp).
+        std::optional<std::chrono::steady_clock::time_point> stalled_since;
     };
 
     void emit(RuntimeEventKind kind, const std::string& service, const std::string& text, bool is_stderr = false);
@@ -170,6 +184,10 @@ private:
     void take_tasks(Watched& watched, const nlohmann::json& tasks);
     void check_pending(Watched& watched, const nlohmann::json& service);
     void roll_back(Watched& watched, const nlohmann::json& service);  // swarm's own rollback to the previous spec
+    // A stalled update (swarm_stall.cpp): undone when this engine has not recorded it deployed,
+    // else started again (ForceUpdate), so that the cluster runs what this engine reports.
+    void check_stall(Watched& watched, const nlohmann::json& service);
+    void force_update(Watched& watched, const nlohmann::json& service);
     void route_tasks(Watched& watched);
     void follow_logs(Watched& watched);
     std::string describe_task(const std::string& service, const TaskView& task) const;

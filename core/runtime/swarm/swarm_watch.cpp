@@ -21,6 +21,7 @@ TaskView task_view(const json& task, int target_port) {
     view.error = docker::json_string(status, "Err");
     view.message = docker::json_string(status, "Message");
     view.timestamp = docker::json_string(status, "Timestamp");
+    view.created = docker::json_string(task, "CreatedAt");
     if (status.contains("ContainerStatus") && status["ContainerStatus"].is_object())
         view.exit_code = status["ContainerStatus"].value("ExitCode", 0);
     if (status.contains("PortStatus") && status["PortStatus"].contains("Ports"))
@@ -109,6 +110,7 @@ void SwarmRuntime::poll_service(const std::string& name) {
             take_tasks(current, *tasks);
             route_tasks(current);
             follow_logs(current);
+            check_stall(current, service);
             check_pending(current, service);
         });
     });

@@ -164,3 +164,70 @@ TEST_CASE("a process service is refused by the swarm runtime and named") {
     REQUIRE_FALSE(spec);
     CHECK(spec.error().message.find("service 'web' runs a process") != std::string::npos);
 }
+
+// The state a fresh-clone CI run left (a worker powered off mid-update): slot 1's new task was
+// assigned to the node that died, and swarm's updater waited on it for good, `updating`, with
+// slot 1's old task still running. The runtime must see that task; and nothing when the node is
+// up, the task runs, it is an earlier update's, or no update is under way.
+TEST_CASE("a swarm update waiting on a task of its image assigned to a node that is down is stalled, nothing else is") {
+    const std::string image = "10.219.0.1:5000/swe2e-web@sha256:1fe5";
+    const std::string old_image = "10.219.0.1:5000/swe2e-web@sha256:9324";
+    const json status = {{"State", "updating"}, {"StartedAt", "2026-12-02T16:40:12.5Z"}, {"Message", "update in progress"}};
+    std::map<std::string, NodeView> nodes{{"n1", {"vm", "10.219.0.11", "ready", "active"}},
+                                          {"n2", {"vm", "10.219.0.12", "ready", "active"}},
+                                          {"n3", {"vm", "10.219.0.13", "down", "active"}}};
+    auto task = [](std::string id, int slot, std::string node, std::string state, std::string desired,
+                   std::string image, std::string created) {
+        TaskView view;
+        view.id = std::move(id);
+        view.slot = slot;
+        view.node = std::move(node);
+        view.state = std::move(state);
+        view.desired = std::move(desired);
+        view.image = std::move(image);
+        view.created = std::move(created);
+        return view;
+    };
+    std::map<std::string, TaskView> tasks{
+        {"til5", task("til5", 1, "n1", "running", "running", old_image, "2026-12-02T16:39:50Z")},
+        {"j10m", task("j10m", 1, "n3", "assigned", "shutdown", image, "2026-12-02T16:40:15.25Z")},
+        {"xes1", task("xes1", 1, "n2", "running", "running", image, "2026-12-02T16:40:40Z")},
+        {"kasa", task("kasa", 2, "n1", "running", "running", image, "2026-12-02T16:40:12.75Z")},
+        {"olg2", task("olg2", 3, "n3", "running", "shutdown", old_image, "2026-12-02T16:39:50Z")},
+        {"xp2i", task("xp2i", 3, "n2", "running", "running", image, "2026-12-02T16:40:40Z")}};
+    const auto stalled = stalled_update_task(status, image, tasks, nodes);
+    REQUIRE(stalled.has_value());
+    CHECK(stalled->id == "j10m");
+
+    SUBCASE("the node is up: swarm may still start it") {
+        nodes["n3"].state = "ready";
+        CHECK_FALSE(stalled_update_task(status, image, tasks, nodes).has_value());
+    }
+    SUBCASE("no update under way") {
+        for (const char* state : {"completed", "rollback_started", "rollback_completed", "paused"}) {
+            json other = status;
+            other["State"] = state;
+            CHECK_FALSE(stalled_update_task(other, image, tasks, nodes).has_value());
+        }
+        CHECK_FALSE(stalled_update_task(json::object(), image, tasks, nodes).has_value());
+    }
+    SUBCASE("a task of an earlier update (made before this one started) does not hold this one") {
+        tasks["j10m"].created = "2026-12-02T16:40:12.123456789Z";  // 12.123… < 12.5
+        CHECK_FALSE(stalled_update_task(status, image, tasks, nodes).has_value());
+    }
+    SUBCASE("a task that runs, or one of the image before") {
+        tasks["j10m"].state = "running";
+        CHECK_FALSE(stalled_update_task(status, image, tasks, nodes).has_value());
+        tasks["j10m"].state = "assigned";
+        tasks["j10m"].image = old_image;
+        CHECK_FALSE(stalled_update_task(status, image, tasks, nodes).has_value());
+    }
+}
+
+TEST_CASE("swarm times compare by seconds, then by fraction whatever its length") {
+    CHECK(swarm_time_before("2026-12-02T16:40:12Z", "2026-12-02T16:40:12.5Z"));
+    CHECK(swarm_time_before("2026-12-02T16:40:12.123456789Z", "2026-12-02T16:40:12.5Z"));
+    CHECK_FALSE(swarm_time_before("2026-12-02T16:40:12.5Z", "2026-12-02T16:40:12.123Z"));
+    CHECK(swarm_time_before("2026-12-02T16:40:12.9Z", "2026-12-02T16:40:13Z"));
+    CHECK_FALSE(swarm_time_before("2026-12-02T16:40:12.50Z", "2026-12-02T16:40:12.5Z"));
+}
