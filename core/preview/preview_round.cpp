@@ -77,7 +77,9 @@ Status PreviewFleet::State::round(const std::string& actor) {
         std::lock_guard lock(mutex);
         work = previews;
     }
-    if (rounds == 0 && !settings.branches.empty()) forget_orphans(*wanted, actor);
+    // The first round that read the branches: what a stopped shipper left is dealt with now.
+    const bool starting_up = !started_up && !settings.branches.empty();
+    if (starting_up) forget_orphans(*wanted, actor);
     const auto now = Clock::now();
     // Branches gone: torn down with their state; previews turned off: stopped.
     for (auto& [name, preview] : work) {
@@ -111,9 +113,11 @@ Status PreviewFleet::State::round(const std::string& actor) {
     }
     for (const auto& name : to_update)
         if (running.count(name)) update_preview(work[name], actor);
-    if (rounds == 0)  // what a killed shipper left of the previews that stay stopped
+    if (starting_up) {  // what a killed shipper left of the previews that stay stopped
         for (auto& [name, preview] : work)
             if (!running.count(name)) sweep_leftovers(preview);
+        started_up = true;
+    }
     for (auto& [name, preview] : work)
         if (running.count(name)) refresh(preview, settings);
     return Ok{};
@@ -134,7 +138,7 @@ void PreviewFleet::State::note_branches(std::map<std::string, PreviewStatus>& wo
             fresh.state = "stopped";
             fresh.created = now;
             // At the fleet's start, branches are as old as their commits; later, a new one was just pushed.
-            fresh.pushed = rounds == 0 ? std::min(commit.time, now) : now;
+            fresh.pushed = !started_up ? std::min(commit.time, now) : now;
             fresh.state_dir = options.state_dir / name;
             known = work.emplace(name, std::move(fresh)).first;
             to_start.push_back(name);

@@ -55,6 +55,9 @@ struct PreviewFleet::State {
     bool in_round = false;
 
     // Only the fleet's thread touches these.
+    // The first round that read the branches has run: what a stopped shipper left is dealt with
+    // then (not in a first round whose fetch failed, nor one with previews still turned off).
+    bool started_up = false;
     std::map<std::string, RunningPreview> running;
     std::map<std::string, std::shared_ptr<detail::PreviewPorts>> ports;
     std::unique_ptr<detail::HostRouter> router;

@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -159,6 +160,36 @@ TEST_CASE_FIXTURE(Fleet, "a deleted branch's preview is torn down with its state
     CHECK(version_at(before.ports.at("web")).empty());  // nothing answers on its port
     CHECK_FALSE(fs::exists(before.state_dir));
     CHECK(eventually([&] { return count(ChangeEvent::preview_teardown, "feature-gone") == 1; }, 10000ms));  // recorded after it is shown
+}
+
+// What a stopped shipper left is dealt with in the first round that reads the branches, not the
+// first round run: before, a first round whose fetch failed used that turn up, and the preview of
+// a branch deleted meanwhile stayed on disk for good.
+TEST_CASE_FIXTURE(Fleet, "a branch deleted while the fleet was stopped is torn down at the next start, also when the first fetch fails") {
+    branch("feature/gone", "gone-1");
+    branch("feature/kept", "kept-1");
+    start();
+    REQUIRE(eventually([&] { return serves("feature-gone", "gone-1") && serves("feature-kept", "kept-1"); }, 40000ms));
+    const fs::path gone_dir = find("feature-gone")->state_dir;
+    fleet.reset();
+    REQUIRE(fs::exists(gone_dir / "preview.json"));
+    git(upstream.path(), {"branch", "-q", "-D", "feature/gone"});
+    const fs::path away = upstream.path().string() + ".away";
+    fs::rename(upstream.path(), away);  // the remote cannot be fetched
+    {
+        std::lock_guard lock(mutex);
+        said.clear();
+    }
+    start();
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(mutex);
+        return std::any_of(said.begin(), said.end(), [](const std::string& line) { return line.find("previews: ") != std::string::npos; });
+    }, 10000ms));
+    CHECK(fs::exists(gone_dir));  // nothing is known of the branches yet
+    fs::rename(away, upstream.path());
+    REQUIRE(eventually([&] { return serves("feature-kept", "kept-1"); }, 30000ms));
+    CHECK(eventually([&] { return !fs::exists(gone_dir); }, 10000ms));
+    CHECK(eventually([&] { return count(ChangeEvent::preview_teardown, "feature-gone") == 1; }, 10000ms));
 }
 
 TEST_CASE_FIXTURE(Fleet, "at the limit the oldest idle preview stops first, and a push starts it again") {
