@@ -207,17 +207,19 @@ int run_command(const Options& options, const ToolDefaults& tool) {
                                fmt::format("got {}, stopping (cancelling work in flight; again to kill everything now)",
                                            strsignal(received)),
                                0, false, {}});
-    const SecondSignal force(signals, [&printer, &engine](int again) {
+    PreviewFleet* fleet = previews->get();  // destroyed after `force`: its thread may call it
+    const SecondSignal force(signals, [&printer, &engine, fleet](int again) {
         printer.print(RuntimeEvent{RuntimeEventKind::state, "",
                                    fmt::format("got {} again, killing every replica", strsignal(again)),
                                    0, false, {}});
         (*engine)->kill_all();
+        if (fleet) fleet->kill_all();  // the previews' too
     });
     subscribers.detach();
     http->api.reset();
     server->reset();
     handler.attach_previews(nullptr);
-    previews->reset();  // every preview's services stop; their state stays for the next run
+    if (fleet) fleet->stop();  // every preview's services stop; their state stays for the next run
     (*engine)->stop_following();
     (*engine)->executor().stop_all();
     return 0;

@@ -66,7 +66,9 @@ Result<std::unique_ptr<PreviewFleet>> PreviewFleet::start(PreviewOptions options
 
 PreviewFleet::PreviewFleet(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
-PreviewFleet::~PreviewFleet() {
+PreviewFleet::~PreviewFleet() { stop(); }
+
+void PreviewFleet::stop() {
     {
         std::lock_guard lock(state_->mutex);
         state_->stopping = true;
@@ -74,12 +76,20 @@ PreviewFleet::~PreviewFleet() {
     state_->wake.notify_all();
     if (state_->thread.joinable()) state_->thread.join();
     state_->router.reset();
+    // `running` stays as it is (kill_all reads it) until every preview has stopped.
     for (auto& [name, preview] : state_->running) {
         preview.control.reset();
         preview.engine->stop_following();
         preview.engine->executor().stop_all();
     }
+    std::lock_guard lock(state_->mutex);
     state_->running.clear();
+}
+
+void PreviewFleet::kill_all() {
+    std::lock_guard lock(state_->mutex);
+    for (auto& [name, preview] : state_->running)
+        if (preview.engine) preview.engine->kill_all();
 }
 
 void PreviewFleet::State::run() {

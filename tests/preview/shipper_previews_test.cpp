@@ -149,3 +149,51 @@ TEST_CASE("a preview whose branch went while shipper was killed is torn down at 
                               record.entry.message.find("feature/gone") != std::string::npos);
     CHECK(audited);
 }
+
+// A second Ctrl+C kills every replica at once, the previews' too: before, the previews still
+// stopped within their stop_grace (here 120 s of a web that ignores SIGTERM) after main's died.
+TEST_CASE("a second SIGINT kills the previews' replicas too, not only main's") {
+    Upstream upstream;
+    TempDir state;
+    const int port = free_port();
+    upstream.commit({{"tandem.yaml", project_yaml(port)}, {"version.txt", "v1\n"}}, "first");
+    make_branch(upstream, "feature/stubborn", "stubborn-1");
+    std::string yaml = project_yaml(port, ", --ignore-sigterm");
+    yaml.replace(yaml.find("stop_grace: 1s"), 14, "stop_grace: 120s");  // web's
+    const std::string stubborn = push_to(upstream, "feature/stubborn", {{"tandem.yaml", yaml}}, "web ignores SIGTERM");
+    const fs::path log = state.path() / "shipper.log";
+    const pid_t engine = start_program(state.path(),
+                                       {TANDEM_SHIPPER, "run", "--repo", upstream.path().string(), "--state-dir",
+                                        state.path().string(), "--poll", "100ms", "--bootstrap", "--http-port", "off",
+                                        "--previews", "feature/*"},
+                                       log);
+    const bool deployed = eventually([&] {
+        const auto preview = preview_of(state.path(), "feature-stubborn");
+        return preview.value("state", "") == "running" && preview.value("deployed", "") == stubborn;
+    }, 60000ms);
+    std::vector<pid_t> replicas;
+    const auto status = nlohmann::json::parse(
+        shipper(state.path() / "previews" / "feature-stubborn", {"status", "-o", "json"}).out, nullptr, false);
+    if (status.is_object())
+        for (const auto& s : status["services"])
+            for (const auto& r : s["replicas"])
+                if (r.value("handle", "").rfind("pid ", 0) == 0) replicas.push_back(std::stoi(r.value("handle", "").substr(4)));
+    kill(engine, SIGINT);
+    std::this_thread::sleep_for(1000ms);  // stopping: the stubborn web waits out its grace
+    kill(engine, SIGINT);
+    int exit_status = 0;
+    const bool exited = eventually([&] { return waitpid(engine, &exit_status, WNOHANG) == engine; }, 30000ms);
+    if (!exited) {
+        kill(engine, SIGKILL);
+        waitpid(engine, nullptr, 0);
+    }
+    for (pid_t pid : replicas) (void)eventually([&] { return kill(pid, 0) != 0; }, 5000ms);
+    std::vector<pid_t> left;
+    for (pid_t pid : replicas)
+        if (kill(pid, 0) == 0) left.push_back(pid);
+    for (pid_t pid : left) kill(pid, SIGKILL);  // what the test must not leave behind
+    REQUIRE_MESSAGE(deployed, read_text(log));
+    CHECK(replicas.size() >= 4);  // web x2, worker, db
+    CHECK_MESSAGE(exited, "shipper still running 30 s after the second SIGINT\n" << read_text(log));
+    CHECK(left.empty());
+}

@@ -341,6 +341,8 @@ scenario_deploy() {
     out=$(swarm_state status-names-tasks "$WORK/status.json") || fail "shipper status does not show the tasks:"$'\n'"$out"
     "$SHIPPER" status --state-dir "$STATE" >"$WORK/status.txt" || fail "shipper status failed"
     grep -q "^web .* 3/3" "$WORK/status.txt" || fail "shipper status does not show web 3/3: $(cat "$WORK/status.txt")"
+    # A service without a port has no proxy backends: its running tasks are its ready replicas.
+    grep -q "^worker .* 1/1" "$WORK/status.txt" || fail "shipper status does not show worker 1/1: $(cat "$WORK/status.txt")"
     audit_has bootstrap "$FIRST" succeeded || fail "no bootstrap record for the first commit"
 
     # A commit removing worker: its swarm service goes; web and api are not touched.

@@ -90,8 +90,14 @@ public:
     // (fetch, start a preview per matching branch) begins at once. Events of a preview's
     // services come with the service named "<preview>/<service>".
     static Result<std::unique_ptr<PreviewFleet>> start(PreviewOptions options, EventHandler on_event);
-    // Stops the thread, then every preview's services (their state directories stay).
+    // stop(), if it was not called.
     ~PreviewFleet() override;
+    // Stops the thread, then every preview's services, each within its stop_grace (their state
+    // directories stay). Returns once all are stopped; a second call does nothing.
+    void stop();
+    // Kills every running preview's replicas now, from any thread: a stop() under way returns
+    // without waiting out their grace (a second Ctrl+C).
+    void kill_all();
 
     std::vector<PreviewStatus> list() const;
     std::string list_json() override;

@@ -285,7 +285,8 @@ std::optional<ServiceStatus> SwarmRuntime::service_status(const std::string& ser
         replica.health = task.state == "running" ? Health::healthy
                          : task.state == "failed" || task.state == "rejected" ? Health::unhealthy
                                                                                : Health::unknown;
-        replica.routed = watched.backends.count(id) > 0;
+        // In service: behind the public port's proxy, or running, for a service without a port.
+        replica.routed = watched.backends.count(id) > 0 || (!watched.proxy && task.state == "running");
         out.replicas.push_back(replica);
     }
     const int running = converged(watched);
