@@ -27,6 +27,17 @@ nlohmann::json preview_of(const fs::path& state, const std::string& name) {
     return nlohmann::json::object();
 }
 
+// The pids of the replicas that `shipper status` at `state_dir` (a preview's) lists.
+std::vector<pid_t> replica_pids(const fs::path& state_dir) {
+    std::vector<pid_t> pids;
+    const auto status = nlohmann::json::parse(shipper(state_dir, {"status", "-o", "json"}).out, nullptr, false);
+    if (!status.is_object()) return pids;
+    for (const auto& s : status["services"])
+        for (const auto& r : s["replicas"])
+            if (r.value("handle", "").rfind("pid ", 0) == 0) pids.push_back(std::stoi(r.value("handle", "").substr(4)));
+    return pids;
+}
+
 }  // namespace
 
 TEST_CASE("shipper run --previews serves a branch beside main, and shipper previews lists it") {
@@ -121,14 +132,8 @@ TEST_CASE("a preview whose branch went while shipper was killed is torn down at 
         return preview_of(state.path(), "feature-gone").value("state", "") == "running" &&
                preview_of(state.path(), "feature-stays").value("state", "") == "running";
     }, 60000ms);
-    // The preview's web replicas, from its own control socket.
-    std::vector<pid_t> replicas;
-    const auto status = nlohmann::json::parse(shipper(state.path() / "previews" / "feature-gone", {"status", "-o", "json"}).out,
-                                              nullptr, false);
-    if (status.is_object())
-        for (const auto& s : status["services"])
-            for (const auto& r : s["replicas"])
-                if (r.value("handle", "").rfind("pid ", 0) == 0) replicas.push_back(std::stoi(r.value("handle", "").substr(4)));
+    // The preview's replicas, from its own control socket.
+    const std::vector<pid_t> replicas = replica_pids(state.path() / "previews" / "feature-gone");
     kill(first, SIGKILL);  // as a power cut would: the replicas stay
     waitpid(first, nullptr, 0);
     REQUIRE_MESSAGE(both, read_text(log));
@@ -171,13 +176,7 @@ TEST_CASE("a second SIGINT kills the previews' replicas too, not only main's") {
         const auto preview = preview_of(state.path(), "feature-stubborn");
         return preview.value("state", "") == "running" && preview.value("deployed", "") == stubborn;
     }, 60000ms);
-    std::vector<pid_t> replicas;
-    const auto status = nlohmann::json::parse(
-        shipper(state.path() / "previews" / "feature-stubborn", {"status", "-o", "json"}).out, nullptr, false);
-    if (status.is_object())
-        for (const auto& s : status["services"])
-            for (const auto& r : s["replicas"])
-                if (r.value("handle", "").rfind("pid ", 0) == 0) replicas.push_back(std::stoi(r.value("handle", "").substr(4)));
+    const std::vector<pid_t> replicas = replica_pids(state.path() / "previews" / "feature-stubborn");
     kill(engine, SIGINT);
     std::this_thread::sleep_for(1000ms);  // stopping: the stubborn web waits out its grace
     kill(engine, SIGINT);
