@@ -168,6 +168,15 @@ void Executor::kill_all() {
     state_->runtime->loop().post([this] { state_->runtime->kill_all(); });
 }
 
+Status Executor::discard_data() {
+    std::promise<Status> outcome;
+    auto done = outcome.get_future();
+    state_->runtime->loop().post([this, &outcome] {
+        state_->runtime->discard_data([&outcome](Status status) { outcome.set_value(std::move(status)); });
+    });
+    return done.get();
+}
+
 void Executor::stop_all() {
     std::promise<void> all_stopped;
     auto done = all_stopped.get_future();

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -31,6 +33,21 @@ Result<int> free_local_port() {
     ::close(fd);
     if (!ok) return make_error(ErrorCode::io, std::string("cannot choose a port: ") + std::strerror(saved));
     return static_cast<int>(ntohs(address.sin_port));
+}
+
+bool local_port_free(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;  // nothing learned: the listener's own bind will say what is wrong
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    const int saved = errno;
+    ::close(fd);
+    return bound || saved != EADDRINUSE;
 }
 
 Result<std::shared_ptr<PreviewPorts>> PreviewPorts::open(std::filesystem::path file) {
@@ -56,11 +73,36 @@ Result<int> PreviewPorts::port(const std::string& service, int written) {
     auto chosen = free_local_port();
     if (!chosen) return chosen.error();
     ports_[key] = *chosen;
-    if (auto saved = replace_file_durably(file_, nlohmann::json(ports_).dump(2) + "\n"); !saved) {
+    if (auto saved = save(); !saved) {
         ports_.erase(key);
         return saved.error();
     }
     return *chosen;
 }
+
+Result<std::vector<PreviewPorts::Move>> PreviewPorts::replace_taken() {
+    std::lock_guard lock(mutex_);
+    std::vector<Move> moves;
+    const auto before = ports_;
+    for (auto& [key, port] : ports_) {
+        if (local_port_free(port)) continue;
+        auto chosen = free_local_port();
+        if (!chosen) {
+            ports_ = before;
+            return chosen.error();
+        }
+        const auto colon = key.rfind(':');
+        moves.push_back(Move{key.substr(0, colon), std::atoi(key.c_str() + colon + 1), port, *chosen});
+        port = *chosen;
+    }
+    if (moves.empty()) return moves;
+    if (auto saved = save(); !saved) {
+        ports_ = before;
+        return saved.error();
+    }
+    return moves;
+}
+
+Status PreviewPorts::save() { return replace_file_durably(file_, nlohmann::json(ports_).dump(2) + "\n"); }
 
 }  // namespace tandem::detail

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace tandem::detail {
 
@@ -22,9 +23,22 @@ public:
     // free one, written to the file before it is returned.
     Result<int> port(const std::string& service, int written);
 
+    // A kept port something else listens on now (taken while the preview was stopped or
+    // shipper was not running) is replaced by a new free one, written to the file. Call it only
+    // while none of this preview's own listeners runs: they would count as something else.
+    struct Move {
+        std::string service;
+        int written = 0;
+        int from = 0;
+        int to = 0;
+    };
+    Result<std::vector<Move>> replace_taken();
+
     explicit PreviewPorts(std::filesystem::path file) : file_(std::move(file)) {}
 
 private:
+    Status save();
+
     std::filesystem::path file_;
     std::mutex mutex_;
     std::map<std::string, int> ports_;  // "service:written" -> port
@@ -32,5 +46,8 @@ private:
 
 // A port of 127.0.0.1 nothing listens on now (the kernel's choice).
 Result<int> free_local_port();
+
+// Whether `port` of 127.0.0.1 could be listened on now (as a listener with SO_REUSEADDR would).
+bool local_port_free(int port);
 
 }  // namespace tandem::detail

@@ -209,17 +209,24 @@ void PreviewFleet::State::stop_preview(PreviewStatus& preview, ChangeEvent event
         route_ports.erase(preview.name);
     }
     stopped.control.reset();
+    const bool teardown = event == ChangeEvent::preview_teardown;
+    Status discarded = Ok{};  // a teardown's named volumes, which live outside its directory
     if (stopped.engine) {
         stopped.engine->stop_following();
         stopped.engine->executor().stop_all();
+        if (teardown) discarded = stopped.engine->executor().discard_data();
         stopped.engine.reset();
-    } else if (event == ChangeEvent::preview_teardown) {
-        sweep_leftovers(preview);  // a killed shipper's replicas go before their directory
+    } else if (teardown) {
+        discarded = sweep_leftovers(preview, true);  // a killed shipper's replicas go before their directory
     }
     say(fmt::format("preview {} ({}) {}: {}", preview.name, preview.branch,
                     event == ChangeEvent::preview_teardown ? "torn down" : "stopped", why));
     std::string message = why;
-    if (event == ChangeEvent::preview_teardown) {
+    if (!discarded) {
+        message += "; its volumes stay: " + discarded.error().to_string();
+        say(fmt::format("preview {}: its volumes stay: {}", preview.name, discarded.error().to_string()), true);
+    }
+    if (teardown) {
         ports.erase(preview.name);
         if (auto removed = remove_read_only_tree(preview.state_dir); !removed)
             message += "; its state directory stays: " + removed.error().to_string();

@@ -40,6 +40,14 @@ EngineOptions engine_options(const PreviewOptions& options, const PreviewStatus&
     return engine;
 }
 
+// "SERVICE: why" of the first service the engine has crashed with no replica running; "" if none.
+std::string down_service(Engine& engine) {
+    for (const auto& service : engine.control().status())
+        if (service.state == ServiceState::crashed && service.replicas.empty())
+            return service.name + ": " + (service.last_error.empty() ? "crashed" : service.last_error);
+    return {};
+}
+
 }  // namespace
 
 Status PreviewFleet::State::start_preview(PreviewStatus& preview, const PreviewSettings& settings,
@@ -56,6 +64,13 @@ Status PreviewFleet::State::start_preview(PreviewStatus& preview, const PreviewS
         if (!opened) return fail_start(preview, opened.error(), actor);
         ports[preview.name] = std::move(*opened);
     }
+    // Its ports were free when chosen; another program may have taken one since it last ran.
+    auto moved = ports[preview.name]->replace_taken();
+    if (!moved) return fail_start(preview, moved.error(), actor);
+    for (const auto& move : *moved)
+        say(fmt::format("preview {}: port {} of {} (its {}) is taken by another program: it publishes {} now",
+                        preview.name, move.from, move.service, move.written, move.to),
+            true);
     // The preview's control follows its services' lines once it exists (for `shipper logs -f`).
     auto control = std::make_shared<std::atomic<RuntimeControl*>>(nullptr);
     auto forward = [this, name = preview.name, control](const RuntimeEvent& e) {
@@ -106,10 +121,10 @@ Status PreviewFleet::State::note_branch(const PreviewStatus& preview) {
 
 // What a killed shipper left running of a preview that is not started now (its replicas, its
 // containers): stopped by opening its runtime on its state directory, as an engine start does.
-void PreviewFleet::State::sweep_leftovers(const PreviewStatus& preview) {
+Status PreviewFleet::State::sweep_leftovers(const PreviewStatus& preview, bool discard) {
     const std::filesystem::path runtime_dir = preview.state_dir / "runtime";
     std::error_code ec;
-    if (!std::filesystem::exists(runtime_dir, ec)) return;
+    if (!std::filesystem::exists(runtime_dir, ec)) return Ok{};
     ExecutorOptions executor_options;
     executor_options.project_root = preview.state_dir / "releases";
     executor_options.state_dir = runtime_dir;
@@ -121,9 +136,10 @@ void PreviewFleet::State::sweep_leftovers(const PreviewStatus& preview) {
         say(fmt::format("preview {}: cannot stop what a killed engine left: {}", preview.name,
                         executor.error().to_string()),
             true);
-        return;
+        return executor.error();
     }
     (*executor)->stop_all();
+    return discard ? (*executor)->discard_data() : Status(Ok{});
 }
 
 // A preview's event, its service named "<preview>/<service>" (the preview's name alone for its engine's).
@@ -178,13 +194,16 @@ void PreviewFleet::State::refresh(PreviewStatus& preview, const PreviewSettings&
             if (main.empty()) main = service.name;
         }
     }
-    // Deployed is running, whatever the loop does meanwhile (a fetch that finds nothing new).
-    if (status.deployed == preview.commit) preview.state = "running";
+    // Deployed is running, whatever the loop does meanwhile (a fetch that finds nothing new),
+    // unless a service of it is down: a recover whose start failed, a process that keeps exiting.
+    const std::string down = down_service(*found->second.engine);
+    if (status.deployed == preview.commit && down.empty()) preview.state = "running";
     else if (status.busy) preview.state = "deploying";
     else preview.state = "failed";
-    preview.why = preview.state == "failed" ? (status.last_error.empty() ? "the branch's newest commit is not deployed"
-                                                                         : status.last_error)
-                                            : "";
+    preview.why = preview.state != "failed"    ? ""
+                  : !down.empty()              ? down
+                  : status.last_error.empty() ? "the branch's newest commit is not deployed"
+                                               : status.last_error;
     const auto main_port = preview.ports.find(main);
     if (router_port) preview.url = fmt::format("http://{}.{}:{}/", preview.name, settings.domain, *router_port);
     else if (main_port != preview.ports.end()) preview.url = fmt::format("http://127.0.0.1:{}/", main_port->second);

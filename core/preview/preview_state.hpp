@@ -78,7 +78,8 @@ struct PreviewFleet::State {
     PreviewSettings settings() const;
     Status start_preview(PreviewStatus& preview, const PreviewSettings& settings, const std::string& actor);
     Status note_branch(const PreviewStatus& preview);
-    void sweep_leftovers(const PreviewStatus& preview);
+    // With `discard`, also removes what its runtime keeps outside its directory (named volumes).
+    Status sweep_leftovers(const PreviewStatus& preview, bool discard = false);
     void forget_orphans(const WantedBranches& wanted, const std::string& actor);
     Status fail_start(PreviewStatus& preview, const Error& error, const std::string& actor);
     void update_preview(PreviewStatus& preview, const std::string& actor);

@@ -102,6 +102,13 @@ void PerServiceRuntime::kill_all() {
     if (container_) container_->kill_all();
 }
 
+void PerServiceRuntime::discard_data(std::function<void(Status)> done) {
+    process_->discard_data([this, done = std::move(done)](Status processes) {
+        if (!processes || !container_) return done(std::move(processes));
+        container_->discard_data(std::move(done));
+    });
+}
+
 Status PerServiceRuntime::open_service(const std::string& service, int public_port) {
     Runtime* runtime = runtime_of(service);
     if (!runtime) return missing_runtime(service, image_at_[service]);

@@ -5,11 +5,13 @@
 #                            saves take the watch actions (sync, sync+restart, rebuild); Ctrl+C
 #                            leaves no container.
 #   compose_e2e.sh shipper   shipper run deploys the same project from git, every image pinned by
-#                            ID, and the next commit.
+#                            ID; killed, the next shipper removes its containers; the next commit.
+#   compose_e2e.sh previews  shipper run --previews: a branch's own containers, volume, network and
+#                            ports beside main's, deployed on push, removed with the branch.
 # DEVLOOP, SHIPPER: the binaries; DOCKER_STATE: the docker fixture's state dir (tests/support/dockerd.sh).
 set -euo pipefail
 
-scenario=${1:?usage: compose_e2e.sh devloop|shipper|procfile}
+scenario=${1:?usage: compose_e2e.sh devloop|shipper|previews|procfile}
 if [[ $scenario == procfile ]]; then
     :  # processes only: no daemon needed
 elif [[ -f ${DOCKER_STATE:-/nonexistent}/unavailable ]]; then
@@ -28,6 +30,7 @@ WORK=$(mktemp -d /tmp/tandem-compose.XXXXXX)
 RUN=$(basename "$WORK" | tr 'A-Z.' 'a-z-')
 STORE_IMAGE="tandem-e2e-store:$RUN"
 ENGINE=""
+EXTRA_PROJECTS=""  # projects the scenario makes besides PROJECT_NAME (previews), removed at the end
 
 exec 3>&2
 fail() {
@@ -53,8 +56,13 @@ cleanup() {
     [[ $scenario == procfile ]] && { rm -rf "$WORK"; exit $code; }
     left=$(ours || true)
     [[ -n $left ]] && $DOCKER rm -f $left >/dev/null 2>&1 || true
-    $DOCKER volume ls -q --filter "label=tandem.project=$PROJECT_NAME" | xargs -r $DOCKER volume rm -f >/dev/null 2>&1 || true
-    $DOCKER network ls -q --filter "label=tandem.project=$PROJECT_NAME" | xargs -r $DOCKER network rm >/dev/null 2>&1 || true
+    local project
+    for project in "$PROJECT_NAME" $EXTRA_PROJECTS; do
+        left=$($DOCKER ps -aq --filter "label=tandem.project=$project" || true)
+        [[ -n $left ]] && $DOCKER rm -f $left >/dev/null 2>&1 || true
+        $DOCKER volume ls -q --filter "label=tandem.project=$project" | xargs -r $DOCKER volume rm -f >/dev/null 2>&1 || true
+        $DOCKER network ls -q --filter "label=tandem.project=$project" | xargs -r $DOCKER network rm >/dev/null 2>&1 || true
+    done
     $DOCKER images -q --filter "reference=$PROJECT_NAME-*" | sort -u | xargs -r $DOCKER rmi -f >/dev/null 2>&1 || true
     $DOCKER rmi -f "$STORE_IMAGE" >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -257,6 +265,18 @@ scenario_shipper() {
     done
     grep -q "sha256:" "$WORK/state/audit.log" 2>/dev/null || grep -rqs "sha256:" "$WORK/state" ||
         fail "no image digest recorded under the state dir"
+    # Killed: its containers run on. The next shipper on the state dir removes them, although
+    # they carry the compose file's name and it starts knowing only the repository's.
+    local before
+    before=$(container_of web)
+    kill -KILL -- "-$ENGINE"
+    wait "$ENGINE" 2>/dev/null || true
+    (exec setsid "$SHIPPER" run --repo "$repo" --ref main --state-dir "$WORK/state" --poll 300ms \
+        --http-port off) >>"$WORK/engine.log" 2>&1 </dev/null &
+    ENGINE=$!
+    eventually 120 "web serves again after shipper was killed and started again" serves "$WEB_PORT" /index.html one
+    one_web() { [[ $(container_of web | wc -l) == 1 && $(container_of web) != "$before" ]]; }
+    eventually 30 "the killed shipper's web container removed" one_web
     echo two >"$repo/site/index.html"
     git -C "$repo" -c user.name=t -c user.email=t@t commit -q -am "second"
     eventually 120 "web serves the second commit" serves "$WEB_PORT" /index.html two
@@ -265,6 +285,72 @@ scenario_shipper() {
     wait "$ENGINE" || true
     ENGINE=""
     echo "shipper: compose project deployed from git with images pinned by ID, and the next commit"
+}
+
+# Deploy previews of a container project: a branch gets its own containers, volume, network and
+# ports beside main's (the project renamed <project>-<preview>), reached by Host on the routing
+# port; a push deploys the preview; the branch deleted takes its containers away, main's stay.
+scenario_previews() {
+    write_app
+    local repo=$WORK/repo route preview_project=$PROJECT_NAME-feature-x
+    EXTRA_PROJECTS=$preview_project
+    route=$(free_ports 1)
+    mkdir -p "$repo"
+    cp -r "$APP"/. "$repo"/
+    rm -rf "$APP"
+    commit() { git -C "$repo" -c user.name=t -c user.email=t@t "$@"; }
+    git -C "$repo" init -q -b main
+    commit add -A
+    commit commit -q -m "first"
+    git -C "$repo" checkout -q -b feature/x
+    echo preview-x >"$repo/site/index.html"
+    commit commit -q -am "the preview's page"
+    git -C "$repo" checkout -q main
+    (exec setsid "$SHIPPER" run --repo "$repo" --ref main --state-dir "$WORK/state" --bootstrap --poll 300ms \
+        --previews 'feature/*' --preview-port "$route" --http-port off) >>"$WORK/engine.log" 2>&1 </dev/null &
+    ENGINE=$!
+    by_host() { [[ $(curl -s --max-time 3 -H "Host: $1" "http://127.0.0.1:$route$2") == "$3" ]]; }
+    eventually 120 "main's web serves the first commit" serves "$WEB_PORT" /index.html one
+    eventually 120 "the preview serves its branch through the routing port" by_host feature-x.localhost /index.html preview-x
+    serves "$WEB_PORT" /index.html one || fail "main's web serves another page once the preview runs"
+    # Its own containers, volume and network, apart from main's.
+    of_project() { $DOCKER "$1" ls -q --filter "label=tandem.project=$2"; }
+    local preview_web
+    preview_web=$($DOCKER ps -q --filter "label=tandem.project=$preview_project" --filter "label=tandem.service=web")
+    [[ -n $preview_web ]] || fail "no web container labelled tandem.project=$preview_project"
+    [[ $preview_web != "$(container_of web)" ]] || fail "the preview and main share a web container"
+    $DOCKER volume ls -q | grep -qx "${preview_project}_dbdata" || fail "no volume ${preview_project}_dbdata: $($DOCKER volume ls -q)"
+    $DOCKER volume ls -q | grep -qx "${PROJECT_NAME}_dbdata" || fail "main's volume ${PROJECT_NAME}_dbdata is missing"
+    [[ -n $(of_project network "$preview_project") ]] || fail "no network of $preview_project"
+    # Its own ports: shipper previews names them, and its db answers its own migration there.
+    "$SHIPPER" previews --state-dir "$WORK/state" -o json >"$WORK/previews.json" || fail "shipper previews failed"
+    local preview_db
+    preview_db=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print([x for x in p if x["name"]=="feature-x"][0]["ports"]["db"])' "$WORK/previews.json") ||
+        fail "no db port of feature-x in: $(cat "$WORK/previews.json")"
+    [[ $preview_db != "$DB_PORT" ]] || fail "the preview publishes db on main's port"
+    serves "$preview_db" /migrations migrated || fail "the preview's db (port $preview_db) has no migration of its own"
+    # A push to the branch deploys the preview, not main.
+    git -C "$repo" checkout -q feature/x
+    echo preview-x2 >"$repo/site/index.html"
+    commit commit -q -am "the preview's page, again"
+    git -C "$repo" checkout -q main
+    eventually 120 "the preview serves the push" by_host feature-x.localhost /index.html preview-x2
+    serves "$WEB_PORT" /index.html one || fail "a push to feature/x changed main's page"
+    # The branch deleted: the preview's containers go, main's stay and serve.
+    git -C "$repo" branch -q -D feature/x
+    gone() { [[ -z $($DOCKER ps -aq --filter "label=tandem.project=$preview_project") ]]; }
+    eventually 60 "the preview's containers removed after its branch was deleted" gone
+    eventually 30 "the preview's state directory removed" test ! -d "$WORK/state/previews/feature-x"
+    [[ -z $(of_project volume "$preview_project") ]] || fail "the torn-down preview's volumes are left: $(of_project volume "$preview_project")"
+    [[ -z $(of_project network "$preview_project") ]] || fail "the torn-down preview's network is left"
+    $DOCKER volume ls -q | grep -qx "${PROJECT_NAME}_dbdata" || fail "main's volume went with the preview"
+    serves "$WEB_PORT" /index.html one || fail "main's web stopped serving when the preview was torn down"
+    [[ -n $(container_of web) ]] || fail "main's web container went with the preview"
+    kill -INT "$ENGINE"
+    for _ in $(seq 300); do kill -0 "$ENGINE" 2>/dev/null || break; sleep 0.1; done
+    wait "$ENGINE" || true
+    ENGINE=""
+    echo "previews: a branch's containers, volume, network and ports beside main's, updated on push, gone with the branch"
 }
 
 # A Procfile with no tandem.yaml: processes with foreman's PORT, the routed one served.

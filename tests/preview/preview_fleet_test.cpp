@@ -8,7 +8,12 @@
 
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -250,6 +255,61 @@ TEST_CASE_FIXTURE(Fleet, "a preview with no push for the idle time stops, and th
     push("feature/idle", "idle-2");
     REQUIRE(eventually([&] { return serves("feature-idle", "idle-2"); }, 30000ms));
     CHECK(find("feature-idle")->ports.at("web") == web);  // the same port as before
+}
+
+TEST_CASE_FIXTURE(Fleet, "a preview whose kept port was taken while it was stopped starts on a new one") {
+    branch("feature/moved", "moved-1");
+    start();
+    REQUIRE(eventually([&] { return serves("feature-moved", "moved-1"); }, 30000ms));
+    const int kept = find("feature-moved")->ports.at("web");
+    fleet.reset();
+    // Another program takes the port while no shipper runs.
+    const int other = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(other >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(kept));
+    const int one = 1;
+    ::setsockopt(other, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    REQUIRE(::bind(other, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(other, 4) == 0);
+    {
+        std::lock_guard lock(mutex);
+        said.clear();
+    }
+    start();
+    // (Never asked on the taken port: the other program accepts and never answers.)
+    const bool served = eventually([&] {
+        auto p = find("feature-moved");
+        return p && p->ports.count("web") && p->ports.at("web") != kept && serves("feature-moved", "moved-1");
+    }, 30000ms);
+    ::close(other);
+    REQUIRE(served);
+    const int moved = find("feature-moved")->ports.at("web");
+    CHECK(moved != kept);
+    std::lock_guard lock(mutex);
+    CHECK(std::any_of(said.begin(), said.end(), [&](const std::string& line) {
+        return line.find(std::to_string(kept)) != std::string::npos && line.find(std::to_string(moved)) != std::string::npos;
+    }));
+}
+
+TEST_CASE_FIXTURE(Fleet, "a preview whose service cannot stay up shows failed, naming the service, not running") {
+    git(upstream.path(), {"checkout", "-q", "-B", "making", "main"});
+    std::string yaml = preview_yaml(port);
+    const std::string db_run = yaml.substr(yaml.find("    run: [sh, -c, \"echo row"));
+    yaml.replace(yaml.find(db_run), db_run.find('\n') + 1, "    run: [sh, -c, \"echo no database here >&2; exit 3\"]\n");
+    upstream.commit({{"tandem.yaml", yaml}, {"version.txt", "down-1\n"}}, "db exits");
+    git(upstream.path(), {"checkout", "-q", "main"});
+    git(upstream.path(), {"branch", "-q", "-M", "making", "feature/down"});
+    start();
+    // Under wip no health gate holds the deploy back: the commit is deployed, its db keeps exiting.
+    REQUIRE(eventually([&] { return state_of("feature-down") == "failed"; }, 30000ms));
+    const PreviewStatus down = *find("feature-down");
+    INFO(down.why);
+    CHECK(down.deployed == down.commit);
+    CHECK(down.why.rfind("db: ", 0) == 0);
+    CHECK(fleet->engine("feature-down"));  // still running: its web serves, db is restarted
 }
 
 TEST_CASE_FIXTURE(Fleet, "a preview's reset leaves the main engine's data alone") {

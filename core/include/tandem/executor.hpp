@@ -80,6 +80,10 @@ public:
     // gone (a second Ctrl+C).
     void kill_all();
 
+    // After stop_all(): removes what the runtime keeps of the project outside the state
+    // directory (Runtime::discard_data: Docker's named volumes). Blocks until done.
+    Status discard_data();
+
     std::string_view runtime_name() const;
 
     struct State;

@@ -39,6 +39,7 @@ public:
     void stop_replica(int id, Duration grace, std::function<void()> stopped) override;
     void probe(int replica, const HealthSpec& spec, std::function<void(ProbeOutcome)> done) override;
     void kill_all() override;  // every runtime's
+    void discard_data(std::function<void(Status)> done) override;  // every runtime's, the process one's first
     // By the service: the runtime that opened its traffic, else the one that runs it.
     Status open_service(const std::string& service, int public_port) override;
     void close_service(const std::string& service) override;

@@ -66,7 +66,9 @@ struct PreviewOptions {
 struct PreviewStatus {
     std::string name;     // the branch made a DNS label: "feature/Login" -> "feature-login"
     std::string branch;
-    std::string state;    // "deploying", "running", "failed", "stopped" (idle or limit: see `why`)
+    // "deploying", "running", "failed" (the newest commit not deployed, or a service of it down
+    // with no replica running), "stopped" (idle or limit: see `why`)
+    std::string state;
     std::string why;      // why it stopped or failed, for people; "" otherwise
     std::string url;      // where its main service answers
     std::string commit, subject;  // the branch's newest commit seen

@@ -299,6 +299,14 @@ public:
         (void)detach;
         loop().post(std::move(done));
     }
+    // Removes what the runtime keeps of the project outside the state directory, once nothing of
+    // it runs: the Docker runtime's named volumes (its network goes with the runtime). For a copy
+    // of a project that goes for good, as a deploy preview whose branch was deleted. Nothing by
+    // default: the process runtime keeps services' state in the state directory, which the
+    // caller removes.
+    virtual void discard_data(std::function<void(Status)> done) {
+        loop().post([done = std::move(done)] { done(Ok{}); });
+    }
     // What the cluster runs of the service now: its replicas (tasks, each on a node), health and
     // the errors counted since the runtime started. Unset for a service it does not run.
     virtual std::optional<ServiceStatus> service_status(const std::string& service) const {

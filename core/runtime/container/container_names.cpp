@@ -76,6 +76,12 @@ docker::Labels Names::engine_labels() const {
     return out;
 }
 
+docker::Labels Names::owner_labels() const {
+    docker::Labels out = extra_;
+    out[engine_label] = engine_;
+    return out;
+}
+
 docker::Labels Names::labels(const std::string& service, const std::string& replica) const {
     docker::Labels out = engine_labels();
     out[run_label] = run_;

@@ -41,6 +41,9 @@ public:
     std::string image_tag(const std::string& service) const;      // "<project>-<service>:tandem"
 
     docker::Labels engine_labels() const;  // project, engine
+    // What finds everything this state directory's engines made, whatever project name they
+    // made it under (a killed engine's `project:` was known; a new one's is not yet): engine.
+    docker::Labels owner_labels() const;
     docker::Labels labels(const std::string& service, const std::string& replica) const;  // and run, service, replica
 
 private:

@@ -303,6 +303,22 @@ void DockerRuntime::remove_volumes(const ServiceSpec& service, std::function<voi
     std::vector<std::string> names;
     for (const VolumeSpec& volume : service.container->volumes)
         if (volume.kind == VolumeSpec::Kind::named) names.push_back(names_.volume(volume.source));
+    remove_volumes(std::move(names), std::move(then));
+}
+
+void DockerRuntime::discard_data(std::function<void(Status)> done) {
+    std::weak_ptr<bool> alive = alive_;
+    client_.list_volumes(names_.owner_labels(), [this, alive, done](Result<std::vector<docker::VolumeInfo>> found) {
+        if (!live(alive)) return;
+        if (!found) return done(found.error());
+        std::vector<std::string> names;
+        for (const auto& volume : *found) names.push_back(volume.name);
+        remove_volumes(std::move(names), done);
+    });
+}
+
+// One after the other; one already gone is no error.
+void DockerRuntime::remove_volumes(std::vector<std::string> names, std::function<void(Status)> then) {
     auto next = std::make_shared<std::function<void(std::size_t)>>();
     std::weak_ptr<bool> alive = alive_;
     *next = [this, alive, names, next, then](std::size_t index) {

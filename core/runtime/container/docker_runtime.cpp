@@ -96,7 +96,7 @@ Status DockerRuntime::open(EventSink emit) {
 void DockerRuntime::remove_leftovers() {
     BlockingDocker docker(options_.socket_path);
     auto left = docker.call<std::vector<docker::ContainerSummary>>(
-        [&](docker::DockerClient& c, auto done) { c.list_containers(names_.engine_labels(), done); });
+        [&](docker::DockerClient& c, auto done) { c.list_containers(names_.owner_labels(), done); });
     if (!left) {
         emit(RuntimeEventKind::failure, "", "cannot list the containers a previous engine left: " + left.error().message);
         return;

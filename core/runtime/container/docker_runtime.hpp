@@ -61,6 +61,8 @@ public:
     Result<int> run_command(const CommandLaunch& launch, OutputHandler output, CommandHandler finished) override;
     void kill_command(int id) override;
     void sync(const SyncRequest& request, std::function<void(Status)> done) override;
+    // Every named volume an engine of this state directory made (docker_commands.cpp).
+    void discard_data(std::function<void(Status)> done) override;
 
 private:
     struct Replica {
@@ -128,6 +130,7 @@ private:
     void follow_command(const std::shared_ptr<Command>& command, const std::string& container, OutputHandler output,
                         std::function<void(int)> ended);
     void remove_volumes(const ServiceSpec& service, std::function<void(Status)> then);
+    void remove_volumes(std::vector<std::string> names, std::function<void(Status)> then);
 
     process::AsioEventLoop& loop_;
     DockerRuntimeOptions options_;
