@@ -32,6 +32,7 @@
 #   bench/swarm_bench.sh                                   # COMMITS=10 POLL=500ms
 #   SHIPPER=build/harness_frontend/shipper CONTENDERS="stack process" bench/swarm_bench.sh
 #   COMMITS=3 SAMPLES=1 KEEP=1 bench/swarm_bench.sh        # every round; keep the logs
+#   CONTENDERS=swarm MAX_PARALLEL=3 bench/swarm_bench.sh    # shipper updating 3 services at once
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -44,6 +45,7 @@ TIMEOUT_S=${TIMEOUT_S:-300}     # a round not updated by then fails
 CONTENDERS=${CONTENDERS:-swarm stack process}
 SAMPLES=${SAMPLES:-0}
 KEEP=${KEEP:-0}
+MAX_PARALLEL=${MAX_PARALLEL:-}  # set: the shipper contenders' updates.max_parallel (else harness's 1)
 STATE_PY=$ROOT/tests/swarm/swarm_state.py
 HELPER=$ROOT/bench/swarm_bench.py
 DOCKER=/usr/bin/docker
@@ -144,7 +146,8 @@ policies:
     from: harness
     rollout: {gate_timeout: 60s, drain_timeout: 1s}
     auto_revert: {window: 5s}
-services:
+${MAX_PARALLEL:+    updates: {max_parallel: $MAX_PARALLEL\}
+}services:
 YAML
 }
 WORKER_LOOP="trap 'exit 0' TERM; while true; do /bin/busybox sleep 1; done"

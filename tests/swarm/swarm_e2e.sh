@@ -3,7 +3,8 @@
 # in network namespaces and a registry beside them (tests/support/swarm.sh), a git repository of
 # three container services built FROM scratch with Debian's static busybox (nothing is pulled):
 # web (3 replicas, port), api (2 replicas, port) and worker (1 replica, no port).
-#   swarm_e2e.sh deploy           the first commit: every service, network, label, port and image
+#   swarm_e2e.sh deploy           the first commit, its three services created at once
+#                                 (updates.max_parallel: 3): every service, network, label, port and image
 #                                 as promised, tasks spread over the nodes, served through
 #                                 shipper's ports, shown by `shipper status`; a commit removing
 #                                 worker removes its swarm service and touches nothing else;
@@ -241,7 +242,8 @@ policies:
     from: harness
     rollout: {gate_timeout: 60s, drain_timeout: 1s}
     auto_revert: {window: 5s}
-services:
+${MAX_PARALLEL:+    updates: {max_parallel: $MAX_PARALLEL\}
+}services:
 YAML
         http_service web 3 "$WEB_PORT"
         http_service api 2 "$API_PORT"
@@ -321,6 +323,7 @@ change_web() {  # change_web BODY: a commit serving BODY from web (health.txt ke
 # --- scenarios --------------------------------------------------------------------------------
 
 scenario_deploy() {
+    MAX_PARALLEL=3  # the three services created at once: they share the network, made once
     deploy_first
     local breaches
     breaches=$(swarm_state layout --engine "$STATE" --registry "$SWARM_REGISTRY" --network "$PROJECT-net" \

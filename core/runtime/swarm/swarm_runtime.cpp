@@ -198,26 +198,31 @@ void SwarmRuntime::update_service(const ServiceUpdate& update, std::function<voi
     });
 }
 
+// One look-up (and create) at a time: services updated at once (updates.max_parallel > 1) wait
+// for the same one, where each of them creating the network would conflict with the others'.
 void SwarmRuntime::ensure_network(std::function<void(Status)> then) {
     if (network_ready_) return loop_.post([then] { then(Ok{}); });
+    network_waiters_.push_back(std::move(then));
+    if (network_waiters_.size() > 1) return;
     std::weak_ptr<bool> alive = alive_;
     const std::string network = names_.network();
+    auto finish = [this](Status status) {
+        if (status) network_ready_ = true;
+        auto waiters = std::move(network_waiters_);
+        network_waiters_.clear();
+        for (auto& waiter : waiters) waiter(status);
+    };
     client_.request_json("inspect network " + network, "GET", "/networks/" + docker::url_encode(network), {},
-                         [this, alive, network, then](Result<json> found) {
+                         [this, alive, network, finish](Result<json> found) {
         if (!live(alive)) return;
-        if (found) {
-            network_ready_ = true;
-            return then(Ok{});
-        }
-        if (found.error().code != ErrorCode::not_found) return then(found.error());
+        if (found) return finish(Ok{});
+        if (found.error().code != ErrorCode::not_found) return finish(found.error());
         const json body = {{"Name", network}, {"Driver", "overlay"}, {"Attachable", true},
                            {"CheckDuplicate", true}, {"Labels", names_.labels()}};
         client_.request_json("create overlay network " + network, "POST", "/networks/create", body.dump(),
-                             [this, alive, then](Result<json> created) {
+                             [alive, finish](Result<json> created) {
             if (!live(alive)) return;
-            if (!created) return then(created.error());
-            network_ready_ = true;
-            then(Ok{});
+            finish(created ? Status(Ok{}) : Status(created.error()));
         });
     });
 }

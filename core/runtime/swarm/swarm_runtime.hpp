@@ -203,6 +203,7 @@ private:
     std::map<std::string, std::unique_ptr<Watched>> services_;
     std::map<std::string, NodeView> nodes_;  // by node ID
     bool network_ready_ = false;
+    std::vector<std::function<void(Status)>> network_waiters_;  // while one look-up runs
     bool polling_ = false;
     bool poll_in_flight_ = false;
 };
