@@ -28,7 +28,8 @@ std::string project(int port) {
     return "version: 1\npolicy: harness\nservices:\n"
            "  web:\n    build: {context: .}\n"
            "    command: [/bin/busybox, httpd, -f, -p, \"${port}\", -h, /srv]\n"
-           "    port: " + std::to_string(port) + "\n    replicas: 2\n    stop_grace: 1s\n"
+           "    port: " + std::to_string(port) + "\n    container_port: 8080\n"  // not an ephemeral port: Docker's DNS takes one inside
+           "    replicas: 2\n    stop_grace: 1s\n"
            "    volumes: [\"data:/data\"]\n"
            "    health: {http: /index.html, interval: 100ms}\n";
 }

@@ -136,9 +136,16 @@ std::string explain(const Status& status, ContainerProject& p) {
     return (status ? std::string() : status.error().to_string()) + "\n" + p.said();
 }
 
+// What the containers listen on: below the kernel's ephemeral ports (32768-60999), where
+// free_port()'s public ports are and where Docker's embedded DNS server takes a random port in
+// each container (a server on the same port inside then fails: "bind: Address already in use",
+// seen once in CI).
+constexpr int kContainerPort = 8080;
+
 std::string web_service(int port, const std::string& more = "") {
     return "  web:\n    build: {context: .}\n    command: [/bin/busybox, httpd, -f, -p, \"${port}\", -h, /srv]\n"
-           "    port: " + std::to_string(port) + "\n    stop_grace: 1s\n"
+           "    port: " + std::to_string(port) + "\n    container_port: " + std::to_string(kContainerPort) +
+           "\n    stop_grace: 1s\n"
            "    health: {http: /index.html, interval: 100ms}\n" + more;
 }
 
@@ -175,7 +182,8 @@ TEST_CASE("docker runtime: a container without a health check is ready when its 
     const int port = free_port();
     p.write("  web:\n    build: {context: .}\n"
             "    command: [/bin/busybox, sh, -c, \"/bin/busybox sleep 3 && exec /bin/busybox httpd -f -p ${port} -h /srv\"]\n"
-            "    port: " + std::to_string(port) + "\n    stop_grace: 1s\n");
+            "    port: " + std::to_string(port) + "\n    container_port: " + std::to_string(kContainerPort) +
+            "\n    stop_grace: 1s\n");
     p.start();
     const Status applied = p.apply();
     REQUIRE_MESSAGE(applied.ok(), explain(applied, p));
@@ -194,7 +202,7 @@ TEST_CASE("docker runtime: services reach each other by name on the project netw
     p.write(web_service(port) +
             "  client:\n    build: {context: .}\n    command: [/bin/busybox, sleep, \"600\"]\n    stop_grace: 1s\n"
             "    depends_on: [web]\n"
-            "    health: {exec: [/bin/busybox, wget, -q, -O, /dev/null, \"http://web:" + std::to_string(port) + "/index.html\"], "
+            "    health: {exec: [/bin/busybox, wget, -q, -O, /dev/null, \"http://web:" + std::to_string(kContainerPort) + "/index.html\"], "
             "interval: 200ms, timeout: 2s}\n");
     p.start();
     const Status applied = p.apply();
