@@ -20,34 +20,43 @@
 
 namespace tandem::detail {
 
-Result<int> free_local_port() {
+namespace {
+
+// Binds a TCP socket to 127.0.0.1:port (0: the kernel's choice), closes it, and says which port
+// it got, or the errno of the socket or bind that failed.
+struct LoopbackBind {
+    int port = 0;
+    int error = 0;
+};
+LoopbackBind bind_loopback(int port, bool reuse_address) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return make_error(ErrorCode::io, std::string("cannot choose a port: socket: ") + std::strerror(errno));
+    if (fd < 0) return {0, errno};
+    const int one = 1;
+    if (reuse_address) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
     socklen_t size = sizeof address;
     const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
     const int saved = errno;
     ::close(fd);
-    if (!ok) return make_error(ErrorCode::io, std::string("cannot choose a port: ") + std::strerror(saved));
-    return static_cast<int>(ntohs(address.sin_port));
+    return ok ? LoopbackBind{static_cast<int>(ntohs(address.sin_port)), 0} : LoopbackBind{0, saved};
+}
+
+}  // namespace
+
+Result<int> free_local_port() {
+    const LoopbackBind bound = bind_loopback(0, false);
+    if (bound.error != 0)
+        return make_error(ErrorCode::io, std::string("cannot choose a port: ") + std::strerror(bound.error));
+    return bound.port;
 }
 
 bool local_port_free(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return true;  // nothing learned: the listener's own bind will say what is wrong
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    const int saved = errno;
-    ::close(fd);
-    return bound || saved != EADDRINUSE;
+    // Only "in use" says it is taken; any other failure is the listener's own bind to report.
+    return bind_loopback(port, true).error != EADDRINUSE;
 }
 
 Result<std::shared_ptr<PreviewPorts>> PreviewPorts::open(std::filesystem::path file) {

@@ -115,7 +115,7 @@ Status PreviewFleet::State::round(const std::string& actor) {
         if (running.count(name)) update_preview(work[name], actor);
     if (starting_up) {  // what a killed shipper left of the previews that stay stopped
         for (auto& [name, preview] : work)
-            if (!running.count(name)) sweep_leftovers(preview);
+            if (!running.count(name)) (void)sweep_leftovers(preview);  // it says what failed
         started_up = true;
     }
     for (auto& [name, preview] : work)
@@ -220,7 +220,7 @@ void PreviewFleet::State::stop_preview(PreviewStatus& preview, ChangeEvent event
         discarded = sweep_leftovers(preview, true);  // a killed shipper's replicas go before their directory
     }
     say(fmt::format("preview {} ({}) {}: {}", preview.name, preview.branch,
-                    event == ChangeEvent::preview_teardown ? "torn down" : "stopped", why));
+                    teardown ? "torn down" : "stopped", why));
     std::string message = why;
     if (!discarded) {
         message += "; its volumes stay: " + discarded.error().to_string();
